@@ -1,0 +1,22 @@
+"""The typer application and its command groups."""
+
+from __future__ import annotations
+
+import typer
+
+from tidegate.cli import _audit, _run, _schema
+
+app = typer.Typer(
+    name="tidegate",
+    help=(
+        "tidegate: contracts, quarantine and a hash-chained audit trail for data pipelines.\n\n"
+        "Start with `tidegate demo`, then `tidegate audit verify`."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+app.command("run")(_run.run)
+app.command("demo")(_run.demo)
+app.add_typer(_schema.app, name="schema")
+app.add_typer(_audit.app, name="audit")

@@ -1,0 +1,119 @@
+"""`tidegate run` and `tidegate demo`: run pipelines through the Prefect flow."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tidegate.cli._common import (
+    ActorOpt,
+    ProjectOpt,
+    StoreOpt,
+    console,
+    fail,
+    quiet_prefect,
+    resolve_store,
+)
+from tidegate.cli._summary import print_next_steps, print_source_summary
+from tidegate.errors import TidegateError
+
+
+def _run_pipelines(
+    names: list[str], project: Path, store: Path, reprocess: bool, actor: str | None
+) -> dict[str, list[dict[str, Any]]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    quiet_prefect()
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print(
+            "[dim]No PREFECT_API_URL set: Prefect starts a temporary API server first "
+            "(10-15 s). Run `prefect server start` once and set PREFECT_API_URL to skip this.[/]"
+        )
+    from tidegate.flows import ingest_flow, subscribe
+
+    ingest = ingest_flow()
+    results: dict[str, list[dict[str, Any]]] = {}
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        console=console, transient=True,
+    ) as progress:
+        overall = progress.add_task("sources", total=len(names))
+
+        def on_event(event: str, data: dict[str, Any]) -> None:
+            if event == "batch_started":
+                progress.update(overall, description=f"{data['source']}: {Path(data['location']).name}")
+
+        unsubscribe = subscribe(on_event)
+        try:
+            for name in names:
+                progress.update(overall, description=f"{name}: starting")
+                results[name] = ingest(
+                    pipeline=name, project_dir=str(project), store=str(store),
+                    reprocess=reprocess, actor=actor,
+                )
+                progress.advance(overall)
+        finally:
+            unsubscribe()
+    return results
+
+
+def run(
+    source: Annotated[str | None, typer.Argument(help="Pipeline to run (its name in pipelines/).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Run every pipeline in pipelines/.")] = False,
+    reprocess: Annotated[
+        bool,
+        typer.Option("--reprocess", help="Replace batches already committed, under the current contract."),
+    ] = False,
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Ingest a source (or --all): read, normalize, validate, load or quarantine, audit."""
+    from tidegate.flows import load_pipelines
+
+    if bool(source) == all_:
+        raise fail("name one pipeline (`tidegate run orders`) or pass --all, not both or neither")
+    try:
+        pipelines = load_pipelines(project)
+        known = [p.name for p in pipelines]
+        if source and source not in known:
+            from tidegate.flows import find_pipeline
+
+            find_pipeline(project, source)  # raises with a "did you mean"
+        names = known if all_ else [source or ""]
+        store_path = resolve_store(project, store)
+        results = _run_pipelines(names, project, store_path, reprocess, actor)
+    except TidegateError as exc:
+        raise fail(exc) from exc
+    for name, outcomes in results.items():
+        print_source_summary(name, outcomes)
+    print_next_steps(store_path)
+
+
+def demo(
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Run every sample source end to end and show what was loaded, quarantined and why."""
+    from tidegate.flows import load_pipelines
+
+    if not (project / "sample_data").is_dir():
+        raise fail(
+            f"no sample_data/ in {project.resolve()}: run `tidegate demo` from a clone of the "
+            "tidegate repository (or pass --project PATH_TO_CLONE)"
+        )
+    try:
+        names = [p.name for p in load_pipelines(project)]
+        store_path = resolve_store(project, store)
+        console.rule("[bold]tidegate demo")
+        console.print(f"project [cyan]{project.resolve()}[/]  store [cyan]{store_path}[/]")
+        results = _run_pipelines(names, project, store_path, False, actor or "demo")
+    except TidegateError as exc:
+        raise fail(exc) from exc
+    for name, outcomes in results.items():
+        print_source_summary(name, outcomes)
+    print_next_steps(store_path)

@@ -1,0 +1,65 @@
+"""Rich summaries of ingest runs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from tidegate.cli._common import console
+
+EVENT_STYLE = {
+    "batch_committed": "green",
+    "batch_reprocessed": "green",
+    "batch_held": "bold red",
+    "file_rejected": "red",
+    "batch_skipped": "dim",
+}
+
+
+def print_source_summary(source: str, outcomes: list[dict[str, Any]]) -> None:
+    table = Table(title=f"[bold]{source}[/]", title_justify="left", show_lines=False)
+    for col in ("file", "result", "rows in", "loaded", "updated", "quarantined", "duplicates"):
+        table.add_column(col, justify="left" if col in ("file", "result") else "right")
+    totals: Counter[str] = Counter()
+    rules: Counter[str] = Counter()
+    for o in outcomes:
+        style = EVENT_STYLE.get(o["event"], "")
+        result = o["event"].removeprefix("batch_").replace("_", " ")
+        table.add_row(
+            Path(o["location"]).name, f"[{style}]{result}[/]" if style else result,
+            str(o["rows_in"]), str(o["loaded"]), str(o["updated"]),
+            str(o["quarantined"]), str(o["duplicates"]),
+        )
+        for k in ("rows_in", "loaded", "updated", "quarantined", "duplicates"):
+            totals[k] += o[k]
+        rules.update(o.get("failure_counts") or {})
+    table.add_section()
+    table.add_row(
+        "[bold]total", "", *(f"[bold]{totals[k]}" for k in
+                              ("rows_in", "loaded", "updated", "quarantined", "duplicates")),
+    )
+    console.print(table)
+    for o in outcomes:
+        if o["event"] in ("batch_held", "file_rejected") and o.get("reason"):
+            console.print(f"  [red]{Path(o['location']).name}[/]: {o['reason']}", highlight=False)
+        if o["event"] == "batch_skipped":
+            console.print(f"  [dim]{Path(o['location']).name}: {o['reason']}[/]", highlight=False)
+    if rules:
+        top = ", ".join(f"{rule} ({n})" for rule, n in rules.most_common(5))
+        console.print(f"  top failing rules: {top}", highlight=False)
+    console.print()
+
+
+def print_next_steps(store: Path) -> None:
+    console.print("[bold]Where to look next[/]")
+    console.print(f"  store            {store}")
+    console.print("  verify the audit `tidegate audit verify`")
+    console.print(f"  loaded rows      duckdb {store} \"SELECT * FROM orders LIMIT 10\"")
+    console.print(
+        f"  quarantine       duckdb {store} "
+        "\"SELECT source, record, rules, errors FROM quarantine WHERE status = 'pending'\""
+    )
+    console.print("  run again        `tidegate run --all` (already-committed files are skipped)")

@@ -1,0 +1,254 @@
+"""Load a contract from YAML (or a dict) into the checked in-memory :class:`Contract`.
+
+Every mistake is refused with a :class:`~tidegate.errors.ContractError` naming the
+file, the dotted key (``columns.amount.checks[1].between``), the bad value and what
+would be valid. YAML is read with YAML 1.2 booleans: only ``true``/``false`` are
+booleans, so ``yes``, ``no``, ``on``, ``off`` stay strings (``true_values: [yes]``
+means what it says) and duplicate keys are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tidegate.contracts._columns import check_exprs, read_column
+from tidegate.contracts._fields import Reader
+from tidegate.contracts._model import ColumnSpec, Contract, ContractNormalize, Policy
+from tidegate.errors import ContractError
+
+TOP_KEYS = (
+    "source",
+    "version",
+    "description",
+    "primary_key",
+    "model",
+    "normalize",
+    "columns",
+    "policy",
+)
+NORMALIZE_KEYS = ("rename", "null_values", "trim")
+POLICY_KEYS = ("on_row_failure", "on_existing_key", "max_quarantine_ratio")
+MODEL_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+class _ContractYamlLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans and refusal of duplicate mapping keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, list | dict):
+                continue  # unhashable: let PyYAML report it
+            if key in seen:
+                mark = key_node.start_mark
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key!r}",
+                    mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_ContractYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_ContractYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def parse_yaml(text: str, file: str = "<memory>") -> Any:
+    """Parse contract YAML; a syntax error becomes a ContractError with line and column."""
+    try:
+        return yaml.load(text, Loader=_ContractYamlLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<yaml>"
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        detail = f"{context}: {problem}" if context else problem
+        raise ContractError(file, where, detail, "well-formed YAML") from None
+
+
+def content_hash(data: Any) -> str:
+    """sha256 hex of the canonical JSON of the parsed YAML."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def load_contract(path: str | Path) -> Contract:
+    """Read, parse and check one contract file."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContractError(file, "<file>", file, "an existing contract file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractError(file, "<file>", str(exc), "a readable UTF-8 text file") from None
+    return contract_from_dict(parse_yaml(text, file), file)
+
+
+def contract_from_dict(data: dict[str, Any], path: str = "<memory>") -> Contract:
+    """Check parsed contract data and build the :class:`Contract`."""
+    r = Reader(path)
+    top = r.mapping(data, "<top>", "a mapping with source, version and columns")
+    r.known_keys(top, TOP_KEYS, "")
+    source = r.identifier(r.required(top, "source", "", "the source name"), "source")
+    version = r.required(top, "version", "", "a positive integer")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise r.refuse("version", version, "a positive integer (bump it on purpose)")
+
+    raw_columns = r.mapping(
+        r.required(top, "columns", "", "a mapping of column name -> spec"),
+        "columns",
+        "a mapping of column name -> {type: ...}",
+    )
+    if not raw_columns:
+        raise r.refuse("columns", {}, "at least one column")
+    columns = [read_column(r, name, spec) for name, spec in raw_columns.items()]
+    names = [c.name for c in columns]
+
+    primary_key = _primary_key(r, top.get("primary_key", []), names)
+    for i, c in enumerate(columns):
+        if c.name in primary_key:
+            if raw_columns[c.name] is not None and _explicit_nullable(raw_columns[c.name]):
+                raise r.refuse(
+                    f"columns.{c.name}.nullable",
+                    True,
+                    "false (or left out) for a primary key column",
+                )
+            columns[i] = _replace(c, nullable=False)
+
+    normalize = _normalize(r, top.get("normalize", {}), columns)
+    check_exprs(r, columns)
+    model = top.get("model")
+    if model is not None:
+        import_model(r.text(model, "model"), path)
+    return Contract(
+        source=source,
+        version=version,
+        content_hash=content_hash(top),
+        path=path,
+        columns=tuple(columns),
+        primary_key=primary_key,
+        normalize=normalize,
+        policy=_policy(r, top.get("policy", {})),
+        model=model,
+        description=r.text(top.get("description", ""), "description"),
+    )
+
+
+def _explicit_nullable(raw: object) -> bool:
+    return isinstance(raw, Mapping) and raw.get("nullable") is True
+
+
+def _replace(column: ColumnSpec, **changes: Any) -> ColumnSpec:
+    import dataclasses
+
+    return dataclasses.replace(column, **changes)
+
+
+def _primary_key(r: Reader, raw: object, names: list[str]) -> tuple[str, ...]:
+    keys = (raw,) if isinstance(raw, str) else r.str_list(raw, "primary_key")
+    for i, k in enumerate(keys):
+        if k not in names:
+            raise r.refuse(f"primary_key[{i}]", k, f"a declared column: {', '.join(names)}")
+        if keys.index(k) != i:
+            raise r.refuse(f"primary_key[{i}]", k, "each column at most once")
+    return tuple(keys)
+
+
+def _normalize(r: Reader, raw: object, columns: list[ColumnSpec]) -> ContractNormalize:
+    data = r.mapping(raw, "normalize")
+    r.known_keys(data, NORMALIZE_KEYS, "normalize")
+    names = [c.name for c in columns]
+    rename = r.mapping(data.get("rename", {}), "normalize.rename", "a mapping of header -> column")
+    for header, target in rename.items():
+        if target not in names:
+            raise r.refuse(
+                f"normalize.rename.{header}", target, f"a declared column: {', '.join(names)}"
+            )
+    # Every header name (column, alias, rename source) must mean exactly one column.
+    owner: dict[str, tuple[str, str]] = {n: (n, f"columns.{n}") for n in names}
+    for c in columns:
+        for j, alias in enumerate(c.aliases):
+            key = f"columns.{c.name}.aliases[{j}]"
+            _claim(r, owner, alias, c.name, key)
+    for header, target in rename.items():
+        _claim(r, owner, header, target, f"normalize.rename.{header}")
+    return ContractNormalize(
+        rename=dict(rename),
+        null_values=r.str_list(data.get("null_values", [""]), "normalize.null_values"),
+        trim=r.boolean(data.get("trim", True), "normalize.trim"),
+    )
+
+
+def _claim(
+    r: Reader, owner: dict[str, tuple[str, str]], header: str, column: str, key: str
+) -> None:
+    if header in owner and owner[header][0] != column:
+        raise r.refuse(
+            key,
+            header,
+            f"a header not already meaning column {owner[header][0]!r} ({owner[header][1]})",
+        )
+    owner.setdefault(header, (column, key))
+
+
+def _policy(r: Reader, raw: object) -> Policy:
+    data = r.mapping(raw, "policy")
+    r.known_keys(data, POLICY_KEYS, "policy")
+    defaults = Policy()
+    ratio = r.number(
+        data.get("max_quarantine_ratio", defaults.max_quarantine_ratio),
+        "policy.max_quarantine_ratio",
+    )
+    if not 0 <= ratio <= 1:
+        raise r.refuse("policy.max_quarantine_ratio", ratio, "a number between 0 and 1")
+    row = r.choice(
+        data.get("on_row_failure", defaults.on_row_failure),
+        "policy.on_row_failure",
+        ("quarantine", "fail_batch"),
+    )
+    key = r.choice(
+        data.get("on_existing_key", defaults.on_existing_key),
+        "policy.on_existing_key",
+        ("update", "quarantine"),
+    )
+    return Policy(on_row_failure=row, on_existing_key=key, max_quarantine_ratio=float(ratio))  # type: ignore[arg-type]
+
+
+def import_model(ref: str, file: str = "<memory>") -> type:
+    """Import ``package.module:ClassName`` and check it is a pandera (polars) DataFrameModel."""
+    valid = "'package.module:ClassName' naming a pandera.polars.DataFrameModel subclass"
+    if not MODEL_RE.match(ref):
+        raise ContractError(file, "model", ref, valid)
+    module_name, _, class_name = ref.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ContractError(file, "model", ref, f"{valid}; import failed: {exc!r}") from None
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise ContractError(
+            file, "model", ref, f"{valid}; module {module_name!r} has no {class_name!r}"
+        )
+    import pandera.polars as pa
+
+    if not (isinstance(cls, type) and issubclass(cls, pa.DataFrameModel)):
+        raise ContractError(file, "model", ref, f"{valid}; {class_name!r} is {cls!r}")
+    return cls

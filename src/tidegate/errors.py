@@ -1,0 +1,89 @@
+"""Errors raised by tidegate.
+
+Bad data is never an exception: it is a verdict that ends in quarantine.
+Exceptions are for bad configuration and for failures of the machinery.
+Every message names the bad value, what would be valid, and what to do next.
+
+    TidegateError
+    ├── ConfigError                 bad configuration, terminal (never retried)
+    │   ├── ContractError           a contract file is wrong (file, key, value, valid)
+    │   ├── PipelineError           a pipeline file is wrong or names a missing source
+    │   └── SourceConfigError       a source is declared wrongly (bad path, bad option)
+    ├── TransientError              worth retrying (Prefect retries only these)
+    │   ├── StoreLockedError        another process holds the store
+    │   └── SourceUnavailableError  a source timed out or is down
+    └── StoreError                  the store refused an operation (terminal)
+        ├── ConservationError       rows_in != loaded + quarantined + duplicates
+        └── AuditChainError         the audit chain does not verify
+"""
+
+from __future__ import annotations
+
+
+class TidegateError(Exception):
+    """Root of every error tidegate raises on purpose."""
+
+
+class TidegateWarning(UserWarning):
+    """Warnings tidegate emits (tests turn these into errors)."""
+
+
+class ConfigError(TidegateError):
+    """Bad configuration. Terminal: retrying cannot help."""
+
+
+class ContractError(ConfigError):
+    """A contract is wrong. Carries the file, the key, the bad value and what is valid."""
+
+    def __init__(
+        self,
+        file: str,
+        key: str,
+        value: object,
+        valid: str,
+        *,
+        hint: str = "fix the contract, then run `tidegate schema check`",
+    ) -> None:
+        self.file = file
+        self.key = key
+        self.value = value
+        self.valid = valid
+        self.hint = hint
+        super().__init__(f"{file}: {key}: {value!r} is not valid; expected {valid} ({hint})")
+
+
+class PipelineError(ConfigError):
+    """A pipeline file is wrong, or names something that does not exist."""
+
+
+class SourceConfigError(ConfigError):
+    """A source is declared wrongly (a path that matches nothing, an unknown option)."""
+
+
+class TransientError(TidegateError):
+    """A failure worth retrying: the flow's tasks retry these and only these."""
+
+
+class StoreLockedError(TransientError):
+    """The store is locked by another process for longer than the retry budget."""
+
+
+class SourceUnavailableError(TransientError):
+    """A source system timed out or answered with a transient failure."""
+
+
+class StoreError(TidegateError):
+    """The store refused an operation."""
+
+
+class ConservationError(StoreError):
+    """A batch's counts do not add up: rows_in != loaded + quarantined + duplicates."""
+
+
+class AuditChainError(StoreError):
+    """The audit chain does not verify; carries the first bad sequence number."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        self.seq = seq
+        self.reason = reason
+        super().__init__(f"audit chain broken at seq {seq}: {reason}")

@@ -1,0 +1,136 @@
+"""The ``ingest`` Prefect flow: one run per source, tasks for read, normalize, validate, commit.
+
+The flow holds no logic: it wires the stages and adds retries, tracing and an
+artifact. Only transient errors (a locked store, a source that timed out) are
+retried; bad configuration fails at once, and bad data never fails at all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from tidegate.contracts import Contract, load_contract
+from tidegate.errors import TransientError
+from tidegate.flows._artifacts import publish_summary
+from tidegate.flows._pipelines import find_pipeline
+from tidegate.flows._progress import emit
+from tidegate.flows._steps import route_batch
+from tidegate.normalize import NormalizedBatch, normalize
+from tidegate.route import RoutedBatch
+from tidegate.sources import FileReject, RawBatch, source_from_config
+from tidegate.store import (
+    BatchOutcome,
+    commit_batch,
+    commit_file_reject,
+    default_store_path,
+    lookup_committed,
+    record_skip,
+)
+from tidegate.validate import ValidatedBatch, validate
+
+
+def transient_only(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a task only when it failed with a :class:`TransientError`."""
+    return isinstance(getattr(state, "data", None), TransientError)
+
+
+TASK_OPTIONS: dict[str, Any] = {
+    "cache_policy": NO_CACHE,
+    "retries": 3,
+    "retry_delay_seconds": [1, 2, 4],
+    "retry_condition_fn": transient_only,
+}
+
+
+@task(name="read", **TASK_OPTIONS)
+def read_next(items: Iterator[RawBatch | FileReject]) -> RawBatch | FileReject | None:
+    return next(items, None)
+
+
+@task(name="normalize", cache_policy=NO_CACHE)
+def normalize_task(raw: RawBatch, contract: Contract) -> NormalizedBatch:
+    return normalize(raw.frame, contract)
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate_task(normalized: NormalizedBatch, contract: Contract) -> ValidatedBatch:
+    return validate(normalized.frame, contract)
+
+
+@task(name="route", cache_policy=NO_CACHE)
+def route_task(
+    raw: RawBatch, normalized: NormalizedBatch, validated: ValidatedBatch, contract: Contract
+) -> RoutedBatch:
+    return route_batch(raw, normalized, validated, contract)
+
+
+@task(name="commit", **TASK_OPTIONS)
+def commit_task(
+    store: Path, routed: RoutedBatch, contract: Contract, reprocess: bool, actor: str | None,
+    duration_ms: int,
+) -> BatchOutcome:
+    return commit_batch(store, routed, contract, reprocess=reprocess, actor=actor,
+                        duration_ms=duration_ms)
+
+
+@task(name="commit-file-reject", **TASK_OPTIONS)
+def commit_reject_task(
+    store: Path, reject: FileReject, contract: Contract, reprocess: bool, actor: str | None
+) -> BatchOutcome:
+    return commit_file_reject(store, reject, contract=contract, reprocess=reprocess, actor=actor)
+
+
+@task(name="skip", **TASK_OPTIONS)
+def skip_task(store: Path, raw: RawBatch, contract: Contract, actor: str | None) -> BatchOutcome | None:
+    return record_skip(store, raw.source, raw.location, f"sha256:{raw.content_sha256}", contract, actor)
+
+
+def _one_batch(
+    store: Path, raw: RawBatch, contract: Contract, reprocess: bool, actor: str | None
+) -> BatchOutcome:
+    if not reprocess and lookup_committed(store, raw.source, f"sha256:{raw.content_sha256}"):
+        outcome = skip_task(store, raw, contract, actor)
+        if outcome is not None:
+            return outcome
+    started = time.perf_counter()
+    normalized = normalize_task(raw, contract)
+    validated = validate_task(normalized, contract)
+    routed = route_task(raw, normalized, validated, contract)
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    return commit_task(store, routed, contract, reprocess, actor, duration_ms)
+
+
+@flow(name="ingest", log_prints=False, validate_parameters=False)
+def ingest(
+    pipeline: str,
+    project_dir: str = ".",
+    store: str | None = None,
+    reprocess: bool = False,
+    actor: str | None = None,
+) -> list[dict[str, Any]]:
+    """Ingest every new batch of one pipeline's source into the store."""
+    project = Path(project_dir).resolve()
+    spec = find_pipeline(project, pipeline)
+    contract = load_contract(spec.contract_path)
+    store_path = Path(store) if store else default_store_path(project)
+    source = source_from_config(spec.name, spec.source, project)
+    items = iter(source.read())
+    outcomes: list[BatchOutcome] = []
+    emit("source_started", source=spec.name)
+    while (item := read_next(items)) is not None:
+        emit("batch_started", source=spec.name, location=item.location)
+        if isinstance(item, FileReject):
+            outcome = commit_reject_task(store_path, item, contract, reprocess, actor)
+        else:
+            outcome = _one_batch(store_path, item, contract, reprocess, actor)
+        outcomes.append(outcome)
+        emit("batch_done", source=spec.name, outcome=outcome)
+    publish_summary(spec.name, outcomes)
+    emit("source_done", source=spec.name, outcomes=outcomes)
+    return [o.as_dict() for o in outcomes]

@@ -1,0 +1,102 @@
+"""Pipeline files: ``pipelines/*.yaml`` say which source feeds which contract.
+
+Loading a pipeline file imports neither Prefect nor the stages, so read-only
+commands stay fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tidegate.errors import PipelineError
+
+PIPELINE_KEYS = ("name", "description", "source", "contract", "schedule", "policy")
+NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    name: str
+    path: Path
+    project_dir: Path
+    source: dict[str, Any]
+    contract_path: Path
+    description: str = ""
+    schedule: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _refuse(path: Path, key: str, value: object, valid: str) -> PipelineError:
+    return PipelineError(f"{path}: {key}: {value!r} is not valid; expected {valid}")
+
+
+def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PipelineError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise _refuse(path, "(top level)", type(data).__name__, "a mapping with keys " + ", ".join(PIPELINE_KEYS))
+    for key in data:
+        if key not in PIPELINE_KEYS:
+            close = difflib.get_close_matches(str(key), PIPELINE_KEYS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise _refuse(path, str(key), data[key], f"one of {', '.join(PIPELINE_KEYS)}{hint}")
+    name = data.get("name", path.stem)
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise _refuse(path, "name", name, "an identifier like orders or web_events")
+    source = data.get("source")
+    if not isinstance(source, dict):
+        raise _refuse(path, "source", source, "a mapping such as {kind: file, path: data/*.csv}")
+    contract = data.get("contract")
+    if not isinstance(contract, str):
+        raise _refuse(path, "contract", contract, "the path of a contract, e.g. schemas/orders.yaml")
+    contract_path = project_dir / contract
+    if not contract_path.exists():
+        raise PipelineError(
+            f"{path}: contract: {contract!r} does not exist under {project_dir}; "
+            f"write it (start with `tidegate schema infer FILE`) or fix the path"
+        )
+    schedule = data.get("schedule")
+    return Pipeline(
+        name=name, path=path, project_dir=project_dir, source=source,
+        contract_path=contract_path, description=str(data.get("description", "")),
+        schedule=schedule if isinstance(schedule, dict) else None,
+        extra={k: v for k, v in data.items() if k == "policy"},
+    )
+
+
+def load_pipelines(project_dir: Path) -> list[Pipeline]:
+    folder = project_dir / "pipelines"
+    if not folder.is_dir():
+        raise PipelineError(
+            f"no pipelines/ folder in {project_dir}; run tidegate from a project folder "
+            "(one with pipelines/ and schemas/) or pass --project"
+        )
+    pipelines = [load_pipeline(p, project_dir) for p in sorted(folder.glob("*.y*ml"))]
+    seen: dict[str, Path] = {}
+    for p in pipelines:
+        if p.name in seen:
+            raise PipelineError(f"{p.path}: name {p.name!r} is already used by {seen[p.name]}")
+        seen[p.name] = p.path
+    return pipelines
+
+
+def find_pipeline(project_dir: Path, name: str) -> Pipeline:
+    pipelines = load_pipelines(project_dir)
+    for p in pipelines:
+        if p.name == name:
+            return p
+    names = [p.name for p in pipelines]
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise PipelineError(
+        f"no pipeline named {name!r} in {project_dir / 'pipelines'}; {hint}"
+        f"known: {', '.join(names) or '(none)'} (see `tidegate run --all`)"
+    )

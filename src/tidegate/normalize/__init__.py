@@ -1,0 +1,64 @@
+"""Declared normalization rules as polars expressions.
+
+``normalize(frame, contract)`` maps a raw batch's headers onto the contract's
+columns and applies, per column and in this order: trim, null tokens, lower/upper,
+value map, substring strip, and type canonicalization (numbers, booleans, dates,
+datetimes) into the canonical strings validation casts strictly. It counts, per
+rule id (``amount.strip``, ``order_date.date_format``, ``_header.rename``), how
+many values each rule changed.
+
+The step builders (``trim``, ``null_tokens``, ``canonical_number``, ...) take and
+return a ``pl.Expr`` so validation and tests can reuse them.
+"""
+
+from tidegate.normalize._expressions import (
+    ISO_DATE_FORMAT,
+    ISO_DATETIME_FORMAT,
+    NUMBER_PATTERN,
+    canonical_bool,
+    canonical_date,
+    canonical_datetime,
+    canonical_number,
+    changed,
+    lower,
+    null_tokens,
+    strip_substrings,
+    trim,
+    upper,
+    value_map,
+)
+from tidegate.normalize._headers import HeaderMatch, fold_header, match_headers
+from tidegate.normalize._normalize import (
+    HEADER_RENAME_RULE,
+    NormalizedBatch,
+    Step,
+    column_steps,
+    describe_rules,
+    normalize,
+)
+
+__all__ = [
+    "HEADER_RENAME_RULE",
+    "ISO_DATETIME_FORMAT",
+    "ISO_DATE_FORMAT",
+    "NUMBER_PATTERN",
+    "HeaderMatch",
+    "NormalizedBatch",
+    "Step",
+    "canonical_bool",
+    "canonical_date",
+    "canonical_datetime",
+    "canonical_number",
+    "changed",
+    "column_steps",
+    "describe_rules",
+    "fold_header",
+    "lower",
+    "match_headers",
+    "normalize",
+    "null_tokens",
+    "strip_substrings",
+    "trim",
+    "upper",
+    "value_map",
+]

@@ -1,0 +1,175 @@
+"""Each normalization step as a small function from one ``pl.Expr`` to another.
+
+Every builder takes the expression holding a String column (as left by the
+previous step) and returns the expression for the next value, String again.
+Null in is null out. Validation and tests may reuse these directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import polars as pl
+
+# Unicode White_Space plus the zero-width space and byte-order mark that
+# spreadsheets leave behind; NBSP (\u00a0) and tabs included.
+WHITESPACE = (
+    " \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+CURRENCY_SYMBOLS = "$€£¥"
+_DIGITS_GROUPS = 8  # up to 10**24 with separators; longer stays for validation to flag
+_SEPARATORS = (",", "_", "[ \u00a0\u202f]")  # one kind per number: space, NBSP, narrow NBSP
+
+
+def _grouped(sep: str) -> str:
+    """Digits grouped by threes with one kind of separator, capturing the digits."""
+    rest = rf"(?:{sep}([0-9]{{3}}))?" * (_DIGITS_GROUPS - 1)
+    return rf"(-?[0-9]{{1,3}}){sep}([0-9]{{3}}){rest}"
+
+
+# "1,234,567.5", "1_000", "1 234"; one regex pass, rewritten to its captured digits
+# (a capture group that took no part in the match is replaced by "").
+_GROUPED_PATTERN = (
+    "^(?:" + "|".join(_grouped(sep) for sep in _SEPARATORS) + r")"
+    r"((?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)$"
+)
+_GROUPED_REPLACEMENT = "".join(
+    f"${{{i}}}" for i in range(1, len(_SEPARATORS) * (_DIGITS_GROUPS + 1) + 2)
+)
+# What a canonical number looks like: what validation casts strictly.
+NUMBER_PATTERN = r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+ISO_DATE_FORMAT = "%Y-%m-%d"
+ISO_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S%.6f"
+# Always tried after a datetime column's own formats: ISO 8601 with "T" or a
+# space, optional fractional seconds, optional "Z" or offset.
+ISO_DATETIME_INPUT_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f%#z",
+    "%Y-%m-%d %H:%M:%S%.f%#z",
+)
+
+_NULL = pl.lit(None, dtype=pl.String)
+
+
+def changed(before: pl.Expr, after: pl.Expr) -> pl.Expr:
+    """True where a step changed the value: different text, or null on one side only."""
+    return before.ne_missing(after)
+
+
+def trim(expr: pl.Expr) -> pl.Expr:
+    """Strip surrounding whitespace, NBSP and tabs included."""
+    return expr.str.strip_chars(WHITESPACE)
+
+
+def _is_null_token(expr: pl.Expr, tokens: Sequence[str]) -> pl.Expr:
+    exact = list(dict.fromkeys(tokens))
+    if not any(ch.isalpha() for token in exact for ch in token):
+        return expr.is_in(exact)
+    # Tokens with letters match in any case; lower-casing leaves the others
+    # ("", "-", "?") unchanged, so one lower-cased lookup serves both kinds.
+    return expr.str.to_lowercase().is_in(list(dict.fromkeys(t.lower() for t in exact)))
+
+
+def null_tokens(expr: pl.Expr, tokens: Sequence[str]) -> pl.Expr:
+    """Turn null tokens into null: exact match, and case-insensitive for alphabetic ones."""
+    if not tokens:
+        return expr
+    return pl.when(_is_null_token(expr, tokens)).then(_NULL).otherwise(expr)
+
+
+def lower(expr: pl.Expr) -> pl.Expr:
+    return expr.str.to_lowercase()
+
+
+def upper(expr: pl.Expr) -> pl.Expr:
+    return expr.str.to_uppercase()
+
+
+def value_map(expr: pl.Expr, mapping: Mapping[str, str]) -> pl.Expr:
+    """Replace values that match a key exactly; leave every other value as it is."""
+    if not mapping:
+        return expr
+    return expr.replace(dict(mapping))
+
+
+def strip_substrings(
+    expr: pl.Expr,
+    substrings: Sequence[str],
+    *,
+    retrim: bool = True,
+    tokens: Sequence[str] = (),
+) -> pl.Expr:
+    """Remove every occurrence of each substring (``"$"``, ``","``).
+
+    With ``retrim`` the result is trimmed again ("$ 12" -> "12"). A value that
+    stripping would turn into a null token (``"$"`` -> ``""``) is left as it was,
+    so that validation flags it instead of it silently becoming null.
+    """
+    subs = [s for s in dict.fromkeys(substrings) if s]
+    if not subs:
+        return expr
+    out = expr.str.replace_many(subs, [""] * len(subs))
+    if retrim:
+        out = trim(out)
+    if tokens:
+        out = pl.when(_is_null_token(out, tokens)).then(expr).otherwise(out)
+    return out
+
+
+def canonical_number(expr: pl.Expr) -> pl.Expr:
+    """Canonical number text: "$1,234.50" -> "1234.50", "(12.50)" -> "-12.50", "+3" -> "3".
+
+    Removes currency symbols and thousands separators (",", "_" or spaces between
+    groups of three digits), a leading "+", and turns accounting parentheses into
+    a minus sign. A value that still does not look like a number is left untouched.
+    """
+    # Each intermediate is used once, so the expression stays a straight chain
+    # (polars would evaluate a reused sub-expression once per use).
+    s = trim(expr.str.replace_many(list(CURRENCY_SYMBOLS), [""] * len(CURRENCY_SYMBOLS)))
+    s = s.str.replace(r"^\(\s*(.*?)\s*\)$", "-${1}")
+    s = s.str.strip_prefix("+")
+    s = s.str.replace(_GROUPED_PATTERN, _GROUPED_REPLACEMENT)
+    return pl.coalesce([s.str.extract(f"({NUMBER_PATTERN})", 1), expr])
+
+
+def canonical_bool(
+    expr: pl.Expr, true_values: Iterable[str], false_values: Iterable[str]
+) -> pl.Expr:
+    """ "true" / "false" for values in true_values / false_values (compared lower-cased)."""
+    mapping = {v.lower(): "false" for v in false_values}
+    mapping.update({v.lower(): "true" for v in true_values})  # true wins a tie
+    if not mapping:
+        return expr
+    return expr.str.to_lowercase().replace_strict(mapping, default=expr, return_dtype=pl.String)
+
+
+def canonical_date(expr: pl.Expr, formats: Sequence[str]) -> pl.Expr:
+    """ISO "YYYY-MM-DD" from the first format that parses; unparseable stays as it is."""
+    if not formats:
+        return expr
+    parsed = pl.coalesce([expr.str.to_date(fmt, strict=False) for fmt in formats])
+    return pl.coalesce([parsed.dt.to_string(ISO_DATE_FORMAT), expr])
+
+
+def datetime_input_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """A datetime column's own formats followed by the ISO 8601 ones, without repeats."""
+    return tuple(dict.fromkeys([*formats, *ISO_DATETIME_INPUT_FORMATS]))
+
+
+def canonical_datetime(expr: pl.Expr, formats: Sequence[str]) -> pl.Expr:
+    """ISO "YYYY-MM-DDTHH:MM:SS.ffffff", naive UTC, from the first format that parses.
+
+    Values with an offset are converted to UTC; values without are taken as UTC.
+    Unparseable values stay as they are.
+    """
+    parsed = pl.coalesce(
+        [
+            expr.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+            for fmt in datetime_input_formats(formats)
+        ]
+    )
+    return pl.coalesce([parsed.dt.to_string(ISO_DATETIME_FORMAT), expr])

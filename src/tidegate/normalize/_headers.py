@@ -1,0 +1,92 @@
+"""Header drift: map the headers found in a file onto the contract's columns."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tidegate.contracts._model import Contract
+from tidegate.errors import ContractError
+
+# Lower-cased, then every whitespace character (NBSP included), "_", "-" and a
+# byte-order mark removed: " Order ID ", "order_id", "ORDER-ID" and "OrderID" all
+# fold to "orderid".
+_FOLD_DROP = re.compile(r"[\s_\-\ufeff\u200b]+")
+
+
+def fold_header(name: str) -> str:
+    """The folded form two headers are compared by."""
+    return _FOLD_DROP.sub("", name.lower())
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    """How the headers of one file map onto one contract's columns."""
+
+    header_map: dict[str, str]  # header as found -> contract column it feeds
+    unknown_columns: tuple[str, ...]  # headers that feed no column, in file order
+    missing_columns: tuple[str, ...]  # contract columns no header feeds, in contract order
+
+    @property
+    def renamed(self) -> int:
+        """How many feeding headers differ from their column's name."""
+        return sum(1 for header, column in self.header_map.items() if header != column)
+
+
+def _lookup_tables(contract: Contract) -> list[tuple[dict[str, str], dict[str, str]]]:
+    """(exact, folded) lookup tables in priority order: rename, aliases, names."""
+    names = set(contract.column_names)
+    for header, column in contract.normalize.rename.items():
+        if column not in names:
+            raise ContractError(
+                contract.path,
+                f"normalize.rename.{header}",
+                column,
+                "one of the contract's columns: " + ", ".join(contract.column_names),
+            )
+    tiers: list[list[tuple[str, str]]] = [
+        list(contract.normalize.rename.items()),
+        [(alias, c.name) for c in contract.columns for alias in c.aliases],
+        [(c.name, c.name) for c in contract.columns],
+    ]
+    tables = []
+    for pairs in tiers:
+        exact: dict[str, str] = {}
+        folded: dict[str, str] = {}
+        for key, column in pairs:
+            exact.setdefault(key, column)  # first declared wins
+            folded.setdefault(fold_header(key), column)
+        tables.append((exact, folded))
+    return tables
+
+
+def match_headers(headers: Iterable[str], contract: Contract) -> HeaderMatch:
+    """Map each header onto a column: rename keys, then aliases, then column names.
+
+    Each tier is tried exactly first, then folded (:func:`fold_header`). When two
+    headers feed the same column the first one wins and the second is unknown.
+    """
+    tables = _lookup_tables(contract)
+    header_map: dict[str, str] = {}
+    fed: set[str] = set()
+    unknown: list[str] = []
+    for header in headers:
+        column = _find(header, tables)
+        if column is None or column in fed:
+            unknown.append(header)
+            continue
+        header_map[header] = column
+        fed.add(column)
+    missing = tuple(name for name in contract.column_names if name not in fed)
+    return HeaderMatch(header_map, tuple(unknown), missing)
+
+
+def _find(header: str, tables: list[tuple[dict[str, str], dict[str, str]]]) -> str | None:
+    folded = fold_header(header)
+    for exact, folded_table in tables:
+        if header in exact:
+            return exact[header]
+        if folded in folded_table:
+            return folded_table[folded]
+    return None

@@ -1,0 +1,14 @@
+"""Routing: split a validated batch into rows to load, quarantine, or count as duplicates."""
+
+from tidegate.route._quarantine_frame import QUARANTINE_SCHEMA, quarantine_rows, reject_rows
+from tidegate.route._split import DUPLICATE_KEY_RULE, HELD_RULE, RoutedBatch, route
+
+__all__ = [
+    "DUPLICATE_KEY_RULE",
+    "HELD_RULE",
+    "QUARANTINE_SCHEMA",
+    "RoutedBatch",
+    "quarantine_rows",
+    "reject_rows",
+    "route",
+]

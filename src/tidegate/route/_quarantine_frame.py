@@ -1,0 +1,95 @@
+"""Build quarantine rows: the raw record as read, the normalized record, every error.
+
+All three are JSON text, encoded with polars expressions (no Python loop per row).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tidegate.sources._batch import RECORD_COLUMN, RecordReject
+
+QUARANTINE_SCHEMA = {
+    "record": pl.Int64,
+    "raw": pl.String,
+    "normalized": pl.String,
+    "errors": pl.String,
+    "rules": pl.String,
+}
+
+
+def _row_json(frame: pl.DataFrame, name: str) -> pl.Expr:
+    cols = [c for c in frame.columns if c != RECORD_COLUMN]
+    if not cols:
+        return pl.lit("{}").alias(name)
+    return pl.struct([pl.col(c).cast(pl.String) for c in cols]).struct.json_encode().alias(name)
+
+
+def errors_by_row(failures: pl.DataFrame) -> pl.DataFrame:
+    """Long-form failures -> one row per failing row: _row, errors (JSON list), rules."""
+    error_json = pl.struct("rule", "column", "value", "message").struct.json_encode()
+    return (
+        failures.sort(["_row", "column", "rule"], nulls_last=True)
+        .group_by("_row", maintain_order=True)
+        .agg(
+            pl.concat_str(pl.lit("["), error_json.str.join(","), pl.lit("]")).alias("errors"),
+            pl.col("rule").unique(maintain_order=True).sort().str.join(",").alias("rules"),
+        )
+    )
+
+
+def quarantine_rows(
+    raw: pl.DataFrame, normalized: pl.DataFrame, failures: pl.DataFrame
+) -> pl.DataFrame:
+    """Quarantine rows for the positions named in ``failures._row``.
+
+    ``raw`` and ``normalized`` are aligned row by row (same order, same height).
+    """
+    if failures.is_empty():
+        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    per_row = errors_by_row(failures)
+    rows = per_row["_row"]
+    raw_part = raw[rows].select(pl.col(RECORD_COLUMN).cast(pl.Int64).alias("record"), _row_json(raw, "raw"))
+    norm_part = normalized[rows].select(_row_json(normalized, "normalized"))
+    return pl.concat(
+        [raw_part, norm_part, per_row.select("errors", "rules")], how="horizontal"
+    ).select(list(QUARANTINE_SCHEMA))
+
+
+def reject_rule(reason: str) -> str:
+    lowered = reason.lower()
+    if lowered.startswith("ragged"):
+        return "_row.ragged"
+    if "not valid json" in lowered:
+        return "_row.invalid_json"
+    if "not a json object" in lowered:
+        return "_row.not_object"
+    return "_row.unreadable"
+
+
+def reject_rows(rejects: tuple[RecordReject, ...]) -> pl.DataFrame:
+    """Record-level read failures (ragged rows, bad JSON lines) as quarantine rows."""
+    if not rejects:
+        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    frame = pl.DataFrame(
+        {
+            "record": [r.record for r in rejects],
+            "text": [r.raw for r in rejects],
+            "rule": [reject_rule(r.reason) for r in rejects],
+            "message": [r.reason for r in rejects],
+        },
+        schema={"record": pl.Int64, "text": pl.String, "rule": pl.String, "message": pl.String},
+    )
+    error = pl.struct(
+        "rule",
+        pl.lit(None, dtype=pl.String).alias("column"),
+        pl.col("text").str.slice(0, 200).alias("value"),
+        "message",
+    ).struct.json_encode()
+    return frame.select(
+        "record",
+        pl.struct("text").struct.json_encode().alias("raw"),
+        pl.lit(None, dtype=pl.String).alias("normalized"),
+        pl.concat_str(pl.lit("["), error, pl.lit("]")).alias("errors"),
+        pl.col("rule").alias("rules"),
+    )

@@ -1,0 +1,238 @@
+"""Split a validated batch into rows to load, rows to quarantine and duplicates.
+
+Conservation is asserted for every batch:
+``rows_in = loaded + quarantined + duplicates``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from tidegate.contracts._model import Contract
+from tidegate.errors import ConservationError
+from tidegate.route._quarantine_frame import quarantine_rows, reject_rows, reject_rule
+from tidegate.sources._batch import RECORD_COLUMN, RawBatch
+from tidegate.validate._cast import concat_failures
+
+HELD_RULE = "_batch.held"
+DUPLICATE_KEY_RULE = "_row.duplicate_key"
+
+
+@dataclass(frozen=True)
+class RoutedBatch:
+    """Where every row of one batch goes. The store writes it in one transaction."""
+
+    source: str
+    location: str
+    content_sha256: str
+    contract_version: int
+    contract_hash: str
+    rows_in: int
+    load: pl.DataFrame  # typed contract columns + _tidegate_record
+    quarantine: pl.DataFrame  # record, raw, normalized, errors, rules (JSON text)
+    duplicates: int
+    duplicate_records: tuple[int, ...] = ()  # first few, for the audit entry
+    held: str | None = None  # why the whole batch was held, if it was
+    normalize_counts: dict[str, int] = field(default_factory=dict)
+    failure_counts: dict[str, int] = field(default_factory=dict)
+    unknown_columns: tuple[str, ...] = ()
+    missing_columns: tuple[str, ...] = ()
+    # kept so that the store can move a loadable row to quarantine (on_existing_key)
+    raw_frame: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)
+    normalized_frame: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)
+
+    @property
+    def loaded(self) -> int:
+        return self.load.height
+
+    @property
+    def quarantined(self) -> int:
+        return self.quarantine.height
+
+    def check_conservation(self) -> None:
+        total = self.loaded + self.quarantined + self.duplicates
+        if total != self.rows_in:
+            raise ConservationError(
+                f"batch {self.source}:{self.location}: rows_in={self.rows_in} but "
+                f"loaded={self.loaded} + quarantined={self.quarantined} + "
+                f"duplicates={self.duplicates} = {total}; this is a tidegate bug, please report it"
+            )
+
+    def move_to_quarantine(self, records: list[int], rule: str, message: str) -> RoutedBatch:
+        """Return a copy where the loadable rows with these record numbers are quarantined."""
+        if not records:
+            return self
+        wanted = pl.Series(records, dtype=pl.Int64)
+        positions = (
+            self.raw_frame.select(
+                pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+                pl.col(RECORD_COLUMN).cast(pl.Int64).is_in(wanted.implode()).alias("hit"),
+            )
+            .filter("hit")
+            .get_column("_row")
+        )
+        failures = pl.DataFrame(
+            {
+                "_row": positions,
+                "rule": rule,
+                "column": None,
+                "value": None,
+                "message": message,
+            }
+        )
+        moved = quarantine_rows(self.raw_frame, self.normalized_frame, concat_failures([failures]))
+        counts = dict(self.failure_counts)
+        counts[rule] = counts.get(rule, 0) + len(records)
+        routed = RoutedBatch(
+            **{
+                **self.__dict__,
+                "load": self.load.filter(~pl.col(RECORD_COLUMN).cast(pl.Int64).is_in(wanted.implode())),
+                "quarantine": pl.concat([self.quarantine, moved]),
+                "failure_counts": counts,
+            }
+        )
+        routed.check_conservation()
+        return routed
+
+
+def _key_repeats(typed: pl.DataFrame, failing: pl.Series, key: tuple[str, ...]) -> pl.DataFrame:
+    """For passing rows: which repeat an earlier row's key, and with the same content or not."""
+    content = [c for c in typed.columns if c != RECORD_COLUMN]
+    return (
+        typed.with_row_index("_row")
+        .filter(~pl.col("_row").is_in(failing.implode()))
+        .with_columns(pl.struct(content).hash().alias("_h"))
+        .with_columns(
+            pl.col("_row").first().over(key).alias("_first_row"),
+            pl.col("_h").first().over(key).alias("_first_h"),
+            pl.col(RECORD_COLUMN).first().over(key).alias("_first_record"),
+        )
+        .filter(pl.col("_row") != pl.col("_first_row"))
+        .select(
+            pl.col("_row").cast(pl.UInt32),
+            (pl.col("_h") == pl.col("_first_h")).alias("exact"),
+            RECORD_COLUMN,
+            "_first_record",
+            pl.concat_str(
+                [pl.format("{}={}", pl.lit(k), pl.col(k).cast(pl.String)) for k in key],
+                separator=", ",
+            ).alias("_key"),
+        )
+    )
+
+
+def route(
+    raw: RawBatch,
+    normalized: pl.DataFrame,
+    typed: pl.DataFrame,
+    failures: pl.DataFrame,
+    contract: Contract,
+    *,
+    normalize_counts: dict[str, int] | None = None,
+    unknown_columns: tuple[str, ...] = (),
+    missing_columns: tuple[str, ...] = (),
+) -> RoutedBatch:
+    """Decide each row's fate under the contract's policy."""
+    failing = failures["_row"].unique()
+    duplicates = 0
+    duplicate_records: tuple[int, ...] = ()
+    extra: list[pl.DataFrame] = []
+    if contract.primary_key:
+        repeats = _key_repeats(typed, failing, contract.primary_key)
+        exact = repeats.filter("exact")
+        duplicates = exact.height
+        duplicate_records = tuple(exact[RECORD_COLUMN].head(100).to_list())
+        conflicts = repeats.filter(~pl.col("exact"))
+        if conflicts.height:
+            extra.append(
+                conflicts.select(
+                    "_row",
+                    pl.lit(DUPLICATE_KEY_RULE).alias("rule"),
+                    pl.lit(None, dtype=pl.String).alias("column"),
+                    pl.col("_key").alias("value"),
+                    pl.format(
+                        "key {} already seen at record {} of this batch with different values",
+                        "_key",
+                        "_first_record",
+                    ).alias("message"),
+                )
+            )
+        removed = repeats["_row"]
+    else:
+        removed = pl.Series("_row", [], dtype=pl.UInt32)
+    all_failures = concat_failures([failures, *extra])
+    rows_in = raw.rows_in
+    bad = all_failures["_row"].n_unique() + len(raw.rejects)
+    held = _hold_reason(contract, bad, rows_in, missing_columns, normalized.width - 1)
+    if held:
+        failing_rows = all_failures["_row"].unique()
+        everything_else = (
+            pl.DataFrame({"_row": pl.int_range(typed.height, dtype=pl.UInt32, eager=True)})
+            .filter(~pl.col("_row").is_in(removed.implode()) | pl.col("_row").is_in(failing_rows.implode()))
+        )
+        held_failures = everything_else.select(
+            "_row",
+            pl.lit(HELD_RULE).alias("rule"),
+            pl.lit(None, dtype=pl.String).alias("column"),
+            pl.lit(None, dtype=pl.String).alias("value"),
+            pl.lit(held).alias("message"),
+        )
+        all_failures = concat_failures([all_failures, held_failures])
+    quarantined_rows = all_failures["_row"].unique()
+    gone = pl.concat([quarantined_rows, removed.cast(pl.UInt32)]).unique()
+    load = typed.with_row_index("_row").filter(~pl.col("_row").is_in(gone.implode())).drop("_row")
+    quarantine = pl.concat(
+        [quarantine_rows(raw.frame, normalized, all_failures), reject_rows(raw.rejects)]
+    )
+    counts = (
+        all_failures.group_by("rule").agg(pl.col("_row").n_unique().alias("n")).sort("rule")
+    )
+    failure_counts = {r: int(n) for r, n in counts.iter_rows()}
+    for r in raw.rejects:
+        rule = reject_rule(r.reason)
+        failure_counts[rule] = failure_counts.get(rule, 0) + 1
+    routed = RoutedBatch(
+        source=contract.source,
+        location=raw.location,
+        content_sha256=raw.content_sha256,
+        contract_version=contract.version,
+        contract_hash=contract.content_hash,
+        rows_in=rows_in,
+        load=load,
+        quarantine=quarantine,
+        duplicates=duplicates,
+        duplicate_records=duplicate_records,
+        held=held,
+        normalize_counts=dict(normalize_counts or {}),
+        failure_counts=failure_counts,
+        unknown_columns=unknown_columns,
+        missing_columns=missing_columns,
+        raw_frame=raw.frame,
+        normalized_frame=normalized,
+    )
+    routed.check_conservation()
+    return routed
+
+
+def _hold_reason(
+    contract: Contract, bad: int, rows_in: int, missing: tuple[str, ...], n_columns: int
+) -> str | None:
+    if rows_in == 0:
+        return None
+    if n_columns and len(missing) == n_columns:
+        return (
+            "no column of the contract was found in the header "
+            f"(expected {', '.join(contract.column_names)}); is this the right file?"
+        )
+    ratio = bad / rows_in
+    policy = contract.policy
+    if policy.on_row_failure == "fail_batch" and bad:
+        return f"{bad} of {rows_in} rows failed and the contract's on_row_failure is fail_batch"
+    if ratio > policy.max_quarantine_ratio:
+        return (
+            f"quarantine ratio {ratio:.3f} ({bad} of {rows_in} rows) is above "
+            f"max_quarantine_ratio {policy.max_quarantine_ratio}; nothing was loaded"
+        )
+    return None

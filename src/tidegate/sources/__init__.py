@@ -1,0 +1,23 @@
+"""Sources: read a source system into batches of raw records.
+
+A source has one method, ``read()``, yielding a :class:`RawBatch` per file (or chunk,
+or cursor window) and a :class:`FileReject` per file that could not be read at all.
+Every value in a batch is the string read from the source; bad records come back as
+:class:`RecordReject` entries on their batch, never as exceptions.
+"""
+
+from tidegate.sources._base import MemorySource, Source
+from tidegate.sources._batch import RECORD_COLUMN, FileReject, RawBatch, RecordReject
+from tidegate.sources._config import source_from_config
+from tidegate.sources._files import FileSource
+
+__all__ = [
+    "RECORD_COLUMN",
+    "FileReject",
+    "FileSource",
+    "MemorySource",
+    "RawBatch",
+    "RecordReject",
+    "Source",
+    "source_from_config",
+]

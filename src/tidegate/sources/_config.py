@@ -1,0 +1,72 @@
+"""Build a source from its declaration in a pipeline file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from tidegate.errors import SourceConfigError
+from tidegate.sources._base import Source
+from tidegate.sources._files import FileSource
+
+_FILE_OPTIONS: dict[str, type] = {
+    "kind": str,
+    "path": str,
+    "format": str,
+    "delimiter": str,
+    "quote": str,
+    "encoding": str,
+    "has_header": bool,
+}
+
+
+def _file_source(name: str, config: Mapping[str, Any], base_dir: Path) -> Source:
+    _check_keys(name, config, _FILE_OPTIONS)
+    if "path" not in config:
+        raise SourceConfigError(
+            f"source {name!r}: `path` is missing; give a file or a glob, "
+            "e.g. `path: sample_data/orders/*.csv`"
+        )
+    options = {key: value for key, value in config.items() if key != "kind"}
+    return FileSource(name, base_dir=base_dir, **options)
+
+
+_KINDS: dict[str, Callable[[str, Mapping[str, Any], Path], Source]] = {"file": _file_source}
+
+
+def _check_keys(name: str, config: Mapping[str, Any], valid: Mapping[str, type]) -> None:
+    for key, value in config.items():
+        if key not in valid:
+            raise SourceConfigError(
+                f"source {name!r}: unknown option {key!r}; valid options for kind "
+                f"{config.get('kind')!r}: {', '.join(valid)} (fix the pipeline file)"
+            )
+        expected = valid[key]
+        if not isinstance(value, expected):
+            raise SourceConfigError(
+                f"source {name!r}: option {key!r} is {value!r} ({type(value).__name__}); "
+                f"expected a {'true/false' if expected is bool else 'string'} "
+                "(fix the pipeline file)"
+            )
+
+
+def source_from_config(name: str, config: Mapping[str, Any], base_dir: Path) -> Source:
+    """The source declared as ``config`` in a pipeline file; relative paths from ``base_dir``.
+
+    Example: ``{"kind": "file", "path": "sample_data/orders/*.csv", "format": "csv"}``.
+    Raises SourceConfigError naming the bad key or value and what would be valid.
+    """
+    if not isinstance(config, Mapping):
+        raise SourceConfigError(
+            f"source {name!r}: expected a mapping of options, got {type(config).__name__} "
+            f"{config!r}; e.g. {{kind: file, path: data/*.csv}}"
+        )
+    kind = config.get("kind")
+    if kind not in _KINDS:
+        shown = "missing" if kind is None else repr(kind)
+        raise SourceConfigError(
+            f"source {name!r}: kind is {shown}; valid kinds: {', '.join(_KINDS)} "
+            "(set `kind:` in the pipeline file)"
+        )
+    return _KINDS[kind](name, config, base_dir)

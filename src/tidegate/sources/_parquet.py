@@ -1,0 +1,86 @@
+"""Read one Parquet file's bytes into a RawBatch with every column cast to its string form.
+
+Dates and times are ISO 8601, booleans "true"/"false", nested lists and structs compact
+JSON, binary values text when they are UTF-8 and hex otherwise. ``_tidegate_record`` is
+the 0-based row offset in the file.
+"""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+
+from tidegate.sources._batch import RECORD_COLUMN, FileReject, RawBatch
+from tidegate.sources._text import FileInfo
+
+_PARQUET_MAGIC = b"PAR1"
+
+
+def read_parquet_bytes(data: bytes, info: FileInfo) -> RawBatch | FileReject:
+    """Read a Parquet file; a truncated or corrupt file is a FileReject with the reason."""
+    if len(data) < 12 or not (data.startswith(_PARQUET_MAGIC) and data.endswith(_PARQUET_MAGIC)):
+        return info.reject(
+            data,
+            "not a Parquet file: it does not start and end with the 'PAR1' marker "
+            "(truncated, or another format; declare `format:` in the pipeline file if so)",
+        )
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # polars raises many kinds for corrupt files
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return info.reject(data, f"corrupt Parquet file: {type(exc).__name__}: {first_line}")
+    columns = [_as_text(frame.get_column(name)) for name in frame.columns]
+    names = [_column_name(name) for name in frame.columns]
+    text = pl.DataFrame(
+        [column.alias(name) for column, name in zip(columns, names, strict=True)]
+        + [pl.int_range(frame.height, dtype=pl.Int64, eager=True).alias(RECORD_COLUMN)]
+    )
+    return RawBatch(
+        source=info.source,
+        location=info.location,
+        content_sha256=info.content_sha256 or "",
+        frame=text,
+        fmt="parquet",
+    )
+
+
+def _column_name(name: str) -> str:
+    return f"{RECORD_COLUMN}_2" if name == RECORD_COLUMN else name
+
+
+def _as_text(series: pl.Series) -> pl.Series:
+    """One column as strings, nulls kept as nulls."""
+    dtype = series.dtype
+    try:
+        if dtype == pl.String:
+            return series
+        if isinstance(dtype, pl.Datetime):
+            fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if dtype.time_zone else "")
+            return series.dt.to_string(fmt)
+        if isinstance(dtype, pl.Duration):
+            return series.dt.to_string("iso")
+        if dtype == pl.Binary:
+            try:
+                return series.cast(pl.String)
+            except pl.exceptions.PolarsError:
+                return series.bin.encode("hex")
+        if isinstance(dtype, pl.Struct):
+            return _json_text(series, series.struct.json_encode())
+        if isinstance(dtype, (pl.List, pl.Array)):
+            wrapped = pl.DataFrame({"v": series}).select(pl.struct("v").struct.json_encode())
+            inner = wrapped.to_series().str.slice(5).str.strip_suffix("}")
+            return _json_text(series, inner)
+        return series.cast(pl.String)
+    except pl.exceptions.PolarsError:
+        values = series.to_list()
+        return pl.Series(series.name, [None if v is None else str(v) for v in values], pl.String)
+
+
+def _json_text(original: pl.Series, encoded: pl.Series) -> pl.Series:
+    """Encoded JSON text where the original value is not null, null where it is."""
+    return (
+        pl.DataFrame({"o": original, "e": encoded})
+        .select(pl.when(pl.col("o").is_not_null()).then(pl.col("e")).alias(original.name))
+        .to_series()
+    )

@@ -1,0 +1,87 @@
+"""Short-lived DuckDB connections with retry on lock contention.
+
+Each store operation opens a connection, runs one transaction and closes, so a
+flow and a reviewer can take turns on the same file. DuckDB lets one process
+write a file at a time; another process that finds it locked waits and retries
+with backoff before giving up with :class:`StoreLockedError` (transient).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tidegate.errors import StoreError, StoreLockedError
+
+if TYPE_CHECKING:
+    import duckdb
+
+DEFAULT_STORE = Path(".tidegate") / "tidegate.duckdb"
+LOCK_WAIT_SECONDS = float(os.environ.get("TIDEGATE_LOCK_WAIT", "30"))
+
+
+def default_store_path(project_dir: Path | None = None) -> Path:
+    """``$TIDEGATE_STORE`` if set, else ``<project>/.tidegate/tidegate.duckdb``."""
+    env = os.environ.get("TIDEGATE_STORE")
+    if env:
+        return Path(env)
+    return (project_dir or Path.cwd()) / DEFAULT_STORE
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("could not set" in text or "conflicting" in text)
+
+
+@contextmanager
+def connect(
+    path: Path, *, read_only: bool = False, wait_seconds: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the store, retrying with jittered backoff while another process holds it."""
+    import duckdb
+
+    budget = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    if read_only and not path.exists():
+        raise StoreError(
+            f"no store at {path}: nothing has been ingested yet "
+            "(run `tidegate demo` or `tidegate run SOURCE`, or set TIDEGATE_STORE)"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + budget
+    delay = 0.02
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise StoreError(f"cannot open store {path}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                raise StoreLockedError(
+                    f"store {path} stayed locked by another process for {budget:.0f}s; "
+                    "wait for the running flow to finish or raise TIDEGATE_LOCK_WAIT"
+                ) from exc
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 1.0)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One connection, one transaction: commit on success, roll back on any error."""
+    with connect(path) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")

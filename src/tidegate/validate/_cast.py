@@ -1,0 +1,98 @@
+"""Cast canonical strings (the output of normalization) to the contract's types.
+
+A value that cannot be cast is a row failure (rule ``<column>.type``), not a crash.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tidegate.contracts import polars_dtype
+from tidegate.contracts._model import ColumnSpec, Contract
+
+CANONICAL_DATETIME = "%Y-%m-%dT%H:%M:%S%.f"
+
+
+def cast_expr(column: ColumnSpec) -> pl.Expr:
+    """Expression turning the canonical string column into its declared type (null on failure)."""
+    col = pl.col(column.name)
+    ps = column.decimal_precision_scale
+    if ps:
+        precision, scale = ps
+        too_precise = col.str.contains(rf"\.\d{{{scale}}}\d*[1-9]")
+        return (
+            pl.when(too_precise)
+            .then(pl.lit(None, dtype=pl.Decimal(precision, scale)))
+            .otherwise(col.cast(pl.Decimal(precision, scale), strict=False))
+        )
+    match column.type:
+        case "int64":
+            return col.cast(pl.Int64, strict=False)
+        case "float64":
+            return col.cast(pl.Float64, strict=False)
+        case "bool":
+            return col.replace_strict(
+                {"true": True, "false": False}, default=None, return_dtype=pl.Boolean
+            )
+        case "date":
+            return col.str.to_date("%Y-%m-%d", strict=False)
+        case "datetime":
+            return col.str.to_datetime(CANONICAL_DATETIME, strict=False, time_unit="us")
+        case _:
+            return col
+
+
+def type_message(column: ColumnSpec) -> str:
+    ps = column.decimal_precision_scale
+    if ps:
+        return f"not a decimal with at most {ps[0]} digits and {ps[1]} decimal places"
+    return {
+        "int64": "not a whole number",
+        "float64": "not a number",
+        "bool": "not a boolean (see the column's true_values/false_values)",
+        "date": "not a date in any declared format",
+        "datetime": "not a datetime in any declared format",
+    }.get(column.type, f"not a {column.type}")
+
+
+def cast_frame(frame: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return (typed frame, type failures in long form: _row, rule, column, value, message)."""
+    typed = frame.select(
+        *(cast_expr(c).alias(c.name) for c in contract.columns),
+        pl.col("_tidegate_record"),
+    )
+    failures = []
+    for c in contract.columns:
+        if c.type == "string":
+            continue
+        failed = frame[c.name].is_not_null() & typed[c.name].is_null()
+        if not failed.any():
+            continue
+        rows = frame.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), pl.col(c.name).alias("value")
+        ).filter(failed)
+        failures.append(
+            rows.select(
+                "_row",
+                pl.lit(f"{c.name}.type").alias("rule"),
+                pl.lit(c.name).alias("column"),
+                "value",
+                pl.lit(type_message(c)).alias("message"),
+            )
+        )
+    return typed, concat_failures(failures)
+
+
+FAILURE_SCHEMA = {
+    "_row": pl.UInt32,
+    "rule": pl.String,
+    "column": pl.String,
+    "value": pl.String,
+    "message": pl.String,
+}
+
+
+def concat_failures(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    if not frames:
+        return pl.DataFrame(schema=FAILURE_SCHEMA)
+    return pl.concat([f.cast(FAILURE_SCHEMA) for f in frames], how="vertical")  # type: ignore[arg-type]
