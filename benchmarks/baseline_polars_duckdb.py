@@ -56,13 +56,13 @@ def run(csv_path: Path, store: Path) -> dict[str, int]:
         "quantity.type": pl.col("quantity").is_null() & pl.col("_qty_s").is_not_null(),
         "quantity.ge": pl.col("quantity") < 1,
     }
-    flagged = typed.with_columns(
+    failed = pl.any_horizontal([e.fill_null(False) for e in rules.values()])
+    good = typed.filter(~failed)
+    bad = typed.filter(failed).with_columns(
         pl.concat_list([pl.when(e.fill_null(False)).then(pl.lit(r)) for r, e in rules.items()])
         .list.drop_nulls()
         .alias("_rules")
     )
-    bad = flagged.filter(pl.col("_rules").list.len() > 0)
-    good = flagged.filter(pl.col("_rules").list.len() == 0)
     dup = good.select(pl.col("order_id").is_duplicated() & ~pl.col("order_id").is_first_distinct()).to_series()
     duplicates = int(dup.sum())
     good = good.filter(~dup)

@@ -19,25 +19,14 @@ WHITESPACE = (
 )
 
 CURRENCY_SYMBOLS = "$€£¥"
-_DIGITS_GROUPS = 8  # up to 10**24 with separators; longer stays for validation to flag
-_SEPARATORS = (",", "_", "[ \u00a0\u202f]")  # one kind per number: space, NBSP, narrow NBSP
 
 
-def _grouped(sep: str) -> str:
-    """Digits grouped by threes with one kind of separator, capturing the digits."""
-    rest = rf"(?:{sep}([0-9]{{3}}))?" * (_DIGITS_GROUPS - 1)
-    return rf"(-?[0-9]{{1,3}}){sep}([0-9]{{3}}){rest}"
-
-
-# "1,234,567.5", "1_000", "1 234"; one regex pass, rewritten to its captured digits
-# (a capture group that took no part in the match is replaced by "").
+# "1,234,567.5", "1_000", "1 234": digits grouped by threes with one kind of separator.
 _GROUPED_PATTERN = (
-    "^(?:" + "|".join(_grouped(sep) for sep in _SEPARATORS) + r")"
-    r"((?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)$"
+    r"^-?[0-9]{1,3}(?:(?:,[0-9]{3})+|(?:_[0-9]{3})+|(?:[ \u00a0\u202f][0-9]{3})+)"
+    r"(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?$"
 )
-_GROUPED_REPLACEMENT = "".join(
-    f"${{{i}}}" for i in range(1, len(_SEPARATORS) * (_DIGITS_GROUPS + 1) + 2)
-)
+_SEPARATOR_CHARS = r"[,_ \u00a0\u202f]"
 # What a canonical number looks like: what validation casts strictly.
 NUMBER_PATTERN = r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
@@ -120,20 +109,44 @@ def strip_substrings(
     return out
 
 
+_CURRENCY = "[" + CURRENCY_SYMBOLS + "]"
+_LEADING_CURRENCY = rf"^([-(]?)\s*{_CURRENCY}\s*([0-9.])"  # "$1", "-$1", "($1)"
+_TRAILING_CURRENCY = rf"([0-9.])\s*{_CURRENCY}(\)?)$"  # "12 €", "(12€)"
+_PARENTHESES = r"^\(\s*([0-9.][^()]*?)\s*\)$"  # accounting negative "(12.50)"
+_PLUS = r"^\+([0-9.])"
+
+
+def number_prepare(expr: pl.Expr) -> pl.Expr:
+    """First half of number canonicalization: drop a currency symbol next to the digits,
+    "(12.50)" -> "-12.50", drop a leading "+". A straight chain of anchored patterns, so
+    polars computes each piece once; a value with no digits ("$", "+") is left as is."""
+    return (
+        trim(expr)
+        .str.replace(_LEADING_CURRENCY, "${1}${2}")
+        .str.replace(_TRAILING_CURRENCY, "${1}${2}")
+        .str.replace(_PARENTHESES, "-${1}")
+        .str.replace(_PLUS, "${1}")
+    )
+
+
+def number_ungroup(expr: pl.Expr) -> pl.Expr:
+    """Second half: remove thousands separators, only from digits grouped by threes
+    with one kind of separator ("1,234.50", "1_000", "1 234"); "1,23" is left as is."""
+    return (
+        pl.when(expr.str.contains(_GROUPED_PATTERN))
+        .then(expr.str.replace_all(_SEPARATOR_CHARS, ""))
+        .otherwise(expr)
+    )
+
+
 def canonical_number(expr: pl.Expr) -> pl.Expr:
     """Canonical number text: "$1,234.50" -> "1234.50", "(12.50)" -> "-12.50", "+3" -> "3".
 
-    Removes currency symbols and thousands separators (",", "_" or spaces between
-    groups of three digits), a leading "+", and turns accounting parentheses into
-    a minus sign. A value that still does not look like a number is left untouched.
+    normalize() runs the two halves as separate rounds (cheaper on large frames);
+    this composition is for callers that want one expression. A value that is
+    still not a number afterwards is left for validation to flag.
     """
-    # Each intermediate is used once, so the expression stays a straight chain
-    # (polars would evaluate a reused sub-expression once per use).
-    s = trim(expr.str.replace_many(list(CURRENCY_SYMBOLS), [""] * len(CURRENCY_SYMBOLS)))
-    s = s.str.replace(r"^\(\s*(.*?)\s*\)$", "-${1}")
-    s = s.str.strip_prefix("+")
-    s = s.str.replace(_GROUPED_PATTERN, _GROUPED_REPLACEMENT)
-    return pl.coalesce([s.str.extract(f"({NUMBER_PATTERN})", 1), expr])
+    return number_ungroup(number_prepare(expr))
 
 
 def canonical_bool(

@@ -21,6 +21,10 @@ from tidegate.sources._batch import RECORD_COLUMN
 HEADER_RENAME_RULE = "_header.rename"
 NUMERIC_TYPES = ("int64", "float64", "decimal")
 
+CANONICAL_BOOL = "^(?:true|false)$"
+CANONICAL_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+CANONICAL_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}$"
+
 _TMP = "\x00tidegate.normalize:"  # prefix of scratch columns; never a header
 
 
@@ -41,6 +45,9 @@ class Step:
 
     rule_id: str
     apply: Callable[[pl.Expr], pl.Expr]
+    # For the final type step: a pattern that values already in canonical form match.
+    # Such a step runs only on the rows that do not match (usually few), not on all.
+    canonical: str | None = None
 
 
 def null_tokens_for(column: ColumnSpec, contract: Contract) -> tuple[str, ...]:
@@ -54,8 +61,8 @@ def column_steps(column: ColumnSpec, contract: Contract) -> list[Step]:
     tokens = null_tokens_for(column, contract)
     steps: list[Step] = []
 
-    def add(kind: str, fn: Callable[[pl.Expr], pl.Expr]) -> None:
-        steps.append(Step(f"{column.name}.{kind}", fn))
+    def add(kind: str, fn: Callable[[pl.Expr], pl.Expr], canonical: str | None = None) -> None:
+        steps.append(Step(f"{column.name}.{kind}", fn, canonical))
 
     if do_trim:
         add("trim", ex.trim)
@@ -74,7 +81,7 @@ def column_steps(column: ColumnSpec, contract: Contract) -> list[Step]:
         )
     base = column.base_type
     if base in NUMERIC_TYPES:
-        add("number_format", ex.canonical_number)
+        add("number_format", ex.canonical_number, ex.NUMBER_PATTERN)
     elif base == "bool":
         add(
             "bool_format",
@@ -83,16 +90,19 @@ def column_steps(column: ColumnSpec, contract: Contract) -> list[Step]:
                 true_values=column.true_values,
                 false_values=column.false_values,
             ),
+            CANONICAL_BOOL,
         )
     elif base == "date":
         add(
             "date_format",
             partial(ex.canonical_date, formats=column.formats or DEFAULT_DATE_FORMATS),
+            CANONICAL_DATE,
         )
     elif base == "datetime":
         add(
             "datetime_format",
             partial(ex.canonical_datetime, formats=column.formats or DEFAULT_DATETIME_FORMATS),
+            CANONICAL_DATETIME,
         )
     return steps
 
@@ -102,7 +112,23 @@ def describe_rules(contract: Contract) -> list[str]:
     rules = [HEADER_RENAME_RULE]
     for column in contract.columns:
         rules.extend(step.rule_id for step in column_steps(column, contract))
-    return rules
+    return list(dict.fromkeys(rules))
+
+
+def _apply_to_non_canonical(df: pl.DataFrame, name: str, step: Step) -> tuple[pl.DataFrame, int]:
+    """Run a type step only on the values not already canonical; return (frame, values changed)."""
+    assert step.canonical is not None
+    column = df.get_column(name)
+    todo = column.is_not_null() & ~column.str.contains(step.canonical)
+    if not todo.any():
+        return df, 0
+    positions = todo.arg_true()
+    before = column.gather(positions)
+    after = before.to_frame(name).select(step.apply(pl.col(name))).to_series()
+    changed = int(before.ne_missing(after).sum())
+    if not changed:
+        return df, 0
+    return df.with_columns(column.clone().scatter(positions, after)), changed
 
 
 def normalize(frame: pl.DataFrame, contract: Contract) -> NormalizedBatch:
@@ -138,6 +164,7 @@ def normalize(frame: pl.DataFrame, contract: Contract) -> NormalizedBatch:
     # column, then record where it differs in a boolean flag column and move the
     # value back. All columns of a round run in parallel; flags are summed once.
     plan = {column.name: column_steps(column, contract) for column in contract.columns}
+    subset_steps = {name: steps.pop() for name, steps in plan.items() if steps and steps[-1].canonical}
     flags: list[str] = []
     depth = max((len(steps) for steps in plan.values()), default=0)
     for i in range(depth):
@@ -159,6 +186,10 @@ def normalize(frame: pl.DataFrame, contract: Contract) -> NormalizedBatch:
     if flags:
         sums = df.select([pl.col(_TMP + rule).sum() for rule in flags]).row(0)
         rule_counts.update({rule: int(n) for rule, n in zip(flags, sums, strict=True) if n})
+    for name, step in subset_steps.items():
+        df, changed = _apply_to_non_canonical(df, name, step)
+        if changed:
+            rule_counts[step.rule_id] = changed
     return NormalizedBatch(
         frame=df.select(*names, RECORD_COLUMN),
         rule_counts=rule_counts,

@@ -100,9 +100,10 @@ class RoutedBatch:
 def _key_repeats(typed: pl.DataFrame, failing: pl.Series, key: tuple[str, ...]) -> pl.DataFrame:
     """For passing rows: which repeat an earlier row's key, and with the same content or not."""
     content = [c for c in typed.columns if c != RECORD_COLUMN]
+    passing = typed.with_row_index("_row").filter(~pl.col("_row").is_in(failing.implode()))
+    keys = pl.struct(key) if len(key) > 1 else pl.col(key[0])
     return (
-        typed.with_row_index("_row")
-        .filter(~pl.col("_row").is_in(failing.implode()))
+        passing.filter(keys.is_duplicated())  # usually few rows: hash only those
         .with_columns(pl.struct(content).hash().alias("_h"))
         .with_columns(
             pl.col("_row").first().over(key).alias("_first_row"),
