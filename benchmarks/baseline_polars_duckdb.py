@@ -63,10 +63,14 @@ def run(csv_path: Path, store: Path) -> dict[str, int]:
         .list.drop_nulls()
         .alias("_rules")
     )
-    dup = good.select(pl.col("order_id").is_duplicated() & ~pl.col("order_id").is_first_distinct()).to_series()
+    dup = good.select(
+        pl.col("order_id").is_duplicated() & ~pl.col("order_id").is_first_distinct()
+    ).to_series()
     duplicates = int(dup.sum())
     good = good.filter(~dup)
-    load = good.select("order_id", "customer_id", "status", "amount", "order_date", "email", "quantity", "_line")
+    load = good.select(
+        "order_id", "customer_id", "status", "amount", "order_date", "email", "quantity", "_line"
+    )
     quarantine = raw.join(bad.select("_line", "_rules"), on="_line").select(
         "_line",
         pl.struct([c for c in raw.columns if c != "_line"]).struct.json_encode().alias("raw"),
@@ -85,8 +89,12 @@ def run(csv_path: Path, store: Path) -> dict[str, int]:
     con.execute("INSERT INTO quarantine SELECT * FROM q_df")
     con.execute("COMMIT")
     con.close()
-    return {"rows_in": raw.height, "loaded": load.height, "quarantined": quarantine.height,
-            "duplicates": duplicates}
+    return {
+        "rows_in": raw.height,
+        "loaded": load.height,
+        "quarantined": quarantine.height,
+        "duplicates": duplicates,
+    }
 
 
 if __name__ == "__main__":

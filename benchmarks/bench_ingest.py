@@ -73,8 +73,10 @@ def _project(work: Path, csv_path: Path) -> None:
         "contract: schemas/orders.yaml\n"
     )
     small = work / "warmup.csv"
-    small.write_text("order_id,customer_id,status,amount,order_date,email,quantity\n"
-                     "1,1,shipped,1.00,2024-01-01,a@b.co,1\n")
+    small.write_text(
+        "order_id,customer_id,status,amount,order_date,email,quantity\n"
+        "1,1,shipped,1.00,2024-01-01,a@b.co,1\n"
+    )
     (work / "pipelines" / "warmup.yaml").write_text(
         f"name: warmup\nsource: {{kind: file, path: {small}, format: csv}}\n"
         "contract: schemas/orders.yaml\n"
@@ -82,7 +84,9 @@ def _project(work: Path, csv_path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", nargs="*", default=["baseline", "tidegate", "tidegate-flow"])
@@ -105,24 +109,41 @@ def main() -> None:
             work = Path(tmp)
             _project(work, csv_path)
             proc = subprocess.run(
-                [sys.executable, "-c", CHILD, "flow" if mode == "tidegate-flow" else mode,
-                 str(csv_path), str(work), str(HERE)],
-                capture_output=True, text=True, check=False,
+                [
+                    sys.executable,
+                    "-c",
+                    CHILD,
+                    "flow" if mode == "tidegate-flow" else mode,
+                    str(csv_path),
+                    str(work),
+                    str(HERE),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if proc.returncode != 0:
                 print(f"{mode} failed:\n{proc.stderr[-3000:]}")
                 continue
             results[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
     base = results.get("baseline")
-    print(f"\n{'contender':<15}{'wall s':>9}{'rows/s':>13}{'peak RSS MB':>13}{'x baseline':>12}{'x RSS':>8}   counts")
+    print(
+        f"\n{'contender':<15}{'wall s':>9}{'rows/s':>13}{'peak RSS MB':>13}"
+        f"{'x baseline':>12}{'x RSS':>8}   counts"
+    )
     for mode, r in results.items():
         ratio = r["wall_s"] / base["wall_s"] if base else float("nan")
         rss_ratio = r["peak_rss_mb"] / base["peak_rss_mb"] if base else float("nan")
-        print(f"{mode:<15}{r['wall_s']:>9.2f}{args.rows / r['wall_s']:>13,.0f}{r['peak_rss_mb']:>13.0f}"
-              f"{ratio:>12.2f}{rss_ratio:>8.2f}   {r['counts']}")
+        print(
+            f"{mode:<15}{r['wall_s']:>9.2f}{args.rows / r['wall_s']:>13,.0f}"
+            f"{r['peak_rss_mb']:>13.0f}"
+            f"{ratio:>12.2f}{rss_ratio:>8.2f}   {r['counts']}"
+        )
     if "tidegate-flow" in results:
-        print(f"(tidegate-flow: the temporary Prefect server and a warm-up flow took "
-              f"{results['tidegate-flow']['prefect_start_s']} s before the timed run)")
+        print(
+            f"(tidegate-flow: the temporary Prefect server and a warm-up flow took "
+            f"{results['tidegate-flow']['prefect_start_s']} s before the timed run)"
+        )
 
 
 if __name__ == "__main__":

@@ -33,16 +33,24 @@ def make_contract(**overrides: Any) -> Contract:
             },
             "order_date": {"type": "date", "formats": ["%Y-%m-%d", "%d/%m/%Y"]},
         },
-        "policy": {"on_row_failure": "quarantine", "on_existing_key": "update",
-                   "max_quarantine_ratio": 1.0},
+        "policy": {
+            "on_row_failure": "quarantine",
+            "on_existing_key": "update",
+            "max_quarantine_ratio": 1.0,
+        },
     }
     for key, value in overrides.items():
         data[key] = value
     return contract_from_dict(data)
 
 
-def make_raw(rows: list[dict[str, str | None]], *, source: str = "orders",
-             location: str = "mem.csv", sha: str = "a" * 64) -> RawBatch:
+def make_raw(
+    rows: list[dict[str, str | None]],
+    *,
+    source: str = "orders",
+    location: str = "mem.csv",
+    sha: str = "a" * 64,
+) -> RawBatch:
     columns = list(rows[0]) if rows else []
     frame = pl.DataFrame(
         {c: [r.get(c) for r in rows] for c in columns}, schema={c: pl.String for c in columns}
@@ -60,3 +68,22 @@ def query(store: Path, sql: str, params: list[Any] | None = None) -> list[tuple[
 
 def scalar(store: Path, sql: str, params: list[Any] | None = None) -> Any:
     return query(store, sql, params)[0][0]
+
+
+def _orders_model() -> type:
+    import pandera.polars as pa
+
+    class OrdersModel(pa.DataFrameModel):
+        """Checks YAML cannot say: shipped orders must have an amount."""
+
+        @pa.dataframe_check(name="shipped_needs_amount")
+        @classmethod
+        def shipped_needs_amount(cls, data: Any) -> Any:
+            return data.lazyframe.select(
+                ~((pl.col("status") == "shipped") & pl.col("amount").is_null())
+            )
+
+    return OrdersModel
+
+
+OrdersModel = _orders_model()

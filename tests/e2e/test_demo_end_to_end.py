@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import query, scalar
 from typer.testing import CliRunner
 
+from helpers import query, scalar
 from tidegate.cli import app
 
 pytestmark = pytest.mark.e2e
@@ -20,7 +20,9 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory, project_root: Path, prefect_api: str) -> Path:
+def demo_store(
+    tmp_path_factory: pytest.TempPathFactory, project_root: Path, prefect_api: str
+) -> Path:
     store = tmp_path_factory.mktemp("demo") / "tidegate.duckdb"
     result = runner.invoke(app, ["demo", "--project", str(project_root), "--store", str(store)])
     assert result.exit_code == 0, result.output
@@ -31,14 +33,22 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory, project_root: Path, pre
 def test_every_row_is_accounted_for(demo_store: Path) -> None:
     """rows_in = loaded + quarantined + duplicates, per batch, from the audit and the tables."""
     entries = query(demo_store, "SELECT event, source, batch_id, detail FROM audit ORDER BY seq")
-    committed = [(s, b, json.loads(d)) for e, s, b, d in entries if e in ("batch_committed", "batch_held")]
+    committed = [
+        (s, b, json.loads(d)) for e, s, b, d in entries if e in ("batch_committed", "batch_held")
+    ]
     assert committed, "no batch was committed"
     for source, batch_id, d in committed:
         assert d["rows_in"] == d["loaded"] + d["quarantined"] + d["duplicates"], d
-        in_quarantine = scalar(demo_store, "SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id])
+        in_quarantine = scalar(
+            demo_store, "SELECT count(*) FROM quarantine WHERE batch_id = ?", [batch_id]
+        )
         assert in_quarantine == d["quarantined"]
-        in_target = scalar(demo_store, f'SELECT count(*) FROM "{source}" WHERE _tidegate_batch_id = ?', [batch_id])
-        updated_later = d["loaded"] - in_target  # rows a later batch replaced (on_existing_key: update)
+        in_target = scalar(
+            demo_store, f'SELECT count(*) FROM "{source}" WHERE _tidegate_batch_id = ?', [batch_id]
+        )
+        updated_later = (
+            d["loaded"] - in_target
+        )  # rows a later batch replaced (on_existing_key: update)
         assert 0 <= updated_later <= d["loaded"]
 
 
@@ -53,7 +63,8 @@ def test_audit_chain_is_intact(demo_store: Path, project_root: Path) -> None:
 def test_unreadable_files_are_file_level_quarantine(demo_store: Path) -> None:
     rows = query(
         demo_store,
-        "SELECT location, errors FROM quarantine WHERE rules = '_file.unreadable' ORDER BY location",
+        "SELECT location, errors FROM quarantine "
+        "WHERE rules = '_file.unreadable' ORDER BY location",
     )
     names = [Path(loc).name for loc, _ in rows]
     assert "orders_2024-03_latin1.csv" in names
@@ -95,11 +106,15 @@ def test_rerun_adds_nothing_and_audits_the_skip(demo_store: Path, project_root: 
 
     before = counts()
     audit_before = scalar(demo_store, "SELECT max(seq) FROM audit")
-    result = runner.invoke(app, ["run", "--all", "--project", str(project_root), "--store", str(demo_store)])
+    result = runner.invoke(
+        app, ["run", "--all", "--project", str(project_root), "--store", str(demo_store)]
+    )
     assert result.exit_code == 0, result.output
     assert counts() == before
     skips = query(
-        demo_store, "SELECT detail FROM audit WHERE seq > ? AND event = 'batch_skipped'", [audit_before]
+        demo_store,
+        "SELECT detail FROM audit WHERE seq > ? AND event = 'batch_skipped'",
+        [audit_before],
     )
     n_files = scalar(demo_store, "SELECT count(*) FROM checkpoints WHERE status = 'committed'")
     assert len(skips) == n_files
@@ -108,16 +123,33 @@ def test_rerun_adds_nothing_and_audits_the_skip(demo_store: Path, project_root: 
 
 def test_reprocess_replaces_the_batch_atomically(demo_store: Path, project_root: Path) -> None:
     before = scalar(demo_store, "SELECT count(*) FROM customers")
-    old_batches = {b for (b,) in query(demo_store, "SELECT DISTINCT _tidegate_batch_id FROM customers")}
-    result = runner.invoke(app, ["run", "customers", "--reprocess", "--project", str(project_root),
-                                 "--store", str(demo_store)])
+    old_batches = {
+        b for (b,) in query(demo_store, "SELECT DISTINCT _tidegate_batch_id FROM customers")
+    }
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "customers",
+            "--reprocess",
+            "--project",
+            str(project_root),
+            "--store",
+            str(demo_store),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert scalar(demo_store, "SELECT count(*) FROM customers") == before
-    new_batches = {b for (b,) in query(demo_store, "SELECT DISTINCT _tidegate_batch_id FROM customers")}
+    new_batches = {
+        b for (b,) in query(demo_store, "SELECT DISTINCT _tidegate_batch_id FROM customers")
+    }
     assert new_batches.isdisjoint(old_batches)
-    detail = json.loads(scalar(
-        demo_store, "SELECT detail FROM audit WHERE event = 'batch_reprocessed' ORDER BY seq DESC LIMIT 1"
-    ))
+    detail = json.loads(
+        scalar(
+            demo_store,
+            "SELECT detail FROM audit WHERE event = 'batch_reprocessed' ORDER BY seq DESC LIMIT 1",
+        )
+    )
     assert detail["reprocess"]["replaced_batch_id"] in old_batches
     assert scalar(demo_store, "SELECT count(*) FROM checkpoints WHERE status = 'replaced'") >= 1
 
@@ -126,7 +158,9 @@ def test_hand_edited_audit_row_fails_verify(tmp_path: Path, demo_store: Path) ->
     copy = tmp_path / "tampered.duckdb"
     copy.write_bytes(demo_store.read_bytes())
     con = duckdb.connect(str(copy))
-    con.execute("UPDATE audit SET detail = replace(detail, '}', ',\"note\":\"edited\"}') WHERE seq = 3")
+    con.execute(
+        "UPDATE audit SET detail = replace(detail, '}', ',\"note\":\"edited\"}') WHERE seq = 3"
+    )
     con.close()
     result = runner.invoke(app, ["audit", "verify", "--store", str(copy)])
     assert result.exit_code == 1
@@ -138,10 +172,93 @@ def test_console_script_runs_a_source(tmp_path: Path, project_root: Path, prefec
     store = tmp_path / "cli.duckdb"
     env = {**os.environ, "PREFECT_API_URL": prefect_api, "TIDEGATE_STORE": str(store)}
     exe = Path(sys.executable).with_name("tidegate")
-    proc = subprocess.run([str(exe), "run", "inventory", "--project", str(project_root)],
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [str(exe), "run", "inventory", "--project", str(project_root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert "inventory" in proc.stdout
     loaded = scalar(store, "SELECT count(*) FROM inventory")
     quarantined = scalar(store, "SELECT count(*) FROM quarantine WHERE source = 'inventory'")
     assert loaded > 0 and quarantined > 0
+
+
+# The expected totals of sample_data/README.md ("Expected totals").
+EXPECTED = {
+    # source: (rows_in, loaded, updated, quarantined rows, duplicates, files rejected, target rows)
+    "orders": (43, 26, 1, 16, 1, 2, 25),
+    "customers": (26, 16, 0, 9, 1, 0, 16),
+    "inventory": (24, 20, 0, 4, 0, 1, 20),
+}
+EXPECTED_RULES = {
+    "orders": {
+        "email.regex": 4,
+        "quantity.ge": 3,
+        "amount.type": 1,
+        "amount.ge": 1,
+        "amount.le": 1,
+        "order_id.not_null": 1,
+        "customer_id.not_null": 1,
+        "status.isin": 1,
+        "order_date.type": 1,
+        "quantity.type": 1,
+        "_row.ragged": 1,
+    },
+    "customers": {
+        "_row.invalid_json": 1,
+        "_row.not_object": 1,
+        "_row.duplicate_key": 1,
+        "email.regex": 1,
+        "name.not_null": 1,
+        "lifetime_value.ge": 1,
+        "vip.type": 1,
+        "country.isin": 1,
+        "signup_date.type": 1,
+    },
+    "inventory": {"on_hand.ge": 1, "sku.regex": 1, "warehouse.isin": 1, "sku.not_null": 1},
+}
+
+
+@pytest.mark.parametrize("source", sorted(EXPECTED))
+def test_sample_totals_match_the_sample_readme(demo_store: Path, source: str) -> None:
+    rows_in, loaded, updated, quarantined, duplicates, rejected, target = EXPECTED[source]
+    details = [
+        json.loads(d)
+        for (d,) in query(
+            demo_store,
+            "SELECT detail FROM audit WHERE source = ? AND event = 'batch_committed' ORDER BY seq",
+            [source],
+        )
+    ]
+    assert sum(d["rows_in"] for d in details) == rows_in
+    assert sum(d["loaded"] for d in details) == loaded
+    assert sum(d["updated"] for d in details) == updated
+    assert sum(d["quarantined"] for d in details) == quarantined
+    assert sum(d["duplicates"] for d in details) == duplicates
+    assert (
+        scalar(
+            demo_store,
+            "SELECT count(*) FROM audit WHERE source = ? AND event = 'file_rejected'",
+            [source],
+        )
+        == rejected
+    )
+    assert scalar(demo_store, f'SELECT count(*) FROM "{source}"') == target
+    per_rule = query(
+        demo_store,
+        "SELECT rules, count(*) FROM quarantine "
+        "WHERE source = ? AND record IS NOT NULL GROUP BY rules",
+        [source],
+    )
+    assert dict(per_rule) == EXPECTED_RULES[source]
+    normalized: dict[str, int] = {}
+    for d in details:
+        for rule, n in d["normalized"].items():
+            normalized[rule] = normalized.get(rule, 0) + n
+    assert normalized, "the audit entry records what each normalization rule changed"
+    if source == "orders":  # Feb's header drift, and the mixed date formats of both months
+        assert normalized["_header.rename"] == 7
+        assert normalized["order_date.date_format"] == 8

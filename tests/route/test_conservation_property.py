@@ -8,15 +8,17 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-from helpers import make_contract, make_raw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import make_contract, make_raw
 from tidegate.flows._steps import process
 from tidegate.sources import RawBatch, RecordReject
 from tidegate.store import commit_batch
 
-messy_id = st.one_of(st.integers(1, 6).map(str), st.sampled_from(["", "N/A", " 3 ", "x", "-1", "1.5"]))
+messy_id = st.one_of(
+    st.integers(1, 6).map(str), st.sampled_from(["", "N/A", " 3 ", "x", "-1", "1.5"])
+)
 messy_status = st.sampled_from(["shipped", " Pending ", "SHIPPED", "lost", "", "null", "N/A"])
 messy_amount = st.one_of(
     st.decimals(-50, 100000, places=2, allow_nan=False).map(str),
@@ -42,8 +44,13 @@ def _batch(rows: list[dict[str, str]], ragged: int, tag: str) -> RawBatch:
         RecordReject(record=1000 + i, raw="1,2", reason="ragged row: 2 fields, header has 4")
         for i in range(ragged)
     )
-    return RawBatch(source="orders", location=f"{tag}.csv",
-                    content_sha256=hashlib.sha256(tag.encode()).hexdigest(), frame=frame, rejects=rejects)
+    return RawBatch(
+        source="orders",
+        location=f"{tag}.csv",
+        content_sha256=hashlib.sha256(tag.encode()).hexdigest(),
+        frame=frame,
+        rejects=rejects,
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -63,18 +70,27 @@ def test_routing_conserves_rows(rows: list[dict[str, str]], ragged: int, policy:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(batches=st.lists(st.lists(row, min_size=1, max_size=15), min_size=1, max_size=3), policy=policies)
+@given(
+    batches=st.lists(st.lists(row, min_size=1, max_size=15), min_size=1, max_size=3),
+    policy=policies,
+)
 def test_store_counts_match_the_batches(batches: list[list[dict[str, str]]], policy: dict) -> None:
     contract = make_contract(policy=policy)
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "s.duckdb"
-        outcomes = [commit_batch(store, process(_batch(rows, 1, f"{i}{rows}"), contract), contract,
-                                 actor="prop") for i, rows in enumerate(batches)]
+        outcomes = [
+            commit_batch(
+                store, process(_batch(rows, 1, f"{i}{rows}"), contract), contract, actor="prop"
+            )
+            for i, rows in enumerate(batches)
+        ]
         con = duckdb.connect(str(store), read_only=True)
         try:
             for o in outcomes:
                 assert o.rows_in == o.loaded + o.quarantined + o.duplicates
-                (q,) = con.execute("SELECT count(*) FROM quarantine WHERE batch_id = ?", [o.batch_id]).fetchone()
+                (q,) = con.execute(
+                    "SELECT count(*) FROM quarantine WHERE batch_id = ?", [o.batch_id]
+                ).fetchone()
                 assert q == o.quarantined
             (target,) = con.execute("SELECT count(*) FROM orders").fetchone()
             assert target == sum(o.loaded for o in outcomes) - sum(o.updated for o in outcomes)

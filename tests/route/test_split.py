@@ -4,8 +4,8 @@ import json
 
 import polars as pl
 import pytest
-from helpers import make_contract, make_raw
 
+from helpers import make_contract, make_raw
 from tidegate.errors import ConservationError
 from tidegate.flows._steps import process
 from tidegate.sources import RawBatch, RecordReject
@@ -31,16 +31,32 @@ def test_quarantine_keeps_the_raw_record_as_read() -> None:
     raw = make_raw([_row(status="  LOST ", amount="$1,000")])
     routed = process(raw, make_contract())
     q = routed.quarantine.row(0, named=True)
-    assert json.loads(q["raw"]) == {"order_id": "1", "status": "  LOST ", "amount": "$1,000",
-                                    "order_date": "2024-01-05"}
+    assert json.loads(q["raw"]) == {
+        "order_id": "1",
+        "status": "  LOST ",
+        "amount": "$1,000",
+        "order_date": "2024-01-05",
+    }
     assert json.loads(q["normalized"])["status"] == "lost"
     assert json.loads(q["normalized"])["amount"] == "1000"
+    (error,) = json.loads(q["errors"])
+    assert error == {
+        "rule": "status.isin",
+        "column": "status",
+        "value": "  LOST ",
+        "message": "must be one of ['pending', 'shipped']",
+    }
 
 
 def test_ragged_rows_are_record_level_quarantine() -> None:
     base = make_raw([_row()])
-    raw = RawBatch(source="orders", location="x.csv", content_sha256="b" * 64, frame=base.frame,
-                   rejects=(RecordReject(record=3, raw="1,2", reason="ragged row: 2 fields, header has 4"),))
+    raw = RawBatch(
+        source="orders",
+        location="x.csv",
+        content_sha256="b" * 64,
+        frame=base.frame,
+        rejects=(RecordReject(record=3, raw="1,2", reason="ragged row: 2 fields, header has 4"),),
+    )
     routed = process(raw, make_contract())
     assert routed.rows_in == 2 and routed.loaded == 1 and routed.quarantined == 1
     q = routed.quarantine.row(0, named=True)
@@ -50,8 +66,10 @@ def test_ragged_rows_are_record_level_quarantine() -> None:
 
 def test_batch_above_max_quarantine_ratio_is_held_whole() -> None:
     contract = make_contract(policy={"max_quarantine_ratio": 0.2})
-    raw = make_raw([_row(order_id=str(i)) for i in range(1, 8)] + [_row(order_id="8", status="x"),
-                                                                  _row(order_id="9", status="y")])
+    raw = make_raw(
+        [_row(order_id=str(i)) for i in range(1, 8)]
+        + [_row(order_id="8", status="x"), _row(order_id="9", status="y")]
+    )
     routed = process(raw, contract)
     assert routed.held and "0.222" in routed.held
     assert routed.loaded == 0 and routed.quarantined == 9

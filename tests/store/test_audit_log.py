@@ -16,24 +16,37 @@ def _store_with(tmp_path: Path, n: int) -> Path:
     for i in range(n):
         with transaction(store) as con:
             ensure_store_tables(con)
-            append_audit(con, "batch_committed", {"i": i, "rows_in": i * 10}, source="orders",
-                         batch_id=f"b{i}", actor="test")
+            append_audit(
+                con,
+                "batch_committed",
+                {"i": i, "rows_in": i * 10},
+                source="orders",
+                batch_id=f"b{i}",
+                actor="test",
+            )
     return store
 
 
 def test_chain_links_and_hashes(tmp_path: Path) -> None:
     store = _store_with(tmp_path, 3)
     con = duckdb.connect(str(store), read_only=True)
-    rows = con.execute("SELECT seq, \"at\", actor, event, source, batch_id, detail, prev_hash, hash "
-                       "FROM audit ORDER BY seq").fetchall()
+    rows = con.execute(
+        'SELECT seq, "at", actor, event, source, batch_id, detail, prev_hash, hash '
+        "FROM audit ORDER BY seq"
+    ).fetchall()
     con.close()
     assert [r[0] for r in rows] == [1, 2, 3]
     assert rows[0][7] == GENESIS_HASH
     for prev, row in zip([None, *rows], rows, strict=False):
         if prev is not None:
             assert row[7] == prev[8]
-        body = dict(zip(["seq", "at", "actor", "event", "source", "batch_id", "detail"], row[:7],
-                        strict=True))
+        body = dict(
+            zip(
+                ["seq", "at", "actor", "event", "source", "batch_id", "detail"],
+                row[:7],
+                strict=True,
+            )
+        )
         assert row[8] == entry_hash(row[7], body)
     assert json.loads(rows[2][6]) == {"i": 2, "rows_in": 20}
     report = verify_chain(store)
@@ -49,7 +62,7 @@ def test_canonical_json_is_key_order_independent() -> None:
 @pytest.mark.parametrize(
     ("mutation", "bad_seq"),
     [
-        ("UPDATE audit SET detail = '{\"i\":1,\"rows_in\":999}' WHERE seq = 2", 2),
+        ('UPDATE audit SET detail = \'{"i":1,"rows_in":999}\' WHERE seq = 2', 2),
         ("UPDATE audit SET actor = 'mallory' WHERE seq = 3", 3),
         ("DELETE FROM audit WHERE seq = 2", 2),
         ("UPDATE audit SET seq = 9 WHERE seq = 1", 1),

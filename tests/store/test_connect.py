@@ -20,8 +20,9 @@ con.close()
 
 
 def _hold_lock(store: Path, seconds: float) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(store), str(seconds)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(store), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "locked"
     return proc
@@ -41,12 +42,18 @@ def test_gives_up_with_a_transient_error(tmp_path: Path) -> None:
     store = tmp_path / "s.duckdb"
     proc = _hold_lock(store, 3.0)
     try:
-        with pytest.raises(StoreLockedError, match="TIDEGATE_LOCK_WAIT"), connect(store, wait_seconds=0.3):
+        with (
+            pytest.raises(StoreLockedError, match="TIDEGATE_LOCK_WAIT"),
+            connect(store, wait_seconds=0.3),
+        ):
             pass
     finally:
         proc.wait(timeout=10)
 
 
 def test_read_only_on_missing_store_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="tidegate demo"), connect(tmp_path / "none.duckdb", read_only=True):
+    with (
+        pytest.raises(StoreError, match="tidegate demo"),
+        connect(tmp_path / "none.duckdb", read_only=True),
+    ):
         pass

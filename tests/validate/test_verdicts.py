@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import polars as pl
-from helpers import make_contract
 
+from helpers import make_contract
 from tidegate.validate import validate
 
 
@@ -14,18 +14,28 @@ def _frame(rows: list[dict[str, str | None]]) -> pl.DataFrame:
 
 
 def _failures(v) -> set[tuple[int, str, str | None]]:  # type: ignore[no-untyped-def]
-    return {(r, rule, value) for r, rule, value in v.failures.select("_row", "rule", "value").iter_rows()}
+    return {
+        (r, rule, value)
+        for r, rule, value in v.failures.select("_row", "rule", "value").iter_rows()
+    }
 
 
 def test_every_failed_rule_of_every_row_is_reported() -> None:
     contract = make_contract()
     v = validate(
-        _frame([
-            {"order_id": "1", "status": "shipped", "amount": "10.00", "order_date": "2024-01-05"},
-            {"order_id": "2", "status": "lost", "amount": "-3", "order_date": "2024-01-05"},
-            {"order_id": "x", "status": "pending", "amount": "abc", "order_date": "2024-02-30"},
-            {"order_id": None, "status": "weird", "amount": None, "order_date": None},
-        ]),
+        _frame(
+            [
+                {
+                    "order_id": "1",
+                    "status": "shipped",
+                    "amount": "10.00",
+                    "order_date": "2024-01-05",
+                },
+                {"order_id": "2", "status": "lost", "amount": "-3", "order_date": "2024-01-05"},
+                {"order_id": "x", "status": "pending", "amount": "abc", "order_date": "2024-02-30"},
+                {"order_id": None, "status": "weird", "amount": None, "order_date": None},
+            ]
+        ),
         contract,
     )
     assert _failures(v) == {
@@ -44,24 +54,46 @@ def test_every_failed_rule_of_every_row_is_reported() -> None:
 
 
 def test_cast_failure_is_not_also_reported_as_missing() -> None:
-    v = validate(_frame([{"order_id": "x", "status": "shipped", "amount": "1", "order_date": None}]),
-                 make_contract())
+    v = validate(
+        _frame([{"order_id": "x", "status": "shipped", "amount": "1", "order_date": None}]),
+        make_contract(),
+    )
     assert [r for r in v.failures["rule"]] == ["order_id.type"]
 
 
 def test_too_many_decimal_places_is_a_type_failure_not_a_silent_truncation() -> None:
-    v = validate(_frame([{"order_id": "1", "status": "shipped", "amount": "1.239", "order_date": None}]),
-                 make_contract())
+    v = validate(
+        _frame([{"order_id": "1", "status": "shipped", "amount": "1.239", "order_date": None}]),
+        make_contract(),
+    )
     assert v.failures["rule"].to_list() == ["amount.type"]
 
 
 def test_messages_name_the_rule() -> None:
-    v = validate(_frame([{"order_id": "1", "status": "shipped", "amount": "-1", "order_date": None}]),
-                 make_contract())
+    v = validate(
+        _frame([{"order_id": "1", "status": "shipped", "amount": "-1", "order_date": None}]),
+        make_contract(),
+    )
     assert v.failures["message"].to_list() == ["must be >= 0"]
 
 
 def test_clean_batch_has_no_failures() -> None:
-    v = validate(_frame([{"order_id": "1", "status": "pending", "amount": "0", "order_date": "2024-01-01"}]),
-                 make_contract())
+    v = validate(
+        _frame([{"order_id": "1", "status": "pending", "amount": "0", "order_date": "2024-01-01"}]),
+        make_contract(),
+    )
     assert v.failures.is_empty() and v.rule_counts() == {}
+
+
+def test_a_contract_model_adds_checks_yaml_cannot_say() -> None:
+    contract = make_contract(model="helpers:OrdersModel")
+    v = validate(
+        _frame(
+            [
+                {"order_id": "1", "status": "shipped", "amount": None, "order_date": None},
+                {"order_id": "2", "status": "pending", "amount": None, "order_date": None},
+            ]
+        ),
+        contract,
+    )
+    assert v.failures.select("_row", "rule").rows() == [(0, "_row.shipped_needs_amount")]

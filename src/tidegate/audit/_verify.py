@@ -28,15 +28,30 @@ def verify_entries(entries: Iterable[AuditEntry]) -> ChainReport:
     for e in entries:
         if e.seq != expected_seq:
             what = "missing" if e.seq > expected_seq else "repeated or out of order"
-            return ChainReport(count, head_seq, prev_hash, expected_seq,
-                               f"seq {expected_seq} is {what} (found seq {e.seq} next)")
+            return ChainReport(
+                count,
+                head_seq,
+                prev_hash,
+                expected_seq,
+                f"seq {expected_seq} is {what} (found seq {e.seq} next)",
+            )
         if e.prev_hash != prev_hash:
-            return ChainReport(count, head_seq, prev_hash, e.seq,
-                               "prev_hash does not match the hash of the entry before it")
+            return ChainReport(
+                count,
+                head_seq,
+                prev_hash,
+                e.seq,
+                "prev_hash does not match the hash of the entry before it",
+            )
         recomputed = entry_hash(prev_hash, e.body())
         if recomputed != e.hash:
-            return ChainReport(count, head_seq, prev_hash, e.seq,
-                               "content does not match its hash (the row was edited)")
+            return ChainReport(
+                count,
+                head_seq,
+                prev_hash,
+                e.seq,
+                "content does not match its hash (the row was edited)",
+            )
         prev_hash, expected_seq, count, head_seq = e.hash, e.seq + 1, count + 1, e.seq
     return ChainReport(count, head_seq, prev_hash)
 
@@ -44,7 +59,9 @@ def verify_entries(entries: Iterable[AuditEntry]) -> ChainReport:
 def verify_chain(store: Path) -> ChainReport:
     """Read the whole audit table (read-only) and verify it."""
     with connect(store, read_only=True) as con:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
         if "audit" not in tables:
             return ChainReport(0, 0, GENESIS_HASH)
         return verify_entries(read_audit(con))

@@ -74,8 +74,11 @@ def list_entries(
     table = Table("seq", "at", "actor", "event", "source", "summary")
     for e in entries:
         d = e.detail_dict
-        summary = " ".join(
-            f"{k}={d[k]}" for k in ("rows_in", "loaded", "quarantined", "duplicates") if k in d
-        ) or str(d.get("reason", ""))[:60]
+        summary = (
+            " ".join(
+                f"{k}={d[k]}" for k in ("rows_in", "loaded", "quarantined", "duplicates") if k in d
+            )
+            or str(d.get("reason", ""))[:60]
+        )
         table.add_row(str(e.seq), e.at, e.actor, e.event, e.source or "", summary)
     console.print(table)

@@ -17,7 +17,9 @@ err_console = Console(stderr=True)
 ProjectOpt = Annotated[
     Path,
     typer.Option(
-        "--project", "-p", envvar="TIDEGATE_PROJECT",
+        "--project",
+        "-p",
+        envvar="TIDEGATE_PROJECT",
         help="Project folder (holds pipelines/ and schemas/). Default: the current folder.",
         file_okay=False,
     ),
@@ -25,7 +27,8 @@ ProjectOpt = Annotated[
 StoreOpt = Annotated[
     Path | None,
     typer.Option(
-        "--store", envvar="TIDEGATE_STORE",
+        "--store",
+        envvar="TIDEGATE_STORE",
         help="DuckDB store file. Default: <project>/.tidegate/tidegate.duckdb.",
         dir_okay=False,
     ),

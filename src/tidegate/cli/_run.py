@@ -37,22 +37,31 @@ def _run_pipelines(
     ingest = ingest_flow()
     results: dict[str, list[dict[str, Any]]] = {}
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        console=console, transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
     ) as progress:
         overall = progress.add_task("sources", total=len(names))
 
         def on_event(event: str, data: dict[str, Any]) -> None:
             if event == "batch_started":
-                progress.update(overall, description=f"{data['source']}: {Path(data['location']).name}")
+                progress.update(
+                    overall, description=f"{data['source']}: {Path(data['location']).name}"
+                )
 
         unsubscribe = subscribe(on_event)
         try:
             for name in names:
                 progress.update(overall, description=f"{name}: starting")
                 results[name] = ingest(
-                    pipeline=name, project_dir=str(project), store=str(store),
-                    reprocess=reprocess, actor=actor,
+                    pipeline=name,
+                    project_dir=str(project),
+                    store=str(store),
+                    reprocess=reprocess,
+                    actor=actor,
                 )
                 progress.advance(overall)
         finally:
@@ -61,11 +70,15 @@ def _run_pipelines(
 
 
 def run(
-    source: Annotated[str | None, typer.Argument(help="Pipeline to run (its name in pipelines/).")] = None,
+    source: Annotated[
+        str | None, typer.Argument(help="Pipeline to run (its name in pipelines/).")
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Run every pipeline in pipelines/.")] = False,
     reprocess: Annotated[
         bool,
-        typer.Option("--reprocess", help="Replace batches already committed, under the current contract."),
+        typer.Option(
+            "--reprocess", help="Replace batches already committed, under the current contract."
+        ),
     ] = False,
     project: ProjectOpt = Path("."),
     store: StoreOpt = None,

@@ -25,7 +25,10 @@ def check(
 
     paths = list(files or []) or find_contracts(project / "schemas")
     if not paths:
-        raise fail(f"no contracts found in {project / 'schemas'}; write one or run `tidegate schema infer FILE`")
+        raise fail(
+            f"no contracts found in {project / 'schemas'}; "
+            "write one or run `tidegate schema infer FILE`"
+        )
     bad = 0
     for path, result in check_contracts(paths):
         if isinstance(result, ContractError):
@@ -43,9 +46,18 @@ def check(
 
 @app.command("infer")
 def infer(
-    file: Annotated[Path, typer.Argument(help="A sample data file (CSV, JSON Lines or Parquet).", exists=True, dir_okay=False)],
-    source: Annotated[str | None, typer.Option(help="Source name. Default: from the file name.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A sample data file (CSV, JSON Lines or Parquet).", exists=True, dir_okay=False
+        ),
+    ],
+    source: Annotated[
+        str | None, typer.Option(help="Source name. Default: from the file name.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
     delimiter: Annotated[str, typer.Option(help="CSV delimiter.")] = ",",
     encoding: Annotated[str, typer.Option(help="File encoding.")] = "utf-8",
 ) -> None:

@@ -29,17 +29,25 @@ def print_source_summary(source: str, outcomes: list[dict[str, Any]]) -> None:
         style = EVENT_STYLE.get(o["event"], "")
         result = o["event"].removeprefix("batch_").replace("_", " ")
         table.add_row(
-            Path(o["location"]).name, f"[{style}]{result}[/]" if style else result,
-            str(o["rows_in"]), str(o["loaded"]), str(o["updated"]),
-            str(o["quarantined"]), str(o["duplicates"]),
+            Path(o["location"]).name,
+            f"[{style}]{result}[/]" if style else result,
+            str(o["rows_in"]),
+            str(o["loaded"]),
+            str(o["updated"]),
+            str(o["quarantined"]),
+            str(o["duplicates"]),
         )
         for k in ("rows_in", "loaded", "updated", "quarantined", "duplicates"):
             totals[k] += o[k]
         rules.update(o.get("failure_counts") or {})
     table.add_section()
     table.add_row(
-        "[bold]total", "", *(f"[bold]{totals[k]}" for k in
-                              ("rows_in", "loaded", "updated", "quarantined", "duplicates")),
+        "[bold]total",
+        "",
+        *(
+            f"[bold]{totals[k]}"
+            for k in ("rows_in", "loaded", "updated", "quarantined", "duplicates")
+        ),
     )
     console.print(table)
     for o in outcomes:
@@ -57,7 +65,7 @@ def print_next_steps(store: Path) -> None:
     console.print("[bold]Where to look next[/]")
     console.print(f"  store            {store}")
     console.print("  verify the audit `tidegate audit verify`")
-    console.print(f"  loaded rows      duckdb {store} \"SELECT * FROM orders LIMIT 10\"")
+    console.print(f'  loaded rows      duckdb {store} "SELECT * FROM orders LIMIT 10"')
     console.print(
         f"  quarantine       duckdb {store} "
         "\"SELECT source, record, rules, errors FROM quarantine WHERE status = 'pending'\""

@@ -42,7 +42,12 @@ def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
     except yaml.YAMLError as exc:
         raise PipelineError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
-        raise _refuse(path, "(top level)", type(data).__name__, "a mapping with keys " + ", ".join(PIPELINE_KEYS))
+        raise _refuse(
+            path,
+            "(top level)",
+            type(data).__name__,
+            "a mapping with keys " + ", ".join(PIPELINE_KEYS),
+        )
     for key in data:
         if key not in PIPELINE_KEYS:
             close = difflib.get_close_matches(str(key), PIPELINE_KEYS, n=1)
@@ -56,7 +61,9 @@ def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
         raise _refuse(path, "source", source, "a mapping such as {kind: file, path: data/*.csv}")
     contract = data.get("contract")
     if not isinstance(contract, str):
-        raise _refuse(path, "contract", contract, "the path of a contract, e.g. schemas/orders.yaml")
+        raise _refuse(
+            path, "contract", contract, "the path of a contract, e.g. schemas/orders.yaml"
+        )
     contract_path = project_dir / contract
     if not contract_path.exists():
         raise PipelineError(
@@ -65,8 +72,12 @@ def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
         )
     schedule = data.get("schedule")
     return Pipeline(
-        name=name, path=path, project_dir=project_dir, source=source,
-        contract_path=contract_path, description=str(data.get("description", "")),
+        name=name,
+        path=path,
+        project_dir=project_dir,
+        source=source,
+        contract_path=contract_path,
+        description=str(data.get("description", "")),
         schedule=schedule if isinstance(schedule, dict) else None,
         extra={k: v for k, v in data.items() if k == "policy"},
     )

@@ -21,6 +21,7 @@ def route_batch(
         normalize_counts=normalized.rule_counts,
         unknown_columns=normalized.unknown_columns,
         missing_columns=normalized.missing_columns,
+        header_map=normalized.header_map,
     )
 
 

@@ -164,7 +164,9 @@ def normalize(frame: pl.DataFrame, contract: Contract) -> NormalizedBatch:
     # column, then record where it differs in a boolean flag column and move the
     # value back. All columns of a round run in parallel; flags are summed once.
     plan = {column.name: column_steps(column, contract) for column in contract.columns}
-    subset_steps = {name: steps.pop() for name, steps in plan.items() if steps and steps[-1].canonical}
+    subset_steps = {
+        name: steps.pop() for name, steps in plan.items() if steps and steps[-1].canonical
+    }
     flags: list[str] = []
     depth = max((len(steps) for steps in plan.values()), default=0)
     for i in range(depth):

@@ -49,7 +49,9 @@ def quarantine_rows(
         return pl.DataFrame(schema=QUARANTINE_SCHEMA)
     per_row = errors_by_row(failures)
     rows = per_row["_row"]
-    raw_part = raw[rows].select(pl.col(RECORD_COLUMN).cast(pl.Int64).alias("record"), _row_json(raw, "raw"))
+    raw_part = raw[rows].select(
+        pl.col(RECORD_COLUMN).cast(pl.Int64).alias("record"), _row_json(raw, "raw")
+    )
     norm_part = normalized[rows].select(_row_json(normalized, "normalized"))
     return pl.concat(
         [raw_part, norm_part, per_row.select("errors", "rules")], how="horizontal"

@@ -88,7 +88,9 @@ class RoutedBatch:
         routed = RoutedBatch(
             **{
                 **self.__dict__,
-                "load": self.load.filter(~pl.col(RECORD_COLUMN).cast(pl.Int64).is_in(wanted.implode())),
+                "load": self.load.filter(
+                    ~pl.col(RECORD_COLUMN).cast(pl.Int64).is_in(wanted.implode())
+                ),
                 "quarantine": pl.concat([self.quarantine, moved]),
                 "failure_counts": counts,
             }
@@ -134,8 +136,13 @@ def route(
     normalize_counts: dict[str, int] | None = None,
     unknown_columns: tuple[str, ...] = (),
     missing_columns: tuple[str, ...] = (),
+    header_map: dict[str, str] | None = None,
 ) -> RoutedBatch:
-    """Decide each row's fate under the contract's policy."""
+    """Decide each row's fate under the contract's policy.
+
+    ``header_map`` (header in the file -> contract column) lets each error carry the
+    value exactly as read; without it the error carries the normalized value.
+    """
     failing = failures["_row"].unique()
     duplicates = 0
     duplicate_records: tuple[int, ...] = ()
@@ -163,15 +170,16 @@ def route(
         removed = repeats["_row"]
     else:
         removed = pl.Series("_row", [], dtype=pl.UInt32)
-    all_failures = concat_failures([failures, *extra])
+    all_failures = concat_failures([with_raw_values(failures, raw.frame, header_map or {}), *extra])
     rows_in = raw.rows_in
     bad = all_failures["_row"].n_unique() + len(raw.rejects)
     held = _hold_reason(contract, bad, rows_in, missing_columns, normalized.width - 1)
     if held:
         failing_rows = all_failures["_row"].unique()
-        everything_else = (
-            pl.DataFrame({"_row": pl.int_range(typed.height, dtype=pl.UInt32, eager=True)})
-            .filter(~pl.col("_row").is_in(removed.implode()) | pl.col("_row").is_in(failing_rows.implode()))
+        everything_else = pl.DataFrame(
+            {"_row": pl.int_range(typed.height, dtype=pl.UInt32, eager=True)}
+        ).filter(
+            ~pl.col("_row").is_in(removed.implode()) | pl.col("_row").is_in(failing_rows.implode())
         )
         held_failures = everything_else.select(
             "_row",
@@ -187,9 +195,7 @@ def route(
     quarantine = pl.concat(
         [quarantine_rows(raw.frame, normalized, all_failures), reject_rows(raw.rejects)]
     )
-    counts = (
-        all_failures.group_by("rule").agg(pl.col("_row").n_unique().alias("n")).sort("rule")
-    )
+    counts = all_failures.group_by("rule").agg(pl.col("_row").n_unique().alias("n")).sort("rule")
     failure_counts = {r: int(n) for r, n in counts.iter_rows()}
     for r in raw.rejects:
         rule = reject_rule(r.reason)
@@ -215,6 +221,24 @@ def route(
     )
     routed.check_conservation()
     return routed
+
+
+def with_raw_values(
+    failures: pl.DataFrame, raw_frame: pl.DataFrame, header_map: dict[str, str]
+) -> pl.DataFrame:
+    """Replace each failure's value by the cell exactly as read from the source."""
+    feeds = {column: header for header, column in header_map.items()}
+    if failures.is_empty() or not feeds:
+        return failures
+    parts = []
+    for (column,), group in failures.group_by("column", maintain_order=True):
+        header = feeds.get(str(column)) if column is not None else None
+        if header is None:
+            parts.append(group)
+            continue
+        cells = raw_frame.get_column(header).cast(pl.String).gather(group["_row"])
+        parts.append(group.with_columns(cells.alias("value")))
+    return concat_failures(parts)
 
 
 def _hold_reason(

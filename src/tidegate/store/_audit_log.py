@@ -70,7 +70,7 @@ class AuditEntry:
         return loaded
 
 
-AUDIT_COLUMNS = "seq, \"at\", actor, event, source, batch_id, detail, prev_hash, hash"
+AUDIT_COLUMNS = 'seq, "at", actor, event, source, batch_id, detail, prev_hash, hash'
 
 
 def entry_hash(prev_hash: str, body: dict[str, Any]) -> str:
@@ -89,7 +89,7 @@ def append_audit(
     """Append one entry inside the caller's transaction and return it."""
     head = con.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-    body = {
+    body: dict[str, Any] = {
         "seq": seq,
         "at": utc_now_iso(),
         "actor": actor or default_actor(),

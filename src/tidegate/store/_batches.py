@@ -93,8 +93,13 @@ def lookup_committed(store: Path, source: str, batch_key: str) -> CommittedBatch
 
 
 def _audit_skip(
-    con: duckdb.DuckDBPyConnection, source: str, location: str, batch_key: str,
-    earlier: CommittedBatch, contract: Contract | None, actor: str,
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    location: str,
+    batch_key: str,
+    earlier: CommittedBatch,
+    contract: Contract | None,
+    actor: str,
 ) -> BatchOutcome:
     entry = append_audit(
         con,
@@ -112,36 +117,53 @@ def _audit_skip(
         actor=actor,
     )
     return BatchOutcome(
-        source=source, location=location, batch_id=earlier.batch_id, event="batch_skipped",
-        reason=f"already committed as {earlier.batch_id} under contract v{earlier.contract_version}",
+        source=source,
+        location=location,
+        batch_id=earlier.batch_id,
+        event="batch_skipped",
+        reason=(
+            f"already committed as {earlier.batch_id} "
+            f"under contract v{earlier.contract_version}"
+        ),
         audit_seq=entry.seq,
     )
 
 
-def record_skip(store: Path, source: str, location: str, batch_key: str,
-                contract: Contract | None, actor: str | None = None) -> BatchOutcome | None:
+def record_skip(
+    store: Path,
+    source: str,
+    location: str,
+    batch_key: str,
+    contract: Contract | None,
+    actor: str | None = None,
+) -> BatchOutcome | None:
     """Audit that this content was skipped; None if it was not committed after all."""
     with transaction(store) as con:
         ensure_store_tables(con)
         earlier = find_committed(con, source, batch_key)
         if earlier is None:
             return None
-        return _audit_skip(con, source, location, batch_key, earlier, contract, actor or default_actor())
+        return _audit_skip(
+            con, source, location, batch_key, earlier, contract, actor or default_actor()
+        )
 
 
-def _replace_earlier(con: duckdb.DuckDBPyConnection, contract: Contract, earlier: CommittedBatch) -> dict[str, int]:
+def _replace_earlier(
+    con: duckdb.DuckDBPyConnection, contract: Contract, earlier: CommittedBatch
+) -> dict[str, int]:
     table = quote_ident(contract.target_table)
     removed_rows = con.execute(
         f"SELECT count(*) FROM {table} WHERE {LINEAGE_BATCH} = ?", [earlier.batch_id]
     ).fetchone()
     con.execute(f"DELETE FROM {table} WHERE {LINEAGE_BATCH} = ?", [earlier.batch_id])
     removed_q = con.execute(
-        "SELECT count(*) FROM quarantine WHERE batch_id = ? AND status = 'pending'", [earlier.batch_id]
+        "SELECT count(*) FROM quarantine WHERE batch_id = ? AND status = 'pending'",
+        [earlier.batch_id],
     ).fetchone()
-    con.execute("DELETE FROM quarantine WHERE batch_id = ? AND status = 'pending'", [earlier.batch_id])
     con.execute(
-        "UPDATE checkpoints SET status = 'replaced' WHERE batch_id = ?", [earlier.batch_id]
+        "DELETE FROM quarantine WHERE batch_id = ? AND status = 'pending'", [earlier.batch_id]
     )
+    con.execute("UPDATE checkpoints SET status = 'replaced' WHERE batch_id = ?", [earlier.batch_id])
     return {
         "removed_loaded": int(removed_rows[0]) if removed_rows else 0,
         "removed_pending_quarantine": int(removed_q[0]) if removed_q else 0,
@@ -151,7 +173,10 @@ def _replace_earlier(con: duckdb.DuckDBPyConnection, contract: Contract, earlier
 def _apply_existing_keys(
     con: duckdb.DuckDBPyConnection, routed: RoutedBatch, contract: Contract
 ) -> tuple[RoutedBatch, int]:
-    """Apply on_existing_key to rows whose key is already in the target. Returns (routed, updated)."""
+    """Apply on_existing_key to rows whose key is already in the target.
+
+    Returns the (possibly re-routed) batch and how many target rows were updated.
+    """
     key = contract.primary_key
     if not key or routed.load.is_empty():
         return routed, 0
@@ -179,8 +204,14 @@ def _apply_existing_keys(
 
 
 def _insert_quarantine(
-    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, *, source: str, batch_id: str,
-    location: str, contract_version: int | None, actor: str,
+    con: duckdb.DuckDBPyConnection,
+    frame: pl.DataFrame,
+    *,
+    source: str,
+    batch_id: str,
+    location: str,
+    contract_version: int | None,
+    actor: str,
 ) -> None:
     if frame.is_empty():
         return
@@ -198,20 +229,39 @@ def _insert_quarantine(
         con.unregister("_tg_quarantine")
 
 
-def _insert_checkpoint(con: duckdb.DuckDBPyConnection, *, source: str, batch_key: str,
-                       batch_id: str, location: str, contract: Contract | None,
-                       counts: tuple[int | None, int, int, int]) -> None:
+def _insert_checkpoint(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    source: str,
+    batch_key: str,
+    batch_id: str,
+    location: str,
+    contract: Contract | None,
+    counts: tuple[int | None, int, int, int],
+) -> None:
     con.execute(
         "INSERT INTO checkpoints VALUES (?, ?, ?, 'committed', ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source, batch_key, batch_id, location,
-         contract.version if contract else None, contract.content_hash if contract else None,
-         *counts, _now()],
+        [
+            source,
+            batch_key,
+            batch_id,
+            location,
+            contract.version if contract else None,
+            contract.content_hash if contract else None,
+            *counts,
+            _now(),
+        ],
     )
 
 
 def commit_batch(
-    store: Path, routed: RoutedBatch, contract: Contract, *,
-    reprocess: bool = False, actor: str | None = None, duration_ms: int | None = None,
+    store: Path,
+    routed: RoutedBatch,
+    contract: Contract,
+    *,
+    reprocess: bool = False,
+    actor: str | None = None,
+    duration_ms: int | None = None,
 ) -> BatchOutcome:
     """Write one routed batch in one transaction (or audit a skip)."""
     actor = actor or default_actor()
@@ -223,10 +273,14 @@ def commit_batch(
         replaced: dict[str, Any] = {}
         if earlier is not None:
             if not reprocess:
-                return _audit_skip(con, routed.source, routed.location, batch_key, earlier, contract, actor)
-            replaced = {"replaced_batch_id": earlier.batch_id,
-                        "replaced_contract_version": earlier.contract_version,
-                        **_replace_earlier(con, contract, earlier)}
+                return _audit_skip(
+                    con, routed.source, routed.location, batch_key, earlier, contract, actor
+                )
+            replaced = {
+                "replaced_batch_id": earlier.batch_id,
+                "replaced_contract_version": earlier.contract_version,
+                **_replace_earlier(con, contract, earlier),
+            }
         batch_id = new_batch_id(routed.source, batch_key)
         routed, updated = _apply_existing_keys(con, routed, contract)
         routed.check_conservation()
@@ -242,12 +296,29 @@ def commit_batch(
                 )
             finally:
                 con.unregister("_tg_load")
-        _insert_quarantine(con, routed.quarantine, source=routed.source, batch_id=batch_id,
-                           location=routed.location, contract_version=contract.version, actor=actor)
-        _insert_checkpoint(con, source=routed.source, batch_key=batch_key, batch_id=batch_id,
-                           location=routed.location, contract=contract,
-                           counts=(routed.rows_in, routed.loaded, routed.quarantined, routed.duplicates))
-        event = "batch_held" if routed.held else ("batch_reprocessed" if replaced else "batch_committed")
+        _insert_quarantine(
+            con,
+            routed.quarantine,
+            source=routed.source,
+            batch_id=batch_id,
+            location=routed.location,
+            contract_version=contract.version,
+            actor=actor,
+        )
+        _insert_checkpoint(
+            con,
+            source=routed.source,
+            batch_key=batch_key,
+            batch_id=batch_id,
+            location=routed.location,
+            contract=contract,
+            counts=(routed.rows_in, routed.loaded, routed.quarantined, routed.duplicates),
+        )
+        event = (
+            "batch_held"
+            if routed.held
+            else ("batch_reprocessed" if replaced else "batch_committed")
+        )
         detail = {
             "location": routed.location,
             "batch_key": batch_key,
@@ -266,55 +337,117 @@ def commit_batch(
             "duration_ms": duration_ms,
             **({"reprocess": replaced} if replaced else {}),
         }
-        entry = append_audit(con, event, detail, source=routed.source, batch_id=batch_id, actor=actor)
+        entry = append_audit(
+            con, event, detail, source=routed.source, batch_id=batch_id, actor=actor
+        )
     return BatchOutcome(
-        source=routed.source, location=routed.location, batch_id=batch_id, event=event,
-        rows_in=routed.rows_in, loaded=routed.loaded, updated=updated,
-        quarantined=routed.quarantined, duplicates=routed.duplicates,
-        failure_counts=routed.failure_counts, normalize_counts=routed.normalize_counts,
-        reason=routed.held, audit_seq=entry.seq,
+        source=routed.source,
+        location=routed.location,
+        batch_id=batch_id,
+        event=event,
+        rows_in=routed.rows_in,
+        loaded=routed.loaded,
+        updated=updated,
+        quarantined=routed.quarantined,
+        duplicates=routed.duplicates,
+        failure_counts=routed.failure_counts,
+        normalize_counts=routed.normalize_counts,
+        reason=routed.held,
+        audit_seq=entry.seq,
     )
 
 
 def commit_file_reject(
-    store: Path, reject: FileReject, *, contract: Contract | None,
-    reprocess: bool = False, actor: str | None = None,
+    store: Path,
+    reject: FileReject,
+    *,
+    contract: Contract | None,
+    reprocess: bool = False,
+    actor: str | None = None,
 ) -> BatchOutcome:
     """One file-level quarantine entry for a file that could not be read at all."""
     actor = actor or default_actor()
     batch_key = (
-        f"sha256:{reject.content_sha256}" if reject.content_sha256 else f"unreadable:{reject.location}"
+        f"sha256:{reject.content_sha256}"
+        if reject.content_sha256
+        else f"unreadable:{reject.location}"
     )
     with transaction(store) as con:
         ensure_store_tables(con)
         earlier = find_committed(con, reject.source, batch_key)
         if earlier is not None:
             if not reprocess:
-                return _audit_skip(con, reject.source, reject.location, batch_key, earlier, contract, actor)
-            con.execute("DELETE FROM quarantine WHERE batch_id = ? AND status = 'pending'", [earlier.batch_id])
-            con.execute("UPDATE checkpoints SET status = 'replaced' WHERE batch_id = ?", [earlier.batch_id])
+                return _audit_skip(
+                    con, reject.source, reject.location, batch_key, earlier, contract, actor
+                )
+            con.execute(
+                "DELETE FROM quarantine WHERE batch_id = ? AND status = 'pending'",
+                [earlier.batch_id],
+            )
+            con.execute(
+                "UPDATE checkpoints SET status = 'replaced' WHERE batch_id = ?", [earlier.batch_id]
+            )
         batch_id = new_batch_id(reject.source, batch_key)
         raw = {"file": reject.location, "size_bytes": reject.size_bytes, "head": reject.head}
-        errors = [{"rule": UNREADABLE_FILE_RULE, "column": None, "value": None, "message": reject.reason}]
+        errors = [
+            {"rule": UNREADABLE_FILE_RULE, "column": None, "value": None, "message": reject.reason}
+        ]
         frame = pl.DataFrame(
-            {"record": [None], "raw": [canonical_json(raw)], "normalized": [None],
-             "errors": [json.dumps(errors)], "rules": [UNREADABLE_FILE_RULE]},
-            schema={"record": pl.Int64, "raw": pl.String, "normalized": pl.String,
-                    "errors": pl.String, "rules": pl.String},
+            {
+                "record": [None],
+                "raw": [canonical_json(raw)],
+                "normalized": [None],
+                "errors": [json.dumps(errors)],
+                "rules": [UNREADABLE_FILE_RULE],
+            },
+            schema={
+                "record": pl.Int64,
+                "raw": pl.String,
+                "normalized": pl.String,
+                "errors": pl.String,
+                "rules": pl.String,
+            },
         )
         version = contract.version if contract else None
-        _insert_quarantine(con, frame, source=reject.source, batch_id=batch_id,
-                           location=reject.location, contract_version=version, actor=actor)
-        _insert_checkpoint(con, source=reject.source, batch_key=batch_key, batch_id=batch_id,
-                           location=reject.location, contract=contract, counts=(None, 0, 1, 0))
+        _insert_quarantine(
+            con,
+            frame,
+            source=reject.source,
+            batch_id=batch_id,
+            location=reject.location,
+            contract_version=version,
+            actor=actor,
+        )
+        _insert_checkpoint(
+            con,
+            source=reject.source,
+            batch_key=batch_key,
+            batch_id=batch_id,
+            location=reject.location,
+            contract=contract,
+            counts=(None, 0, 1, 0),
+        )
         entry = append_audit(
-            con, "file_rejected",
-            {"location": reject.location, "batch_key": batch_key, "reason": reject.reason,
-             "size_bytes": reject.size_bytes, "contract_version": version},
-            source=reject.source, batch_id=batch_id, actor=actor,
+            con,
+            "file_rejected",
+            {
+                "location": reject.location,
+                "batch_key": batch_key,
+                "reason": reject.reason,
+                "size_bytes": reject.size_bytes,
+                "contract_version": version,
+            },
+            source=reject.source,
+            batch_id=batch_id,
+            actor=actor,
         )
     return BatchOutcome(
-        source=reject.source, location=reject.location, batch_id=batch_id, event="file_rejected",
-        quarantined=1, failure_counts={UNREADABLE_FILE_RULE: 1}, reason=reject.reason,
+        source=reject.source,
+        location=reject.location,
+        batch_id=batch_id,
+        event="file_rejected",
+        quarantined=1,
+        failure_counts={UNREADABLE_FILE_RULE: 1},
+        reason=reject.reason,
         audit_seq=entry.seq,
     )

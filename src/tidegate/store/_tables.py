@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tidegate.contracts._model import Contract, ColumnSpec
+from tidegate.contracts._model import ColumnSpec, Contract
 
 if TYPE_CHECKING:
     import duckdb

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from tidegate.contracts import polars_dtype
 from tidegate.contracts._model import ColumnSpec, Contract
 
 CANONICAL_DATETIME = "%Y-%m-%dT%H:%M:%S%.f"

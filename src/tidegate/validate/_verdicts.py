@@ -89,7 +89,7 @@ def _to_long_form(cases: pl.DataFrame, messages: dict[str, str]) -> pl.DataFrame
 
 def _pandera_failures(typed: pl.DataFrame, contract: Contract) -> pl.DataFrame:
     import pandera.errors
-    import pandera.polars  # noqa: F401  (registers the polars backend)
+    import pandera.polars
 
     from tidegate.contracts._pandera import to_pandera_schemas
 
@@ -100,7 +100,7 @@ def _pandera_failures(typed: pl.DataFrame, contract: Contract) -> pl.DataFrame:
             schema.validate(data, lazy=True)
             continue
         except pandera.errors.SchemaErrors as exc:
-            cases: pl.DataFrame = exc.failure_cases  # type: ignore[assignment]
+            cases: pl.DataFrame = exc.failure_cases
         unplaced = cases.filter(pl.col("index").is_null())
         if unplaced.height:
             first = unplaced.row(0, named=True)
