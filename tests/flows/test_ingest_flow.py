@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,6 +34,7 @@ def project(tmp_path: Path, project_root: Path) -> Path:
 def test_flow_publishes_a_table_artifact(project: Path, prefect_api: str) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
 
     from tidegate.flows import ingest_flow
 
@@ -44,13 +46,14 @@ def test_flow_publishes_a_table_artifact(project: Path, prefect_api: str) -> Non
     async def read() -> list:
         async with get_client() as client:
             return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["tidegate-inventory"]))
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["tidegate-inventory"])),
+                sort=ArtifactSort.CREATED_DESC,
             )
 
     artifacts = asyncio.run(read())
     assert artifacts, "no tidegate-inventory artifact in the Prefect API"
     table = artifacts[0].data
-    rows = table if isinstance(table, list) else __import__("json").loads(table)
+    rows = table if isinstance(table, list) else json.loads(table)
     assert {r["event"] for r in rows} == {"batch_committed", "file_rejected"}
     assert sum(r["loaded"] for r in rows) == 20
 

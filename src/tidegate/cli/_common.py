@@ -54,3 +54,5 @@ def quiet_prefect() -> None:
     """Keep Prefect's per-task log lines out of the CLI's output unless asked for."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+    # The temporary server's telemetry cannot reach the network from a locked-down host.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.table import Table
 
 from tidegate.cli._common import console
@@ -20,14 +21,22 @@ EVENT_STYLE = {
 
 
 def print_source_summary(source: str, outcomes: list[dict[str, Any]]) -> None:
-    table = Table(title=f"[bold]{source}[/]", title_justify="left", show_lines=False)
-    for col in ("file", "result", "rows in", "loaded", "updated", "quarantined", "duplicates"):
-        table.add_column(col, justify="left" if col in ("file", "result") else "right")
+    table = Table(
+        title=f"[bold]{source}[/]",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("file", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    for col in ("in", "loaded", "upd", "quar", "dup"):
+        table.add_column(col, justify="right", no_wrap=True)
     totals: Counter[str] = Counter()
     rules: Counter[str] = Counter()
     for o in outcomes:
         style = EVENT_STYLE.get(o["event"], "")
-        result = o["event"].removeprefix("batch_").replace("_", " ")
+        result = o["event"].removeprefix("batch_").replace("file_rejected", "rejected")
         table.add_row(
             Path(o["location"]).name,
             f"[{style}]{result}[/]" if style else result,

@@ -72,11 +72,16 @@ def route_task(
 
 @task(name="commit", **TASK_OPTIONS)
 def commit_task(
-    store: Path, routed: RoutedBatch, contract: Contract, reprocess: bool, actor: str | None,
+    store: Path,
+    routed: RoutedBatch,
+    contract: Contract,
+    reprocess: bool,
+    actor: str | None,
     duration_ms: int,
 ) -> BatchOutcome:
-    return commit_batch(store, routed, contract, reprocess=reprocess, actor=actor,
-                        duration_ms=duration_ms)
+    return commit_batch(
+        store, routed, contract, reprocess=reprocess, actor=actor, duration_ms=duration_ms
+    )
 
 
 @task(name="commit-file-reject", **TASK_OPTIONS)
@@ -87,8 +92,12 @@ def commit_reject_task(
 
 
 @task(name="skip", **TASK_OPTIONS)
-def skip_task(store: Path, raw: RawBatch, contract: Contract, actor: str | None) -> BatchOutcome | None:
-    return record_skip(store, raw.source, raw.location, f"sha256:{raw.content_sha256}", contract, actor)
+def skip_task(
+    store: Path, raw: RawBatch, contract: Contract, actor: str | None
+) -> BatchOutcome | None:
+    return record_skip(
+        store, raw.source, raw.location, f"sha256:{raw.content_sha256}", contract, actor
+    )
 
 
 def _one_batch(

@@ -122,8 +122,7 @@ def _audit_skip(
         batch_id=earlier.batch_id,
         event="batch_skipped",
         reason=(
-            f"already committed as {earlier.batch_id} "
-            f"under contract v{earlier.contract_version}"
+            f"already committed as {earlier.batch_id} under contract v{earlier.contract_version}"
         ),
         audit_seq=entry.seq,
     )
