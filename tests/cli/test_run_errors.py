@@ -56,3 +56,25 @@ def test_read_only_commands_do_not_import_prefect() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_glob_matching_nothing_fails_before_prefect_starts(
+    tmp_path: Path, project_root: Path
+) -> None:
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "orders.yaml").write_text(
+        (project_root / "schemas" / "orders.yaml").read_text()
+    )
+    (tmp_path / "pipelines" / "orders.yaml").write_text(
+        "name: orders\nsource: {kind: file, path: data/*.csv}\ncontract: schemas/orders.yaml\n"
+    )
+    store = tmp_path / "s.duckdb"
+    result = runner.invoke(
+        app, ["run", "orders", "--project", str(tmp_path), "--store", str(store)]
+    )
+    assert result.exit_code == 2
+    out = " ".join(result.output.split())
+    assert "data/*.csv" in out and "matches no file" in out and str(tmp_path / "data") in out
+    assert "Prefect starts" not in out  # refused before any flow ran
+    assert not store.exists()

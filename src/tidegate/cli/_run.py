@@ -26,6 +26,10 @@ def _run_pipelines(
 ) -> dict[str, list[dict[str, Any]]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
+    from tidegate.flows import find_pipeline, preflight
+
+    for name in names:  # bad configuration fails here, before Prefect starts
+        preflight(find_pipeline(project, name))
     quiet_prefect()
     if not os.environ.get("PREFECT_API_URL"):
         console.print(
@@ -89,6 +93,7 @@ def run(
 
     if bool(source) == all_:
         raise fail("name one pipeline (`tidegate run orders`) or pass --all, not both or neither")
+    project = project.resolve()
     try:
         pipelines = load_pipelines(project)
         known = [p.name for p in pipelines]
@@ -119,6 +124,7 @@ def demo(
             f"no sample_data/ in {project.resolve()}: run `tidegate demo` from a clone of the "
             "tidegate repository (or pass --project PATH_TO_CLONE)"
         )
+    project = project.resolve()
     try:
         names = [p.name for p in load_pipelines(project)]
         store_path = resolve_store(project, store)

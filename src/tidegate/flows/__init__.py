@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tidegate.flows._pipelines import Pipeline, find_pipeline, load_pipeline, load_pipelines
+from tidegate.flows._pipelines import (
+    Pipeline,
+    find_pipeline,
+    load_pipeline,
+    load_pipelines,
+    preflight,
+)
 from tidegate.flows._progress import emit, subscribe
 
 
@@ -26,5 +32,6 @@ __all__ = [
     "ingest_flow",
     "load_pipeline",
     "load_pipelines",
+    "preflight",
     "subscribe",
 ]

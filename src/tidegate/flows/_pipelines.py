@@ -111,3 +111,16 @@ def find_pipeline(project_dir: Path, name: str) -> Pipeline:
         f"no pipeline named {name!r} in {project_dir / 'pipelines'}; {hint}"
         f"known: {', '.join(names) or '(none)'} (see `tidegate run --all`)"
     )
+
+
+def preflight(pipeline: Pipeline) -> None:
+    """Refuse bad configuration before Prefect starts: the contract must load, the
+    source must build and, for files, the path or glob must match something."""
+    from tidegate.contracts import load_contract
+    from tidegate.sources import source_from_config
+
+    load_contract(pipeline.contract_path)
+    source = source_from_config(pipeline.name, pipeline.source, pipeline.project_dir)
+    files = getattr(source, "files", None)
+    if callable(files):
+        files()

@@ -143,23 +143,15 @@ def _line_table(utf8: bytes, options: CsvOptions) -> pl.DataFrame | None:
     # for polars when no quote char is left and every placeholder is a whole field.
     # A "\r" inside a line, even inside quotes, ends a line for Python's csv module.
     unsafe = f"{quote}|[^{delim}]\\x00|\\x00[^{delim}]"
-    table = (
-        pl.DataFrame({"line": lines})
-        .lazy()
-        .with_columns(pl.col("line").str.replace_all(quoted_field, _PLACEHOLDER).alias("masked"))
-        .select(
-            "line",
-            (pl.col("line") == "").alias("blank"),
-            (pl.col("masked").str.count_matches(options.delimiter, literal=True) + 1).alias(
-                "fields"
-            ),
-            (
-                pl.col("line").str.contains("\r", literal=True)
-                | pl.col("masked").str.contains(unsafe)
-            ).alias("unsafe"),
-        )
-        .collect()
-    )
+    fields = lines.str.count_matches(options.delimiter, literal=True) + 1
+    broken = lines.str.contains("\r", literal=True)
+    quoted = lines.str.contains(options.quote, literal=True)
+    if quoted.any():  # the regexes run only on the lines that have a quote char (usually few)
+        at = quoted.arg_true()
+        masked = lines.gather(at).str.replace_all(quoted_field, _PLACEHOLDER)
+        fields = fields.scatter(at, masked.str.count_matches(options.delimiter, literal=True) + 1)
+        broken = broken.scatter(at, broken.gather(at) | masked.str.contains(unsafe))
+    table = pl.DataFrame({"line": lines, "blank": lines == "", "fields": fields, "unsafe": broken})
     if table.get_column("unsafe").any():
         return None
     return table
