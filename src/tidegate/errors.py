@@ -12,9 +12,11 @@ Every message names the bad value, what would be valid, and what to do next.
     ├── TransientError              worth retrying (Prefect retries only these)
     │   ├── StoreLockedError        another process holds the store
     │   └── SourceUnavailableError  a source timed out or is down
-    └── StoreError                  the store refused an operation (terminal)
-        ├── ConservationError       rows_in != loaded + quarantined + duplicates
-        └── AuditChainError         the audit chain does not verify
+    ├── StoreError                  the store refused an operation (terminal)
+    │   ├── ConservationError       rows_in != loaded + quarantined + duplicates
+    │   ├── AuditChainError         the audit chain does not verify
+    │   └── ConflictError           another reviewer changed the record first
+    └── ReviewError                 a review action that cannot apply (unknown id or column)
 """
 
 from __future__ import annotations
@@ -87,3 +89,21 @@ class AuditChainError(StoreError):
         self.seq = seq
         self.reason = reason
         super().__init__(f"audit chain broken at seq {seq}: {reason}")
+
+
+class ConflictError(StoreError):
+    """Another reviewer changed the record since it was read (optimistic version check)."""
+
+    def __init__(self, record_id: int, expected: int, current: int, status: str, by: str) -> None:
+        self.record_id = record_id
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"record {record_id} was changed by {by} (now version {current}, {status}; "
+            f"you had version {expected}); reload it with `tidegate quarantine show "
+            f"{record_id}` and try again"
+        )
+
+
+class ReviewError(TidegateError):
+    """A review action that cannot apply: an unknown id or column, a record not pending."""

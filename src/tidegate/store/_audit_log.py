@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from tidegate.store._connect import fetch_one
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -87,7 +89,7 @@ def append_audit(
     actor: str | None = None,
 ) -> AuditEntry:
     """Append one entry inside the caller's transaction and return it."""
-    head = con.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    head = fetch_one(con, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     body: dict[str, Any] = {
         "seq": seq,
@@ -123,3 +125,58 @@ def read_audit(
         f"SELECT {AUDIT_COLUMNS} FROM audit {where} ORDER BY seq", params or []
     ).fetchall()
     return [AuditEntry(*row) for row in rows]
+
+
+def append_audit_many(
+    con: duckdb.DuckDBPyConnection,
+    entries: list[tuple[str, dict[str, Any], str | None, str | None]],
+    *,
+    actor: str | None = None,
+) -> list[AuditEntry]:
+    """Append many ``(event, detail, source, batch_id)`` entries in one go, chained in order."""
+    if not entries:
+        return []
+    head = fetch_one(con, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+    seq, prev = (head[0], head[1]) if head else (0, GENESIS_HASH)
+    who, at = actor or default_actor(), utc_now_iso()
+    out: list[AuditEntry] = []
+    for event, detail, source, batch_id in entries:
+        seq += 1
+        body: dict[str, Any] = {
+            "seq": seq,
+            "at": at,
+            "actor": who,
+            "event": event,
+            "source": source,
+            "batch_id": batch_id,
+            "detail": canonical_json(detail),
+        }
+        entry = AuditEntry(**body, prev_hash=prev, hash=entry_hash(prev, body))
+        out.append(entry)
+        prev = entry.hash
+    import polars as pl
+
+    rows = pl.DataFrame(
+        [
+            [e.seq, e.at, e.actor, e.event, e.source, e.batch_id, e.detail, e.prev_hash, e.hash]
+            for e in out
+        ],
+        schema={
+            "seq": pl.Int64,
+            "at": pl.String,
+            "actor": pl.String,
+            "event": pl.String,
+            "source": pl.String,
+            "batch_id": pl.String,
+            "detail": pl.String,
+            "prev_hash": pl.String,
+            "hash": pl.String,
+        },
+        orient="row",
+    )
+    con.register("_tg_audit", rows.to_arrow())
+    try:
+        con.execute(f"INSERT INTO audit ({AUDIT_COLUMNS}) SELECT {AUDIT_COLUMNS} FROM _tg_audit")
+    finally:
+        con.unregister("_tg_audit")
+    return out

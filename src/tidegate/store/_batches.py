@@ -19,7 +19,7 @@ from tidegate.contracts._model import Contract
 from tidegate.route import RoutedBatch
 from tidegate.sources._batch import RECORD_COLUMN, FileReject
 from tidegate.store._audit_log import append_audit, canonical_json, default_actor
-from tidegate.store._connect import transaction
+from tidegate.store._connect import fetch_one, transaction
 from tidegate.store._tables import (
     LINEAGE_BATCH,
     ensure_store_tables,
@@ -68,18 +68,19 @@ def new_batch_id(source: str, batch_key: str) -> str:
     return f"{source}-{stamp}-{batch_key.split(':')[-1][:8]}-{secrets.token_hex(2)}"
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
 def find_committed(
     con: duckdb.DuckDBPyConnection, source: str, batch_key: str
 ) -> CommittedBatch | None:
-    row = con.execute(
+    row = fetch_one(
+        con,
         "SELECT batch_id, contract_version, committed_at FROM checkpoints "
         "WHERE source = ? AND batch_key = ? AND status = 'committed'",
         [source, batch_key],
-    ).fetchone()
+    )
     return CommittedBatch(*row) if row else None
 
 
@@ -151,14 +152,15 @@ def _replace_earlier(
     con: duckdb.DuckDBPyConnection, contract: Contract, earlier: CommittedBatch
 ) -> dict[str, int]:
     table = quote_ident(contract.target_table)
-    removed_rows = con.execute(
-        f"SELECT count(*) FROM {table} WHERE {LINEAGE_BATCH} = ?", [earlier.batch_id]
-    ).fetchone()
+    removed_rows = fetch_one(
+        con, f"SELECT count(*) FROM {table} WHERE {LINEAGE_BATCH} = ?", [earlier.batch_id]
+    )
     con.execute(f"DELETE FROM {table} WHERE {LINEAGE_BATCH} = ?", [earlier.batch_id])
-    removed_q = con.execute(
+    removed_q = fetch_one(
+        con,
         "SELECT count(*) FROM quarantine WHERE batch_id = ? AND status = 'pending'",
         [earlier.batch_id],
-    ).fetchone()
+    )
     con.execute(
         "DELETE FROM quarantine WHERE batch_id = ? AND status = 'pending'", [earlier.batch_id]
     )
@@ -169,7 +171,20 @@ def _replace_earlier(
     }
 
 
-def _apply_existing_keys(
+def insert_target_rows(
+    con: duckdb.DuckDBPyConnection, contract: Contract, rows: pl.DataFrame
+) -> None:
+    """Insert typed rows that carry the lineage columns (batch id and record)."""
+    table = quote_ident(contract.target_table)
+    cols = ", ".join(quote_ident(c) for c in (*contract.column_names, LINEAGE_BATCH, RECORD_COLUMN))
+    con.register("_tg_load", rows.to_arrow())
+    try:
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _tg_load")
+    finally:
+        con.unregister("_tg_load")
+
+
+def apply_existing_keys(
     con: duckdb.DuckDBPyConnection, routed: RoutedBatch, contract: Contract
 ) -> tuple[RoutedBatch, int]:
     """Apply on_existing_key to rows whose key is already in the target.
@@ -216,7 +231,7 @@ def _insert_quarantine(
         return
     con.register("_tg_quarantine", frame.to_arrow())
     try:
-        now = _now()
+        now = utc_now()
         con.execute(
             "INSERT INTO quarantine (source, batch_id, location, record, raw, normalized, errors, "
             "rules, status, version, contract_version, created_at, updated_at, updated_by) "
@@ -248,7 +263,7 @@ def _insert_checkpoint(
             contract.version if contract else None,
             contract.content_hash if contract else None,
             *counts,
-            _now(),
+            utc_now(),
         ],
     )
 
@@ -281,20 +296,12 @@ def commit_batch(
                 **_replace_earlier(con, contract, earlier),
             }
         batch_id = new_batch_id(routed.source, batch_key)
-        routed, updated = _apply_existing_keys(con, routed, contract)
+        routed, updated = apply_existing_keys(con, routed, contract)
         routed.check_conservation()
         if routed.loaded:
-            table = quote_ident(contract.target_table)
-            cols = ", ".join(quote_ident(c) for c in contract.column_names)
-            con.register("_tg_load", routed.load.to_arrow())
-            try:
-                con.execute(
-                    f"INSERT INTO {table} ({cols}, {LINEAGE_BATCH}, {RECORD_COLUMN}) "
-                    f"SELECT {cols}, ?, {RECORD_COLUMN} FROM _tg_load",
-                    [batch_id],
-                )
-            finally:
-                con.unregister("_tg_load")
+            insert_target_rows(
+                con, contract, routed.load.with_columns(pl.lit(batch_id).alias(LINEAGE_BATCH))
+            )
         _insert_quarantine(
             con,
             routed.quarantine,

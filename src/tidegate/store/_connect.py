@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tidegate.errors import StoreError, StoreLockedError
 
@@ -85,3 +85,15 @@ def transaction(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
+
+
+def fetch_one(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> tuple[Any, ...] | None:
+    """The first row or None, with the result fully consumed.
+
+    DuckDB keeps a half-read result open after ``fetchone()``, which blocks a later
+    ``register()`` on the same connection; reading all rows (one, here) does not.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None

@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS quarantine (
     contract_version INTEGER,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,
-    updated_by VARCHAR NOT NULL
+    updated_by VARCHAR NOT NULL,
+    edited VARCHAR,
+    reason VARCHAR
 );
 CREATE TABLE IF NOT EXISTS audit (
     seq BIGINT PRIMARY KEY,
@@ -80,6 +82,9 @@ def quote_ident(name: str) -> str:
 
 def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(STORE_DDL)
+    # stores made before the review columns existed
+    con.execute("ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS edited VARCHAR")
+    con.execute("ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS reason VARCHAR")
 
 
 def ensure_target_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:

@@ -1,0 +1,191 @@
+"""Reading the quarantine: filters, paging, counts. (Writes are in ``_review.py``.)"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tidegate.store._connect import connect, fetch_one
+
+QUARANTINE_COLUMNS = (
+    "id, source, batch_id, location, record, raw, normalized, errors, rules, status, version, "
+    "contract_version, created_at, updated_at, updated_by, edited, reason"
+)
+STATUSES = ("pending", "replayed", "rejected")
+
+
+@dataclass(frozen=True)
+class QuarantineRecord:
+    id: int
+    source: str
+    batch_id: str
+    location: str | None
+    record: int | None
+    raw: dict[str, Any]
+    normalized: dict[str, Any] | None
+    errors: list[dict[str, Any]]
+    rules: tuple[str, ...]
+    status: str
+    version: int
+    contract_version: int | None
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str
+    edited: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> QuarantineRecord:
+        (
+            id_,
+            source,
+            batch_id,
+            location,
+            record,
+            raw,
+            normalized,
+            errors,
+            rules,
+            status,
+            version,
+            contract_version,
+            created_at,
+            updated_at,
+            updated_by,
+            edited,
+            reason,
+        ) = row
+        return cls(
+            id=id_,
+            source=source,
+            batch_id=batch_id,
+            location=location,
+            record=record,
+            raw=json.loads(raw),
+            normalized=json.loads(normalized) if normalized else None,
+            errors=json.loads(errors),
+            rules=tuple(r for r in rules.split(",") if r),
+            status=status,
+            version=version,
+            contract_version=contract_version,
+            created_at=created_at,
+            updated_at=updated_at,
+            updated_by=updated_by,
+            edited=json.loads(edited) if edited else {},
+            reason=reason,
+        )
+
+    @property
+    def failing_columns(self) -> set[str]:
+        return {e["column"] for e in self.errors if e.get("column")}
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["rules"] = list(self.rules)
+        out["created_at"] = self.created_at.isoformat()
+        out["updated_at"] = self.updated_at.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class QuarantineFilter:
+    """Which records to show. Every field is optional; they combine with AND."""
+
+    source: str | None = None
+    rule: str | None = None
+    column: str | None = None
+    status: str | None = None
+    batch: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    ids: tuple[int, ...] = ()
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.source:
+            clauses.append("source = ?")
+            params.append(self.source)
+        if self.rule:
+            clauses.append("list_contains(string_split(rules, ','), ?)")
+            params.append(self.rule)
+        if self.column:
+            clauses.append("list_contains(json_extract_string(errors, '$[*].column'), ?)")
+            params.append(self.column)
+        if self.status:
+            clauses.append("status = ?")
+            params.append(self.status)
+        if self.batch:
+            clauses.append("batch_id = ?")
+            params.append(self.batch)
+        if self.since:
+            clauses.append("created_at >= ?")
+            params.append(self.since)
+        if self.until:
+            clauses.append("created_at < ?")
+            params.append(self.until)
+        if self.ids:
+            clauses.append(f"id IN ({', '.join('?' for _ in self.ids)})")
+            params.extend(self.ids)
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _has_quarantine(con: Any) -> bool:
+    row = fetch_one(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'quarantine'"
+    )
+    return bool(row and row[0])
+
+
+def _columns(con: Any) -> str:
+    """The select list; a store written before the review columns reads them as NULL."""
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'quarantine'"
+        ).fetchall()
+    }
+    return ", ".join(
+        c if c in have else f"NULL AS {c}" for c in QUARANTINE_COLUMNS.replace(" ", "").split(",")
+    )
+
+
+def list_records(
+    store: Path, flt: QuarantineFilter, *, limit: int = 50, offset: int = 0
+) -> tuple[list[QuarantineRecord], int]:
+    """One page of records (newest id last) and the total that match the filter."""
+    where, params = flt.where()
+    with connect(store, read_only=True) as con:
+        if not _has_quarantine(con):
+            return [], 0
+        total_row = fetch_one(con, f"SELECT count(*) FROM quarantine {where}", params)
+        rows = con.execute(
+            f"SELECT {_columns(con)} FROM quarantine {where} ORDER BY id LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
+    return [QuarantineRecord.from_row(r) for r in rows], int(total_row[0]) if total_row else 0
+
+
+def get_records(store: Path, ids: list[int]) -> list[QuarantineRecord]:
+    records, _ = list_records(store, QuarantineFilter(ids=tuple(ids)), limit=max(len(ids), 1))
+    return records
+
+
+def count_by_rule_and_status(store: Path, flt: QuarantineFilter) -> list[tuple[str, str, str, int]]:
+    """(source, rule, status, records) for the queue page's summary."""
+    where, params = flt.where()
+    with connect(store, read_only=True) as con:
+        if not _has_quarantine(con):
+            return []
+        return [
+            (s, r, st, int(n))
+            for s, r, st, n in con.execute(
+                "SELECT source, rule, status, count(*) FROM "
+                f"(SELECT source, status, unnest(string_split(rules, ',')) AS rule "
+                f"FROM quarantine {where}) GROUP BY ALL ORDER BY 1, 4 DESC, 2, 3",
+                params,
+            ).fetchall()
+        ]
