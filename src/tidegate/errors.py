@@ -11,6 +11,7 @@ Every message names the bad value, what would be valid, and what to do next.
     │   └── SourceConfigError       a source is declared wrongly (bad path, bad option)
     ├── TransientError              worth retrying (Prefect retries only these)
     │   ├── StoreLockedError        another process holds the store
+    │   ├── WriteConflictError      a concurrent transaction wrote the same rows first
     │   └── SourceUnavailableError  a source timed out or is down
     ├── StoreError                  the store refused an operation (terminal)
     │   ├── ConservationError       rows_in != loaded + quarantined + duplicates
@@ -68,6 +69,10 @@ class TransientError(TidegateError):
 
 class StoreLockedError(TransientError):
     """The store is locked by another process for longer than the retry budget."""
+
+
+class WriteConflictError(TransientError):
+    """A concurrent transaction in this process wrote the same rows first; retry."""
 
 
 class SourceUnavailableError(TransientError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tidegate.cli import _audit, _run, _schema
+from tidegate.cli import _audit, _quarantine, _run, _schema
 
 app = typer.Typer(
     name="tidegate",
@@ -20,3 +20,4 @@ app.command("run")(_run.run)
 app.command("demo")(_run.demo)
 app.add_typer(_schema.app, name="schema")
 app.add_typer(_audit.app, name="audit")
+app.add_typer(_quarantine.app, name="quarantine")

@@ -3,7 +3,10 @@
 from tidegate.review._contracts import contract_for, contracts_by_source
 from tidegate.review._lifecycle import (
     ReplaySummary,
+    current_values,
     edit_record,
+    edit_records,
+    raw_by_column,
     reject_records,
     replay_frame,
     replay_records,
@@ -13,7 +16,10 @@ __all__ = [
     "ReplaySummary",
     "contract_for",
     "contracts_by_source",
+    "current_values",
     "edit_record",
+    "edit_records",
+    "raw_by_column",
     "reject_records",
     "replay_frame",
     "replay_records",

@@ -29,7 +29,7 @@ from tidegate.review._contracts import contract_for
 from tidegate.route import route
 from tidegate.sources import RECORD_COLUMN, RawBatch
 from tidegate.store import default_actor, transaction
-from tidegate.store._audit_log import append_audit, append_audit_many, canonical_json
+from tidegate.store._audit_log import append_audit_many, canonical_json
 from tidegate.store._batches import apply_existing_keys, insert_target_rows, utc_now
 from tidegate.store._connect import fetch_one
 from tidegate.store._quarantine import QuarantineRecord, get_records
@@ -99,39 +99,56 @@ def edit_record(
     expected_version: int | None = None,
 ) -> QuarantineRecord:
     """Store edited values beside the raw record (which stays as read)."""
-    actor = actor or default_actor()
-    (record,) = _require(store, [record_id])
-    unknown = sorted(set(changes) - set(contract.column_names))
-    if unknown:
-        raise ReviewError(
-            f"{', '.join(unknown)} is not a column of {contract.source} "
-            f"(columns: {', '.join(contract.column_names)})"
-        )
-    if record.status != "pending":
-        raise ReviewError(
-            f"record {record_id} is {record.status}; only pending records can be edited"
-        )
-    expected = record.version if expected_version is None else expected_version
-    before = {c: _current_value(record, c) for c in changes}
-    edited = {**record.edited, **changes}
-    with transaction(store) as con:
-        _claim(con, record_id, expected, {"edited": canonical_json(edited)}, actor)
-        append_audit(
-            con,
-            "record_edited",
-            {
-                "id": record_id,
-                "before": before,
-                "after": changes,
-                "contract_version": contract.version,
-                "version": expected + 1,
-            },
-            source=record.source,
-            batch_id=record.batch_id,
-            actor=actor,
-        )
+    edit_records(
+        store, {record_id: (expected_version, changes)}, {contract.source: contract}, actor=actor
+    )
     (updated,) = get_records(store, [record_id])
     return updated
+
+
+def edit_records(
+    store: Path,
+    edits: dict[int, tuple[int | None, dict[str, str | None]]],
+    contracts: dict[str, Contract],
+    *,
+    actor: str | None = None,
+) -> int:
+    """Apply many edits ``{id: (expected version or None, {column: value})}`` all or nothing."""
+    actor = actor or default_actor()
+    records = _require(store, list(edits))
+    for r in records:
+        contract = contract_for(contracts, r.source)
+        unknown = sorted(set(edits[r.id][1]) - set(contract.column_names))
+        if unknown:
+            raise ReviewError(
+                f"record {r.id}: {', '.join(unknown)} is not a column of {contract.source} "
+                f"(columns: {', '.join(contract.column_names)})"
+            )
+        if r.status != "pending":
+            raise ReviewError(f"record {r.id} is {r.status}; only pending records can be edited")
+    audit: list[tuple[str, dict[str, Any], str | None, str | None]] = []
+    with transaction(store) as con:
+        ensure_store_tables(con)
+        for r in records:
+            expected_version, changes = edits[r.id]
+            expected = r.version if expected_version is None else expected_version
+            _claim(con, r.id, expected, {"edited": canonical_json({**r.edited, **changes})}, actor)
+            audit.append(
+                (
+                    "record_edited",
+                    {
+                        "id": r.id,
+                        "before": {c: _current_value(r, c) for c in changes},
+                        "after": changes,
+                        "contract_version": contracts[r.source].version,
+                        "version": expected + 1,
+                    },
+                    r.source,
+                    r.batch_id,
+                )
+            )
+        append_audit_many(con, audit, actor=actor)
+    return len(records)
 
 
 def _current_value(record: QuarantineRecord, column: str) -> Any:
@@ -159,6 +176,7 @@ def reject_records(
             f"record {', '.join(map(str, not_pending))} is not pending; nothing was rejected"
         )
     with transaction(store) as con:
+        ensure_store_tables(con)
         for r in records:
             expected = (expected_versions or {}).get(r.id, r.version)
             _claim(con, r.id, expected, {"status": "rejected", "reason": reason}, actor)
@@ -184,6 +202,20 @@ def reject_records(
     return len(records)
 
 
+def raw_by_column(record: QuarantineRecord, contract: Contract) -> dict[str, Any]:
+    """The record's raw values (as read) under the contract's column names."""
+    raw = {k: v for k, v in record.raw.items() if k != "text" or len(record.raw) > 1}
+    headers = match_headers(list(raw), contract).header_map
+    return {column: raw[header] for header, column in headers.items()}
+
+
+def current_values(record: QuarantineRecord, contract: Contract) -> dict[str, Any]:
+    """What a replay would start from: the raw values with the reviewer's edits on top."""
+    values = raw_by_column(record, contract)
+    values.update(record.edited)
+    return {c: values.get(c) for c in contract.column_names}
+
+
 def replay_frame(records: list[QuarantineRecord], contract: Contract) -> pl.DataFrame:
     """The records as a raw frame under the contract's column names, edits applied.
 
@@ -191,10 +223,7 @@ def replay_frame(records: list[QuarantineRecord], contract: Contract) -> pl.Data
     """
     rows = []
     for r in records:
-        raw = {k: v for k, v in r.raw.items() if k != "text" or len(r.raw) > 1}
-        headers = match_headers(list(raw), contract).header_map
-        values = {column: raw[header] for header, column in headers.items()}
-        values.update(r.edited)
+        values = current_values(r, contract)
         rows.append(
             {c: None if values.get(c) is None else str(values[c]) for c in contract.column_names}
         )

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tidegate.errors import StoreError, StoreLockedError
+from tidegate.errors import StoreError, StoreLockedError, WriteConflictError
 
 if TYPE_CHECKING:
     import duckdb
@@ -56,7 +57,10 @@ def connect(
     delay = 0.02
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            # Always the same configuration: DuckDB refuses a read-only and a read-write
+            # connection to one file in the same process (the review app's threads).
+            # ``read_only`` only means "the store must exist already".
+            con = duckdb.connect(str(path))
             break
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
@@ -74,17 +78,47 @@ def connect(
         con.close()
 
 
+_writers: dict[Path, threading.Lock] = {}
+_writers_guard = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.Lock:
+    with _writers_guard:
+        return _writers.setdefault(path.resolve(), threading.Lock())
+
+
 @contextmanager
 def transaction(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One connection, one transaction: commit on success, roll back on any error."""
-    with connect(path) as con:
+    """One connection, one transaction: commit on success, roll back on any error.
+
+    Writers in one process (the review app's threads) take turns, so an optimistic
+    version check sees the other writer's commit instead of a DuckDB write conflict;
+    other processes take turns through the file lock.
+    """
+    with _writer_lock(path), connect(path) as con:
+        import duckdb
+
         con.execute("BEGIN TRANSACTION")
         try:
             yield con
-        except BaseException:
-            con.execute("ROLLBACK")
+            con.execute("COMMIT")
+        except duckdb.TransactionException as exc:
+            _rollback(con)
+            if "conflict" in str(exc).lower():
+                raise WriteConflictError(
+                    f"another transaction changed the same rows first ({exc}); try again"
+                ) from exc
             raise
-        con.execute("COMMIT")
+        except BaseException:
+            _rollback(con)
+            raise
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    import duckdb
+
+    with suppress(duckdb.TransactionException):  # already rolled back by a failed commit
+        con.execute("ROLLBACK")
 
 
 def fetch_one(

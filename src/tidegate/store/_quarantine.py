@@ -189,3 +189,17 @@ def count_by_rule_and_status(store: Path, flt: QuarantineFilter) -> list[tuple[s
                 params,
             ).fetchall()
         ]
+
+
+def matching_ids(store: Path, flt: QuarantineFilter) -> list[int]:
+    """Every id that matches the filter, in id order (for bulk actions)."""
+    where, params = flt.where()
+    with connect(store, read_only=True) as con:
+        if not _has_quarantine(con):
+            return []
+        return [
+            int(r[0])
+            for r in con.execute(
+                f"SELECT id FROM quarantine {where} ORDER BY id", params
+            ).fetchall()
+        ]

@@ -82,9 +82,15 @@ def quote_ident(name: str) -> str:
 
 def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(STORE_DDL)
-    # stores made before the review columns existed
-    con.execute("ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS edited VARCHAR")
-    con.execute("ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS reason VARCHAR")
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'quarantine'"
+        ).fetchall()
+    }
+    for column in ("edited", "reason"):  # stores made before the review columns existed
+        if column not in have:
+            con.execute(f"ALTER TABLE quarantine ADD COLUMN {column} VARCHAR")
 
 
 def ensure_target_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:

@@ -1,0 +1,110 @@
+"""The spreadsheet round-trip: export pending records as CSV, check a fixed file before
+anything is applied (all of it, or nothing), and say what is wrong line by line."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from tidegate.contracts import Contract
+from tidegate.review._lifecycle import current_values
+from tidegate.store._quarantine import QuarantineRecord, get_records
+
+META = ("id", "version", "source", "location", "record", "rules", "errors")
+READ_ONLY = ("source", "location", "record", "rules", "errors")
+
+Edits = dict[int, tuple[int | None, dict[str, str | None]]]
+
+
+def export_header(contract: Contract) -> list[str]:
+    return [*META, *contract.column_names]
+
+
+def export_row(record: QuarantineRecord, contract: Contract) -> dict[str, str]:
+    """One CSV row: the record's identity and reasons (read-only), then its current values."""
+    values = current_values(record, contract)
+    row = {
+        "id": str(record.id),
+        "version": str(record.version),
+        "source": record.source,
+        "location": record.location or "",
+        "record": "" if record.record is None else str(record.record),
+        "rules": ",".join(record.rules),
+        "errors": "; ".join(f"{e['rule']}: {e['message']}" for e in record.errors),
+    }
+    row.update({c: "" if values[c] is None else str(values[c]) for c in contract.column_names})
+    return row
+
+
+def plan_import(
+    store: Path, file: Path, contracts: dict[str, Contract]
+) -> tuple[Edits, list[tuple[int, str]]]:
+    """The edits a fixed export asks for, and every problem with it as ``(line, message)``."""
+    with file.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        rows = list(reader)
+    problems: list[tuple[int, str]] = []
+    for needed in ("id", "version", "source"):
+        if needed not in header:
+            problems.append(
+                (
+                    1,
+                    f"column {needed!r} is missing; import a file written by "
+                    "`tidegate quarantine export`",
+                )
+            )
+    if problems:
+        return {}, problems
+    ids: list[int] = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            ids.append(int(row["id"]))
+        except (TypeError, ValueError):
+            problems.append((line, f"id {row.get('id')!r} is not a record id"))
+    records = {r.id: r for r in get_records(store, ids)} if ids else {}
+    edits: Edits = {}
+    for line, row in enumerate(rows, start=2):
+        try:
+            record_id = int(row["id"])
+        except (TypeError, ValueError):
+            continue
+        record = records.get(record_id)
+        if record is None:
+            problems.append((line, f"id {record_id} does not exist"))
+            continue
+        contract = contracts.get(record.source)
+        if contract is None:
+            problems.append((line, f"source {record.source!r} has no contract in schemas/"))
+            continue
+        allowed = set(META) | set(contract.column_names)
+        for extra in sorted(set(header) - allowed):
+            problems.append(
+                (
+                    line,
+                    f"column {extra!r} may not be imported (allowed: "
+                    f"{', '.join(contract.column_names)})",
+                )
+            )
+        if record.status != "pending":
+            problems.append((line, f"id {record_id} is {record.status}, not pending"))
+        if str(record.version) != (row.get("version") or "").strip():
+            problems.append(
+                (
+                    line,
+                    f"id {record_id} is at version {record.version}, the file has "
+                    f"{row.get('version')!r}: someone changed it since the export",
+                )
+            )
+        exported = export_row(record, contract)
+        for column in READ_ONLY:
+            if column in row and row[column] != exported[column]:
+                problems.append(
+                    (line, f"{column} may not change ({exported[column]!r} -> {row[column]!r})")
+                )
+        changes: dict[str, str | None] = {
+            c: row[c] for c in contract.column_names if c in row and row[c] != exported[c]
+        }
+        if changes:
+            edits[record_id] = (record.version, changes)
+    return edits, problems
