@@ -44,10 +44,10 @@ class ReplaySummary:
     loaded: int = 0
     still_failing: int = 0
     skipped: int = 0  # not pending (already replayed or rejected)
-    conflicts: list[int] = field(default_factory=list)
-    loaded_ids: list[int] = field(default_factory=list)
-    failing_ids: list[int] = field(default_factory=list)
-    not_replayable: list[int] = field(default_factory=list)  # file-level entries
+    conflicts: list[int] = field(default_factory=list, repr=False)
+    loaded_ids: list[int] = field(default_factory=list, repr=False)
+    failing_ids: list[int] = field(default_factory=list, repr=False)
+    not_replayable: list[int] = field(default_factory=list, repr=False)  # file-level entries
 
     def merge(self, other: ReplaySummary) -> None:
         self.loaded += other.loaded
@@ -77,15 +77,41 @@ def _conflict(con: Any, record_id: int, expected: int) -> ConflictError:
     return ConflictError(record_id, expected, row[0], row[1], row[2])
 
 
-def _claim(con: Any, record_id: int, expected: int, sets: dict[str, Any], actor: str) -> None:
-    """Update one pending record if its version is still ``expected``; else ConflictError."""
-    assignments = ", ".join(f"{k} = ?" for k in sets)
-    rows = con.execute(
-        f"UPDATE quarantine SET {assignments}, version = version + 1, updated_at = ?, "
-        "updated_by = ? WHERE id = ? AND version = ? AND status = 'pending' RETURNING id",
-        [*sets.values(), utc_now(), actor, record_id, expected],
-    ).fetchall()
-    if not rows:
+Claim = tuple[int, int, dict[str, Any]]  # (record id, expected version, column -> new value)
+
+
+def _claim(con: Any, claims: list[Claim], actor: str) -> None:
+    """Update pending records whose version is still the expected one, in one statement.
+
+    If any record was changed meanwhile (or is no longer pending), raise ConflictError
+    naming it; the caller's transaction then rolls back every update.
+    """
+    if not claims:
+        return
+    keys = list(claims[0][2])
+    frame = pl.DataFrame(
+        {
+            "id": [c[0] for c in claims],
+            "expected": [c[1] for c in claims],
+            **{k: [c[2][k] for c in claims] for k in keys},
+        },
+        schema={"id": pl.Int64, "expected": pl.Int64, **{k: pl.String for k in keys}},
+    )
+    assignments = ", ".join(f"{k} = c.{k}" for k in keys)
+    con.register("_tg_claims", frame.to_arrow())
+    try:
+        updated = con.execute(
+            f"UPDATE quarantine SET {assignments}, version = quarantine.version + 1, "
+            "updated_at = ?, updated_by = ? FROM _tg_claims c WHERE quarantine.id = c.id "
+            "AND quarantine.version = c.expected AND quarantine.status = 'pending' "
+            "RETURNING quarantine.id",
+            [utc_now(), actor],
+        ).fetchall()
+    finally:
+        con.unregister("_tg_claims")
+    if len(updated) != len(claims):
+        done = {row[0] for row in updated}
+        record_id, expected, _ = next(c for c in claims if c[0] not in done)
         raise _conflict(con, record_id, expected)
 
 
@@ -129,10 +155,11 @@ def edit_records(
     audit: list[tuple[str, dict[str, Any], str | None, str | None]] = []
     with transaction(store) as con:
         ensure_store_tables(con)
+        claims: list[Claim] = []
         for r in records:
             expected_version, changes = edits[r.id]
             expected = r.version if expected_version is None else expected_version
-            _claim(con, r.id, expected, {"edited": canonical_json({**r.edited, **changes})}, actor)
+            claims.append((r.id, expected, {"edited": canonical_json({**r.edited, **changes})}))
             audit.append(
                 (
                     "record_edited",
@@ -147,6 +174,7 @@ def edit_records(
                     r.batch_id,
                 )
             )
+        _claim(con, claims, actor)
         append_audit_many(con, audit, actor=actor)
     return len(records)
 
@@ -177,9 +205,18 @@ def reject_records(
         )
     with transaction(store) as con:
         ensure_store_tables(con)
-        for r in records:
-            expected = (expected_versions or {}).get(r.id, r.version)
-            _claim(con, r.id, expected, {"status": "rejected", "reason": reason}, actor)
+        _claim(
+            con,
+            [
+                (
+                    r.id,
+                    (expected_versions or {}).get(r.id, r.version),
+                    {"status": "rejected", "reason": reason},
+                )
+                for r in records
+            ],
+            actor,
+        )
         append_audit_many(
             con,
             [
@@ -296,20 +333,24 @@ def _replay_source(
         ensure_store_tables(con)
         ensure_target_table(con, contract)
         load = routed.load
+        _claim(
+            con,
+            [
+                (
+                    record_id,
+                    expected_versions.get(record_id, by_id[record_id].version),
+                    {
+                        "errors": verdict["errors"],
+                        "rules": verdict["rules"],
+                        "normalized": verdict.get("normalized") or normalized_json[record_id],
+                    },
+                )
+                for record_id, verdict in verdicts.items()
+            ],
+            actor,
+        )
         for record_id, verdict in verdicts.items():
             r = by_id[record_id]
-            expected = expected_versions.get(record_id, r.version)
-            _claim(
-                con,
-                record_id,
-                expected,
-                {
-                    "errors": verdict["errors"],
-                    "rules": verdict["rules"],
-                    "normalized": verdict.get("normalized") or normalized_json[record_id],
-                },
-                actor,
-            )
             summary.still_failing += 1
             summary.failing_ids.append(record_id)
             audit.append(
@@ -327,15 +368,18 @@ def _replay_source(
                 )
             )
         if load.height:
-            for record_id in load[RECORD_COLUMN].to_list():
-                r = by_id[record_id]
-                _claim(
-                    con,
-                    record_id,
-                    expected_versions.get(record_id, r.version),
-                    {"status": "replayed", "normalized": normalized_json[record_id]},
-                    actor,
-                )
+            _claim(
+                con,
+                [
+                    (
+                        record_id,
+                        expected_versions.get(record_id, by_id[record_id].version),
+                        {"status": "replayed", "normalized": normalized_json[record_id]},
+                    )
+                    for record_id in load[RECORD_COLUMN].to_list()
+                ],
+                actor,
+            )
             # lineage: the row keeps the batch and the line it came from
             lineage = pl.DataFrame(
                 {
