@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import shutil
 import statistics
 import subprocess
@@ -60,11 +61,16 @@ def build_store(path: Path, pending: int) -> None:
     frame = generate.generate(pending, seed=7).with_columns(
         pl.format("user{}@", pl.int_range(pl.len())).alias("email")  # every email fails
     )
-    frame = frame.with_columns(pl.int_range(2, pending + 2, dtype=pl.Int64).alias("_tidegate_record"))
+    frame = frame.with_columns(
+        pl.int_range(2, pending + 2, dtype=pl.Int64).alias("_tidegate_record")
+    )
     raw = RawBatch(source="orders", location="bench.csv", content_sha256="b" * 64, frame=frame)
     t = time.perf_counter()
     outcome = commit_batch(path, process(raw, contract), contract, actor="bench")
-    print(f"built {path.name}: {outcome.quarantined:,} pending records in {time.perf_counter() - t:.1f}s")
+    print(
+        f"built {path.name}: {outcome.quarantined:,} pending records "
+        f"in {time.perf_counter() - t:.1f}s"
+    )
 
 
 def bench_list(store: Path, pending: int) -> list[tuple[str, float, float]]:
@@ -75,15 +81,23 @@ def bench_list(store: Path, pending: int) -> list[tuple[str, float, float]]:
         ("page 1", QuarantineFilter(status="pending"), "status = 'pending'", 0),
         ("middle page", QuarantineFilter(status="pending"), "status = 'pending'", pending // 2),
         ("last page", QuarantineFilter(status="pending"), "status = 'pending'", pending - 50),
-        ("by rule, page 1", QuarantineFilter(rule="email.regex"),
-         "list_contains(string_split(rules, ','), 'email.regex')", 0),
+        (
+            "by rule, page 1",
+            QuarantineFilter(rule="email.regex"),
+            "list_contains(string_split(rules, ','), 'email.regex')",
+            0,
+        ),
     ]:
-        ours = _median_ms(lambda flt=flt, offset=offset: list_records(store, flt, limit=50, offset=offset))
+        ours = _median_ms(
+            lambda flt=flt, offset=offset: list_records(store, flt, limit=50, offset=offset)
+        )
 
         def raw_sql(where: str = sql_where, offset: int = offset) -> None:
             con = duckdb.connect(str(store))
             con.execute(f"SELECT count(*) FROM quarantine WHERE {where}").fetchall()
-            con.execute(f"SELECT * FROM quarantine WHERE {where} ORDER BY id LIMIT 50 OFFSET {offset}").fetchall()
+            con.execute(
+                f"SELECT * FROM quarantine WHERE {where} ORDER BY id LIMIT 50 OFFSET {offset}"
+            ).fetchall()
             con.close()
 
         rows.append((label, ours, _median_ms(raw_sql)))
@@ -95,8 +109,23 @@ def bench_cli(store: Path, pending: int) -> float:
     page = pending // 100
 
     def run() -> None:
-        subprocess.run([str(exe), "quarantine", "list", "--status", "pending", "--page", str(page),
-                        "--format", "json", "--store", str(store)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                str(exe),
+                "quarantine",
+                "list",
+                "--status",
+                "pending",
+                "--page",
+                str(page),
+                "--format",
+                "json",
+                "--store",
+                str(store),
+            ],
+            check=True,
+            capture_output=True,
+        )
 
     return _median_ms(run, repeat=3)
 
@@ -112,14 +141,24 @@ def bench_web(store: Path, pending: int) -> float | None:
     try:
         from tidegate.review.web._auth import User
 
-        app = create_app(store=store, project_dir=ROOT, tokens={"t": User(name="bench", role="reviewer")})
+        app = create_app(
+            store=store, project_dir=ROOT, tokens={"t": User(name="bench", role="reviewer")}
+        )
     except Exception as exc:  # the app's constructor may differ; say so rather than guess
         print(f"(web app not benchmarked: {exc})")
         return None
     client = TestClient(app)
-    client.post("/signin", data={"token": "t"})
+    signin = client.get("/signin").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', signin)
+    assert token, "no CSRF token on the sign-in page"
+    client.post("/signin", data={"token": "t", "csrf_token": token.group(1)})
     page = pending // 100
-    return _median_ms(lambda: client.get(f"/?status=pending&page={page}"), repeat=5)
+
+    def get_page() -> None:
+        response = client.get(f"/?status=pending&page={page}")
+        assert response.status_code == 200 and "csrf_token" in response.text, response.status_code
+
+    return _median_ms(get_page, repeat=5)
 
 
 def bench_replay(store: Path, n: int) -> tuple[float, float]:
@@ -137,8 +176,10 @@ def bench_replay(store: Path, n: int) -> tuple[float, float]:
         fail_rate = failing.still_failing / (time.perf_counter() - t)
         loose = dataclasses.replace(  # a contract that no longer checks emails: every record loads
             contract,
-            columns=tuple(dataclasses.replace(c, checks=()) if c.name == "email" else c
-                          for c in contract.columns),
+            columns=tuple(
+                dataclasses.replace(c, checks=()) if c.name == "email" else c
+                for c in contract.columns
+            ),
         )
         t = time.perf_counter()
         loaded = replay_records(copy, ids[n // 10 : n // 10 + n], {"orders": loose}, actor="bench")
@@ -149,7 +190,9 @@ def bench_replay(store: Path, n: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pending", type=int, default=1_000_000)
     parser.add_argument("--replay", type=int, default=100_000)
     args = parser.parse_args()
@@ -162,14 +205,18 @@ def main() -> None:
     print(f"{'query':<18}{'tidegate':>10}{'raw DuckDB':>12}{'ratio':>8}")
     for label, ours, raw in bench_list(store, args.pending):
         print(f"{label:<18}{ours:>10.1f}{raw:>12.1f}{ours / raw:>8.2f}")
-    print(f"`tidegate quarantine list --page {args.pending // 100}` end to end: "
-          f"{bench_cli(store, args.pending):.0f} ms (process start and imports included)")
+    print(
+        f"`tidegate quarantine list --page {args.pending // 100}` end to end: "
+        f"{bench_cli(store, args.pending):.0f} ms (process start and imports included)"
+    )
     web = bench_web(store, args.pending)
     if web is not None:
         print(f"queue page (web app, page {args.pending // 100}): {web:.1f} ms")
     load_rate, fail_rate = bench_replay(store, args.replay)
-    print(f"bulk replay: {load_rate:,.0f} records/s loading ({args.replay:,} records), "
-          f"{fail_rate:,.0f} records/s still failing ({args.replay // 10:,} records)")
+    print(
+        f"bulk replay: {load_rate:,.0f} records/s loading ({args.replay:,} records), "
+        f"{fail_rate:,.0f} records/s still failing ({args.replay // 10:,} records)"
+    )
 
 
 if __name__ == "__main__":

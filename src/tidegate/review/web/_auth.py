@@ -28,7 +28,7 @@ MIN_TOKEN_LENGTH = 16
 TOKENS_ENV = "TIDEGATE_REVIEW_TOKENS"
 TOKENS_HELP = (
     "create a tokens file (YAML or JSON) with one long random token per person, e.g.\n"
-    "  python -c \"import secrets; print(secrets.token_urlsafe(24))\"  # prints a token\n"
+    '  python -c "import secrets; print(secrets.token_urlsafe(24))"  # prints a token\n'
     "  # tokens.yaml\n"
     "  <token>: {user: alice, role: reviewer}\n"
     "  <another token>: {user: bob, role: admin}\n"
@@ -70,7 +70,7 @@ def parse_tokens(data: Any, where: str) -> dict[str, User]:
         if not isinstance(token, str) or len(token) < MIN_TOKEN_LENGTH:
             raise TokenFileError(
                 f"{where}: token {shown} is shorter than {MIN_TOKEN_LENGTH} characters; "
-                "use a long random one (python -c \"import secrets; "
+                'use a long random one (python -c "import secrets; '
                 'print(secrets.token_urlsafe(24))")'
             )
         if not isinstance(entry, Mapping) or not isinstance(entry.get("user"), str):

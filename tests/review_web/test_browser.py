@@ -1,0 +1,186 @@
+"""The review app in headless Chromium (Debian's /usr/bin/chromium driven by Playwright).
+
+Skipped when chromium or playwright is missing on a developer machine; under
+CI=true a missing browser fails instead, so the browser tests never silently vanish.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import scalar
+from tidegate.review.web import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _require_browser() -> None:
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium chromium-driver)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package (pip install -e '.[dev]'; no `playwright install`)")
+    if missing:
+        message = "browser tests need " + " and ".join(missing)
+        if IN_CI:
+            pytest.fail(message + " -- CI=true, so this is a failure, not a skip")
+        pytest.skip(message)
+
+
+@pytest.fixture
+def base_url(store: Path, project_root: Path, web: Any) -> Iterator[str]:
+    """The app served by uvicorn in a background thread on a free localhost port."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(store, project_root, web.tokens), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture
+def page(base_url: str) -> Iterator[Any]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                base_url=base_url, viewport={"width": 1280, "height": 900}
+            )
+            tab = context.new_page()
+            tab.set_default_timeout(15_000)
+            yield tab
+            context.close()
+        finally:
+            browser.close()
+
+
+def sign_in(page: Any, token: str) -> None:
+    page.goto("/")
+    assert "/signin" in page.url
+    page.fill("#token", token)
+    page.click("button[type=submit]:has-text('Sign in')")
+    page.wait_for_url("**/")
+
+
+def test_reviewer_filters_fixes_replays_and_the_record_leaves_the_queue(
+    page: Any, store: Path, web: Any, tmp_path: Path
+) -> None:
+    record_id = int(
+        scalar(
+            store,
+            "SELECT id FROM quarantine WHERE source = 'orders' "
+            "AND json_extract_string(raw, '$.email') = 'bob@'",
+        )
+    )
+    pending_emails = scalar(
+        store,
+        "SELECT count(*) FROM quarantine WHERE status = 'pending' AND rules LIKE '%email.regex%'",
+    )
+    sign_in(page, web.reviewer_token)
+    assert page.locator(".flash").first.inner_text() == "signed in as alice (reviewer)"
+
+    page.fill("#f-rule", "email.regex")
+    page.click("#apply-filters")
+    page.wait_for_url("**rule=email.regex*")
+    assert page.locator("#records tbody tr").count() == pending_emails
+    assert page.locator("#total").inner_text().startswith(f"{pending_emails} record(s) match")
+
+    page.click(f'tr[data-id="{record_id}"] a')
+    page.wait_for_url(re.compile(rf"/records/{record_id}(\?|$)"))
+    email_row = page.locator('#values tr[data-column="email"]')
+    assert "b***@" in email_row.inner_text()
+    assert "fail" in (email_row.locator("td").first.get_attribute("class") or "")
+
+    page.click("#reveal")  # audited; shows the value to fix
+    assert "bob@" in page.locator('#values tr[data-column="email"]').inner_text()
+    page.fill("#col-email", "bob@example.com")
+    page.click("#save")
+    page.wait_for_selector(f"text=record {record_id} saved")
+    page.screenshot(path=str(tmp_path / "record-after-edit.png"), full_page=True)
+
+    page.click("#replay")
+    page.wait_for_selector(f"text=record {record_id} loaded")
+    assert "rule=email.regex" in page.url  # back to the filtered queue
+    assert page.locator(f'tr[data-id="{record_id}"]').count() == 0
+    assert page.locator("#records tbody tr").count() == pending_emails - 1
+    shot = tmp_path / "queue-after-replay.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 0
+    print(f"screenshots in {tmp_path}")
+
+    assert scalar(store, "SELECT count(*) FROM orders WHERE order_id = 1009") == 1
+    assert scalar(store, "SELECT status FROM quarantine WHERE id = ?", [record_id]) == "replayed"
+    actors = scalar(
+        store,
+        "SELECT list(DISTINCT actor) FROM audit WHERE event IN "
+        "('record_edited', 'record_replayed', 'pii_revealed') "
+        "AND json_extract(detail, '$.id')::INT = ?",
+        [record_id],
+    )
+    assert actors == ["alice"]
+
+
+def test_a_reviewer_cannot_reach_the_admin_page(page: Any, web: Any, tmp_path: Path) -> None:
+    sign_in(page, web.reviewer_token)
+    assert page.locator("header a[href='/admin']").count() == 0
+    response = page.goto("/admin")
+    assert response is not None and response.status == 403
+    assert "Forbidden" in page.locator("h1").inner_text()
+    assert "forbidden" in page.locator(".flash").inner_text()
+    assert page.locator("#users").count() == 0
+    assert page.locator("#contracts").count() == 0
+    page.screenshot(path=str(tmp_path / "reviewer-admin-403.png"))
+
+
+@pytest.mark.parametrize(("in_ci", "outcome"), [(True, "fail"), (False, "skip")])
+def test_missing_chromium_fails_under_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, in_ci: bool, outcome: str
+) -> None:
+    import sys
+
+    module = sys.modules[__name__]
+    monkeypatch.setattr(module, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(module, "IN_CI", in_ci)
+    expected = pytest.fail.Exception if outcome == "fail" else pytest.skip.Exception
+    with pytest.raises(expected, match="no-chromium"):
+        _require_browser()
