@@ -9,9 +9,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import query, scalar
 from typer.testing import CliRunner
 
+from helpers import query, scalar
 from tidegate.cli import app
 from tidegate.errors import ConflictError
 from tidegate.review import contracts_by_source, edit_records
