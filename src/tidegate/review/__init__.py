@@ -2,15 +2,13 @@
 
 from tidegate.review._contracts import contract_for, contracts_by_source
 from tidegate.review._lifecycle import (
-    ReplaySummary,
     current_values,
     edit_record,
     edit_records,
     raw_by_column,
     reject_records,
-    replay_frame,
-    replay_records,
 )
+from tidegate.review._replay import ReplaySummary, replay_frame, replay_records
 
 __all__ = [
     "ReplaySummary",

@@ -1,21 +1,16 @@
-"""The quarantine lifecycle: edit, replay, reject. Every action is an audit event.
+"""The quarantine lifecycle: edit and reject, and the version check every action uses.
 
 A record is ``pending`` until a reviewer acts. An edit is stored beside the raw
-record (which never changes). A replay re-normalizes and re-validates the record,
-with its edits, under the source's current contract: a record that now passes
-loads into the target table exactly once, in one transaction with its status
-change and its audit entry; one that still fails stays pending with its new
-reasons. A reject needs a reason. Each action checks the record's ``version``
-(optimistic concurrency): if another reviewer changed it first, the action
-fails with :class:`ConflictError` and nothing is lost.
+record (which never changes). A reject needs a reason. Each action checks the
+record's ``version`` (optimistic concurrency): if another reviewer changed it
+first, the action fails with :class:`ConflictError` and nothing is lost. Every
+action is an audit event with the actor and the values before and after.
+Replays are in :mod:`tidegate.review._replay`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,41 +18,17 @@ import polars as pl
 
 from tidegate.contracts import Contract
 from tidegate.errors import ConflictError, ReviewError
-from tidegate.normalize import normalize
 from tidegate.normalize._headers import match_headers
 from tidegate.review._contracts import contract_for
-from tidegate.route import route
-from tidegate.sources import RECORD_COLUMN, RawBatch
 from tidegate.store import default_actor, transaction
 from tidegate.store._audit_log import append_audit_many, canonical_json
-from tidegate.store._batches import apply_existing_keys, insert_target_rows, utc_now
+from tidegate.store._batches import utc_now
 from tidegate.store._connect import fetch_one
 from tidegate.store._quarantine import QuarantineRecord, get_records
-from tidegate.store._tables import LINEAGE_BATCH, ensure_store_tables, ensure_target_table
-from tidegate.validate import validate
-
-FILE_RULE = "_file.unreadable"
+from tidegate.store._tables import ensure_store_tables
 
 
-@dataclass
-class ReplaySummary:
-    loaded: int = 0
-    still_failing: int = 0
-    skipped: int = 0  # not pending (already replayed or rejected)
-    conflicts: list[int] = field(default_factory=list, repr=False)
-    loaded_ids: list[int] = field(default_factory=list, repr=False)
-    failing_ids: list[int] = field(default_factory=list, repr=False)
-    not_replayable: list[int] = field(default_factory=list, repr=False)  # file-level entries
-
-    def merge(self, other: ReplaySummary) -> None:
-        self.loaded += other.loaded
-        self.still_failing += other.still_failing
-        self.skipped += other.skipped
-        for name in ("conflicts", "loaded_ids", "failing_ids", "not_replayable"):
-            getattr(self, name).extend(getattr(other, name))
-
-
-def _require(store: Path, ids: Sequence[int]) -> list[QuarantineRecord]:
+def require_records(store: Path, ids: Sequence[int]) -> list[QuarantineRecord]:
     records = get_records(store, list(ids))
     missing = sorted(set(ids) - {r.id for r in records})
     if missing:
@@ -80,7 +51,7 @@ def _conflict(con: Any, record_id: int, expected: int) -> ConflictError:
 Claim = tuple[int, int, dict[str, Any]]  # (record id, expected version, column -> new value)
 
 
-def _claim(con: Any, claims: list[Claim], actor: str) -> None:
+def claim_versions(con: Any, claims: list[Claim], actor: str) -> None:
     """Update pending records whose version is still the expected one, in one statement.
 
     If any record was changed meanwhile (or is no longer pending), raise ConflictError
@@ -141,7 +112,7 @@ def edit_records(
 ) -> int:
     """Apply many edits ``{id: (expected version or None, {column: value})}`` all or nothing."""
     actor = actor or default_actor()
-    records = _require(store, list(edits))
+    records = require_records(store, list(edits))
     for r in records:
         contract = contract_for(contracts, r.source)
         unknown = sorted(set(edits[r.id][1]) - set(contract.column_names))
@@ -174,7 +145,7 @@ def edit_records(
                     r.batch_id,
                 )
             )
-        _claim(con, claims, actor)
+        claim_versions(con, claims, actor)
         append_audit_many(con, audit, actor=actor)
     return len(records)
 
@@ -197,7 +168,7 @@ def reject_records(
     if not reason or not reason.strip():
         raise ReviewError("a reject needs a reason: pass --reason 'why this record is dropped'")
     actor = actor or default_actor()
-    records = _require(store, ids)
+    records = require_records(store, ids)
     not_pending = [r.id for r in records if r.status != "pending"]
     if not_pending:
         raise ReviewError(
@@ -205,7 +176,7 @@ def reject_records(
         )
     with transaction(store) as con:
         ensure_store_tables(con)
-        _claim(
+        claim_versions(
             con,
             [
                 (
@@ -251,216 +222,3 @@ def current_values(record: QuarantineRecord, contract: Contract) -> dict[str, An
     values = raw_by_column(record, contract)
     values.update(record.edited)
     return {c: values.get(c) for c in contract.column_names}
-
-
-def replay_frame(records: list[QuarantineRecord], contract: Contract) -> pl.DataFrame:
-    """The records as a raw frame under the contract's column names, edits applied.
-
-    The record number column holds the quarantine id, to join the verdicts back.
-    """
-    rows = []
-    for r in records:
-        values = current_values(r, contract)
-        rows.append(
-            {c: None if values.get(c) is None else str(values[c]) for c in contract.column_names}
-        )
-    frame = pl.DataFrame(rows, schema={c: pl.String for c in contract.column_names}, orient="row")
-    return frame.with_columns(pl.Series(RECORD_COLUMN, [r.id for r in records], dtype=pl.Int64))
-
-
-def _replay_source(
-    store: Path,
-    records: list[QuarantineRecord],
-    contract: Contract,
-    actor: str,
-    expected_versions: dict[int, int],
-) -> ReplaySummary:
-    summary = ReplaySummary()
-    replayable = [r for r in records if FILE_RULE not in r.rules]
-    summary.not_replayable = [r.id for r in records if FILE_RULE in r.rules]
-    if not replayable:
-        return summary
-    # A replay judges each record on its own: no batch-level hold.
-    judged = dataclasses.replace(
-        contract,
-        policy=dataclasses.replace(
-            contract.policy, on_row_failure="quarantine", max_quarantine_ratio=1.0
-        ),
-    )
-    frame = replay_frame(replayable, judged)
-    raw = RawBatch(source=contract.source, location="replay", content_sha256="replay", frame=frame)
-    normalized = normalize(frame, judged)
-    validated = validate(normalized.frame, judged)
-    routed = route(
-        raw,
-        normalized.frame,
-        validated.typed,
-        validated.failures,
-        judged,
-        header_map=normalized.header_map,
-    )
-    by_id = {r.id: r for r in replayable}
-    verdicts = {int(q["record"]): q for q in routed.quarantine.iter_rows(named=True)}
-    for (
-        dup
-    ) in routed.duplicate_records:  # the same key twice in one replay: keep the second pending
-        verdicts[dup] = {
-            "errors": json.dumps(
-                [
-                    {
-                        "rule": "_row.duplicate_key",
-                        "column": None,
-                        "value": None,
-                        "message": "same key as another record in this replay",
-                    }
-                ]
-            ),
-            "rules": "_row.duplicate_key",
-            "normalized": None,
-        }
-    normalized_json = dict(
-        zip(
-            normalized.frame[RECORD_COLUMN].to_list(),
-            normalized.frame.drop(RECORD_COLUMN)
-            .select(pl.struct(pl.all()).struct.json_encode())
-            .to_series()
-            .to_list(),
-            strict=True,
-        )
-    )
-    audit: list[tuple[str, dict[str, Any], str | None, str | None]] = []
-    with transaction(store) as con:
-        ensure_store_tables(con)
-        ensure_target_table(con, contract)
-        load = routed.load
-        _claim(
-            con,
-            [
-                (
-                    record_id,
-                    expected_versions.get(record_id, by_id[record_id].version),
-                    {
-                        "errors": verdict["errors"],
-                        "rules": verdict["rules"],
-                        "normalized": verdict.get("normalized") or normalized_json[record_id],
-                    },
-                )
-                for record_id, verdict in verdicts.items()
-            ],
-            actor,
-        )
-        for record_id, verdict in verdicts.items():
-            r = by_id[record_id]
-            summary.still_failing += 1
-            summary.failing_ids.append(record_id)
-            audit.append(
-                (
-                    "record_replayed",
-                    {
-                        "id": record_id,
-                        "outcome": "still_failing",
-                        "contract_version": contract.version,
-                        "before": {"rules": list(r.rules)},
-                        "after": {"rules": verdict["rules"].split(",")},
-                    },
-                    r.source,
-                    r.batch_id,
-                )
-            )
-        if load.height:
-            _claim(
-                con,
-                [
-                    (
-                        record_id,
-                        expected_versions.get(record_id, by_id[record_id].version),
-                        {"status": "replayed", "normalized": normalized_json[record_id]},
-                    )
-                    for record_id in load[RECORD_COLUMN].to_list()
-                ],
-                actor,
-            )
-            # lineage: the row keeps the batch and the line it came from
-            lineage = pl.DataFrame(
-                {
-                    RECORD_COLUMN: load[RECORD_COLUMN],
-                    LINEAGE_BATCH: [by_id[i].batch_id for i in load[RECORD_COLUMN].to_list()],
-                    "_line": [by_id[i].record for i in load[RECORD_COLUMN].to_list()],
-                },
-                schema={RECORD_COLUMN: pl.Int64, LINEAGE_BATCH: pl.String, "_line": pl.Int64},
-            )
-            routed, updated = apply_existing_keys(con, routed, contract)
-            moved = set(load[RECORD_COLUMN].to_list()) - set(routed.load[RECORD_COLUMN].to_list())
-            if moved:
-                raise ReviewError(
-                    f"record {', '.join(map(str, sorted(moved)))}: key already loaded and the "
-                    "contract's on_existing_key is quarantine; edit the key or reject the record"
-                )
-            rows = (
-                routed.load.join(lineage, on=RECORD_COLUMN)
-                .drop(RECORD_COLUMN)
-                .rename({"_line": RECORD_COLUMN})
-            )
-            insert_target_rows(con, contract, rows)
-            for record_id in load[RECORD_COLUMN].to_list():
-                r = by_id[record_id]
-                summary.loaded += 1
-                summary.loaded_ids.append(record_id)
-                audit.append(
-                    (
-                        "record_replayed",
-                        {
-                            "id": record_id,
-                            "outcome": "loaded",
-                            "contract_version": contract.version,
-                            "before": {"status": "pending", "rules": list(r.rules)},
-                            "after": {
-                                "status": "replayed",
-                                "values": json.loads(normalized_json[record_id]),
-                            },
-                            "updated_existing_key": bool(updated),
-                        },
-                        r.source,
-                        r.batch_id,
-                    )
-                )
-        append_audit_many(con, audit, actor=actor)
-    return summary
-
-
-def replay_records(
-    store: Path,
-    ids: Sequence[int],
-    contracts: dict[str, Contract],
-    *,
-    actor: str | None = None,
-    expected_versions: dict[int, int] | None = None,
-    chunk_size: int = 5000,
-    on_progress: Callable[[int], None] | None = None,
-) -> ReplaySummary:
-    """Replay records under each source's current contract, in atomic chunks."""
-    actor = actor or default_actor()
-    summary = ReplaySummary()
-    ids = list(dict.fromkeys(ids))
-    for start in range(0, len(ids), chunk_size):
-        chunk = _require(store, ids[start : start + chunk_size])
-        pending = [r for r in chunk if r.status == "pending"]
-        summary.skipped += len(chunk) - len(pending)
-        for source in sorted({r.source for r in pending}):
-            part = [r for r in pending if r.source == source]
-            contract = contract_for(contracts, source)
-            while part:
-                try:
-                    summary.merge(
-                        _replay_source(store, part, contract, actor, expected_versions or {})
-                    )
-                    break
-                except ConflictError as exc:
-                    if len(ids) == 1:
-                        raise
-                    # another reviewer got there first: report it, replay the others
-                    summary.conflicts.append(exc.record_id)
-                    part = [r for r in part if r.id != exc.record_id]
-        if on_progress:
-            on_progress(len(chunk))
-    return summary
