@@ -21,13 +21,14 @@ from tidegate.contracts import Contract
 from tidegate.errors import ConflictError, ReviewError
 from tidegate.normalize import normalize
 from tidegate.review._contracts import contract_for
-from tidegate.review._lifecycle import claim_versions, current_values, require_records
+from tidegate.review._lifecycle import current_values, require_records
 from tidegate.route import route
 from tidegate.sources import RECORD_COLUMN, RawBatch
 from tidegate.store import default_actor, transaction
 from tidegate.store._audit_log import append_audit_many
 from tidegate.store._batches import apply_existing_keys, insert_target_rows
 from tidegate.store._quarantine import QuarantineRecord
+from tidegate.store._review_writes import claim_versions
 from tidegate.store._tables import LINEAGE_BATCH, ensure_store_tables, ensure_target_table
 from tidegate.validate import validate
 
