@@ -373,3 +373,17 @@ def test_unknown_key_without_close_match_lists_valid_keys() -> None:
     assert "did you mean" not in str(info.value)
     for key in ("source", "version", "columns", "policy", "normalize", "primary_key", "model"):
         assert key in info.value.valid
+
+
+def test_a_source_named_like_a_store_table_is_refused() -> None:
+    import pytest as _pytest
+
+    from tidegate.contracts import contract_from_dict
+    from tidegate.errors import ContractError
+
+    with _pytest.raises(ContractError) as info:
+        contract_from_dict(
+            {"source": "quarantine", "version": 1, "columns": {"a": {"type": "int64"}}}, "q.yaml"
+        )
+    message = str(info.value)
+    assert "q.yaml" in message and "'quarantine'" in message and "audit" in message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tidegate.cli import _audit, _quarantine, _review_web, _run, _schema
+from tidegate.cli import _audit, _quarantine, _report, _review_web, _run, _schema
 
 app = typer.Typer(
     name="tidegate",
@@ -22,3 +22,5 @@ app.add_typer(_schema.app, name="schema")
 app.add_typer(_audit.app, name="audit")
 app.add_typer(_quarantine.app, name="quarantine")
 app.command("review")(_review_web.review)
+app.command("report")(_report.report)
+app.command("doctor")(_report.doctor)

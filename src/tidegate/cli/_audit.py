@@ -1,8 +1,8 @@
-"""`tidegate audit ...`: read-only commands over the audit trail (no Prefect import)."""
+"""`tidegate audit ...`: query and verify the audit trail. Every command only reads
+the store and none imports Prefect."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -13,72 +13,237 @@ from tidegate.errors import TidegateError
 
 app = typer.Typer(help="Query and verify the audit trail.", no_args_is_help=True)
 
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json (lines) or csv.")]
+SourceOpt = Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")]
+EventOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--event", "-e", help="Only this event type (repeat, or comma-separate, for several)."
+    ),
+]
+ActorOpt = Annotated[str | None, typer.Option("--actor", help="Only entries by this actor.")]
+BatchOpt = Annotated[str | None, typer.Option("--batch", help="Only this batch id.")]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(help="At or after: UTC date/time (2026-11-24, 2026-11-24T13:00Z) or age (12h)."),
+]
+UntilOpt = Annotated[str | None, typer.Option(help="Before: UTC date/time or age (like --since).")]
+
 
 @app.command("verify")
-def verify(project: ProjectOpt = Path("."), store: StoreOpt = None) -> None:
+def verify(
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="A checkpoint from `tidegate audit checkpoint`: also detect a cut-off tail "
+            "or a rewrite before it.",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
     """Recompute the hash chain; exit 1 naming the first bad sequence number."""
-    from tidegate.audit import verify_chain
+    from tidegate.audit._checkpoint import read_checkpoint, verify_store_against
+    from tidegate.audit._verify import verify_chain
 
     path = resolve_store(project, store)
+    problem = None
     try:
-        report = verify_chain(path)
+        if against is None:
+            report = verify_chain(path)
+        else:
+            checked = verify_store_against(path, read_checkpoint(against))
+            report, problem = checked.chain, checked.problem
     except TidegateError as exc:
         raise fail(exc) from exc
-    if report.ok:
+    if not report.ok:
         console.print(
-            f"[green]audit chain intact[/]: {report.entries} entries verified, "
-            f"head seq {report.head_seq}, head hash {report.head_hash}",
+            f"[bold red]audit chain broken at seq {report.first_bad_seq}[/]: {report.reason} "
+            f"({report.entries} entries before it verified); compare with a backup of the "
+            "store and find who had write access",
             highlight=False,
         )
-        return
+        raise typer.Exit(1)
+    if problem:
+        console.print(
+            f"[bold red]audit chain does not match checkpoint {against}[/]: {problem}",
+            highlight=False,
+        )
+        raise typer.Exit(1)
     console.print(
-        f"[bold red]audit chain broken at seq {report.first_bad_seq}[/]: {report.reason} "
-        f"({report.entries} entries before it verified)",
+        f"[green]audit chain intact[/]: {report.entries} entries verified, "
+        f"head seq {report.head_seq}, head hash {report.head_hash}",
         highlight=False,
     )
-    raise typer.Exit(1)
+    if against is not None:
+        console.print(f"[green]and it extends checkpoint {against}[/]", highlight=False)
+
+
+@app.command("checkpoint")
+def checkpoint(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write the checkpoint JSON to.")
+    ],
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+) -> None:
+    """Export the verified head of the chain (count, seq, hash, time) to keep elsewhere."""
+    from tidegate.audit._checkpoint import make_checkpoint
+
+    try:
+        cp = make_checkpoint(resolve_store(project, store))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(cp.to_json(), encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write checkpoint {output}: {exc}; pick another path") from exc
+    except TidegateError as exc:
+        raise fail(exc) from exc
+    console.print(
+        f"checkpoint written to {output}: {cp.entries} entries, head seq {cp.head_seq}, "
+        f"hash {cp.head_hash}\nlater: `tidegate audit verify --against {output}`",
+        highlight=False,
+    )
 
 
 @app.command("list")
 def list_entries(
     project: ProjectOpt = Path("."),
     store: StoreOpt = None,
-    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
-    event: Annotated[str | None, typer.Option(help="Only this event type.")] = None,
-    last: Annotated[int, typer.Option(help="How many of the newest entries.")] = 20,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+    source: SourceOpt = None,
+    event: EventOpt = None,
+    actor: ActorOpt = None,
+    batch: BatchOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "--last", "-n", min=1, help="Entries per page.")
+    ] = 20,
+    page: Annotated[int, typer.Option(min=1, help="Page 1 is the newest entries.")] = 1,
+    oldest_first: Annotated[
+        bool, typer.Option("--oldest-first", help="Page from the oldest entries instead.")
+    ] = False,
+    output: FormatOpt = "table",
+    as_json: Annotated[bool, typer.Option("--json", hidden=True)] = False,
 ) -> None:
-    """Show the newest audit entries."""
-    from rich.table import Table
+    """List audit entries with filters and paging (newest page first, oldest line first)."""
+    from tidegate.audit._filters import AuditFilter
+    from tidegate.audit._query import list_entries as read_page
+    from tidegate.audit._render import check_format, print_entries
 
-    from tidegate.store import connect, read_audit
-
-    path = resolve_store(project, store)
-    clauses, params = [], []
-    if source:
-        clauses.append("source = ?")
-        params.append(source)
-    if event:
-        clauses.append("event = ?")
-        params.append(event)
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     try:
-        with connect(path, read_only=True) as con:
-            entries = read_audit(con, where, params)[-last:]
+        fmt = check_format("json" if as_json else output)
+        flt = AuditFilter.from_options(
+            source=source, events=event, actor=actor, batch=batch, since=since, until=until
+        )
+        result = read_page(
+            resolve_store(project, store), flt, limit=limit, page=page, oldest_first=oldest_first
+        )
     except TidegateError as exc:
         raise fail(exc) from exc
-    if as_json:
-        for e in entries:
-            typer.echo(json.dumps({**e.body(), "detail": e.detail_dict, "hash": e.hash}))
-        return
-    table = Table("seq", "at", "actor", "event", "source", "summary")
-    for e in entries:
-        d = e.detail_dict
-        summary = (
-            " ".join(
-                f"{k}={d[k]}" for k in ("rows_in", "loaded", "quarantined", "duplicates") if k in d
-            )
-            or str(d.get("reason", ""))[:60]
+    print_entries(console, result.entries, fmt)
+    if fmt == "table":
+        more = " (--page N for more)" if result.pages > 1 else ""
+        console.print(
+            f"page {page} of {result.pages}: {len(result.entries)} of {result.total} "
+            f"matching entries{more}",
+            highlight=False,
         )
-        table.add_row(str(e.seq), e.at, e.actor, e.event, e.source or "", summary)
-    console.print(table)
+
+
+@app.command("show")
+def show(
+    target: Annotated[str, typer.Argument(help="A seq number, or a batch id (or its prefix).")],
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+    output: FormatOpt = "table",
+) -> None:
+    """Show one entry by seq with its detail, or every entry of a batch."""
+    from tidegate.audit._query import entries_of_batch, entry_by_seq
+    from tidegate.audit._render import check_format, print_entries, print_entry_detail
+
+    path = resolve_store(project, store)
+    try:
+        fmt = check_format(output)
+        entries = (
+            [entry_by_seq(path, int(target))]
+            if target.isdigit()
+            else entries_of_batch(path, target)
+        )
+    except TidegateError as exc:
+        raise fail(exc) from exc
+    if fmt != "table":
+        print_entries(console, entries, fmt)
+        return
+    for entry in entries:
+        print_entry_detail(console, entry)
+
+
+@app.command("sql")
+def sql(
+    query: Annotated[
+        str, typer.Argument(help='One read-only statement, e.g. "SELECT * FROM audit".')
+    ],
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 1000,
+    output: FormatOpt = "table",
+) -> None:
+    """Run one SELECT over the store (audit, quarantine, checkpoints, targets); never writes."""
+    from tidegate.audit._render import check_format, print_rows
+    from tidegate.audit._sql import run_read_query
+
+    try:
+        fmt = check_format(output)
+        result = run_read_query(resolve_store(project, store), query, limit=limit)
+    except TidegateError as exc:
+        raise fail(exc) from exc
+    print_rows(console, result.columns, result.rows, fmt)
+    if result.truncated:
+        from tidegate.cli._common import err_console
+
+        err_console.print(
+            f"only the first {limit} rows are shown; raise --limit or add LIMIT/WHERE",
+            highlight=False,
+        )
+
+
+@app.command("trace")
+def trace(
+    source: Annotated[str, typer.Argument(help="The source, as named in schemas/.")],
+    key: Annotated[
+        str, typer.Argument(help="Primary key value, or k1=v1,k2=v2 for a composite key.")
+    ],
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+    output: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Follow one record: its row, file and line, batch, contract, normalizations, reviews."""
+    import json
+
+    from tidegate.audit._render import print_trace
+    from tidegate.audit._trace import parse_key, trace_record
+    from tidegate.review import contract_for, contracts_by_source
+
+    if output not in ("table", "json"):
+        raise fail(f"--format {output!r} is not valid; use table or json")
+    try:
+        contract = contract_for(contracts_by_source(project.resolve()), source)
+        found = trace_record(
+            resolve_store(project, store), contract, parse_key(key, contract.primary_key, source)
+        )
+    except TidegateError as exc:
+        raise fail(exc) from exc
+    if output == "json":
+        typer.echo(json.dumps(found.as_dict(), indent=2, default=str, ensure_ascii=False))
+    else:
+        print_trace(console, found)
+    if not found.found:
+        if output == "table":
+            console.print(
+                f"no record of {source} has key {key!r}, loaded or quarantined; check the value "
+                f'with `tidegate audit sql "SELECT * FROM {contract.target_table} LIMIT 5"`',
+                highlight=False,
+            )
+        raise typer.Exit(1)

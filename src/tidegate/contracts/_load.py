@@ -21,7 +21,13 @@ import yaml
 
 from tidegate.contracts._columns import check_exprs, read_column
 from tidegate.contracts._fields import Reader
-from tidegate.contracts._model import ColumnSpec, Contract, ContractNormalize, Policy
+from tidegate.contracts._model import (
+    RESERVED_SOURCES,
+    ColumnSpec,
+    Contract,
+    ContractNormalize,
+    Policy,
+)
 from tidegate.errors import ContractError
 
 TOP_KEYS = (
@@ -108,6 +114,12 @@ def contract_from_dict(data: dict[str, Any], path: str = "<memory>") -> Contract
     top = r.mapping(data, "<top>", "a mapping with source, version and columns")
     r.known_keys(top, TOP_KEYS, "")
     source = r.identifier(r.required(top, "source", "", "the source name"), "source")
+    if source in RESERVED_SOURCES:
+        raise r.refuse(
+            "source",
+            source,
+            f"a name other than tidegate's own tables ({', '.join(sorted(RESERVED_SOURCES))})",
+        )
     version = r.required(top, "version", "", "a positive integer")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise r.refuse("version", version, "a positive integer (bump it on purpose)")

@@ -20,7 +20,9 @@ from tidegate.errors import TransientError
 from tidegate.flows._artifacts import publish_summary
 from tidegate.flows._pipelines import find_pipeline
 from tidegate.flows._progress import emit
+from tidegate.flows._report_artifacts import publish_report_artifacts
 from tidegate.flows._steps import route_batch
+from tidegate.monitor import MonitorConfig, monitor_task
 from tidegate.normalize import NormalizedBatch, normalize
 from tidegate.route import RoutedBatch
 from tidegate.sources import FileReject, RawBatch, source_from_config
@@ -101,7 +103,12 @@ def skip_task(
 
 
 def _one_batch(
-    store: Path, raw: RawBatch, contract: Contract, reprocess: bool, actor: str | None
+    store: Path,
+    raw: RawBatch,
+    contract: Contract,
+    reprocess: bool,
+    actor: str | None,
+    monitor: MonitorConfig | None = None,
 ) -> BatchOutcome:
     if not reprocess and lookup_committed(store, raw.source, f"sha256:{raw.content_sha256}"):
         outcome = skip_task(store, raw, contract, actor)
@@ -112,7 +119,9 @@ def _one_batch(
     validated = validate_task(normalized, contract)
     routed = route_task(raw, normalized, validated, contract)
     duration_ms = int((time.perf_counter() - started) * 1000)
-    return commit_task(store, routed, contract, reprocess, actor, duration_ms)
+    outcome = commit_task(store, routed, contract, reprocess, actor, duration_ms)
+    monitor_task(store, monitor, routed, outcome, contract, actor)
+    return outcome
 
 
 @flow(name="ingest", log_prints=False, validate_parameters=False)
@@ -137,9 +146,10 @@ def ingest(
         if isinstance(item, FileReject):
             outcome = commit_reject_task(store_path, item, contract, reprocess, actor)
         else:
-            outcome = _one_batch(store_path, item, contract, reprocess, actor)
+            outcome = _one_batch(store_path, item, contract, reprocess, actor, spec.monitor)
         outcomes.append(outcome)
         emit("batch_done", source=spec.name, outcome=outcome)
     publish_summary(spec.name, outcomes)
+    publish_report_artifacts(store_path, spec.name)
     emit("source_done", source=spec.name, outcomes=outcomes)
     return [o.as_dict() for o in outcomes]

@@ -15,8 +15,9 @@ from typing import Any
 import yaml
 
 from tidegate.errors import PipelineError
+from tidegate.monitor._config import MonitorConfig, parse_monitor
 
-PIPELINE_KEYS = ("name", "description", "source", "contract", "schedule", "policy")
+PIPELINE_KEYS = ("name", "description", "source", "contract", "schedule", "policy", "monitor")
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -30,6 +31,7 @@ class Pipeline:
     description: str = ""
     schedule: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    monitor: MonitorConfig | None = None  # the ``monitor:`` section, if any
 
 
 def _refuse(path: Path, key: str, value: object, valid: str) -> PipelineError:
@@ -71,6 +73,7 @@ def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
             f"write it (start with `tidegate schema infer FILE`) or fix the path"
         )
     schedule = data.get("schedule")
+    monitor = data.get("monitor")
     return Pipeline(
         name=name,
         path=path,
@@ -80,6 +83,7 @@ def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
         description=str(data.get("description", "")),
         schedule=schedule if isinstance(schedule, dict) else None,
         extra={k: v for k, v in data.items() if k == "policy"},
+        monitor=None if monitor is None else parse_monitor(path, monitor),
     )
 
 

@@ -104,25 +104,28 @@ def _key_repeats(typed: pl.DataFrame, failing: pl.Series, key: tuple[str, ...]) 
     content = [c for c in typed.columns if c != RECORD_COLUMN]
     passing = typed.with_row_index("_row").filter(~pl.col("_row").is_in(failing.implode()))
     keys = pl.struct(key) if len(key) > 1 else pl.col(key[0])
+    repeated = passing.filter(keys.is_duplicated()).with_columns(  # usually few rows
+        pl.struct(content).hash().alias("_h")
+    )
+    firsts = repeated.group_by(key, maintain_order=True).agg(
+        pl.col("_row").first().alias("_first_row"),
+        pl.col("_h").first().alias("_first_h"),
+        pl.col(RECORD_COLUMN).first().alias("_first_record"),
+    )
+    key_text = pl.concat_str(
+        [pl.concat_str(pl.lit(f"{k}="), pl.col(k).cast(pl.String)) for k in key], separator=", "
+    )
     return (
-        passing.filter(keys.is_duplicated())  # usually few rows: hash only those
-        .with_columns(pl.struct(content).hash().alias("_h"))
-        .with_columns(
-            pl.col("_row").first().over(key).alias("_first_row"),
-            pl.col("_h").first().over(key).alias("_first_h"),
-            pl.col(RECORD_COLUMN).first().over(key).alias("_first_record"),
-        )
+        repeated.join(firsts, on=list(key), how="inner")
         .filter(pl.col("_row") != pl.col("_first_row"))
         .select(
             pl.col("_row").cast(pl.UInt32),
             (pl.col("_h") == pl.col("_first_h")).alias("exact"),
             RECORD_COLUMN,
             "_first_record",
-            pl.concat_str(
-                [pl.format("{}={}", pl.lit(k), pl.col(k).cast(pl.String)) for k in key],
-                separator=", ",
-            ).alias("_key"),
+            key_text.alias("_key"),
         )
+        .sort("_row")
     )
 
 

@@ -11,7 +11,6 @@ if TYPE_CHECKING:
 
 LINEAGE_BATCH = "_tidegate_batch_id"
 LINEAGE_RECORD = "_tidegate_record"
-RESERVED_TABLES = frozenset({"quarantine", "audit", "checkpoints", "batches"})
 
 STORE_DDL = """
 CREATE SEQUENCE IF NOT EXISTS quarantine_id_seq START 1;

@@ -1,0 +1,109 @@
+"""Filters over the audit table, turned into one SQL ``WHERE`` clause.
+
+``at`` is stored as an ISO-8601 UTC string (``2026-11-24T12:00:00.123456Z``), so
+since/until compare as strings once the bound is written the same way. ``at`` is
+a reserved word in DuckDB: it is always quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tidegate.errors import TidegateError
+
+AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class AuditQueryError(TidegateError):
+    """A bad filter, SQL text, key or checkpoint file given to an audit command."""
+
+
+def parse_when(text: str, *, option: str = "--since", now: datetime | None = None) -> str:
+    """A time bound as stored in ``"at"``: ISO date/time (UTC unless it says) or ``2h``, ``3d``.
+
+    >>> parse_when("2026-11-24")
+    '2026-11-24T00:00:00.000000Z'
+    """
+    relative = _RELATIVE.match(text)
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2)
+        moment = (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
+        return moment.strftime(AT_FORMAT)
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise AuditQueryError(
+            f"{option} {text!r} is not a time: use an ISO date or time in UTC such as "
+            "2026-11-24 or 2026-11-24T13:30:00Z, or an age such as 90m, 12h, 7d, 2w"
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime(AT_FORMAT)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which audit entries to read; every field left empty matches everything."""
+
+    source: str | None = None
+    events: tuple[str, ...] = field(default_factory=tuple)
+    actor: str | None = None
+    batch: str | None = None
+    since: str | None = None  # inclusive, in AT_FORMAT
+    until: str | None = None  # exclusive, in AT_FORMAT
+    after_seq: int | None = None
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        source: str | None = None,
+        events: list[str] | tuple[str, ...] | None = None,
+        actor: str | None = None,
+        batch: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        after_seq: int | None = None,
+    ) -> AuditFilter:
+        """Build a filter from command-line text, refusing bad times and empty ranges."""
+        lower = parse_when(since, option="--since") if since else None
+        upper = parse_when(until, option="--until") if until else None
+        if lower and upper and lower >= upper:
+            raise AuditQueryError(
+                f"--since {since!r} is not before --until {until!r}: nothing can match; "
+                "swap them or widen the range"
+            )
+        flat = tuple(e.strip() for item in events or () for e in item.split(",") if e.strip())
+        return cls(source, flat, actor, batch, lower, upper, after_seq)
+
+    def where(self) -> tuple[str, list[Any]]:
+        """``("WHERE ...", params)``, or ``("", [])`` when nothing is filtered."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.source is not None:
+            clauses.append("source = ?")
+            params.append(self.source)
+        if self.events:
+            clauses.append(f"event IN ({', '.join('?' for _ in self.events)})")
+            params.extend(self.events)
+        if self.actor is not None:
+            clauses.append("actor = ?")
+            params.append(self.actor)
+        if self.batch is not None:
+            clauses.append("batch_id = ?")
+            params.append(self.batch)
+        if self.since is not None:
+            clauses.append('"at" >= ?')
+            params.append(self.since)
+        if self.until is not None:
+            clauses.append('"at" < ?')
+            params.append(self.until)
+        if self.after_seq is not None:
+            clauses.append("seq > ?")
+            params.append(self.after_seq)
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params

@@ -1,0 +1,150 @@
+"""Read audit entries: filtered pages, one entry by seq, every entry of a batch.
+
+Only reads, through the store's short-lived connection; never imports Prefect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tidegate.audit._filters import AuditFilter, AuditQueryError
+from tidegate.store import AuditEntry, connect, read_audit
+from tidegate.store._connect import fetch_one
+
+ENTRY_FIELDS = ("seq", "at", "actor", "event", "source", "batch_id", "detail", "prev_hash", "hash")
+
+
+def entry_record(entry: AuditEntry) -> dict[str, Any]:
+    """An entry as a plain dict, ``detail`` parsed (for JSON output)."""
+    return {
+        "seq": entry.seq,
+        "at": entry.at,
+        "actor": entry.actor,
+        "event": entry.event,
+        "source": entry.source,
+        "batch_id": entry.batch_id,
+        "detail": entry.detail_dict,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+def entry_summary(entry: AuditEntry) -> str:
+    """One short line of what an entry says, for tables."""
+    d = entry.detail_dict
+    counts = [
+        f"{k}={d[k]}"
+        for k in ("rows_in", "loaded", "updated", "quarantined", "duplicates")
+        if d.get(k) is not None
+    ]
+    if counts:
+        return " ".join(counts)
+    if entry.event == "record_edited":
+        after = ", ".join(f"{k}={v!r}" for k, v in (d.get("after") or {}).items())
+        return f"record {d.get('id')}: {after}"
+    if entry.event.startswith("record_"):
+        outcome = d.get("outcome") or (d.get("after") or {}).get("status") or ""
+        return f"record {d.get('id')} {outcome}".strip()
+    if entry.event == "batch_skipped":
+        return f"already committed (contract v{d.get('committed_contract_version', '?')})"
+    return str(d.get("reason", ""))[:60]
+
+
+def _has_audit(con: Any) -> bool:
+    row = fetch_one(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit'"
+    )
+    return bool(row and row[0])
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]  # ascending seq
+    total: int  # entries matching the filter, all pages
+    page: int
+    limit: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit))
+
+
+def list_entries(
+    store: Path,
+    flt: AuditFilter,
+    *,
+    limit: int = 50,
+    page: int = 1,
+    oldest_first: bool = False,
+) -> AuditPage:
+    """One page of matching entries. Page 1 is the newest ``limit`` entries (or the
+    oldest with ``oldest_first``); each page is returned in ascending seq order."""
+    if limit < 1 or page < 1:
+        raise AuditQueryError(f"--limit {limit} and --page {page} must both be 1 or more")
+    where, params = flt.where()
+    order = "ASC" if oldest_first else "DESC"
+    with connect(store, read_only=True) as con:
+        if not _has_audit(con):
+            return AuditPage([], 0, page, limit)
+        row = fetch_one(con, f"SELECT count(*) FROM audit {where}", params)
+        total = int(row[0]) if row else 0
+        seqs = [
+            r[0]
+            for r in con.execute(
+                f"SELECT seq FROM audit {where} ORDER BY seq {order} LIMIT ? OFFSET ?",
+                [*params, limit, (page - 1) * limit],
+            ).fetchall()
+        ]
+        if not seqs:
+            return AuditPage([], total, page, limit)
+        entries = read_audit(con, "WHERE seq BETWEEN ? AND ?", [min(seqs), max(seqs)])
+    wanted = set(seqs)
+    return AuditPage([e for e in entries if e.seq in wanted], total, page, limit)
+
+
+def entry_by_seq(store: Path, seq: int) -> AuditEntry:
+    """The entry numbered ``seq``; refuses with the range that exists."""
+    with connect(store, read_only=True) as con:
+        if not _has_audit(con):
+            raise AuditQueryError(f"no audit entries in {store} yet; run `tidegate demo` first")
+        found = read_audit(con, "WHERE seq = ?", [seq])
+        if found:
+            return found[0]
+        bounds = fetch_one(con, "SELECT min(seq), max(seq) FROM audit")
+    low, high = bounds if bounds else (None, None)
+    span = f"seq {low} to {high}" if low is not None else "no entries"
+    raise AuditQueryError(
+        f"no audit entry with seq {seq} (the log holds {span}); see `tidegate audit list`"
+    )
+
+
+def entries_of_batch(store: Path, batch: str) -> list[AuditEntry]:
+    """Every entry of a batch id; a unique prefix of a batch id is accepted too."""
+    with connect(store, read_only=True) as con:
+        if not _has_audit(con):
+            raise AuditQueryError(f"no audit entries in {store} yet; run `tidegate demo` first")
+        exact = read_audit(con, "WHERE batch_id = ?", [batch])
+        if exact:
+            return exact
+        like = batch.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        ids = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT batch_id FROM audit WHERE batch_id LIKE ? ESCAPE '\\' "
+                "ORDER BY batch_id LIMIT 6",
+                [like],
+            ).fetchall()
+        ]
+        if len(ids) == 1:
+            return read_audit(con, "WHERE batch_id = ?", [ids[0]])
+    if ids:
+        raise AuditQueryError(
+            f"batch {batch!r} is ambiguous: it starts {', '.join(ids[:5])}"
+            f"{' and more' if len(ids) > 5 else ''}; give more of the batch id"
+        )
+    raise AuditQueryError(
+        f"no audit entry for batch {batch!r}; see the batch ids with "
+        "`tidegate audit list` (or give a seq number)"
+    )

@@ -1,0 +1,138 @@
+"""Print audit query results as a rich table, JSON lines or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from tidegate.audit._filters import AuditQueryError
+from tidegate.audit._query import entry_record, entry_summary
+from tidegate.store import AuditEntry
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tidegate.audit._trace import RecordTrace
+
+FORMATS = ("table", "json", "csv")
+ENTRY_CSV_COLUMNS = ["seq", "at", "actor", "event", "source", "batch_id", "detail", "prev_hash"]
+
+
+def check_format(output: str) -> str:
+    if output not in FORMATS:
+        raise AuditQueryError(f"--format {output!r} is not valid; use table, json or csv")
+    return output
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return str(value)
+
+
+def print_rows(
+    console: Console, columns: Sequence[str], rows: Sequence[Sequence[Any]], output: str
+) -> None:
+    """Generic rows: a table, one JSON object per line, or CSV with a header."""
+    if output == "json":
+        for row in rows:
+            record = dict(zip(columns, row, strict=True))
+            sys.stdout.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+    elif output == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_text(v) for v in row] for row in rows])
+    else:
+        from rich.table import Table
+
+        table = Table(*columns)
+        for row in rows:
+            table.add_row(*(_text(v) for v in row))
+        console.print(table)
+
+
+def print_entries(console: Console, entries: Sequence[AuditEntry], output: str) -> None:
+    """Audit entries: a summary table, full JSON lines, or CSV (detail as JSON text)."""
+    if output == "json":
+        for e in entries:
+            sys.stdout.write(json.dumps(entry_record(e), ensure_ascii=False) + "\n")
+    elif output == "csv":
+        rows = [[getattr(e, c) for c in ENTRY_CSV_COLUMNS] + [e.hash] for e in entries]
+        print_rows(console, [*ENTRY_CSV_COLUMNS, "hash"], rows, "csv")
+    else:
+        from rich.table import Table
+
+        table = Table("seq", "at (UTC)", "actor", "event", "source", "batch", "summary")
+        for column in table.columns[:4]:
+            column.no_wrap = True
+        for e in entries:
+            at = e.at[:19].replace("T", " ")
+            table.add_row(
+                str(e.seq), at, e.actor, e.event, e.source or "", e.batch_id or "", entry_summary(e)
+            )
+        console.print(table)
+
+
+def print_entry_detail(console: Console, entry: AuditEntry) -> None:
+    """One entry in full, its detail pretty-printed."""
+    from rich.json import JSON
+
+    console.print(
+        f"[bold]seq {entry.seq}[/]  {entry.event}  at {entry.at}  by {entry.actor}\n"
+        f"source {entry.source or '-'}  batch {entry.batch_id or '-'}\n"
+        f"prev_hash {entry.prev_hash}\nhash      {entry.hash}",
+        highlight=False,
+    )
+    console.print(JSON(entry.detail))
+
+
+def print_trace(console: Console, trace: RecordTrace) -> None:
+    """A record's story: loaded row, origins, quarantine entries, review actions."""
+    key = ",".join(f"{k}={v}" for k, v in trace.key.items())
+    console.print(f"[bold]{trace.source} {key}[/]", highlight=False)
+    for row in trace.loaded:
+        values = {k: v for k, v in row.items() if not k.startswith("_tidegate_")}
+        console.print(
+            f"[green]loaded[/] in table {trace.source}: batch {row.get('_tidegate_batch_id')}, "
+            f"line {row.get('_tidegate_record')}\n  {_text(values)}",
+            highlight=False,
+        )
+    if not trace.loaded:
+        console.print(f"[yellow]not loaded[/]: no row of {trace.source} has this key")
+    for batch_id, origin in trace.batches.items():
+        console.print(
+            f"[bold]batch[/] {batch_id}: file {origin.get('location', '?')}, contract version "
+            f"{origin.get('contract_version', '?')}, {origin.get('event', 'no audit entry')} "
+            f"at {origin.get('at', '?')} (seq {origin.get('seq', '?')})",
+            highlight=False,
+        )
+        counts = origin.get("normalized") or {}
+        if counts:
+            text = ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items()))
+            console.print(f"  normalizations counted in this batch: {text}", highlight=False)
+    for q in trace.quarantine:
+        console.print(
+            f"[red]quarantine[/] #{q['id']} ({q['status']}, matched on {q['matched_on']}): "
+            f"{q['location']} line {q['record']}, rules {q['rules']}",
+            highlight=False,
+        )
+        if q["headers_renamed"]:
+            text = ", ".join(f"{h!r} -> {c}" for h, c in q["headers_renamed"].items())
+            console.print(f"  headers: {text}", highlight=False)
+        for change in q["normalizations"]:
+            console.print(
+                f"  {change['column']}: {change['raw']!r} -> {change['normalized']!r}",
+                highlight=False,
+            )
+        if q.get("edited"):
+            console.print(f"  edited: {_text(q['edited'])}", highlight=False)
+    for e in trace.reviews:
+        console.print(
+            f"[bold]review[/] seq {e.seq} {e.event} by {e.actor} at {e.at}: {entry_summary(e)}",
+            highlight=False,
+        )

@@ -1,0 +1,246 @@
+"""Follow one record by its primary key: where it came from and what happened to it.
+
+A trace gathers, for one key of one source: the target row if it is loaded (with
+its lineage: batch id and line), each batch involved (file, contract version and
+hash, the normalizations counted for that batch), every quarantine entry for the
+key (matched on the normalized values, the reviewer's edits, or the raw record
+through the contract's header mapping) and every review action on those entries.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tidegate.audit._filters import AuditQueryError
+from tidegate.audit._query import entry_record
+from tidegate.store import AuditEntry, connect, read_audit
+
+if TYPE_CHECKING:
+    from tidegate.contracts._model import Contract
+
+BATCH_EVENTS = ("batch_committed", "batch_reprocessed", "batch_held", "file_rejected")
+_PLAIN = re.compile(r"^[\w.@:+ -]+$")
+_LINE_SPLIT = re.compile(r"[,;\t|]")
+_ASSIGNMENT = re.compile(r"^\s*[A-Za-z_]\w*\s*=")  # "order_id=1001", not a bare value
+
+
+def parse_key(text: str, primary_key: tuple[str, ...] | list[str], source: str) -> dict[str, str]:
+    """``1001`` or ``order_id=1001`` for one key column; ``k1=v1,k2=v2`` for several."""
+    columns = list(primary_key)
+    if not columns:
+        raise AuditQueryError(
+            f"the contract of {source!r} declares no primary_key, so its records cannot be "
+            "traced by key; add `primary_key: [...]` to its schema"
+        )
+    if len(columns) == 1 and not _ASSIGNMENT.match(text):
+        return {columns[0]: text.strip()}
+    pairs: dict[str, str] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or name.strip() not in columns:
+            raise AuditQueryError(
+                f"key {text!r} does not name the primary key of {source!r}: write it as "
+                + ",".join(f"{c}=VALUE" for c in columns)
+            )
+        pairs[name.strip()] = value.strip()
+    missing = [c for c in columns if c not in pairs]
+    if missing:
+        raise AuditQueryError(
+            f"key {text!r} lacks {', '.join(missing)}: the primary key of {source!r} is "
+            + ",".join(f"{c}=VALUE" for c in columns)
+        )
+    return pairs
+
+
+def _plain(value: Any) -> Any:
+    """A value JSON can hold as is (decimals, dates and times become their text)."""
+    if value is None or isinstance(value, (bool, int, float, str, dict, list)):
+        return value
+    return str(value)
+
+
+@dataclass
+class RecordTrace:
+    source: str
+    key: dict[str, str]
+    loaded: list[dict[str, Any]] = field(default_factory=list)
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[AuditEntry] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.loaded or self.quarantine)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "key": self.key,
+            "found": self.found,
+            "loaded": self.loaded,
+            "batches": self.batches,
+            "quarantine": self.quarantine,
+            "reviews": [entry_record(e) for e in self.reviews],
+        }
+
+
+def _tables(con: Any) -> set[str]:
+    rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    return {r[0] for r in rows}
+
+
+def _target_rows(con: Any, table: str, key: dict[str, str]) -> list[dict[str, Any]]:
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+            [table],
+        ).fetchall()
+    )
+    clauses = []
+    for column in key:
+        if column not in types:
+            return []
+        clauses.append(f'"{column}" = TRY_CAST(? AS {types[column]})')
+    result = con.execute(
+        f'SELECT * FROM "{table}" WHERE {" AND ".join(clauses)}', list(key.values())
+    )
+    names = [d[0] for d in result.description]
+    return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in result.fetchall()]
+
+
+def _matches(row: dict[str, Any], key: dict[str, str], contract: Contract) -> str | None:
+    """How a quarantine row matches the key: normalized, edited, raw or raw line; or None."""
+
+    def same(values: dict[str, Any]) -> bool:
+        return all(str(values.get(c, "")).strip() == v for c, v in key.items())
+
+    normalized, edited, raw = row["normalized"] or {}, row["edited"] or {}, row["raw"]
+    if normalized and same(normalized):
+        return "normalized"
+    if edited and same({**normalized, **edited}):
+        return "edited"
+    if isinstance(raw, dict) and set(raw) != {"text"}:
+        header_map = _header_map(list(raw), contract)
+        if same({column: raw[header] for header, column in header_map.items()}):
+            return "raw"
+    elif isinstance(raw, dict) and isinstance(raw.get("text"), str):
+        tokens = {t.strip().strip('"') for t in _LINE_SPLIT.split(raw["text"])}
+        if set(key.values()) <= tokens:
+            return "raw line"
+    return None
+
+
+def _quarantine_rows(con: Any, contract: Contract, key: dict[str, str]) -> list[dict[str, Any]]:
+    sql = (
+        "SELECT id, batch_id, location, record, status, version, rules, errors, raw, "
+        "normalized, edited, reason, contract_version, updated_by, updated_at "
+        "FROM quarantine WHERE source = ?"
+    )
+    params: list[Any] = [contract.source]
+    if all(_PLAIN.match(v) for v in key.values()):  # cheap prefilter; JSON keeps these verbatim
+        for v in key.values():
+            sql += " AND (raw || coalesce(normalized, '') || coalesce(edited, '')) LIKE ?"
+            params.append(
+                "%" + v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+        sql = sql.replace("LIKE ?", "LIKE ? ESCAPE '\\'")
+    result = con.execute(sql + " ORDER BY id", params)
+    names = [d[0] for d in result.description]
+    out = []
+    for values in result.fetchall():
+        row = dict(zip(names, values, strict=True))
+        for name in ("raw", "normalized", "edited", "errors"):
+            row[name] = json.loads(row[name]) if row[name] else None
+        how = _matches(row, key, contract)
+        if how is None:
+            continue
+        raw, normalized = row["raw"], row["normalized"] or {}
+        changes, renamed = [], {}
+        if isinstance(raw, dict) and normalized:
+            for header, column in _header_map(list(raw), contract).items():
+                if header != column:
+                    renamed[header] = column
+                if raw[header] != normalized.get(column):
+                    changes.append(
+                        {"column": column, "raw": raw[header], "normalized": normalized.get(column)}
+                    )
+        row = {k: _plain(v) for k, v in row.items()}
+        out.append(
+            {**row, "matched_on": how, "headers_renamed": renamed, "normalizations": changes}
+        )
+    return out
+
+
+def _header_map(headers: list[str], contract: Contract) -> dict[str, str]:
+    """Raw header -> contract column, the way normalization mapped them."""
+    from tidegate.normalize import match_headers
+
+    return dict(match_headers(headers, contract).header_map)
+
+
+def _batch_origin(con: Any, batch_id: str, tables: set[str]) -> dict[str, Any]:
+    origin: dict[str, Any] = {"batch_id": batch_id}
+    if "checkpoints" in tables:
+        result = con.execute(
+            "SELECT location, status, contract_version, contract_hash, committed_at "
+            "FROM checkpoints WHERE batch_id = ?",
+            [batch_id],
+        )
+        rows = result.fetchall()
+        if rows:
+            location, status, version, chash, at = rows[-1]
+            origin.update(
+                location=location,
+                checkpoint_status=status,
+                contract_version=version,
+                contract_hash=chash,
+                committed_at=str(at),
+            )
+    marks = ", ".join("?" for _ in BATCH_EVENTS)
+    entries = read_audit(
+        con, f"WHERE batch_id = ? AND event IN ({marks})", [batch_id, *BATCH_EVENTS]
+    )
+    if entries:
+        last = entries[-1]
+        detail = last.detail_dict
+        contract = detail.get("contract") or {}
+        origin.update(
+            event=last.event,
+            seq=last.seq,
+            at=last.at,
+            actor=last.actor,
+            location=detail.get("location", origin.get("location")),
+            contract_version=contract.get(
+                "version", detail.get("contract_version", origin.get("contract_version"))
+            ),
+            contract_hash=contract.get("hash", origin.get("contract_hash")),
+            normalized=detail.get("normalized", {}),
+            failures=detail.get("failures", {}),
+        )
+    return origin
+
+
+def trace_record(store: Path, contract: Contract, key: dict[str, str]) -> RecordTrace:
+    """Everything the store knows about one key of ``contract.source``."""
+    trace = RecordTrace(contract.source, key)
+    with connect(store, read_only=True) as con:
+        tables = _tables(con)
+        if contract.target_table in tables:
+            trace.loaded = _target_rows(con, contract.target_table, key)
+        if "quarantine" in tables:
+            trace.quarantine = _quarantine_rows(con, contract, key)
+        batch_ids = [r.get("_tidegate_batch_id") for r in trace.loaded]
+        batch_ids += [q["batch_id"] for q in trace.quarantine]
+        for batch_id in dict.fromkeys(b for b in batch_ids if b):
+            trace.batches[batch_id] = _batch_origin(con, batch_id, tables)
+        ids = {q["id"] for q in trace.quarantine}
+        if ids and "audit" in tables:
+            reviews = read_audit(
+                con, "WHERE source = ? AND event LIKE 'record\\_%' ESCAPE '\\'", [contract.source]
+            )
+            trace.reviews = [e for e in reviews if e.detail_dict.get("id") in ids]
+    return trace

@@ -1,0 +1,47 @@
+"""Run every readiness check on a project and its store, in checklist order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tidegate.doctor._model import CheckResult, DoctorReport
+from tidegate.doctor._project import (
+    contract_checks,
+    pii_check,
+    pipeline_check,
+    pipelines_found,
+    read_pipeline_files,
+    schedule_check,
+    thresholds_check,
+)
+from tidegate.doctor._store import chain_check, last_run_check, read_store
+
+ORDER = (
+    "pipelines",
+    "pipeline",
+    "contract",
+    "store",
+    "audit chain",
+    "thresholds",
+    "last run",
+    "schedule",
+    "pii",
+)
+
+
+def run_doctor(project: Path, store: Path) -> DoctorReport:
+    """Grade ``project`` (pipelines/, schemas/) and ``store`` against the checklist."""
+    project = project.resolve()
+    files = read_pipeline_files(project)
+    results: list[CheckResult] = [pipelines_found(project, files)]
+    results += [pipeline_check(project, f) for f in files]
+    contract_results, contracts = contract_checks(project, files)
+    results += contract_results
+    store_result, entries = read_store(store)
+    results += [store_result, chain_check(entries)]
+    results += [thresholds_check(f) for f in files]
+    results += [last_run_check(f.name, entries) for f in files]
+    results += [schedule_check(f) for f in files]
+    results += [pii_check(name, c) for name, c in contracts.items()]
+    results.sort(key=lambda r: ORDER.index(r.check))
+    return DoctorReport(project=str(project), store=str(store), results=results)

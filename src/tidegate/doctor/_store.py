@@ -1,0 +1,153 @@
+"""Readiness checks over the store: reachable, audit chain intact, last run of each source.
+
+The audit has no run id, so "the last run of a source" is read per input file:
+the newest audit event of each file the source has seen (a skip stands for the
+batch it skipped). A file whose newest outcome is ``batch_held`` fails the check,
+a ``file_rejected`` one warns; a source with no batch event at all has never run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tidegate.audit._verify import verify_entries
+from tidegate.doctor._model import CheckResult
+from tidegate.errors import TidegateError
+from tidegate.store import AuditEntry, connect, read_audit
+
+RUN_EVENTS = (
+    "batch_committed",
+    "batch_held",
+    "batch_reprocessed",
+    "batch_skipped",
+    "file_rejected",
+)
+STORE_WAIT_SECONDS = 5.0
+
+
+def read_store(store: Path) -> tuple[CheckResult, list[AuditEntry] | None]:
+    """The store check and the audit entries (None when the store cannot be read)."""
+    import duckdb
+
+    if not store.exists():
+        return (
+            CheckResult(
+                "store",
+                "",
+                "fail",
+                f"no store at {store}: nothing has been ingested there",
+                "run `tidegate run --all` (or `tidegate demo`), or point --store / "
+                "TIDEGATE_STORE at the production store",
+            ),
+            None,
+        )
+    try:
+        with connect(store, read_only=True, wait_seconds=STORE_WAIT_SECONDS) as con:
+            tables = {
+                r[0]
+                for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
+            entries = read_audit(con) if "audit" in tables else None
+    except (TidegateError, duckdb.Error) as exc:
+        return (
+            CheckResult(
+                "store",
+                "",
+                "fail",
+                f"cannot read {store}: {exc}",
+                "check the path and permissions; if a flow holds it, run doctor when it ends",
+            ),
+            None,
+        )
+    if entries is None:
+        return (
+            CheckResult(
+                "store",
+                "",
+                "warn",
+                f"{store} is reachable but has no audit table: nothing was ingested yet",
+                "run `tidegate run --all`",
+            ),
+            [],
+        )
+    return CheckResult("store", "", "pass", f"{store}: reachable, {len(entries)} audit entries"), (
+        entries
+    )
+
+
+def chain_check(entries: list[AuditEntry] | None) -> CheckResult:
+    if entries is None:
+        return CheckResult(
+            "audit chain",
+            "",
+            "fail",
+            "not checked: the store cannot be read",
+            "see the store check",
+        )
+    report = verify_entries(entries)
+    if not report.ok:
+        return CheckResult(
+            "audit chain",
+            "",
+            "fail",
+            f"broken at seq {report.first_bad_seq}: {report.reason} "
+            f"({report.entries} entries before it verified)",
+            "the audit table was changed outside tidegate: find out who and why, restore the "
+            "store from a backup, and run `tidegate audit verify`",
+        )
+    if not report.entries:
+        return CheckResult("audit chain", "", "warn", "empty: no entry to verify yet")
+    return CheckResult(
+        "audit chain",
+        "",
+        "pass",
+        f"intact: {report.entries} entries verified, head {report.head_hash[:16]}…",
+    )
+
+
+def _location(entry: AuditEntry) -> str:
+    try:
+        return str(json.loads(entry.detail).get("location", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+def last_run_check(source: str, entries: list[AuditEntry] | None) -> CheckResult:
+    if entries is None:
+        return CheckResult(
+            "last run", source, "fail", "unknown: the store cannot be read", "see the store check"
+        )
+    events = [e for e in entries if e.source == source and e.event in RUN_EVENTS]
+    if not events:
+        return CheckResult(
+            "last run", source, "fail", "never run against this store", f"`tidegate run {source}`"
+        )
+    outcome_of_batch = {e.batch_id: e.event for e in events if e.event != "batch_skipped"}
+    newest: dict[str, str] = {}
+    for e in events:
+        event = outcome_of_batch.get(e.batch_id, e.event) if e.event == "batch_skipped" else e.event
+        newest[_location(e)] = event
+    held = sorted(Path(loc).name for loc, ev in newest.items() if ev == "batch_held")
+    rejected = sorted(Path(loc).name for loc, ev in newest.items() if ev == "file_rejected")
+    last = events[-1]
+    detail = f"last {last.event} at {last.at[:19].replace('T', ' ')}; {len(newest)} file(s)"
+    if held:
+        return CheckResult(
+            "last run",
+            source,
+            "fail",
+            f"{detail}; held (nothing loaded): {', '.join(held)}",
+            f"review `tidegate quarantine list --source {source}`, fix the data or the contract "
+            f"(max_quarantine_ratio), then `tidegate run {source} --reprocess`",
+        )
+    if rejected:
+        return CheckResult(
+            "last run",
+            source,
+            "warn",
+            f"{detail}; unreadable, file-level quarantine: {', '.join(rejected)}",
+            "re-export or fix those files (or declare `encoding:`/`format:` in the pipeline), "
+            f"then `tidegate run {source}`",
+        )
+    return CheckResult("last run", source, "pass", f"{detail}; every file committed")

@@ -1,0 +1,49 @@
+"""The Prefect task around :func:`monitor_batch` (imports Prefect)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from tidegate.contracts import Contract
+from tidegate.errors import TransientError
+from tidegate.monitor._alert import Alert
+from tidegate.monitor._config import MonitorConfig
+from tidegate.monitor._monitor import monitor_batch
+from tidegate.route import RoutedBatch
+from tidegate.store import BatchOutcome
+
+
+def _transient_only(task: Any, task_run: Any, state: Any) -> bool:
+    return isinstance(getattr(state, "data", None), TransientError)
+
+
+@task(
+    name="monitor",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[1, 2, 4],
+    retry_condition_fn=_transient_only,
+)
+def monitor_task(
+    store: Path,
+    config: MonitorConfig | None,
+    routed: RoutedBatch,
+    outcome: BatchOutcome,
+    contract: Contract | None = None,
+    actor: str | None = None,
+) -> list[Alert]:
+    """Monitor one committed batch. The batch is already in the store, so a bug here is
+    logged and the flow goes on; a locked store is retried like the other tasks."""
+    logger = get_run_logger()
+    try:
+        alerts = monitor_batch(store, config, routed, outcome, contract, actor=actor, logger=logger)
+    except TransientError:
+        raise
+    except Exception:
+        logger.exception("monitoring %s failed; the batch itself is committed", outcome.batch_id)
+        return []
+    return alerts

@@ -1,0 +1,278 @@
+"""`tidegate report` on a store built by the real CLI and Prefect flow over sample_data/.
+
+The figures must say what the audit says; the HTML must be one self-contained
+file, and it must open in headless Chromium with its charts drawn (a screenshot
+is taken). Browser tests skip when chromium or playwright is missing, except
+under CI=true, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from helpers import query, scalar
+from tidegate.audit._report import load_report
+from tidegate.cli import app as tidegate_app
+from tidegate.cli._report import doctor, report
+from tidegate.store import connect, read_audit
+
+pytestmark = pytest.mark.e2e
+runner = CliRunner()
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# The sample README's totals (tests/e2e/test_demo_end_to_end.py): rows_in, loaded, updated,
+# quarantined, duplicates, files rejected.
+EXPECTED = {
+    "orders": (43, 26, 1, 16, 1, 2),
+    "customers": (26, 16, 0, 9, 1, 0),
+    "inventory": (24, 20, 0, 4, 0, 1),
+}
+
+
+def cli() -> typer.Typer:
+    """The two commands on their own app, as `_app.py` registers them."""
+    app = typer.Typer()
+    app.command("report")(report)
+    app.command("doctor")(doctor)
+    return app
+
+
+@pytest.fixture(scope="module")
+def demo_store(
+    tmp_path_factory: pytest.TempPathFactory, project_root: Path, prefect_api: str
+) -> Path:
+    store = tmp_path_factory.mktemp("report") / "tidegate.duckdb"
+    result = runner.invoke(
+        tidegate_app, ["demo", "--project", str(project_root), "--store", str(store)]
+    )
+    assert result.exit_code == 0, result.output
+    return store
+
+
+@pytest.fixture(scope="module")
+def report_file(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("html") / "report.html"
+    result = runner.invoke(cli(), ["report", "--store", str(demo_store), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "chain intact" in result.output
+    return out
+
+
+def test_rows_per_run_equal_the_batch_details(demo_store: Path) -> None:
+    f = load_report(demo_store).figures
+    details = query(
+        demo_store,
+        "SELECT seq, source, detail FROM audit WHERE event IN "
+        "('batch_committed', 'batch_held', 'batch_reprocessed') ORDER BY seq",
+    )
+    assert len(f.runs) == len(details) > 0
+    for run, (seq, source, detail) in zip(f.runs, details, strict=True):
+        d = json.loads(detail)
+        assert (run.seq, run.source) == (seq, source)
+        got = (run.rows_in, run.loaded, run.updated, run.quarantined, run.duplicates)
+        assert got == (d["rows_in"], d["loaded"], d["updated"], d["quarantined"], d["duplicates"])
+        assert run.duration_ms == d["duration_ms"]
+        in_quarantine = scalar(
+            demo_store, "SELECT count(*) FROM quarantine WHERE batch_id = ?", [run.batch_id]
+        )
+        assert in_quarantine == run.quarantined
+
+
+@pytest.mark.parametrize("source", sorted(EXPECTED))
+def test_per_source_summary_and_ratio_match_the_audit(demo_store: Path, source: str) -> None:
+    f = load_report(demo_store, source=source).figures
+    (s,) = f.summaries
+    rows_in, loaded, updated, quarantined, duplicates, rejected = EXPECTED[source]
+    assert (s.rows_in, s.loaded, s.updated, s.quarantined, s.duplicates) == (
+        rows_in,
+        loaded,
+        updated,
+        quarantined,
+        duplicates,
+    )
+    assert s.files_rejected == rejected
+    sql_ratio = scalar(
+        demo_store,
+        "SELECT sum(CAST(json_extract(detail, '$.quarantined') AS INTEGER)) / "
+        "sum(CAST(json_extract(detail, '$.rows_in') AS INTEGER)) FROM audit "
+        "WHERE source = ? AND event = 'batch_committed'",
+        [source],
+    )
+    assert s.quarantine_ratio == pytest.approx(sql_ratio)
+    per_batch = {p.batch_id: p.ratio for p in f.ratio_by_source[source]}
+    for run in f.runs:
+        assert per_batch[run.batch_id] == pytest.approx(run.quarantined / run.rows_in)
+    rules: dict[str, int] = {}
+    for (detail,) in query(
+        demo_store,
+        "SELECT detail FROM audit WHERE source = ? AND event = 'batch_committed'",
+        [source],
+    ):
+        for rule, n in json.loads(detail)["failures"].items():
+            rules[rule] = rules.get(rule, 0) + n
+    top = max(rules.values())
+    assert f.top_rules[0].rows == top and rules[f.top_rules[0].rule] == top
+
+
+def test_report_is_one_self_contained_file(report_file: Path, demo_store: Path) -> None:
+    html = report_file.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href|action)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
+    assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", html, re.I)
+    assert "<script" not in html and "<link" not in html and "<img" not in html
+    assert len(re.findall(r'<svg class="chart"', html)) == 4
+    with connect(demo_store, read_only=True) as con:
+        head = read_audit(con)[-1]
+    assert f"{head.seq} entries verified" in html and head.hash in html
+
+
+def test_report_filters_and_bad_times(demo_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "orders.html"
+    ok = runner.invoke(
+        cli(), ["report", "--store", str(demo_store), "-s", "orders", "-o", str(out)]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "2 batches, 1 sources" in ok.output
+    html = out.read_text(encoding="utf-8")
+    assert "orders_2024-01.csv" in html and "customers.jsonl" not in html
+    future = runner.invoke(
+        cli(), ["report", "--store", str(demo_store), "--since", "2999-01-01", "-o", str(out)]
+    )
+    assert future.exit_code == 0 and "0 batches" in future.output
+    bad = runner.invoke(cli(), ["report", "--store", str(demo_store), "--until", "soon"])
+    assert bad.exit_code == 2 and "not an ISO 8601" in bad.output
+    missing = runner.invoke(cli(), ["report", "--store", str(tmp_path / "none.duckdb")])
+    assert missing.exit_code == 2 and "no store" in missing.output
+
+
+def test_broken_chain_still_writes_the_report_and_exits_1(demo_store: Path, tmp_path: Path) -> None:
+    import duckdb
+
+    copy = tmp_path / "tampered.duckdb"
+    copy.write_bytes(demo_store.read_bytes())
+    con = duckdb.connect(str(copy))
+    con.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 2")
+    con.close()
+    out = tmp_path / "r.html"
+    result = runner.invoke(cli(), ["report", "--store", str(copy), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "chain broken at seq 2" in result.output
+    assert "Audit chain broken at seq 2" in out.read_text(encoding="utf-8")
+
+
+def test_figures_are_published_as_prefect_artifacts(demo_store: Path, prefect_api: str) -> None:
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    from tidegate.flows._report_artifacts import publish_report_artifacts
+
+    @flow(name="report-artifacts-test")
+    def publish() -> None:
+        publish_report_artifacts(demo_store, "orders")
+
+    publish()
+
+    async def read(key: str) -> list[Any]:
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                sort=ArtifactSort.CREATED_DESC,
+            )
+
+    (markdown, *_) = asyncio.run(read("tidegate-report-orders"))
+    (table, *_) = asyncio.run(read("tidegate-report-orders-batches"))
+    assert markdown.type == "markdown" and "| 2 | 0 |" in markdown.data
+    assert "email.regex" in markdown.data
+    rows = table.data if isinstance(table.data, list) else json.loads(table.data)
+    assert [r["file"] for r in rows] == ["orders_2024-01.csv", "orders_2024-02.csv"]
+    assert sum(r["loaded"] for r in rows) == EXPECTED["orders"][1]
+
+
+def test_artifacts_never_fail_the_flow(tmp_path: Path, prefect_api: str) -> None:
+    from prefect import flow
+
+    from tidegate.flows._report_artifacts import publish_report_artifacts
+
+    @flow(name="report-artifacts-missing-store")
+    def publish() -> str:
+        publish_report_artifacts(tmp_path / "missing.duckdb", "orders")
+        return "done"
+
+    assert publish() == "done"
+
+
+def _require_browser() -> None:
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package (pip install -e '.[dev]'; no `playwright install`)")
+    if missing:
+        message = "browser tests need " + " and ".join(missing)
+        if IN_CI:
+            pytest.fail(message + " -- CI=true, so this is a failure, not a skip")
+        pytest.skip(message)
+
+
+@pytest.mark.browser
+def test_report_renders_its_charts_in_headless_chromium(report_file: Path, tmp_path: Path) -> None:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(report_file.as_uri())
+            page.wait_for_load_state("load")
+            charts = page.locator("svg.chart")
+            assert charts.count() == 4
+            for i in range(4):
+                box = charts.nth(i).bounding_box()
+                assert box and box["width"] > 300 and box["height"] > 50, box
+            drawn = page.evaluate(
+                """() => [...document.querySelectorAll('svg.chart')].map(svg => ({
+                    name: svg.dataset.chart,
+                    shapes: [...svg.querySelectorAll('rect.bar, circle.point, polyline.line')]
+                        .filter(s => { const b = s.getBBox(); return b.width > 0 && b.height > 0; })
+                        .length,
+                }))"""
+            )
+            assert {d["name"]: d["shapes"] > 0 for d in drawn} == {
+                "rows-per-run": True,
+                "quarantine-ratio": True,
+                "top-rules": True,
+                "run-duration": True,
+            }, drawn
+            shot = tmp_path / "report.png"
+            page.screenshot(path=str(shot), full_page=True)
+            chart_shot = page.locator("svg.chart").first.screenshot()
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 20_000  # a blank page is a few KB
+    assert len(chart_shot) > 5_000
+    assert all(u.startswith(("file:", "data:", "about:")) for u in requests), requests

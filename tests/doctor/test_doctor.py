@@ -1,0 +1,264 @@
+"""`tidegate doctor` on the sample project after the demo, and on broken projects."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from tidegate.cli import app as tidegate_app
+from tidegate.cli._report import doctor
+from tidegate.doctor import CheckResult, DoctorReport, run_doctor
+from tidegate.store import append_audit, ensure_store_tables, transaction
+
+runner = CliRunner()
+SOURCES = ("customers", "inventory", "orders")
+
+
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    app.command("doctor")(doctor)
+    app.command("noop")(lambda: None)  # keep `doctor` a subcommand, as in the real app
+    return app
+
+
+def statuses(report: DoctorReport) -> dict[str, str]:
+    return {r.item: r.status for r in report.results}
+
+
+def by_item(report: DoctorReport, item: str) -> CheckResult:
+    return next(r for r in report.results if r.item == item)
+
+
+@pytest.fixture
+def project(tmp_path: Path, project_root: Path) -> Path:
+    """A copy of the sample project (pipelines, schemas, data) to break at will."""
+    for folder in ("schemas", "pipelines", "sample_data"):
+        shutil.copytree(project_root / folder, tmp_path / "p" / folder)
+    return tmp_path / "p"
+
+
+@pytest.fixture(scope="module")
+def demo_store(
+    tmp_path_factory: pytest.TempPathFactory, project_root: Path, prefect_api: str
+) -> Path:
+    store = tmp_path_factory.mktemp("doctor") / "tidegate.duckdb"
+    result = runner.invoke(
+        tidegate_app, ["demo", "--project", str(project_root), "--store", str(store)]
+    )
+    assert result.exit_code == 0, result.output
+    return store
+
+
+@pytest.mark.e2e
+def test_sample_project_after_the_demo(project_root: Path, demo_store: Path) -> None:
+    report = run_doctor(project_root, demo_store)
+    s = statuses(report)
+    for source in SOURCES:
+        assert s[f"pipeline: {source}"] == "pass"
+        assert s[f"contract: {source}"] == "pass"
+        assert s[f"schedule: {source}"] == "fail"  # nothing can deploy a schedule yet
+        assert s[f"pii: {source}"] == "pass"  # the samples mark name and email
+        # thresholds: fail until a pipeline has a `monitor:` section with a threshold
+        has_monitor = "monitor" in yaml.safe_load(
+            (project_root / "pipelines" / f"{source}.yaml").read_text()
+        )
+        assert s[f"thresholds: {source}"] == ("pass" if has_monitor else "fail")
+    assert s["pipelines"] == s["store"] == s["audit chain"] == "pass"
+    assert "deploy" in by_item(report, "schedule: orders").todo
+    # customers committed its only file; inventory and orders each have unreadable files
+    assert s["last run: customers"] == "pass"
+    assert s["last run: orders"] == "warn"
+    assert (
+        "orders_2024-03_latin1.csv, orders_2024-04.csv"
+        in by_item(report, "last run: orders").detail
+    )
+    assert s["last run: inventory"] == "warn"
+    assert not report.ok
+    assert report.grade == (
+        f"{report.count('pass')}/{len(report.results)} checks pass, "
+        f"{report.count('warn')} warn, {report.count('fail')} fail"
+    )
+
+
+@pytest.mark.e2e
+def test_cli_table_json_and_exit_code(project_root: Path, demo_store: Path) -> None:
+    table = runner.invoke(cli(), ["doctor", "-p", str(project_root), "--store", str(demo_store)])
+    assert table.exit_code == 1, table.output
+    assert "checks pass" in table.output and "schedule: orders" in table.output
+    out = runner.invoke(
+        cli(), ["doctor", "-p", str(project_root), "--store", str(demo_store), "-f", "json"]
+    )
+    assert out.exit_code == 1
+    data = json.loads(out.output)
+    assert data["ok"] is False and data["total"] == len(data["checks"])
+    assert {c["status"] for c in data["checks"]} <= {"pass", "warn", "fail"}
+    assert all(c["todo"] for c in data["checks"] if c["status"] == "fail")
+    bad = runner.invoke(cli(), ["doctor", "-p", str(project_root), "-f", "xml"])
+    assert bad.exit_code == 2 and "table or json" in bad.output
+
+
+@pytest.mark.e2e
+def test_a_ready_project_exits_0(project: Path, demo_store: Path) -> None:
+    """Contracts, store, chain, thresholds, last run and PII pass; a declared schedule warns."""
+    for source in ("inventory", "orders"):
+        (project / "pipelines" / f"{source}.yaml").unlink()
+    pipeline = project / "pipelines" / "customers.yaml"
+    data = yaml.safe_load(pipeline.read_text())
+    data["schedule"] = {"cron": "0 6 * * *"}
+    data["monitor"] = {"max_quarantine_ratio": 0.5}
+    pipeline.write_text(yaml.safe_dump(data))
+    for source in ("inventory", "orders"):
+        (project / "schemas" / f"{source}.yaml").unlink()
+    result = runner.invoke(cli(), ["doctor", "-p", str(project), "--store", str(demo_store)])
+    assert result.exit_code == 0, result.output
+    report = run_doctor(project, demo_store)
+    assert statuses(report)["schedule: customers"] == "warn"
+    assert report.ok and report.count("fail") == 0
+
+
+def test_bad_contract_and_tampered_audit(project: Path, tmp_path: Path) -> None:
+    orders = project / "schemas" / "orders.yaml"
+    orders.write_text(orders.read_text().replace("type: int64", "type: int65", 1))
+    store = tmp_path / "s.duckdb"
+    with transaction(store) as con:
+        ensure_store_tables(con)
+        for source in SOURCES:
+            append_audit(con, "batch_committed", {"location": f"/{source}.csv"}, source=source)
+    con2 = duckdb.connect(str(store))
+    con2.execute('UPDATE audit SET detail = \'{"location":"/x.csv"}\' WHERE seq = 2')
+    con2.close()
+    report = run_doctor(project, store)
+    s = statuses(report)
+    assert s["contract: orders"] == "fail"
+    contract = by_item(report, "contract: orders")
+    assert "int65" in contract.detail and "schema check" in contract.todo
+    assert s["contract: customers"] == "pass"
+    assert s["store"] == "pass"
+    assert s["audit chain"] == "fail"
+    assert "broken at seq 2" in by_item(report, "audit chain").detail
+    assert "pii: orders" not in s  # a contract that does not load is not graded further
+    result = runner.invoke(cli(), ["doctor", "-p", str(project), "--store", str(store)])
+    assert result.exit_code == 1
+
+
+def test_missing_store_missing_contract_and_unmarked_pii(project: Path, tmp_path: Path) -> None:
+    (project / "pipelines" / "inventory.yaml").write_text(
+        (project / "pipelines" / "inventory.yaml")
+        .read_text()
+        .replace("schemas/inventory.yaml", "schemas/nope.yaml")
+    )
+    customers = project / "schemas" / "customers.yaml"
+    customers.write_text(
+        customers.read_text()
+        .replace("name: {type: string, nullable: false, pii: true}", "name: {type: string}")
+        .replace(
+            "signup_date:",
+            "phone_number: {type: string}\n  birth_date: {type: date}\n  signup_date:",
+        )
+    )
+    report = run_doctor(project, tmp_path / "none.duckdb")
+    s = statuses(report)
+    assert s["store"] == "fail" and "tidegate run" in by_item(report, "store").todo
+    assert s["audit chain"] == "fail"
+    assert all(s[f"last run: {src}"] == "fail" for src in SOURCES)
+    assert s["contract: inventory"] == "fail"
+    assert "nope.yaml does not exist" in by_item(report, "contract: inventory").detail
+    assert s["contract: schemas/inventory.yaml"] == "warn"  # no pipeline uses it any more
+    pii = by_item(report, "pii: customers")
+    assert pii.status == "warn"
+    assert pii.detail.endswith("lack `pii: true`: name, phone_number, birth_date")
+    assert s["pii: orders"] == "pass"
+
+
+def test_last_run_held_rejected_and_reprocessed(project: Path, tmp_path: Path) -> None:
+    store = tmp_path / "s.duckdb"
+    with transaction(store) as con:
+        ensure_store_tables(con)
+        # orders: a held file, skipped on the next run: still held
+        append_audit(con, "batch_held", {"location": "/o.csv"}, source="orders", batch_id="o1")
+        append_audit(con, "batch_skipped", {"location": "/o.csv"}, source="orders", batch_id="o1")
+        # customers: held, then reprocessed under a fixed contract: fine
+        append_audit(con, "batch_held", {"location": "/c.csv"}, source="customers", batch_id="c1")
+        append_audit(
+            con, "batch_reprocessed", {"location": "/c.csv"}, source="customers", batch_id="c2"
+        )
+        # inventory: one good file, one unreadable
+        append_audit(con, "batch_committed", {"location": "/i.pq"}, source="inventory")
+        append_audit(con, "file_rejected", {"location": "/bad.pq"}, source="inventory")
+    report = run_doctor(project, store)
+    s = statuses(report)
+    assert s["last run: orders"] == "fail"
+    held = by_item(report, "last run: orders")
+    assert "held" in held.detail and "o.csv" in held.detail and "--reprocess" in held.todo
+    assert s["last run: customers"] == "pass"
+    assert s["last run: inventory"] == "warn"
+    assert "bad.pq" in by_item(report, "last run: inventory").detail
+
+
+def test_no_pipelines_and_a_bad_pipeline_file(tmp_path: Path, project: Path) -> None:
+    empty = run_doctor(tmp_path / "empty", tmp_path / "none.duckdb")
+    assert statuses(empty)["pipelines"] == "fail" and not empty.ok
+    (project / "pipelines" / "orders.yaml").write_text("name: orders\nsource: [1, 2\n")
+    (project / "pipelines" / "inventory.yaml").write_text(
+        (project / "pipelines" / "inventory.yaml").read_text().replace("kind: file", "kind: ftp")
+    )
+    report = run_doctor(project, tmp_path / "none.duckdb")
+    s = statuses(report)
+    assert s["pipeline: orders"] == "fail" and "YAML" in by_item(report, "pipeline: orders").detail
+    assert s["contract: orders"] == "fail"
+    assert s["pipeline: inventory"] == "fail"
+    assert "ftp" in by_item(report, "pipeline: inventory").detail
+
+
+def test_report_and_doctor_do_not_import_prefect(project_root: Path, tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from typer.testing import CliRunner\n"
+        "import typer\n"
+        "from tidegate.cli._report import doctor, report\n"
+        "app = typer.Typer(); app.command('doctor')(doctor); app.command('report')(report)\n"
+        f"r = CliRunner().invoke(app, ['doctor', '-p', {str(project_root)!r},"
+        f" '--store', {str(tmp_path / 'x.duckdb')!r}])\n"
+        "assert r.exit_code == 1, r.output\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] == 'prefect']\n"
+        "assert not bad, bad[:5]\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("column", "pii"),
+    [
+        ("email", True),
+        ("contact_email", True),
+        ("phone", True),
+        ("mobile_no", True),
+        ("name", True),
+        ("last_name", True),
+        ("billing_address", True),
+        ("ssn", True),
+        ("date_of_birth", True),
+        ("birthdate", True),
+        ("firstName", True),
+        ("classname", False),
+        ("sku", False),
+        ("warehouse", False),
+        ("amount", False),
+        ("lessons", False),
+    ],
+)
+def test_pii_names(column: str, pii: bool) -> None:
+    from tidegate.doctor._project import looks_like_pii
+
+    assert looks_like_pii(column) is pii
