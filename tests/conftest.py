@@ -41,3 +41,24 @@ def prefect_api() -> Iterator[str]:
                 os.environ.pop("PREFECT_API_URL", None)
             else:
                 os.environ["PREFECT_API_URL"] = old
+
+
+@pytest.fixture(scope="session")
+def demo_template(
+    tmp_path_factory: pytest.TempPathFactory, project_root: Path, prefect_api: str
+) -> Path:
+    """One store filled by the real `tidegate demo` (CLI and Prefect flow) on sample_data/.
+
+    Built once per session; tests that change a store work on a copy (`copy_store`).
+    """
+    from typer.testing import CliRunner
+
+    from tidegate.cli import app
+
+    store = tmp_path_factory.mktemp("demo-template") / "tidegate.duckdb"
+    result = CliRunner().invoke(
+        app, ["demo", "--project", str(project_root), "--store", str(store)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Where to look next" in result.output
+    return store

@@ -87,3 +87,13 @@ def _orders_model() -> type:
 
 
 OrdersModel = _orders_model()
+
+
+def copy_store(template: Path, folder: Path, name: str = "tidegate.duckdb") -> Path:
+    """A private copy of a store file, to change without touching the template."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / name
+    shutil.copy(template, copy)
+    return copy

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from helpers import scalar
+from helpers import copy_store, scalar
 from tidegate.cli import app
 
 runner = CliRunner()
@@ -43,10 +43,9 @@ def _quarantine_id(store: Path, order_id: str) -> int:
 
 @pytest.fixture(scope="session")
 def audit_store(
-    tmp_path_factory: pytest.TempPathFactory, project_root: Path, prefect_api: str
+    tmp_path_factory: pytest.TempPathFactory, project_root: Path, demo_template: Path
 ) -> Path:
-    store = tmp_path_factory.mktemp("audit") / "built.duckdb"
-    tg(store, project_root, "demo", actor="demo")
+    store = copy_store(demo_template, tmp_path_factory.mktemp("audit"), "built.duckdb")
     tg(store, project_root, "run", "--all", actor="scheduler")
     tg(store, project_root, "run", "customers", "--reprocess", actor="scheduler")
     tg(store, project_root, "run", "--all", actor="scheduler")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,25 +18,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from helpers import query, scalar
+from browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser
+from helpers import copy_store, query, scalar
 from tidegate.audit._report import load_report
-from tidegate.cli import app as tidegate_app
 from tidegate.cli._report import doctor, report
 from tidegate.store import connect, read_audit
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # The sample README's totals (tests/e2e/test_demo_end_to_end.py): rows_in, loaded, updated,
 # quarantined, duplicates, files rejected.
@@ -57,15 +45,9 @@ def cli() -> typer.Typer:
 
 
 @pytest.fixture(scope="module")
-def demo_store(
-    tmp_path_factory: pytest.TempPathFactory, project_root: Path, prefect_api: str
-) -> Path:
-    store = tmp_path_factory.mktemp("report") / "tidegate.duckdb"
-    result = runner.invoke(
-        tidegate_app, ["demo", "--project", str(project_root), "--store", str(store)]
-    )
-    assert result.exit_code == 0, result.output
-    return store
+def demo_store(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A module's own copy of the session's demo store (built by the real CLI and flow)."""
+    return copy_store(demo_template, tmp_path_factory.mktemp("report"))
 
 
 @pytest.fixture(scope="module")
@@ -221,24 +203,9 @@ def test_artifacts_never_fail_the_flow(tmp_path: Path, prefect_api: str) -> None
     assert publish() == "done"
 
 
-def _require_browser() -> None:
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright package (pip install -e '.[dev]'; no `playwright install`)")
-    if missing:
-        message = "browser tests need " + " and ".join(missing)
-        if IN_CI:
-            pytest.fail(message + " -- CI=true, so this is a failure, not a skip")
-        pytest.skip(message)
-
-
 @pytest.mark.browser
 def test_report_renders_its_charts_in_headless_chromium(report_file: Path, tmp_path: Path) -> None:
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     requests: list[str] = []

@@ -14,7 +14,7 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from tidegate.cli import app as tidegate_app
+from helpers import copy_store
 from tidegate.cli._report import doctor
 from tidegate.doctor import CheckResult, DoctorReport, run_doctor
 from tidegate.store import append_audit, ensure_store_tables, transaction
@@ -47,15 +47,9 @@ def project(tmp_path: Path, project_root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def demo_store(
-    tmp_path_factory: pytest.TempPathFactory, project_root: Path, prefect_api: str
-) -> Path:
-    store = tmp_path_factory.mktemp("doctor") / "tidegate.duckdb"
-    result = runner.invoke(
-        tidegate_app, ["demo", "--project", str(project_root), "--store", str(store)]
-    )
-    assert result.exit_code == 0, result.output
-    return store
+def demo_store(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A module's own copy of the session's demo store (built by the real CLI and flow)."""
+    return copy_store(demo_template, tmp_path_factory.mktemp("doctor"))
 
 
 @pytest.mark.e2e

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from helpers import query, scalar
+from helpers import copy_store, query, scalar
 from tidegate.cli import app
 
 pytestmark = pytest.mark.e2e
@@ -20,14 +20,9 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_store(
-    tmp_path_factory: pytest.TempPathFactory, project_root: Path, prefect_api: str
-) -> Path:
-    store = tmp_path_factory.mktemp("demo") / "tidegate.duckdb"
-    result = runner.invoke(app, ["demo", "--project", str(project_root), "--store", str(store)])
-    assert result.exit_code == 0, result.output
-    assert "Where to look next" in result.output
-    return store
+def demo_store(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A module's own copy of the session's demo store (built by the real CLI and flow)."""
+    return copy_store(demo_template, tmp_path_factory.mktemp("demo"))
 
 
 def test_every_row_is_accounted_for(demo_store: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from helpers import query, scalar
+from helpers import copy_store, query, scalar
 from tidegate.cli import app
 from tidegate.errors import ConflictError
 from tidegate.review import contracts_by_source, edit_records
@@ -21,13 +21,9 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def demo_store(
-    tmp_path_factory: pytest.TempPathFactory, project_root: Path, prefect_api: str
-) -> Path:
-    store = tmp_path_factory.mktemp("review") / "demo.duckdb"
-    result = runner.invoke(app, ["demo", "--project", str(project_root), "--store", str(store)])
-    assert result.exit_code == 0, result.output
-    return store
+def demo_store(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A module's own copy of the session's demo store (built by the real CLI and flow)."""
+    return copy_store(demo_template, tmp_path_factory.mktemp("review"))
 
 
 @pytest.fixture

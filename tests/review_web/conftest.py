@@ -9,9 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from tidegate.cli import app as cli_app
 from tidegate.review.web import User, create_app
 
 with warnings.catch_warnings():  # starlette's TestClient deprecates httpx in favour of httpx2
@@ -26,19 +24,6 @@ TOKENS = {
 }
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 INPUT_RE = re.compile(r'<input type="text" name="(col__[^"]+)" id="[^"]*" value="([^"]*)"')
-
-
-@pytest.fixture(scope="session")
-def demo_template(
-    tmp_path_factory: pytest.TempPathFactory, project_root: Path, prefect_api: str
-) -> Path:
-    """`tidegate demo` once for the session; tests work on copies."""
-    store = tmp_path_factory.mktemp("review_web_demo") / "tidegate.duckdb"
-    result = CliRunner().invoke(
-        cli_app, ["demo", "--project", str(project_root), "--store", str(store)]
-    )
-    assert result.exit_code == 0, result.output
-    return store
 
 
 @pytest.fixture

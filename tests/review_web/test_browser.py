@@ -6,7 +6,6 @@ CI=true a missing browser fails instead, so the browser tests never silently van
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import threading
@@ -17,36 +16,12 @@ from typing import Any
 
 import pytest
 
+import browser_support
+from browser_support import CHROMIUM_ARGS, require_browser
 from helpers import scalar
 from tidegate.review.web import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def _require_browser() -> None:
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} (apt-get install chromium chromium-driver)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright package (pip install -e '.[dev]'; no `playwright install`)")
-    if missing:
-        message = "browser tests need " + " and ".join(missing)
-        if IN_CI:
-            pytest.fail(message + " -- CI=true, so this is a failure, not a skip")
-        pytest.skip(message)
 
 
 @pytest.fixture
@@ -77,11 +52,13 @@ def base_url(store: Path, project_root: Path, web: Any) -> Iterator[str]:
 
 @pytest.fixture
 def page(base_url: str) -> Iterator[Any]:
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=str(browser_support.CHROMIUM), args=CHROMIUM_ARGS
+        )
         try:
             context = browser.new_context(
                 base_url=base_url, viewport={"width": 1280, "height": 900}
@@ -176,11 +153,8 @@ def test_a_reviewer_cannot_reach_the_admin_page(page: Any, web: Any, tmp_path: P
 def test_missing_chromium_fails_under_ci_and_skips_elsewhere(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, in_ci: bool, outcome: str
 ) -> None:
-    import sys
-
-    module = sys.modules[__name__]
-    monkeypatch.setattr(module, "CHROMIUM", tmp_path / "no-chromium")
-    monkeypatch.setattr(module, "IN_CI", in_ci)
+    monkeypatch.setattr(browser_support, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(browser_support, "IN_CI", in_ci)
     expected = pytest.fail.Exception if outcome == "fail" else pytest.skip.Exception
     with pytest.raises(expected, match="no-chromium"):
-        _require_browser()
+        require_browser()
