@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from tidegate.cli import _audit, _quarantine, _report, _review_web, _run, _schema
+from tidegate.cli import (
+    _audit,
+    _pipelines,
+    _quarantine,
+    _report,
+    _review_web,
+    _run,
+    _schema,
+)
 
 app = typer.Typer(
     name="tidegate",
@@ -24,3 +32,6 @@ app.add_typer(_quarantine.app, name="quarantine")
 app.command("review")(_review_web.review)
 app.command("report")(_report.report)
 app.command("doctor")(_report.doctor)
+app.add_typer(_pipelines.app, name="pipelines")
+app.command("serve")(_pipelines.serve)
+app.command("deploy")(_pipelines.deploy)

@@ -204,9 +204,8 @@ def thresholds_check(f: PipelineFile) -> CheckResult:
 
 def schedule_check(f: PipelineFile) -> CheckResult:
     deploy = (
-        "`tidegate deploy` is not built yet: deploy the `ingest` flow with Prefect "
-        f"(`prefect deploy` or `ingest.serve(cron=...)`) with parameters pipeline={f.name}, "
-        "project_dir and store"
+        "run it on its schedule with `tidegate serve` (one long-lived process; needs "
+        "PREFECT_API_URL), or register it for Prefect workers with `tidegate deploy --pool POOL`"
     )
     schedule = f.raw.get("schedule")
     if not schedule:
@@ -221,7 +220,7 @@ def schedule_check(f: PipelineFile) -> CheckResult:
         "schedule",
         f.name,
         "warn",
-        f"declared ({_short(schedule)}); tidegate cannot deploy it or see a deployment yet",
+        f"declared ({_short(schedule)}); doctor does not ask Prefect whether it is deployed",
         f"if not done already: {deploy}",
     )
 

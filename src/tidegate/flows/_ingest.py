@@ -16,8 +16,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from tidegate.contracts import Contract, load_contract
-from tidegate.errors import TransientError
+from tidegate.errors import SourceUnavailableError, TransientError
 from tidegate.flows._artifacts import publish_summary
+from tidegate.flows._locks import source_lock
 from tidegate.flows._pipelines import find_pipeline
 from tidegate.flows._progress import emit
 from tidegate.flows._report_artifacts import publish_report_artifacts
@@ -33,6 +34,7 @@ from tidegate.store import (
     default_store_path,
     lookup_committed,
     record_skip,
+    record_source_failure,
 )
 from tidegate.validate import ValidatedBatch, validate
 
@@ -80,9 +82,16 @@ def commit_task(
     reprocess: bool,
     actor: str | None,
     duration_ms: int,
+    cursor: tuple[str, str] | None = None,
 ) -> BatchOutcome:
     return commit_batch(
-        store, routed, contract, reprocess=reprocess, actor=actor, duration_ms=duration_ms
+        store,
+        routed,
+        contract,
+        reprocess=reprocess,
+        actor=actor,
+        duration_ms=duration_ms,
+        cursor=cursor,
     )
 
 
@@ -119,7 +128,10 @@ def _one_batch(
     validated = validate_task(normalized, contract)
     routed = route_task(raw, normalized, validated, contract)
     duration_ms = int((time.perf_counter() - started) * 1000)
-    outcome = commit_task(store, routed, contract, reprocess, actor, duration_ms)
+    cursor = (
+        (raw.cursor_column, raw.cursor_value) if raw.cursor_column and raw.cursor_value else None
+    )
+    outcome = commit_task(store, routed, contract, reprocess, actor, duration_ms, cursor)
     monitor_task(store, monitor, routed, outcome, contract, actor)
     return outcome
 
@@ -132,24 +144,43 @@ def ingest(
     reprocess: bool = False,
     actor: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Ingest every new batch of one pipeline's source into the store."""
+    """Ingest every new batch of one pipeline's source into the store.
+
+    One run per source at a time: a second run waits or is skipped (the pipeline's
+    ``concurrency.on_busy``), so runs never interleave.
+    """
     project = Path(project_dir).resolve()
     spec = find_pipeline(project, pipeline)
     contract = load_contract(spec.contract_path)
     store_path = Path(store) if store else default_store_path(project)
-    source = source_from_config(spec.name, spec.source, project)
-    items = iter(source.read())
-    outcomes: list[BatchOutcome] = []
-    emit("source_started", source=spec.name)
-    while (item := read_next(items)) is not None:
-        emit("batch_started", source=spec.name, location=item.location)
-        if isinstance(item, FileReject):
-            outcome = commit_reject_task(store_path, item, contract, reprocess, actor)
-        else:
-            outcome = _one_batch(store_path, item, contract, reprocess, actor, spec.monitor)
-        outcomes.append(outcome)
-        emit("batch_done", source=spec.name, outcome=outcome)
-    publish_summary(spec.name, outcomes)
-    publish_report_artifacts(store_path, spec.name)
-    emit("source_done", source=spec.name, outcomes=outcomes)
-    return [o.as_dict() for o in outcomes]
+    with source_lock(store_path, spec.name, spec.concurrency.on_busy) as held:
+        if not held:  # another run of this source is in progress and on_busy is skip
+            emit("source_busy", source=spec.name)
+            return []
+        source = source_from_config(contract.source, spec.source, project, store=store_path)
+        items = iter(source.read())
+        outcomes: list[BatchOutcome] = []
+        emit("source_started", source=spec.name)
+        while (item := _read_or_audit(items, store_path, contract.source, actor)) is not None:
+            emit("batch_started", source=spec.name, location=item.location)
+            if isinstance(item, FileReject):
+                outcome = commit_reject_task(store_path, item, contract, reprocess, actor)
+            else:
+                outcome = _one_batch(store_path, item, contract, reprocess, actor, spec.monitor)
+            outcomes.append(outcome)
+            emit("batch_done", source=spec.name, outcome=outcome)
+        publish_summary(spec.name, outcomes)
+        publish_report_artifacts(store_path, contract.source)
+        emit("source_done", source=spec.name, outcomes=outcomes)
+        return [o.as_dict() for o in outcomes]
+
+
+def _read_or_audit(
+    items: Iterator[RawBatch | FileReject], store: Path, source: str, actor: str | None
+) -> RawBatch | FileReject | None:
+    """The next item; a source that gave up after its retries is audited, then re-raised."""
+    try:
+        return read_next(items)
+    except SourceUnavailableError as exc:
+        record_source_failure(store, source, str(exc), actor=actor)
+        raise

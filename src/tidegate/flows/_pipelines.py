@@ -15,9 +15,26 @@ from typing import Any
 import yaml
 
 from tidegate.errors import PipelineError
+from tidegate.flows._schedule import (
+    ConcurrencyConfig,
+    ScheduleSpec,
+    parse_concurrency,
+    parse_retries,
+    parse_schedule,
+)
 from tidegate.monitor._config import MonitorConfig, parse_monitor
 
-PIPELINE_KEYS = ("name", "description", "source", "contract", "schedule", "policy", "monitor")
+PIPELINE_KEYS = (
+    "name",
+    "description",
+    "source",
+    "contract",
+    "schedule",
+    "policy",
+    "monitor",
+    "concurrency",
+    "retries",
+)
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -32,6 +49,9 @@ class Pipeline:
     schedule: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     monitor: MonitorConfig | None = None  # the ``monitor:`` section, if any
+    schedule_spec: ScheduleSpec | None = None  # ``schedule:``, validated
+    concurrency: ConcurrencyConfig = field(default_factory=ConcurrencyConfig)
+    retries: int = 0  # flow-run retries
 
 
 def _refuse(path: Path, key: str, value: object, valid: str) -> PipelineError:
@@ -73,6 +93,9 @@ def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
             f"write it (start with `tidegate schema infer FILE`) or fix the path"
         )
     schedule = data.get("schedule")
+    schedule_spec = parse_schedule(path, schedule)
+    concurrency = parse_concurrency(path, data.get("concurrency"))
+    retries = parse_retries(path, data.get("retries"))
     monitor = data.get("monitor")
     return Pipeline(
         name=name,
@@ -84,6 +107,9 @@ def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
         schedule=schedule if isinstance(schedule, dict) else None,
         extra={k: v for k, v in data.items() if k == "policy"},
         monitor=None if monitor is None else parse_monitor(path, monitor),
+        schedule_spec=schedule_spec,
+        concurrency=concurrency,
+        retries=retries,
     )
 
 

@@ -10,14 +10,22 @@ from tidegate.sources._base import MemorySource, Source
 from tidegate.sources._batch import RECORD_COLUMN, FileReject, RawBatch, RecordReject
 from tidegate.sources._config import source_from_config
 from tidegate.sources._files import FileSource
+from tidegate.sources._http import HttpAuth, HttpGaveUpError, HttpSource
+from tidegate.sources._landing import LandingFolderSource
+from tidegate.sources._sql import SqlSource
 
 __all__ = [
     "RECORD_COLUMN",
     "FileReject",
     "FileSource",
+    "HttpAuth",
+    "HttpGaveUpError",
+    "HttpSource",
+    "LandingFolderSource",
     "MemorySource",
     "RawBatch",
     "RecordReject",
     "Source",
+    "SqlSource",
     "source_from_config",
 ]

@@ -35,6 +35,10 @@ class RawBatch:
     frame: pl.DataFrame
     rejects: tuple[RecordReject, ...] = ()
     fmt: str = "csv"
+    # incremental sources (SQL with a cursor): the cursor column and the highest cursor
+    # value in this batch, the watermark stored with the batch's checkpoint on commit
+    cursor_column: str | None = None
+    cursor_value: str | None = None
 
     @property
     def rows_in(self) -> int:

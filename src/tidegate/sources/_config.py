@@ -9,6 +9,9 @@ from typing import Any
 from tidegate.errors import SourceConfigError
 from tidegate.sources._base import Source
 from tidegate.sources._files import FileSource
+from tidegate.sources._http import http_source_from_config
+from tidegate.sources._landing import landing_source_from_config
+from tidegate.sources._sql import SqlSource, sql_source_from_config
 
 _FILE_OPTIONS: dict[str, type] = {
     "kind": str,
@@ -34,6 +37,10 @@ def _file_source(name: str, config: Mapping[str, Any], base_dir: Path) -> Source
 
 _KINDS: dict[str, Callable[[str, Mapping[str, Any], Path], Source]] = {"file": _file_source}
 
+_KINDS["http"] = http_source_from_config
+_KINDS["landing"] = landing_source_from_config
+_KINDS["sql"] = sql_source_from_config
+
 
 def _check_keys(name: str, config: Mapping[str, Any], valid: Mapping[str, type]) -> None:
     for key, value in config.items():
@@ -51,8 +58,13 @@ def _check_keys(name: str, config: Mapping[str, Any], valid: Mapping[str, type])
             )
 
 
-def source_from_config(name: str, config: Mapping[str, Any], base_dir: Path) -> Source:
+def source_from_config(
+    name: str, config: Mapping[str, Any], base_dir: Path, store: Path | None = None
+) -> Source:
     """The source declared as ``config`` in a pipeline file; relative paths from ``base_dir``.
+
+    ``store`` is the store an incremental source (``kind: sql`` with a cursor) reads its
+    last committed watermark from; by default the project's default store.
 
     Example: ``{"kind": "file", "path": "sample_data/orders/*.csv", "format": "csv"}``.
     Raises SourceConfigError naming the bad key or value and what would be valid.
@@ -69,4 +81,7 @@ def source_from_config(name: str, config: Mapping[str, Any], base_dir: Path) -> 
             f"source {name!r}: kind is {shown}; valid kinds: {', '.join(_KINDS)} "
             "(set `kind:` in the pipeline file)"
         )
-    return _KINDS[kind](name, config, base_dir)
+    source = _KINDS[kind](name, config, base_dir)
+    if store is not None and isinstance(source, SqlSource):
+        source.store = Path(store)
+    return source

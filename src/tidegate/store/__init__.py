@@ -16,6 +16,7 @@ from tidegate.store._batches import (
     commit_file_reject,
     lookup_committed,
     record_skip,
+    record_source_failure,
 )
 from tidegate.store._connect import connect, default_store_path, transaction
 from tidegate.store._tables import ensure_store_tables
@@ -37,5 +38,6 @@ __all__ = [
     "lookup_committed",
     "read_audit",
     "record_skip",
+    "record_source_failure",
     "transaction",
 ]

@@ -252,9 +252,13 @@ def _insert_checkpoint(
     location: str,
     contract: Contract | None,
     counts: tuple[int | None, int, int, int],
+    cursor: tuple[str, str] | None = None,
 ) -> None:
     con.execute(
-        "INSERT INTO checkpoints VALUES (?, ?, ?, 'committed', ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO checkpoints (source, batch_key, batch_id, status, location, "
+        "contract_version, contract_hash, rows_in, loaded, quarantined, duplicates, "
+        "committed_at, cursor_column, cursor_value) "
+        "VALUES (?, ?, ?, 'committed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             source,
             batch_key,
@@ -264,6 +268,8 @@ def _insert_checkpoint(
             contract.content_hash if contract else None,
             *counts,
             utc_now(),
+            cursor[0] if cursor else None,
+            cursor[1] if cursor else None,
         ],
     )
 
@@ -276,8 +282,14 @@ def commit_batch(
     reprocess: bool = False,
     actor: str | None = None,
     duration_ms: int | None = None,
+    cursor: tuple[str, str] | None = None,
 ) -> BatchOutcome:
-    """Write one routed batch in one transaction (or audit a skip)."""
+    """Write one routed batch in one transaction (or audit a skip).
+
+    ``cursor`` is the (column, watermark) of an incremental source's window (the
+    batch's ``cursor_column``/``cursor_value``); it is stored on the checkpoint in the
+    same transaction, so a crash never skips or repeats a window.
+    """
     actor = actor or default_actor()
     batch_key = f"sha256:{routed.content_sha256}"
     with transaction(store) as con:
@@ -319,6 +331,7 @@ def commit_batch(
             location=routed.location,
             contract=contract,
             counts=(routed.rows_in, routed.loaded, routed.quarantined, routed.duplicates),
+            cursor=cursor,
         )
         event = (
             "batch_held"
@@ -342,6 +355,7 @@ def commit_batch(
             "missing_columns": list(routed.missing_columns),
             "duration_ms": duration_ms,
             **({"reprocess": replaced} if replaced else {}),
+            **({"cursor": {"column": cursor[0], "value": cursor[1]}} if cursor else {}),
         }
         entry = append_audit(
             con, event, detail, source=routed.source, batch_id=batch_id, actor=actor
@@ -457,3 +471,12 @@ def commit_file_reject(
         reason=reject.reason,
         audit_seq=entry.seq,
     )
+
+
+def record_source_failure(
+    store: Path, source: str, reason: str, *, actor: str | None = None
+) -> None:
+    """Audit that a source gave up after its retries (nothing of the run was loaded)."""
+    with transaction(store) as con:
+        ensure_store_tables(con)
+        append_audit(con, "source_failed", {"reason": reason}, source=source, actor=actor)

@@ -56,7 +56,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     loaded BIGINT,
     quarantined BIGINT,
     duplicates BIGINT,
-    committed_at TIMESTAMP NOT NULL
+    committed_at TIMESTAMP NOT NULL,
+    cursor_column VARCHAR,
+    cursor_value VARCHAR
 );
 """
 
@@ -90,6 +92,15 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
     for column in ("edited", "reason"):  # stores made before the review columns existed
         if column not in have:
             con.execute(f"ALTER TABLE quarantine ADD COLUMN {column} VARCHAR")
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'checkpoints'"
+        ).fetchall()
+    }
+    for column in ("cursor_column", "cursor_value"):  # stores made before SQL watermarks
+        if column not in have:
+            con.execute(f"ALTER TABLE checkpoints ADD COLUMN {column} VARCHAR")
 
 
 def ensure_target_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:

@@ -1,0 +1,250 @@
+"""`tidegate pipelines list`, `tidegate serve` and `tidegate deploy`.
+
+``pipelines list`` reads the pipeline files and the store only: it never imports
+Prefect. ``serve`` and ``deploy`` load Prefect and ``tidegate.flows._deploy``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.table import Table
+
+from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, quiet_prefect, resolve_store
+from tidegate.errors import TidegateError
+from tidegate.flows._pipelines import Pipeline
+
+app = typer.Typer(
+    help="Pipelines in pipelines/*.yaml: their schedules, next runs and last results.",
+    no_args_is_help=True,
+)
+
+BATCH_EVENTS = ("batch_committed", "batch_held", "batch_skipped", "file_rejected")
+
+
+@dataclass(frozen=True)
+class LastResult:
+    event: str
+    at: str
+    location: str | None
+
+    def describe(self) -> str:
+        where = f" {Path(self.location).name}" if self.location else ""
+        return f"{self.event.removeprefix('batch_')}{where} at {self.at}"
+
+
+def audit_sources(pipeline: Pipeline) -> list[str]:
+    """Names the pipeline's batches carry in the audit: its own name (skips, file
+    rejects) and its contract's ``source:`` (commits)."""
+    names = [pipeline.name]
+    try:
+        data = yaml.safe_load(pipeline.contract_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return names
+    source = data.get("source") if isinstance(data, dict) else None
+    if isinstance(source, str) and source not in names:
+        names.append(source)
+    return names
+
+
+def last_results(store: Path, sources: dict[str, list[str]]) -> dict[str, LastResult]:
+    """The last batch event of each pipeline in the store's audit table (none: no store).
+
+    ``sources`` maps a pipeline name to the source names its audit entries carry."""
+    from tidegate.store import connect
+
+    if not store.exists() or not sources:
+        return {}
+    out: dict[str, LastResult] = {}
+    with connect(store, read_only=True) as con:
+        has_audit = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit'"
+        ).fetchall()
+        if not has_audit or not has_audit[0][0]:
+            return {}
+        for pipeline, names in sources.items():
+            marks = ", ".join("?" for _ in names)
+            events = ", ".join("?" for _ in BATCH_EVENTS)
+            rows = con.execute(
+                f'SELECT event, "at", detail FROM audit WHERE source IN ({marks}) '
+                f"AND event IN ({events}) ORDER BY seq DESC LIMIT 1",
+                [*names, *BATCH_EVENTS],
+            ).fetchall()
+            if rows:
+                event, at, detail = rows[0]
+                out[pipeline] = LastResult(str(event), str(at), _location(detail))
+    return out
+
+
+def _location(detail: object) -> str | None:
+    try:
+        data = json.loads(str(detail))
+    except ValueError:
+        return None
+    value = data.get("location") if isinstance(data, dict) else None
+    return str(value) if value else None
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat(timespec="seconds") if when else None
+
+
+@app.command("list")
+def list_(
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table (default) or json.")] = "table",
+) -> None:
+    """Each pipeline with its schedule, concurrency, next run and last result."""
+    from tidegate.flows._pipelines import load_pipelines
+
+    if fmt not in ("table", "json"):
+        raise fail(f"--format: {fmt!r} is not valid; expected table or json")
+    project = project.resolve()
+    try:
+        pipelines = load_pipelines(project)
+        store_path = resolve_store(project, store)
+        results = last_results(store_path, {p.name: audit_sources(p) for p in pipelines})
+    except TidegateError as exc:
+        raise fail(exc) from exc
+    rows: list[dict[str, Any]] = []
+    for p in pipelines:
+        spec = p.schedule_spec
+        last = results.get(p.name)
+        rows.append(
+            {
+                "name": p.name,
+                "schedule": spec.describe() if spec else None,
+                "next_run": _iso(spec.next_run()) if spec else None,
+                "concurrency": p.concurrency.describe(),
+                "retries": p.retries,
+                "last_result": last.event if last else None,
+                "last_at": last.at if last else None,
+                "last_location": last.location if last else None,
+            }
+        )
+    if fmt == "json":
+        print(json.dumps({"store": str(store_path), "pipelines": rows}, indent=2))
+        return
+    table = Table(title=f"pipelines in {project / 'pipelines'}", title_justify="left")
+    for column in ("pipeline", "schedule", "next run", "concurrency", "last result"):
+        table.add_column(column)
+    for p, row in zip(pipelines, rows, strict=True):
+        last = results.get(p.name)
+        table.add_row(
+            row["name"],
+            row["schedule"] or "[dim]none (run by hand or add schedule:)[/]",
+            row["next_run"] or "-",
+            row["concurrency"],
+            last.describe() if last else "[dim]never run[/]",
+        )
+    console.print(table)
+    if not store_path.exists():
+        console.print(f"[dim]no store at {store_path} yet: last results appear after a run[/]")
+    if not any(p.schedule_spec for p in pipelines):
+        console.print(
+            '[dim]no pipeline has a schedule: add `schedule: {cron: "0 * * * *"}` '
+            "or `schedule: {interval: 1h}` to a pipeline file, then `tidegate serve`[/]"
+        )
+
+
+def serve(
+    source: Annotated[
+        list[str] | None,
+        typer.Argument(help="Pipelines to serve. Default: every pipeline in pipelines/."),
+    ] = None,
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", help="Most flow runs at once across all pipelines."),
+    ] = None,
+) -> None:
+    """Serve every pipeline as a Prefect deployment from this process, on its schedule.
+
+    Runs until Ctrl-C. Needs a Prefect server that keeps running (`prefect server
+    start`, then set PREFECT_API_URL): the server creates the scheduled runs, this
+    process executes them. Pipelines without `schedule:` are served too and run when
+    triggered (`prefect deployment run 'ingest/NAME'`). A second run of a source
+    waits or is cancelled as its `concurrency: {on_busy: ...}` says.
+    """
+    if not os.environ.get("PREFECT_API_URL"):
+        raise fail(
+            "tidegate serve needs a Prefect server that outlives it: run `prefect server start` "
+            "in another terminal and set PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    quiet_prefect()
+    project = project.resolve()
+    try:
+        from tidegate.flows._deploy import plan_deployments
+        from tidegate.flows._deploy import serve as serve_plans
+
+        plans = plan_deployments(project, resolve_store(project, store), source or None)
+        for plan in plans:
+            spec = plan.pipeline.schedule_spec
+            when = spec.describe() if spec else "no schedule (runs when triggered)"
+            console.print(f"serving [cyan]ingest/{plan.name}[/]: {when}", highlight=False)
+        serve_plans(plans, limit=limit)
+    except TidegateError as exc:
+        raise fail(exc) from exc
+
+
+def deploy(
+    source: Annotated[
+        list[str] | None,
+        typer.Argument(help="Pipelines to deploy. Default: every pipeline in pipelines/."),
+    ] = None,
+    pool: Annotated[
+        str | None,
+        typer.Option("--pool", help="Prefect work pool whose workers run the flows."),
+    ] = None,
+    image: Annotated[
+        str | None,
+        typer.Option("--image", help="Docker image with tidegate installed (docker pools)."),
+    ] = None,
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+) -> None:
+    """Register every pipeline as a Prefect deployment, for the workers of a work pool.
+
+    Needs --pool. With a process pool the workers import tidegate
+    (`tidegate.flows._ingest.ingest`) from their own environment, so they must have it
+    installed and see the project folder and the store at the same paths. Schedules,
+    parameters and concurrency limits are registered; `retries:` is honoured by
+    `tidegate serve` only. To run schedules on this machine without workers, use
+    `tidegate serve`.
+    """
+    if not pool:
+        raise fail(
+            "tidegate deploy needs a work pool (--pool NAME): create one with "
+            "`prefect work-pool create NAME --type process`, start a worker with "
+            "`prefect worker start --pool NAME`, then `tidegate deploy --pool NAME`. "
+            "To run the schedules from this machine without workers: `tidegate serve`"
+        )
+    if not os.environ.get("PREFECT_API_URL"):
+        raise fail(
+            "tidegate deploy registers deployments with a Prefect server: run `prefect "
+            "server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    quiet_prefect()
+    project = project.resolve()
+    try:
+        from tidegate.flows._deploy import deploy as deploy_plans
+        from tidegate.flows._deploy import plan_deployments
+
+        plans = plan_deployments(project, resolve_store(project, store), source or None)
+        deploy_plans(plans, pool, image)
+    except TidegateError as exc:
+        raise fail(exc) from exc
+    for plan in plans:
+        spec = plan.pipeline.schedule_spec
+        when = spec.describe() if spec else "no schedule"
+        console.print(f"deployed [cyan]ingest/{plan.name}[/] to pool {pool}: {when}")
+    console.print(f"next: `prefect worker start --pool {pool}` where the project and store live")

@@ -1,0 +1,95 @@
+"""One run per source at a time: a lock file next to the store, held with ``fcntl.flock``.
+
+Scheduled runs are also serialized by the deployment's concurrency limit; this lock
+covers everything else (`tidegate run` twice, a run next to a served schedule).
+The operating system drops the lock when the holding process dies, so a killed
+run never leaves a source locked.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tidegate.errors import PipelineError
+
+_held = threading.local()  # lock files this thread holds: taking one again is a no-op
+
+
+def lock_path(store: Path, source: str) -> Path:
+    """``<store>.<source>.lock``, in the store's folder."""
+    return store.with_name(f"{store.name}.{source}.lock")
+
+
+@contextmanager
+def source_lock(
+    store: Path, source: str, on_busy: str = "wait", wait_seconds: float | None = None
+) -> Iterator[bool]:
+    """Hold the source's lock for the block. Yields True when held.
+
+    Re-entrant within one thread (`tidegate run` may take it, then the flow again);
+    other threads and processes wait or skip.
+
+    ``on_busy="wait"`` blocks until the running one ends (at most ``wait_seconds``,
+    if given, then raises); ``on_busy="skip"`` yields False at once when busy, and the
+    caller returns without reading anything.
+    """
+    if on_busy not in ("wait", "skip"):
+        raise PipelineError(f"on_busy: {on_busy!r} is not valid; expected wait or skip")
+    path = lock_path(store, source)
+    held: set[Path] = _held.__dict__.setdefault("paths", set())
+    key = path.resolve()
+    if key in held:  # this thread holds it already (a locked caller runs the flow)
+        yield True
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if not _acquire(fd, on_busy, wait_seconds, path, source):
+            yield False
+            return
+        held.add(key)
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            yield True
+        finally:
+            held.discard(key)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _acquire(fd: int, on_busy: str, wait_seconds: float | None, path: Path, source: str) -> bool:
+    if on_busy == "wait" and wait_seconds is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return True
+    deadline = time.monotonic() + (wait_seconds or 0)
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if on_busy == "skip":
+                return False
+            if time.monotonic() >= deadline:
+                raise PipelineError(
+                    f"source {source!r} is still being ingested by another run after "
+                    f"{wait_seconds:.0f}s (lock {path}); wait for it, or set "
+                    "`concurrency: {on_busy: skip}` in its pipeline file"
+                ) from None
+            time.sleep(0.1)
+
+
+def busy_pid(store: Path, source: str) -> int | None:
+    """The process id written by the run holding the lock, if the file says one."""
+    try:
+        text = lock_path(store, source).read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None

@@ -1,0 +1,149 @@
+"""LandingFolderSource: files that land in a folder, each processed once, never half-written.
+
+Every file matching ``pattern`` is read like :class:`FileSource` reads it (same readers,
+one RawBatch or FileReject per file, batch key = sha256 of its bytes), so a file whose
+content was already committed is skipped by the store. A file that may still be written
+is left for a later run: a name with a temp suffix (``.part``, ``.tmp``, ``.crdownload``,
+...) or a leading dot, a file modified less than ``settle_seconds`` ago, and a file whose
+size or mtime changed while it was read.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from tidegate.errors import SourceConfigError
+from tidegate.sources._batch import FileReject, RawBatch
+from tidegate.sources._files import FileSource
+from tidegate.sources._options import check_options, positive
+
+logger = logging.getLogger("tidegate.sources.landing")
+
+TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".download", ".filepart")
+
+
+class LandingFolderSource:
+    """Settled files in ``folder`` matching ``pattern`` (a glob relative to the folder).
+
+    ``format``, ``delimiter``, ``quote``, ``encoding`` and ``has_header`` mean what they
+    mean for :class:`FileSource`. ``skipped`` lists, after a ``read()``, the files left
+    for a later run and why.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        folder: str | Path,
+        pattern: str = "*.csv",
+        settle_seconds: float = 2.0,
+        *,
+        format: str | None = None,
+        delimiter: str | None = None,
+        quote: str = '"',
+        encoding: str = "utf-8",
+        has_header: bool = True,
+        base_dir: str | Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
+        folder_path = Path(folder).expanduser()
+        if base_dir is not None and not folder_path.is_absolute():
+            folder_path = Path(base_dir) / folder_path
+        self.folder = folder_path
+        self.pattern = pattern
+        self.settle_seconds = positive(name, "settle_seconds", settle_seconds, allow_zero=True)
+        self.clock = clock
+        self.skipped: list[tuple[Path, str]] = []
+        # the file reader: same formats, options and checks as FileSource
+        self._files = FileSource(
+            name,
+            self.folder / pattern,
+            format=format,
+            delimiter=delimiter,
+            quote=quote,
+            encoding=encoding,
+            has_header=has_header,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"LandingFolderSource(name={self.name!r}, folder={str(self.folder)!r}, "
+            f"pattern={self.pattern!r}, settle_seconds={self.settle_seconds:g})"
+        )
+
+    def candidates(self) -> list[Path]:
+        """Files matching the pattern, sorted by path; SourceConfigError if no folder."""
+        if not self.folder.is_dir():
+            what = "is a file" if self.folder.exists() else "does not exist"
+            raise SourceConfigError(
+                f"source {self.name!r}: landing folder {str(self.folder)!r} {what}; create it "
+                "or fix `folder:` in the pipeline file (relative to the project root)"
+            )
+        return sorted(path for path in self.folder.glob(self.pattern) if path.is_file())
+
+    def read(self) -> Iterator[RawBatch | FileReject]:
+        """One RawBatch or FileReject per settled file, in path order."""
+        self.skipped = []
+        for path in self.candidates():
+            why = self._unsettled(path)
+            if why is None:
+                fmt = self._files._format_of(path)
+                stat = path.stat()
+                item = self._files._read_file(path, fmt)
+                after = path.stat()
+                if (stat.st_size, stat.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+                    why = "changed while it was read"
+                else:
+                    yield item
+                    continue
+            self.skipped.append((path, why))
+            logger.info("source %s: %s left for a later run: %s", self.name, path, why)
+
+    def _unsettled(self, path: Path) -> str | None:
+        name = path.name
+        if name.startswith("."):
+            return "hidden file (leading dot): a writer's temp file"
+        if name.lower().endswith(TEMP_SUFFIXES):
+            return f"temp suffix {path.suffix!r}: still being written"
+        try:
+            stat = path.stat()
+        except OSError as exc:  # removed or renamed since it was listed
+            return f"cannot stat: {exc.strerror or exc}"
+        age = self.clock() - stat.st_mtime
+        if age < self.settle_seconds:
+            return (
+                f"modified {max(age, 0.0):.1f}s ago, less than settle_seconds="
+                f"{self.settle_seconds:g}: may still be written"
+            )
+        return None
+
+
+LANDING_OPTIONS: dict[str, tuple[type, ...]] = {
+    "kind": (str,),
+    "folder": (str,),
+    "pattern": (str,),
+    "settle_seconds": (int, float),
+    "format": (str,),
+    "delimiter": (str,),
+    "quote": (str,),
+    "encoding": (str,),
+    "has_header": (bool,),
+}
+
+
+def landing_source_from_config(
+    name: str, config: Mapping[str, Any], base_dir: Path
+) -> LandingFolderSource:
+    """``kind: landing``: ``folder`` (required), ``pattern``, ``settle_seconds``, reader options."""
+    check_options(name, "landing", config, LANDING_OPTIONS)
+    if "folder" not in config:
+        raise SourceConfigError(
+            f"source {name!r}: `folder` is missing; e.g. `folder: landing/orders` with "
+            "`pattern: '*.csv'`"
+        )
+    options = {key: value for key, value in config.items() if key not in ("kind", "folder")}
+    return LandingFolderSource(name, config["folder"], base_dir=base_dir, **options)

@@ -1,0 +1,310 @@
+"""`tidegate pipelines list`, `serve`, `deploy`, and one run per source at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from helpers import copy_store
+from tidegate.cli import _pipelines
+from tidegate.flows._locks import source_lock
+
+runner = CliRunner()
+
+
+def cli() -> typer.Typer:
+    """The commands as `_app.py` wires them (pipelines group, serve, deploy)."""
+    app = typer.Typer()
+    app.add_typer(_pipelines.app, name="pipelines")
+    app.command("serve")(_pipelines.serve)
+    app.command("deploy")(_pipelines.deploy)
+    return app
+
+
+@pytest.fixture
+def project(tmp_path: Path, project_root: Path) -> Path:
+    """A copy of the sample project, to add schedules to."""
+    for folder in ("schemas", "pipelines", "sample_data"):
+        shutil.copytree(project_root / folder, tmp_path / "p" / folder)
+    return tmp_path / "p"
+
+
+def set_keys(project: Path, name: str, **keys: Any) -> None:
+    path = project / "pipelines" / f"{name}.yaml"
+    data = yaml.safe_load(path.read_text())
+    data.update(keys)
+    path.write_text(yaml.safe_dump(data))
+
+
+def flat(output: str) -> str:
+    """Output without the line breaks rich puts in long messages (between words, or
+    inside a path too long for one line)."""
+    return " ".join(output.split()) + " | " + output.replace("\n", "")
+
+
+def list_json(project: Path, store: Path) -> dict[str, Any]:
+    out = runner.invoke(
+        cli(), ["pipelines", "list", "-p", str(project), "--store", str(store), "-f", "json"]
+    )
+    assert out.exit_code == 0, out.output
+    data: dict[str, Any] = json.loads(out.output)
+    return data
+
+
+@pytest.mark.e2e
+def test_list_after_the_demo_shows_last_results(
+    project_root: Path, demo_template: Path, tmp_path: Path
+) -> None:
+    store = copy_store(demo_template, tmp_path)
+    data = list_json(project_root, store)
+    rows = {r["name"]: r for r in data["pipelines"]}
+    assert list(rows) == ["customers", "inventory", "orders"]
+    with duckdb.connect(str(store), read_only=True) as con:
+        last = dict(
+            con.execute(
+                "SELECT source, last(event ORDER BY seq) FROM audit WHERE event IN "
+                "('batch_committed', 'batch_held', 'batch_skipped', 'file_rejected') "
+                "GROUP BY source"
+            ).fetchall()
+        )
+    for name, row in rows.items():
+        assert row["schedule"] is None and row["next_run"] is None
+        assert row["concurrency"] == "1 at a time, wait when busy"
+        assert row["last_result"] == last[name] and row["last_at"]
+    assert rows["customers"]["last_result"] == "batch_committed"
+    assert rows["customers"]["last_location"].endswith("customers.jsonl")
+    table = runner.invoke(
+        cli(), ["pipelines", "list", "-p", str(project_root), "--store", str(store)]
+    )
+    assert table.exit_code == 0, table.output
+    assert "customers" in table.output and "committed" in table.output
+    assert "no pipeline has a schedule" in table.output
+
+
+def test_list_shows_schedules_and_next_runs(project: Path, tmp_path: Path) -> None:
+    set_keys(project, "orders", schedule={"cron": "0 6 * * *", "timezone": "Europe/Berlin"})
+    set_keys(project, "customers", schedule={"interval": "15m"}, concurrency={"on_busy": "skip"})
+    data = list_json(project, tmp_path / "none.duckdb")
+    rows = {r["name"]: r for r in data["pipelines"]}
+    assert rows["orders"]["schedule"] == "cron 0 6 * * * (Europe/Berlin)"
+    nxt = rows["orders"]["next_run"]
+    assert nxt.endswith(("T06:00:00+01:00", "T06:00:00+02:00")), nxt
+    assert rows["customers"]["schedule"] == "every 15m (UTC)"
+    assert rows["customers"]["next_run"][14:] in (
+        "00:00+00:00",
+        "15:00+00:00",
+        "30:00+00:00",
+        "45:00+00:00",
+    )
+    assert rows["customers"]["concurrency"] == "1 at a time, skip when busy"
+    assert rows["inventory"]["schedule"] is None
+    assert all(r["last_result"] is None for r in rows.values())
+    table = runner.invoke(
+        cli(), ["pipelines", "list", "-p", str(project), "--store", str(tmp_path / "n.duckdb")]
+    )
+    assert table.exit_code == 0 and "never run" in table.output and "no store at" in table.output
+
+
+def test_list_refuses_a_bad_schedule(project: Path) -> None:
+    set_keys(project, "orders", schedule={"interval": 60, "timezone": "Berlin"})
+    out = runner.invoke(cli(), ["pipelines", "list", "-p", str(project)])
+    assert out.exit_code == 2
+    assert "orders.yaml: schedule.timezone: 'Berlin'" in flat(out.output)
+    assert "IANA" in out.output
+    bad = runner.invoke(cli(), ["pipelines", "list", "-p", str(project), "-f", "xml"])
+    assert bad.exit_code == 2 and "table or json" in bad.output
+
+
+def test_list_does_not_import_prefect(project_root: Path, tmp_path: Path) -> None:
+    script = (
+        "import sys; from typer.testing import CliRunner; import typer\n"
+        "from tidegate.cli import _pipelines\n"
+        "app = typer.Typer(); app.add_typer(_pipelines.app, name='pipelines')\n"
+        "app.command('noop')(lambda: None)\n"
+        f"r = CliRunner().invoke(app, ['pipelines', 'list', '-p', {str(project_root)!r}, "
+        f"'--store', {str(tmp_path / 'x.duckdb')!r}])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_serve_and_deploy_explain_what_they_need(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    out = runner.invoke(cli(), ["serve", "-p", str(project)])
+    assert out.exit_code == 2 and "prefect server start" in flat(out.output)
+    out = runner.invoke(cli(), ["deploy", "-p", str(project)])
+    assert out.exit_code == 2
+    assert "--pool" in out.output and "prefect work-pool create" in flat(out.output)
+    assert "tidegate serve" in flat(out.output)
+
+
+@pytest.mark.e2e
+def test_deploy_registers_deployments_for_a_work_pool(
+    project: Path, tmp_path: Path, prefect_api: str
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    pool = f"tidegate-test-{os.getpid()}"
+    set_keys(project, "orders", schedule={"cron": "0 6 * * *", "timezone": "Europe/Berlin"})
+
+    async def create_pool() -> None:
+        async with get_client() as client:
+            await client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+
+    asyncio.run(create_pool())
+    store = tmp_path / "s.duckdb"
+    missing = runner.invoke(cli(), ["deploy", "--pool", "no-such-pool", "-p", str(project)])
+    assert missing.exit_code == 2 and "no-such-pool" in missing.output
+    out = runner.invoke(
+        cli(), ["deploy", "orders", "--pool", pool, "-p", str(project), "--store", str(store)]
+    )
+    assert out.exit_code == 0, out.output
+    assert "deployed ingest/orders" in out.output
+
+    async def read() -> Any:
+        async with get_client() as client:
+            return await client.read_deployment_by_name("ingest/orders")
+
+    deployment = asyncio.run(read())
+    assert deployment.work_pool_name == pool
+    assert deployment.entrypoint == "tidegate.flows._ingest.ingest"
+    assert deployment.parameters["store"] == str(store.resolve())
+    assert deployment.schedules[0].schedule.cron == "0 6 * * *"
+
+
+# --- one run per source at a time ----------------------------------------------------------
+
+LOCKED_RUN = """
+import sys
+from pathlib import Path
+from tidegate.flows import find_pipeline, ingest_flow
+from tidegate.flows._locks import source_lock
+
+project, store, name, actor = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
+spec = find_pipeline(project, name)
+print("ready", flush=True)
+with source_lock(store, spec.name, spec.concurrency.on_busy) as held:
+    if not held:
+        print("busy: skipped", flush=True)
+        sys.exit(0)
+    ingest_flow()(pipeline=name, project_dir=str(project), store=str(store), actor=actor)
+print("done", flush=True)
+"""
+
+
+def start_run(project: Path, store: Path, name: str, actor: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", LOCKED_RUN, str(project), str(store), name, actor],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"},
+    )
+
+
+def actors(store: Path) -> list[str]:
+    with duckdb.connect(str(store), read_only=True) as con:
+        return [a for (a,) in con.execute("SELECT actor FROM audit ORDER BY seq").fetchall()]
+
+
+@pytest.mark.e2e
+def test_two_runs_of_one_source_wait_and_never_interleave(
+    project: Path, tmp_path: Path, prefect_api: str
+) -> None:
+    """Both runs start while the source is busy; they go one after the other."""
+    store = tmp_path / "s.duckdb"
+    with source_lock(store, "orders"):  # busy: both runs must queue behind it
+        first = start_run(project, store, "orders", "run-a")
+        second = start_run(project, store, "orders", "run-b")
+        time.sleep(3)
+        assert first.poll() is None and second.poll() is None  # both waiting
+        assert not store.exists()
+    outputs = [p.communicate(timeout=120)[0] for p in (first, second)]
+    assert [p.returncode for p in (first, second)] == [0, 0], outputs
+    seen = actors(store)
+    assert set(seen) == {"run-a", "run-b"}
+    switches = sum(1 for a, b in itertools.pairwise(seen) if a != b)
+    assert switches == 1, seen  # each run's entries are contiguous
+    with duckdb.connect(str(store), read_only=True) as con:
+        later = seen[-1]
+        events = {
+            e
+            for (e,) in con.execute(
+                "SELECT event FROM audit WHERE actor = ? AND event LIKE 'batch_%'", [later]
+            ).fetchall()
+        }
+    assert events == {"batch_skipped"}  # the second run found everything committed
+
+
+@pytest.mark.e2e
+def test_a_run_of_a_busy_source_is_skipped_when_configured(
+    project: Path, tmp_path: Path, prefect_api: str
+) -> None:
+    set_keys(project, "customers", concurrency={"on_busy": "skip"})
+    store = tmp_path / "s.duckdb"
+    with source_lock(store, "customers"):
+        run = start_run(project, store, "customers", "run-b")
+        out = run.communicate(timeout=60)[0]
+    assert run.returncode == 0 and "busy: skipped" in out and "done" not in out
+    assert not store.exists()  # nothing read, nothing written
+
+
+def _lock_is_wired() -> bool:
+    import tidegate.cli._run as run_module
+    import tidegate.flows._ingest as ingest_module
+
+    return any(
+        "source_lock" in Path(m.__file__ or "").read_text() for m in (run_module, ingest_module)
+    )
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not _lock_is_wired(), reason="source_lock not wired into run/ingest yet")
+def test_tidegate_run_of_a_busy_source_skips(
+    project: Path, tmp_path: Path, prefect_api: str
+) -> None:
+    """The real `tidegate run`, once the lock is wired into the flow or the command."""
+    set_keys(project, "customers", concurrency={"on_busy": "skip"})
+    store = tmp_path / "s.duckdb"
+    with source_lock(store, "customers"):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from tidegate.cli import main; main()",
+                "run",
+                "customers",
+                "-p",
+                str(project),
+                "--store",
+                str(store),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert not store.exists() or not actors(store)

@@ -1,0 +1,327 @@
+"""SqlSource against the real PostgreSQL and MariaDB on this machine, and SQLite.
+
+A backend that does not answer is skipped locally and FAILS under CI=true. The helpers
+here (``Backend``, ``backend``) are shared with tests/e2e/test_sql_incremental.py.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tidegate.contracts import load_contract
+from tidegate.errors import SourceConfigError, SourceUnavailableError
+from tidegate.flows._steps import process
+from tidegate.sources import RECORD_COLUMN, RawBatch, SqlSource, source_from_config
+from tidegate.store import commit_batch, transaction
+from tidegate.store._cursors import last_cursor
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ("sqlite", "postgres", "mariadb")
+
+
+def service_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(kind: str, host: str, port: int) -> None:
+    """Skip when the database does not answer; under CI=true that is a failure instead."""
+    if service_answers(host, port):
+        return
+    message = f"{kind} is not answering on {host}:{port} (start it with .ci/run)"
+    if IN_CI:
+        pytest.fail(message + "; CI must provide it")
+    pytest.skip(message)
+
+
+@dataclass
+class Backend:
+    """One database with a scratch table: run SQL on it, and its URL for tidegate."""
+
+    kind: str
+    url: str
+    table: str
+    sqlite_path: Path | None = None
+
+    @property
+    def timestamp_type(self) -> str:
+        return {"postgres": "TIMESTAMP", "mariadb": "DATETIME(6)", "sqlite": "TIMESTAMP"}[self.kind]
+
+    def execute(self, *statements: str) -> None:
+        if self.kind == "sqlite":
+            assert self.sqlite_path is not None
+            with sqlite3.connect(self.sqlite_path) as con:
+                for sql in statements:
+                    con.execute(sql)
+            return
+        script = ";\n".join(statements) + ";"
+        if self.kind == "postgres":
+            cmd = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q"]
+            cmd += ["-v", "ON_ERROR_STOP=1", "-c", script]
+        else:
+            cmd = ["mysql", "-h", "127.0.0.1", "-P", "3306", "-u", "root", "test", "-e", script]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+
+    def create_items(self) -> None:
+        self.execute(
+            f"CREATE TABLE {self.table} (id INTEGER PRIMARY KEY, name VARCHAR(40), "
+            f"amount DECIMAL(10,2), updated_at {self.timestamp_type})"
+        )
+
+    def insert(self, *rows: tuple[int, str | None, str, str]) -> None:
+        values = ", ".join(
+            f"({i}, {'NULL' if n is None else repr(n)}, {a}, '{t}')" for i, n, a, t in rows
+        )
+        self.execute(f"INSERT INTO {self.table} (id, name, amount, updated_at) VALUES {values}")
+
+    def drop(self) -> None:
+        self.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+
+def make_backend(kind: str, tmp_path: Path) -> Backend:
+    table = f"tg_{uuid.uuid4().hex[:12]}"
+    if kind == "sqlite":
+        path = tmp_path / "source.sqlite"
+        sqlite3.connect(path).close()
+        return Backend(kind, f"sqlite://{path}", table, sqlite_path=path)
+    if kind == "postgres":
+        require_service("PostgreSQL", "127.0.0.1", 5432)
+        return Backend(kind, "postgresql://postgres@127.0.0.1:5432/test", table)
+    require_service("MariaDB", "127.0.0.1", 3306)
+    return Backend(kind, "mysql://root@127.0.0.1:3306/test", table)
+
+
+BACKEND_PARAMS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    pytest.param("mariadb", id="mariadb", marks=pytest.mark.mariadb),
+]
+
+
+@pytest.fixture(params=BACKEND_PARAMS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """A backend with a unique scratch table name, dropped afterwards."""
+    db = make_backend(request.param, tmp_path)
+    db.drop()
+    try:
+        yield db
+    finally:
+        db.drop()
+
+
+CONTRACT = """\
+source: items
+version: 1
+primary_key: [id]
+columns:
+  id: {type: int64, nullable: false}
+  name: {type: string}
+  amount: {type: "decimal(10,2)"}
+  updated_at: {type: string, nullable: false}
+policy:
+  on_row_failure: quarantine
+  on_existing_key: update
+  max_quarantine_ratio: 1.0
+"""
+
+
+def write_contract(folder: Path) -> Path:
+    path = folder / "schemas" / "items.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(CONTRACT)
+    return path
+
+
+def rows_of(batches: list[RawBatch]) -> list[dict[str, str | None]]:
+    out: list[dict[str, str | None]] = []
+    for batch in batches:
+        out += batch.frame.drop(RECORD_COLUMN).to_dicts()
+    return out
+
+
+ROWS = [
+    (1, "ann", "10.50", "2024-01-01 10:00:00"),
+    (2, "bob", "20.00", "2024-01-01 11:00:00"),
+    (3, "cy", "30.25", "2024-01-01 11:00:00"),  # same cursor value as row 2
+    (4, None, "40.00", "2024-01-01 12:00:00"),
+    (5, "eve", "50.00", "2024-01-01 13:00:00"),
+]
+
+
+def test_reads_whole_table_as_strings(backend: Backend) -> None:
+    backend.create_items()
+    backend.insert(*ROWS)
+    source = SqlSource("items", backend.url, table=backend.table)
+    batches = [b for b in source.read() if isinstance(b, RawBatch)]
+    assert len(batches) == 1
+    frame = batches[0].frame
+    assert frame.columns == ["id", "name", "amount", "updated_at", RECORD_COLUMN]
+    assert all(str(dtype) == "String" for dtype in frame.drop(RECORD_COLUMN).dtypes)
+    assert frame[RECORD_COLUMN].to_list() == [0, 1, 2, 3, 4]
+    got = sorted(rows_of(batches), key=lambda r: int(r["id"] or 0))
+    assert [r["id"] for r in got] == ["1", "2", "3", "4", "5"]
+    assert got[3]["name"] is None
+    assert float(got[0]["amount"] or "nan") == 10.5
+    assert (got[0]["updated_at"] or "").replace("T", " ").startswith("2024-01-01 10:00:00")
+    # unchanged content: the same batch key on the next read
+    again = [b for b in source.read() if isinstance(b, RawBatch)]
+    assert again[0].content_sha256 == batches[0].content_sha256
+
+
+def test_incremental_chunks_keep_ties_and_move_watermark(backend: Backend, tmp_path: Path) -> None:
+    backend.create_items()
+    backend.insert(*ROWS)
+    store = tmp_path / "store.duckdb"
+    contract = load_contract(write_contract(tmp_path))
+    source = SqlSource(
+        "items", backend.url, table=backend.table, cursor="updated_at", chunk_size=2, store=store
+    )
+
+    def run() -> list[RawBatch]:
+        done = []
+        for raw in source.read():
+            assert isinstance(raw, RawBatch)
+            outcome = commit_batch(
+                store,
+                process(raw, contract),
+                contract,
+                cursor=(raw.cursor_column, raw.cursor_value),
+            )
+            assert outcome.event == "batch_committed", outcome
+            done.append(raw)
+        return done
+
+    first = run()
+    # chunk 1 would end between rows 2 and 3 (same cursor): the tie moves to chunk 2 whole
+    assert [b.frame["id"].to_list() for b in first] == [["1"], ["2", "3"], ["4", "5"]]
+    assert all(b.frame[RECORD_COLUMN].to_list()[0] == 0 for b in first)
+    assert len({b.content_sha256 for b in first}) == 3
+    watermark = last_cursor(store, "items", "updated_at")
+    assert watermark is not None and watermark.startswith("2024-01-01 13:00:00")
+    assert run() == []  # nothing new: nothing read
+
+    backend.insert((6, "fay", "60.00", "2024-01-02 09:00:00"))
+    backend.execute(
+        f"UPDATE {backend.table} SET name = 'ANN', updated_at = '2024-01-02 10:00:00' WHERE id = 1"
+    )
+    second = run()
+    assert rows_of(second) and [r["id"] for r in rows_of(second)] == ["6", "1"]
+    with transaction(store) as con:
+        target = con.execute("SELECT id, name FROM items ORDER BY id").fetchall()
+        checkpoints = con.execute(
+            "SELECT count(*), count(cursor_value) FROM checkpoints WHERE source = 'items'"
+        ).fetchone()
+    assert target == [(1, "ANN"), (2, "bob"), (3, "cy"), (4, None), (5, "eve"), (6, "fay")]
+    assert checkpoints == (4, 4)
+
+
+def test_integer_cursor_and_query(backend: Backend, tmp_path: Path) -> None:
+    backend.create_items()
+    backend.insert(*ROWS)
+    store = tmp_path / "store.duckdb"
+    contract = load_contract(write_contract(tmp_path))
+    query = f"SELECT id, name, amount, updated_at FROM {backend.table} WHERE id <> 3;"
+    source = SqlSource("items", backend.url, query=query, cursor="id", chunk_size=3, store=store)
+    batches = list(source.read())
+    assert [b.frame["id"].to_list() for b in batches if isinstance(b, RawBatch)] == [
+        ["1", "2", "4"],
+        ["5"],
+    ]
+    first = batches[0]
+    assert isinstance(first, RawBatch) and first.cursor_value == "4"
+    commit_batch(  # the second one never commits
+        store, process(first, contract), contract, cursor=(first.cursor_column, first.cursor_value)
+    )
+    assert last_cursor(store, "items") == "4"
+    again = [b for b in source.read() if isinstance(b, RawBatch)]
+    assert [b.frame["id"].to_list() for b in again] == [["5"]]
+    assert again[0].content_sha256 == batches[1].content_sha256  # same window, same key
+
+
+def test_config_kind_sql_with_env_interpolation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "data" / "src.sqlite"
+    db.parent.mkdir()
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE t (id INTEGER, v TEXT)")
+        con.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+    monkeypatch.setenv("TG_TEST_DB_DIR", "data")
+    config = {"kind": "sql", "url": "sqlite://${TG_TEST_DB_DIR}/src.sqlite", "table": "t"}
+    source = source_from_config("t", {**config, "cursor": "id"}, tmp_path, store=tmp_path / "s")
+    assert isinstance(source, SqlSource)
+    assert source.store == tmp_path / "s"
+    batches = [b for b in source.read() if isinstance(b, RawBatch)]
+    assert batches[0].frame["v"].to_list() == ["a", "b"]
+    assert batches[0].cursor_column == "id" and batches[0].cursor_value == "2"
+
+    monkeypatch.delenv("TG_TEST_DB_DIR")
+    with pytest.raises(SourceConfigError, match="TG_TEST_DB_DIR is not set"):
+        source_from_config("t", config, tmp_path)
+    bad = [
+        ({**config, "url": "oracle://x@h/db"}, "valid: postgresql://"),
+        ({"kind": "sql", "url": "sqlite:///nope.db", "table": "t"}, "does not exist"),
+        ({**config, "query": "SELECT 1"}, "exactly one of"),
+        ({**config, "chunk_size": 0}, "chunk_size"),
+        ({**config, "chunk_size": "10"}, "whole number"),
+        ({**config, "table_name": "t"}, "unknown option 'table_name'"),
+        ({"kind": "sql", "table": "t"}, "`url` is missing"),
+    ]
+    monkeypatch.setenv("TG_TEST_DB_DIR", "data")
+    for options, message in bad:
+        with pytest.raises(SourceConfigError, match=message):
+            source_from_config("t", options, tmp_path)
+
+
+def test_missing_table_is_a_config_error(tmp_path: Path) -> None:
+    db = tmp_path / "src.sqlite"
+    sqlite3.connect(db).close()
+    source = SqlSource("t", f"sqlite://{db}", table="missing_table")
+    with pytest.raises(SourceConfigError, match="missing_table"):
+        list(source.read())
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("postgresql://alice:s3cr3t-pw@127.0.0.1:5999/test", "postgres"),
+        ("mysql://root:s3cr3t-pw@127.0.0.1:3999/test", "mariadb"),
+        ("mariadb://root:s3cr3t-pw@127.0.0.1:3999/test", "mariadb"),
+    ],
+)
+def test_unreachable_server_fails_fast_and_hides_password(url: str, kind: str) -> None:
+    assert not service_answers("127.0.0.1", int(url.rsplit(":", 1)[1].split("/")[0]))
+    source = SqlSource("t", url, table="t", cursor="id", store=Path("/nonexistent/store.duckdb"))
+    assert "s3cr3t-pw" not in repr(source)
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailableError) as info:
+        list(source.read())
+    assert time.monotonic() - started < 10
+    text = str(info.value)
+    assert "s3cr3t-pw" not in text and ":***@127.0.0.1" in text
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+@pytest.mark.postgres
+def test_wrong_password_hides_password(tmp_path: Path) -> None:
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    # trust auth accepts any password; a missing database still echoes the URL's parts
+    url = "postgresql://postgres:s3cr3t-pw@127.0.0.1:5432/tg_no_such_db"
+    with pytest.raises((SourceConfigError, SourceUnavailableError)) as info:
+        list(SqlSource("t", url, table="t").read())
+    assert "s3cr3t-pw" not in str(info.value)
+    assert "tg_no_such_db" in str(info.value)
