@@ -25,14 +25,13 @@ Three independent guards, so one mistake is not enough to write:
 from __future__ import annotations
 
 import os
-import random
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tidegate.audit._filters import AuditQueryError
-from tidegate.errors import StoreError, StoreLockedError
+from tidegate.errors import StoreError
+from tidegate.store._connect import open_with_retry
 
 if TYPE_CHECKING:
     import duckdb
@@ -87,26 +86,13 @@ def _open_read_only(store: Path, wait_seconds: float) -> duckdb.DuckDBPyConnecti
             f"no store at {store}: nothing has been ingested yet "
             "(run `tidegate demo` or `tidegate run SOURCE`, or set TIDEGATE_STORE)"
         )
-    deadline, delay = time.monotonic() + wait_seconds, 0.02
-    while True:
-        try:
-            return duckdb.connect(str(store), read_only=True, config=dict(READ_ONLY_CONFIG))
-        except duckdb.ConnectionException as exc:
-            raise StoreError(
-                f"cannot open {store} read-only: {exc}; close other connections to it in "
-                "this process and try again"
-            ) from exc
-        except duckdb.IOException as exc:
-            text = str(exc).lower()
-            if "lock" not in text:
-                raise StoreError(f"cannot open store {store}: {exc}") from exc
-            if time.monotonic() >= deadline:
-                raise StoreLockedError(
-                    f"store {store} stayed locked by a writer for {wait_seconds:.0f}s; wait for "
-                    "the running flow to finish or raise TIDEGATE_LOCK_WAIT"
-                ) from exc
-            time.sleep(delay * (1 + random.random()))
-            delay = min(delay * 2, 1.0)
+    try:
+        return open_with_retry(store, wait_seconds, read_only=True, config=dict(READ_ONLY_CONFIG))
+    except duckdb.ConnectionException as exc:
+        raise StoreError(
+            f"cannot open {store} read-only: {exc}; close other connections to it in "
+            "this process and try again"
+        ) from exc
 
 
 def run_read_query(

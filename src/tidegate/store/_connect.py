@@ -39,12 +39,33 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text and ("could not set" in text or "conflicting" in text)
 
 
+def open_with_retry(path: Path, wait_seconds: float, **options: Any) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect(path, **options)``, retried with jittered backoff while another
+    process holds the file's lock; StoreLockedError (transient) when it stays locked."""
+    import duckdb
+
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), **options)
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise StoreError(f"cannot open store {path}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                raise StoreLockedError(
+                    f"store {path} stayed locked by another process for {wait_seconds:.0f}s; "
+                    "wait for the running flow to finish or raise TIDEGATE_LOCK_WAIT"
+                ) from exc
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 1.0)
+
+
 @contextmanager
 def connect(
     path: Path, *, read_only: bool = False, wait_seconds: float | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the store, retrying with jittered backoff while another process holds it."""
-    import duckdb
 
     budget = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
     if read_only and not path.exists():
@@ -53,25 +74,10 @@ def connect(
             "(run `tidegate demo` or `tidegate run SOURCE`, or set TIDEGATE_STORE)"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + budget
-    delay = 0.02
-    while True:
-        try:
-            # Always the same configuration: DuckDB refuses a read-only and a read-write
-            # connection to one file in the same process (the review app's threads).
-            # ``read_only`` only means "the store must exist already".
-            con = duckdb.connect(str(path))
-            break
-        except duckdb.IOException as exc:
-            if not _is_lock_error(exc):
-                raise StoreError(f"cannot open store {path}: {exc}") from exc
-            if time.monotonic() >= deadline:
-                raise StoreLockedError(
-                    f"store {path} stayed locked by another process for {budget:.0f}s; "
-                    "wait for the running flow to finish or raise TIDEGATE_LOCK_WAIT"
-                ) from exc
-            time.sleep(delay * (1 + random.random()))
-            delay = min(delay * 2, 1.0)
+    # Always the same configuration: DuckDB refuses a read-only and a read-write
+    # connection to one file in the same process (the review app's threads).
+    # ``read_only`` only means "the store must exist already".
+    con = open_with_retry(path, budget)
     try:
         yield con
     finally:
