@@ -14,6 +14,7 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 
 from tidegate.contracts import Contract, load_contract
 from tidegate.errors import SourceUnavailableError, TransientError
@@ -152,6 +153,16 @@ def ingest(
     project = Path(project_dir).resolve()
     spec = find_pipeline(project, pipeline)
     contract = load_contract(spec.contract_path)
+    parallel = False
+    if spec.parallel is not None:  # ``parallel:``: this run's items go to a Dask cluster
+        from tidegate.flows._parallel import dask_task_runner, uses_dask
+
+        context = FlowRunContext.get()
+        if not uses_dask(context.task_runner if context else None):
+            runner = dask_task_runner(spec.parallel)
+            dask_ingest = ingest.with_options(task_runner=runner)
+            return dask_ingest(pipeline, project_dir, store, reprocess, actor)
+        parallel = True
     store_path = Path(store) if store else default_store_path(project)
     with source_lock(store_path, spec.name, spec.concurrency.on_busy) as held:
         if not held:  # another run of this source is in progress and on_busy is skip
@@ -160,19 +171,44 @@ def ingest(
         source = source_from_config(contract.source, spec.source, project, store=store_path)
         items = iter(source.read())
         outcomes: list[BatchOutcome] = []
+        futures: list[Any] = []
         emit("source_started", source=spec.name)
         while (item := _read_or_audit(items, store_path, contract.source, actor)) is not None:
             emit("batch_started", source=spec.name, location=item.location)
+            if parallel:  # read here, processed in a Dask worker
+                previous = futures[-1] if futures else None
+                futures.append(
+                    _submit_item(store_path, item, contract, reprocess, actor, spec, previous)
+                )
+                continue
             if isinstance(item, FileReject):
                 outcome = commit_reject_task(store_path, item, contract, reprocess, actor)
             else:
                 outcome = _one_batch(store_path, item, contract, reprocess, actor, spec.monitor)
             outcomes.append(outcome)
             emit("batch_done", source=spec.name, outcome=outcome)
+        for future in futures:  # in submission order, so the summary reads like a sequential run
+            outcome = future.result()
+            outcomes.append(outcome)
+            emit("batch_done", source=spec.name, outcome=outcome)
         publish_summary(spec.name, outcomes)
         publish_report_artifacts(store_path, contract.source)
         emit("source_done", source=spec.name, outcomes=outcomes)
         return [o.as_dict() for o in outcomes]
+
+
+def _submit_item(
+    store: Path,
+    item: RawBatch | FileReject,
+    contract: Contract,
+    reprocess: bool,
+    actor: str | None,
+    spec: Any,
+    previous: Any,
+) -> Any:
+    from tidegate.flows._parallel import submit_item
+
+    return submit_item(store, item, contract, reprocess, actor, spec.monitor, previous)
 
 
 def _read_or_audit(

@@ -34,8 +34,23 @@ PIPELINE_KEYS = (
     "monitor",
     "concurrency",
     "retries",
+    "parallel",
 )
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+PARALLEL_KEYS = ("runner", "address", "workers")
+RUNNERS = ("dask",)
+ADDRESS_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
+
+
+@dataclass(frozen=True)
+class ParallelConfig:
+    """The ``parallel:`` section of a pipeline file."""
+
+    runner: str = "dask"
+    address: str | None = None  # a Dask scheduler, e.g. tcp://host:8786; None: a LocalCluster
+    workers: int = 2  # LocalCluster worker processes (ignored with an address)
 
 
 @dataclass(frozen=True)
@@ -52,10 +67,45 @@ class Pipeline:
     schedule_spec: ScheduleSpec | None = None  # ``schedule:``, validated
     concurrency: ConcurrencyConfig = field(default_factory=ConcurrencyConfig)
     retries: int = 0  # flow-run retries
+    parallel: ParallelConfig | None = None  # ``parallel:``: items on a Dask cluster
 
 
 def _refuse(path: Path, key: str, value: object, valid: str) -> PipelineError:
     return PipelineError(f"{path}: {key}: {value!r} is not valid; expected {valid}")
+
+
+def _refuse_parallel(path: Path, key: str, value: object, valid: str) -> PipelineError:
+    return PipelineError(f"{path}: parallel.{key}: {value!r} is not valid; expected {valid}")
+
+
+def parse_parallel(path: Path, value: object) -> ParallelConfig | None:
+    """Validate a pipeline file's ``parallel:`` value (``None`` when absent)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise PipelineError(
+            f"{path}: parallel: {value!r} is not valid; expected a mapping such as "
+            "{runner: dask, address: null, workers: 2}"
+        )
+    for key in value:
+        if key not in PARALLEL_KEYS:
+            raise _refuse_parallel(path, str(key), value[key], f"one of {', '.join(PARALLEL_KEYS)}")
+    runner = value.get("runner", "dask")
+    if runner not in RUNNERS:
+        raise _refuse_parallel(path, "runner", runner, " or ".join(RUNNERS))
+    address = value.get("address")
+    if address is not None and (
+        not isinstance(address, str) or not address.startswith(ADDRESS_SCHEMES)
+    ):
+        raise _refuse_parallel(
+            path, "address", address, 'null (a local cluster) or a scheduler like "tcp://host:8786"'
+        )
+    workers = value.get("workers", 2)
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 256:
+        raise _refuse_parallel(
+            path, "workers", workers, "a whole number of worker processes, 1 to 256"
+        )
+    return ParallelConfig(runner=runner, address=address, workers=workers)
 
 
 def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
@@ -96,6 +146,7 @@ def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
     schedule_spec = parse_schedule(path, schedule)
     concurrency = parse_concurrency(path, data.get("concurrency"))
     retries = parse_retries(path, data.get("retries"))
+    parallel = parse_parallel(path, data.get("parallel"))
     monitor = data.get("monitor")
     return Pipeline(
         name=name,
@@ -110,6 +161,7 @@ def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
         schedule_spec=schedule_spec,
         concurrency=concurrency,
         retries=retries,
+        parallel=parallel,
     )
 
 
