@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+pytest_plugins = ["sql_backends"]  # the `backend` fixture of the SQL source tests
 
 
 @pytest.fixture(scope="session")

@@ -67,6 +67,12 @@ class TransientError(TidegateError):
     """A failure worth retrying: the flow's tasks retry these and only these."""
 
 
+def transient_only(task: object, task_run: object, state: object) -> bool:
+    """A Prefect ``retry_condition_fn``: retry a task only when it failed with a
+    :class:`TransientError` (bad configuration and bugs fail at once)."""
+    return isinstance(getattr(state, "data", None), TransientError)
+
+
 class StoreLockedError(TransientError):
     """The store is locked by another process for longer than the retry budget."""
 

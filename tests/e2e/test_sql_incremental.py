@@ -12,20 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sources.test_sql_source import BACKEND_PARAMS, ROWS, Backend, make_backend, write_contract
+from sql_backends import ROWS, Backend, write_contract
 from tidegate.sources._sql import TEST_SLEEP_ENV
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(params=BACKEND_PARAMS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
-    db = make_backend(request.param, tmp_path)
-    db.drop()
-    try:
-        yield db
-    finally:
-        db.drop()
 
 
 def make_project(tmp_path: Path, backend: Backend, chunk_size: int) -> Path:

@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
 from tidegate.contracts import Contract, load_contract
-from tidegate.errors import SourceUnavailableError, TransientError
+from tidegate.errors import SourceUnavailableError, transient_only
 from tidegate.flows._artifacts import publish_summary
 from tidegate.flows._locks import source_lock
 from tidegate.flows._pipelines import find_pipeline
@@ -38,12 +38,6 @@ from tidegate.store import (
     record_source_failure,
 )
 from tidegate.validate import ValidatedBatch, validate
-
-
-def transient_only(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry a task only when it failed with a :class:`TransientError`."""
-    return isinstance(getattr(state, "data", None), TransientError)
-
 
 TASK_OPTIONS: dict[str, Any] = {
     "cache_policy": NO_CACHE,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tidegate.contracts import Contract
-from tidegate.errors import TransientError
+from tidegate.errors import TransientError, transient_only
 from tidegate.monitor._alert import Alert
 from tidegate.monitor._config import MonitorConfig
 from tidegate.monitor._monitor import monitor_batch
@@ -17,16 +16,12 @@ from tidegate.route import RoutedBatch
 from tidegate.store import BatchOutcome
 
 
-def _transient_only(task: Any, task_run: Any, state: Any) -> bool:
-    return isinstance(getattr(state, "data", None), TransientError)
-
-
 @task(
     name="monitor",
     cache_policy=NO_CACHE,
     retries=3,
     retry_delay_seconds=[1, 2, 4],
-    retry_condition_fn=_transient_only,
+    retry_condition_fn=transient_only,
 )
 def monitor_task(
     store: Path,
