@@ -11,7 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"
 IN_CI = os.environ.get("CI", "").lower() == "true"
-pytest_plugins = ["sql_backends"]  # the `backend` fixture of the SQL source tests
+# `backend`: the SQL source databases; `store`: each store backend (DuckDB, PostgreSQL)
+pytest_plugins = ["sql_backends", "store_backends"]
 
 
 @pytest.fixture(scope="session")

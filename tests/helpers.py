@@ -11,6 +11,8 @@ import polars as pl
 from tidegate.contracts import contract_from_dict
 from tidegate.contracts._model import Contract
 from tidegate.sources import RawBatch
+from tidegate.store._connect import connect
+from tidegate.store._location import Store
 
 
 def make_contract(**overrides: Any) -> Contract:
@@ -58,15 +60,19 @@ def make_raw(
     return RawBatch(source=source, location=location, content_sha256=sha, frame=frame)
 
 
-def query(store: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(store), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+def query(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    """Rows of one statement on either store backend (``?`` placeholders on both)."""
+    if isinstance(store, Path):
+        con = duckdb.connect(str(store), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+    with connect(store) as pg:
+        return list(pg.execute(sql, params or []).fetchall())
 
 
-def scalar(store: Path, sql: str, params: list[Any] | None = None) -> Any:
+def scalar(store: Store, sql: str, params: list[Any] | None = None) -> Any:
     return query(store, sql, params)[0][0]
 
 

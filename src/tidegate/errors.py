@@ -12,6 +12,7 @@ Every message names the bad value, what would be valid, and what to do next.
     ├── TransientError              worth retrying (Prefect retries only these)
     │   ├── StoreLockedError        another process holds the store
     │   ├── WriteConflictError      a concurrent transaction wrote the same rows first
+    │   ├── StoreUnavailableError   the PostgreSQL store does not answer
     │   └── SourceUnavailableError  a source timed out or is down
     ├── StoreError                  the store refused an operation (terminal)
     │   ├── ConservationError       rows_in != loaded + quarantined + duplicates
@@ -79,6 +80,10 @@ class StoreLockedError(TransientError):
 
 class WriteConflictError(TransientError):
     """A concurrent transaction in this process wrote the same rows first; retry."""
+
+
+class StoreUnavailableError(TransientError):
+    """The PostgreSQL store did not answer (down, restarting, or unreachable)."""
 
 
 class SourceUnavailableError(TransientError):

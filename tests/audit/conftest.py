@@ -8,44 +8,74 @@ and rejecting quarantined orders: a few dozen audit entries of every kind.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from helpers import copy_store, scalar
+from store_backends import STORE_BACKENDS, pg_database_copy, store_arg
 from tidegate.cli import app
+from tidegate.store._location import PostgresStore, Store
 
 runner = CliRunner()
 
 
-def tg(store: Path, project: Path, *args: str, actor: str = "alice") -> str:
+def tg(store: Store, project: Path, *args: str, actor: str = "alice") -> str:
     result = runner.invoke(
         app,
-        [*args, "--store", str(store), "--project", str(project)],
+        [*args, "--store", store_arg(store), "--project", str(project)],
         env={"TIDEGATE_ACTOR": actor},
     )
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def _quarantine_id(store: Path, order_id: str) -> int:
+def _quarantine_id(store: Store, order_id: str) -> int:
+    def field(name: str) -> str:
+        if isinstance(store, PostgresStore):
+            return f"(raw::jsonb ->> '{name}')"
+        return f"json_extract_string(raw, '$.{name}')"
+
     return int(
         scalar(
             store,
             "SELECT id FROM quarantine WHERE source = 'orders' "
-            "AND (json_extract_string(raw, '$.order_id') = ? "
-            "OR json_extract_string(raw, '$.OrderID') = ?)",
+            f"AND ({field('order_id')} = ? OR {field('OrderID')} = ?)",
             [order_id, order_id],
         )
     )
 
 
 @pytest.fixture(scope="session")
-def audit_store(
+def duckdb_audit_store(
     tmp_path_factory: pytest.TempPathFactory, project_root: Path, demo_template: Path
 ) -> Path:
+    """The audit store as a DuckDB file (for tests of DuckDB's SQL and of file tampering)."""
     store = copy_store(demo_template, tmp_path_factory.mktemp("audit"), "built.duckdb")
+    build_audit_history(store, project_root)
+    return store
+
+
+@pytest.fixture(scope="session", params=STORE_BACKENDS)
+def audit_store(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    project_root: Path,
+) -> Iterator[Store]:
+    """The same history on each backend (PostgreSQL: a copy of the demo database)."""
+    if request.param == "duckdb":
+        yield request.getfixturevalue("duckdb_audit_store")
+        return
+    template = request.getfixturevalue("pg_demo_template")
+    with pg_database_copy(template) as store:
+        build_audit_history(store, project_root)
+        yield store
+
+
+def build_audit_history(store: Store, project_root: Path) -> None:
+    """Re-runs, a reprocess and reviewers' edits, replays and rejects on the demo store."""
     tg(store, project_root, "run", "--all", actor="scheduler")
     tg(store, project_root, "run", "customers", "--reprocess", actor="scheduler")
     tg(store, project_root, "run", "--all", actor="scheduler")
@@ -92,12 +122,11 @@ def audit_store(
             "--set",
             f"email={email}",
         )
-    return store
 
 
 @pytest.fixture
-def store_copy(audit_store: Path, tmp_path: Path) -> Path:
-    """A private copy to tamper with."""
+def store_copy(duckdb_audit_store: Path, tmp_path: Path) -> Path:
+    """A private copy of the DuckDB audit store to tamper with."""
     copy = tmp_path / "copy.duckdb"
-    shutil.copy(audit_store, copy)
+    shutil.copy(duckdb_audit_store, copy)
     return copy

@@ -11,14 +11,18 @@ import pytest
 from typer.testing import CliRunner
 
 from helpers import query, scalar
+from store_backends import store_arg
 from tidegate.cli import app
+from tidegate.store._location import Store
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
 
 
-def audit(store: Path, project: Path, *args: str, code: int = 0) -> str:
-    result = runner.invoke(app, ["audit", *args, "--store", str(store), "--project", str(project)])
+def audit(store: Store, project: Path, *args: str, code: int = 0) -> str:
+    result = runner.invoke(
+        app, ["audit", *args, "--store", store_arg(store), "--project", str(project)]
+    )
     assert result.exit_code == code, result.output
     return result.output
 
@@ -30,7 +34,7 @@ def jsonl(text: str) -> list[dict]:
 # ---- list ------------------------------------------------------------------------------
 
 
-def test_list_filters_by_source_event_and_actor(audit_store: Path, project_root: Path) -> None:
+def test_list_filters_by_source_event_and_actor(audit_store: Store, project_root: Path) -> None:
     out = audit(
         audit_store,
         project_root,
@@ -59,7 +63,7 @@ def test_list_filters_by_source_event_and_actor(audit_store: Path, project_root:
     assert all(isinstance(r["detail"], dict) and r["detail"]["id"] for r in rows)
 
 
-def test_list_several_events_and_a_batch(audit_store: Path, project_root: Path) -> None:
+def test_list_several_events_and_a_batch(audit_store: Store, project_root: Path) -> None:
     batch = scalar(audit_store, "SELECT batch_id FROM audit WHERE event = 'record_replayed'")
     rows = jsonl(
         audit(
@@ -78,7 +82,7 @@ def test_list_several_events_and_a_batch(audit_store: Path, project_root: Path) 
     assert {r["batch_id"] for r in rows} == {batch}
 
 
-def test_list_since_until_on_at(audit_store: Path, project_root: Path) -> None:
+def test_list_since_until_on_at(audit_store: Store, project_root: Path) -> None:
     ats = [a for (a,) in query(audit_store, 'SELECT "at" FROM audit ORDER BY seq')]
     lower, upper = ats[3], ats[10]
     rows = jsonl(
@@ -90,7 +94,7 @@ def test_list_since_until_on_at(audit_store: Path, project_root: Path) -> None:
     assert audit(audit_store, project_root, "list", "--until", "2000-01-01", "-f", "json") == ""
 
 
-def test_list_pages_newest_first_and_csv(audit_store: Path, project_root: Path) -> None:
+def test_list_pages_newest_first_and_csv(audit_store: Store, project_root: Path) -> None:
     total = scalar(audit_store, "SELECT count(*) FROM audit")
     page1 = jsonl(audit(audit_store, project_root, "list", "-n", "5", "-f", "json"))
     page2 = jsonl(audit(audit_store, project_root, "list", "-n", "5", "--page", "2", "-f", "json"))
@@ -111,7 +115,7 @@ def test_list_pages_newest_first_and_csv(audit_store: Path, project_root: Path) 
     assert f"3 of {total} matching entries" in " ".join(table.split())
 
 
-def test_list_refuses_bad_values(audit_store: Path, project_root: Path) -> None:
+def test_list_refuses_bad_values(audit_store: Store, project_root: Path) -> None:
     out = audit(audit_store, project_root, "list", "--since", "yesterday", code=2)
     assert "'yesterday'" in out and "2026-11-24" in out
     out = audit(audit_store, project_root, "list", "--since", "2d", "--until", "3d", code=2)
@@ -122,7 +126,7 @@ def test_list_refuses_bad_values(audit_store: Path, project_root: Path) -> None:
 # ---- show ------------------------------------------------------------------------------
 
 
-def test_show_one_entry_by_seq(audit_store: Path, project_root: Path) -> None:
+def test_show_one_entry_by_seq(audit_store: Store, project_root: Path) -> None:
     seq = scalar(audit_store, "SELECT min(seq) FROM audit WHERE event = 'batch_committed'")
     out = audit(audit_store, project_root, "show", str(seq))
     assert f"seq {seq}" in out and "batch_committed" in out
@@ -131,7 +135,9 @@ def test_show_one_entry_by_seq(audit_store: Path, project_root: Path) -> None:
     assert entry["seq"] == seq and entry["detail"]["contract"]["version"] == 1
 
 
-def test_show_every_entry_of_a_batch_by_id_or_prefix(audit_store: Path, project_root: Path) -> None:
+def test_show_every_entry_of_a_batch_by_id_or_prefix(
+    audit_store: Store, project_root: Path
+) -> None:
     batch = scalar(audit_store, "SELECT batch_id FROM audit WHERE event = 'record_replayed'")
     expected = [
         s
@@ -151,7 +157,11 @@ def test_show_every_entry_of_a_batch_by_id_or_prefix(audit_store: Path, project_
 # ---- sql -------------------------------------------------------------------------------
 
 
-def test_sql_reads_every_table_in_every_format(audit_store: Path, project_root: Path) -> None:
+def test_sql_reads_every_table_in_every_format(
+    duckdb_audit_store: Path, project_root: Path
+) -> None:
+    """DuckDB's own syntax (FROM first, DESCRIBE) works in `audit sql` on a DuckDB store."""
+    audit_store = duckdb_audit_store
     sql = "SELECT event, count(*) AS n FROM audit GROUP BY event ORDER BY event"
     rows = jsonl(audit(audit_store, project_root, "sql", sql, "-f", "json"))
     assert {r["event"]: r["n"] for r in rows} == dict(
@@ -173,7 +183,7 @@ def test_sql_reads_every_table_in_every_format(audit_store: Path, project_root: 
     assert jsonl(audit(audit_store, project_root, "sql", joined, "-f", "json"))[0]["n"] > 0
 
 
-def test_sql_limit_says_rows_were_cut(audit_store: Path, project_root: Path) -> None:
+def test_sql_limit_says_rows_were_cut(audit_store: Store, project_root: Path) -> None:
     result = runner.invoke(
         app,
         [
@@ -185,7 +195,7 @@ def test_sql_limit_says_rows_were_cut(audit_store: Path, project_root: Path) -> 
             "-f",
             "json",
             "--store",
-            str(audit_store),
+            store_arg(audit_store),
         ],
     )
     assert result.exit_code == 0
@@ -222,11 +232,11 @@ def test_sql_refuses_anything_but_a_read(
 # ---- trace -----------------------------------------------------------------------------
 
 
-def trace(store: Path, project: Path, source: str, key: str, code: int = 0) -> dict:
+def trace(store: Store, project: Path, source: str, key: str, code: int = 0) -> dict:
     return json.loads(audit(store, project, "trace", source, key, "-f", "json", code=code))
 
 
-def test_trace_a_row_loaded_straight_from_its_file(audit_store: Path, project_root: Path) -> None:
+def test_trace_a_row_loaded_straight_from_its_file(audit_store: Store, project_root: Path) -> None:
     t = trace(audit_store, project_root, "orders", "1001")
     (row,) = t["loaded"]
     assert row["order_id"] == 1001 and row["_tidegate_record"] == 2
@@ -237,7 +247,9 @@ def test_trace_a_row_loaded_straight_from_its_file(audit_store: Path, project_ro
     assert t["quarantine"] == [] and t["reviews"] == []
 
 
-def test_trace_a_record_fixed_in_review_and_replayed(audit_store: Path, project_root: Path) -> None:
+def test_trace_a_record_fixed_in_review_and_replayed(
+    audit_store: Store, project_root: Path
+) -> None:
     t = trace(audit_store, project_root, "orders", "order_id=2008")
     (row,) = t["loaded"]
     assert row["email"] == "hank@example.com"
@@ -254,7 +266,7 @@ def test_trace_a_record_fixed_in_review_and_replayed(audit_store: Path, project_
 
 
 def test_trace_finds_edited_rejected_and_ragged_records(
-    audit_store: Path, project_root: Path
+    audit_store: Store, project_root: Path
 ) -> None:
     edited = trace(audit_store, project_root, "orders", "1099")
     assert edited["loaded"] == [] and edited["quarantine"][0]["matched_on"] == "edited"
@@ -268,14 +280,14 @@ def test_trace_finds_edited_rejected_and_ragged_records(
 
 
 def test_trace_reprocessed_customer_points_at_the_new_batch(
-    audit_store: Path, project_root: Path
+    audit_store: Store, project_root: Path
 ) -> None:
     t = trace(audit_store, project_root, "customers", "501")
     (row,) = t["loaded"]
     assert t["batches"][row["_tidegate_batch_id"]]["event"] == "batch_reprocessed"
 
 
-def test_trace_says_what_is_wrong(audit_store: Path, project_root: Path) -> None:
+def test_trace_says_what_is_wrong(audit_store: Store, project_root: Path) -> None:
     missing = trace(audit_store, project_root, "orders", "987654", code=1)
     assert missing["found"] is False
     out = " ".join(audit(audit_store, project_root, "trace", "ordrs", "1", code=2).split())
@@ -309,7 +321,7 @@ def test_checkpoint_then_verify_against_it(
 
 
 def test_verify_against_a_bad_checkpoint_file(
-    audit_store: Path, project_root: Path, tmp_path: Path
+    audit_store: Store, project_root: Path, tmp_path: Path
 ) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

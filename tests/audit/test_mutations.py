@@ -46,8 +46,8 @@ Chain = list[AuditEntry]
 
 
 @pytest.fixture(scope="module")
-def chain(audit_store: Path) -> Chain:
-    with connect(audit_store, read_only=True) as con:
+def chain(duckdb_audit_store: Path) -> Chain:
+    with connect(duckdb_audit_store, read_only=True) as con:
         entries = read_audit(con)
     assert len(entries) >= 24, "the mutation test needs a few dozen real entries"
     assert verify_entries(entries).ok
@@ -273,11 +273,11 @@ SQL_MUTATIONS = [sql_edit, sql_delete, sql_swap, sql_insert, sql_truncate, sql_r
 
 
 def test_mutations_through_sql_are_detected(
-    audit_store: Path, chain: Chain, tmp_path: Path
+    duckdb_audit_store: Path, chain: Chain, tmp_path: Path
 ) -> None:
     checkpoint_file = tmp_path / "checkpoint.json"
     result = CliRunner().invoke(
-        app, ["audit", "checkpoint", "-o", str(checkpoint_file), "--store", str(audit_store)]
+        app, ["audit", "checkpoint", "-o", str(checkpoint_file), "--store", str(duckdb_audit_store)]
     )
     assert result.exit_code == 0, result.output
     from tidegate.audit._checkpoint import read_checkpoint
@@ -287,7 +287,7 @@ def test_mutations_through_sql_are_detected(
     for trial in range(SQL_TRIALS):
         mutation = SQL_MUTATIONS[trial % len(SQL_MUTATIONS)]
         copy = tmp_path / f"trial{trial}.duckdb"
-        shutil.copy(audit_store, copy)
+        shutil.copy(duckdb_audit_store, copy)
         con = duckdb.connect(str(copy))
         try:
             mutation(rng, con, chain)

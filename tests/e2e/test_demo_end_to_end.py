@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -13,19 +14,37 @@ import pytest
 from typer.testing import CliRunner
 
 from helpers import copy_store, query, scalar
+from store_backends import STORE_BACKENDS, drop_pg_store, make_store, store_arg
 from tidegate.cli import app
+from tidegate.store._location import PostgresStore, Store
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def demo_store(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A module's own copy of the session's demo store (built by the real CLI and flow)."""
-    return copy_store(demo_template, tmp_path_factory.mktemp("demo"))
+@pytest.fixture(scope="module", params=STORE_BACKENDS)
+def demo_store(
+    request: pytest.FixtureRequest,
+    demo_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    project_root: Path,
+) -> Iterator[Store]:
+    """The demo's store on each backend, made by the real CLI and Prefect flow: a copy of
+    the session's DuckDB demo store, or `tidegate demo --store postgresql://...`."""
+    if request.param == "duckdb":
+        yield copy_store(demo_template, tmp_path_factory.mktemp("demo"))
+        return
+    store = make_store("postgres", tmp_path_factory.mktemp("demo-pg"))
+    assert isinstance(store, PostgresStore)
+    try:
+        result = runner.invoke(app, ["demo", "--project", str(project_root), "--store", store.url])
+        assert result.exit_code == 0, result.output
+        yield store
+    finally:
+        drop_pg_store(store)
 
 
-def test_every_row_is_accounted_for(demo_store: Path) -> None:
+def test_every_row_is_accounted_for(demo_store: Store) -> None:
     """rows_in = loaded + quarantined + duplicates, per batch, from the audit and the tables."""
     entries = query(demo_store, "SELECT event, source, batch_id, detail FROM audit ORDER BY seq")
     committed = [
@@ -47,15 +66,15 @@ def test_every_row_is_accounted_for(demo_store: Path) -> None:
         assert 0 <= updated_later <= d["loaded"]
 
 
-def test_audit_chain_is_intact(demo_store: Path, project_root: Path) -> None:
-    result = runner.invoke(app, ["audit", "verify", "--store", str(demo_store)])
+def test_audit_chain_is_intact(demo_store: Store, project_root: Path) -> None:
+    result = runner.invoke(app, ["audit", "verify", "--store", store_arg(demo_store)])
     assert result.exit_code == 0, result.output
     assert "audit chain intact" in result.output
     n = scalar(demo_store, "SELECT count(*) FROM audit")
     assert f"{n} entries verified" in result.output
 
 
-def test_unreadable_files_are_file_level_quarantine(demo_store: Path) -> None:
+def test_unreadable_files_are_file_level_quarantine(demo_store: Store) -> None:
     rows = query(
         demo_store,
         "SELECT location, errors FROM quarantine "
@@ -71,7 +90,7 @@ def test_unreadable_files_are_file_level_quarantine(demo_store: Path) -> None:
     assert events == len(rows)
 
 
-def test_quarantine_keeps_raw_normalized_and_every_error(demo_store: Path) -> None:
+def test_quarantine_keeps_raw_normalized_and_every_error(demo_store: Store) -> None:
     rows = query(
         demo_store,
         "SELECT record, raw, normalized, errors, rules FROM quarantine "
@@ -91,7 +110,7 @@ def test_quarantine_keeps_raw_normalized_and_every_error(demo_store: Path) -> No
         assert rule in all_rules, f"{rule} expected among the sample's quarantine reasons"
 
 
-def test_rerun_adds_nothing_and_audits_the_skip(demo_store: Path, project_root: Path) -> None:
+def test_rerun_adds_nothing_and_audits_the_skip(demo_store: Store, project_root: Path) -> None:
     def counts() -> tuple[int, int, int]:
         return (
             scalar(demo_store, "SELECT count(*) FROM orders"),
@@ -102,7 +121,7 @@ def test_rerun_adds_nothing_and_audits_the_skip(demo_store: Path, project_root: 
     before = counts()
     audit_before = scalar(demo_store, "SELECT max(seq) FROM audit")
     result = runner.invoke(
-        app, ["run", "--all", "--project", str(project_root), "--store", str(demo_store)]
+        app, ["run", "--all", "--project", str(project_root), "--store", store_arg(demo_store)]
     )
     assert result.exit_code == 0, result.output
     assert counts() == before
@@ -116,7 +135,7 @@ def test_rerun_adds_nothing_and_audits_the_skip(demo_store: Path, project_root: 
     assert all(json.loads(d)["committed_contract_version"] == 1 for (d,) in skips)
 
 
-def test_reprocess_replaces_the_batch_atomically(demo_store: Path, project_root: Path) -> None:
+def test_reprocess_replaces_the_batch_atomically(demo_store: Store, project_root: Path) -> None:
     before = scalar(demo_store, "SELECT count(*) FROM customers")
     old_batches = {
         b for (b,) in query(demo_store, "SELECT DISTINCT _tidegate_batch_id FROM customers")
@@ -130,7 +149,7 @@ def test_reprocess_replaces_the_batch_atomically(demo_store: Path, project_root:
             "--project",
             str(project_root),
             "--store",
-            str(demo_store),
+            store_arg(demo_store),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -149,7 +168,25 @@ def test_reprocess_replaces_the_batch_atomically(demo_store: Path, project_root:
     assert scalar(demo_store, "SELECT count(*) FROM checkpoints WHERE status = 'replaced'") >= 1
 
 
-def test_hand_edited_audit_row_fails_verify(tmp_path: Path, demo_store: Path) -> None:
+def test_hand_edited_audit_row_fails_verify_or_is_refused(
+    tmp_path: Path, demo_store: Store
+) -> None:
+    """DuckDB: the edit lands and verify names its seq. PostgreSQL: the database refuses
+    the edit (append-only triggers) and the chain still verifies."""
+    if isinstance(demo_store, PostgresStore):
+        import psycopg
+
+        with psycopg.connect(demo_store.conninfo(), autocommit=True) as con:
+            for statement in (
+                "UPDATE audit SET detail = '{}' WHERE seq = 3",
+                "DELETE FROM audit WHERE seq = 3",
+                "TRUNCATE audit",
+            ):
+                with pytest.raises(psycopg.Error, match="append-only"):
+                    con.execute(statement)
+        result = runner.invoke(app, ["audit", "verify", "--store", demo_store.url])
+        assert result.exit_code == 0 and "audit chain intact" in result.output, result.output
+        return
     copy = tmp_path / "tampered.duckdb"
     copy.write_bytes(demo_store.read_bytes())
     con = duckdb.connect(str(copy))
@@ -218,7 +255,7 @@ EXPECTED_RULES = {
 
 
 @pytest.mark.parametrize("source", sorted(EXPECTED))
-def test_sample_totals_match_the_sample_readme(demo_store: Path, source: str) -> None:
+def test_sample_totals_match_the_sample_readme(demo_store: Store, source: str) -> None:
     rows_in, loaded, updated, quarantined, duplicates, rejected, target = EXPECTED[source]
     details = [
         json.loads(d)

@@ -4,46 +4,40 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from helpers import copy_store, query, scalar
+from helpers import query, scalar
+from store_backends import store_arg
 from tidegate.cli import app
 from tidegate.errors import ConflictError
 from tidegate.review import contracts_by_source, edit_records
+from tidegate.store._location import Store
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def demo_store(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A module's own copy of the session's demo store (built by the real CLI and flow)."""
-    return copy_store(demo_template, tmp_path_factory.mktemp("review"))
-
-
 @pytest.fixture
-def store(demo_store: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "s.duckdb"
-    shutil.copy(demo_store, copy)
-    return copy
+def store(demo_copy: Store) -> Store:
+    """The demo's store (built by the real CLI and flow), on each backend."""
+    return demo_copy
 
 
-def tg(store: Path, project_root: Path, *args: str) -> str:
+def tg(store: Store, project_root: Path, *args: str) -> str:
     result = runner.invoke(
         app,
-        [*args, "--store", str(store), "--project", str(project_root)],
+        [*args, "--store", store_arg(store), "--project", str(project_root)],
         env={"TIDEGATE_ACTOR": "alice"},
     )
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def _email_record(store: Path) -> int:
+def _email_record(store: Store) -> int:
     return int(
         scalar(
             store,
@@ -52,7 +46,7 @@ def _email_record(store: Path) -> int:
     )
 
 
-def test_list_filters_pages_and_formats(store: Path, project_root: Path) -> None:
+def test_list_filters_pages_and_formats(store: Store, project_root: Path) -> None:
     lines = tg(
         store, project_root, "quarantine", "list", "--rule", "email.regex", "--format", "json"
     ).splitlines()
@@ -106,14 +100,14 @@ def test_list_filters_pages_and_formats(store: Path, project_root: Path) -> None
     assert "of 18" in table and "--page 2" in table
 
 
-def test_show_puts_raw_and_normalized_side_by_side(store: Path, project_root: Path) -> None:
+def test_show_puts_raw_and_normalized_side_by_side(store: Store, project_root: Path) -> None:
     record_id = _email_record(store)
     out = tg(store, project_root, "quarantine", "show", str(record_id))
     assert "raw (as read)" in out and "normalized" in out
     assert "email.regex" in out and "bob@" in out
 
 
-def test_edit_then_replay_loads_once_and_audits(store: Path, project_root: Path) -> None:
+def test_edit_then_replay_loads_once_and_audits(store: Store, project_root: Path) -> None:
     record_id = _email_record(store)
     order_id = json.loads(scalar(store, "SELECT raw FROM quarantine WHERE id = ?", [record_id]))[
         "order_id"
@@ -162,7 +156,7 @@ def test_edit_then_replay_loads_once_and_audits(store: Path, project_root: Path)
 
 
 def test_replay_that_still_fails_stays_pending_with_its_reasons(
-    store: Path, project_root: Path
+    store: Store, project_root: Path
 ) -> None:
     record_id = _email_record(store)
     out = tg(store, project_root, "quarantine", "replay", str(record_id))
@@ -173,16 +167,18 @@ def test_replay_that_still_fails_stays_pending_with_its_reasons(
     assert (status, version, rules) == ("pending", 2, "email.regex")
 
 
-def test_bulk_replay_by_filter_reports_a_summary(store: Path, project_root: Path) -> None:
+def test_bulk_replay_by_filter_reports_a_summary(store: Store, project_root: Path) -> None:
     out = tg(
         store, project_root, "quarantine", "replay", "--source", "orders", "--rule", "email.regex"
     )
     assert "0 loaded" in out and "4 still failing" in out
 
 
-def test_reject_needs_a_reason_and_is_audited(store: Path, project_root: Path) -> None:
+def test_reject_needs_a_reason_and_is_audited(store: Store, project_root: Path) -> None:
     record_id = _email_record(store)
-    refused = runner.invoke(app, ["quarantine", "reject", str(record_id), "--store", str(store)])
+    refused = runner.invoke(
+        app, ["quarantine", "reject", str(record_id), "--store", store_arg(store)]
+    )
     assert refused.exit_code == 2 and "reason" in refused.output
     tg(
         store,
@@ -201,7 +197,7 @@ def test_reject_needs_a_reason_and_is_audited(store: Path, project_root: Path) -
 
 
 def test_export_fix_import_replay_round_trip(
-    store: Path, project_root: Path, tmp_path: Path
+    store: Store, project_root: Path, tmp_path: Path
 ) -> None:
     sheet = tmp_path / "orders.csv"
     tg(
@@ -230,7 +226,7 @@ def test_export_fix_import_replay_round_trip(
 
 
 def test_import_is_all_or_nothing_with_a_line_by_line_report(
-    store: Path, project_root: Path, tmp_path: Path
+    store: Store, project_root: Path, tmp_path: Path
 ) -> None:
     sheet = tmp_path / "orders.csv"
     tg(store, project_root, "quarantine", "export", "--source", "orders", "-o", str(sheet))
@@ -245,7 +241,15 @@ def test_import_is_all_or_nothing_with_a_line_by_line_report(
     before = query(store, "SELECT id, version, edited FROM quarantine ORDER BY id")
     result = runner.invoke(
         app,
-        ["quarantine", "import", str(sheet), "--store", str(store), "--project", str(project_root)],
+        [
+            "quarantine",
+            "import",
+            str(sheet),
+            "--store",
+            store_arg(store),
+            "--project",
+            str(project_root),
+        ],
     )
     assert result.exit_code == 1
     out = " ".join(result.output.split())
@@ -257,7 +261,7 @@ def test_import_is_all_or_nothing_with_a_line_by_line_report(
 
 
 def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
-    store: Path, project_root: Path
+    store: Store, project_root: Path
 ) -> None:
     record_id = _email_record(store)
     contracts = contracts_by_source(project_root)
@@ -288,7 +292,7 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
     assert scalar(store, "SELECT count(*) FROM audit WHERE event = 'record_edited'") == 1
 
 
-def test_cli_edit_with_a_stale_version_is_refused(store: Path, project_root: Path) -> None:
+def test_cli_edit_with_a_stale_version_is_refused(store: Store, project_root: Path) -> None:
     record_id = _email_record(store)
     tg(store, project_root, "quarantine", "edit", str(record_id), "--set", "email=a@example.com")
     result = runner.invoke(
@@ -310,7 +314,9 @@ def test_cli_edit_with_a_stale_version_is_refused(store: Path, project_root: Pat
     assert result.exit_code == 2 and "was changed by" in " ".join(result.output.split())
 
 
-def test_a_ragged_row_can_be_rebuilt_by_edits_and_replayed(store: Path, project_root: Path) -> None:
+def test_a_ragged_row_can_be_rebuilt_by_edits_and_replayed(
+    store: Store, project_root: Path
+) -> None:
     record_id = int(scalar(store, "SELECT id FROM quarantine WHERE rules = '_row.ragged'"))
     values = {
         "order_id": "990001",
@@ -335,7 +341,7 @@ def test_a_ragged_row_can_be_rebuilt_by_edits_and_replayed(store: Path, project_
 
 
 def test_file_level_entries_are_not_replayed_but_say_what_to_do(
-    store: Path, project_root: Path
+    store: Store, project_root: Path
 ) -> None:
     record_id = int(
         scalar(store, "SELECT min(id) FROM quarantine WHERE rules = '_file.unreadable'")

@@ -6,13 +6,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from helpers import query
 from tidegate.audit import verify_chain
 from tidegate.store import GENESIS_HASH, append_audit, canonical_json, entry_hash, transaction
+from tidegate.store._location import Store
 from tidegate.store._tables import ensure_store_tables
 
 
-def _store_with(tmp_path: Path, n: int) -> Path:
-    store = tmp_path / "s.duckdb"
+def _store_with(store: Store, n: int) -> Store:
     for i in range(n):
         with transaction(store) as con:
             ensure_store_tables(con)
@@ -27,14 +28,13 @@ def _store_with(tmp_path: Path, n: int) -> Path:
     return store
 
 
-def test_chain_links_and_hashes(tmp_path: Path) -> None:
-    store = _store_with(tmp_path, 3)
-    con = duckdb.connect(str(store), read_only=True)
-    rows = con.execute(
+def test_chain_links_and_hashes(store: Store) -> None:
+    _store_with(store, 3)
+    rows = query(
+        store,
         'SELECT seq, "at", actor, event, source, batch_id, detail, prev_hash, hash '
-        "FROM audit ORDER BY seq"
-    ).fetchall()
-    con.close()
+        "FROM audit ORDER BY seq",
+    )
     assert [r[0] for r in rows] == [1, 2, 3]
     assert rows[0][7] == GENESIS_HASH
     for prev, row in zip([None, *rows], rows, strict=False):
@@ -70,7 +70,9 @@ def test_canonical_json_is_key_order_independent() -> None:
     ],
 )
 def test_tampering_is_detected(tmp_path: Path, mutation: str, bad_seq: int) -> None:
-    store = _store_with(tmp_path, 5)
+    """DuckDB cannot refuse a rewrite of its own file, so verify must find it (the
+    PostgreSQL store refuses these statements: tests/store/test_postgres_store.py)."""
+    store = _store_with(tmp_path / "s.duckdb", 5)
     con = duckdb.connect(str(store))
     con.execute(mutation)
     con.close()
@@ -79,16 +81,15 @@ def test_tampering_is_detected(tmp_path: Path, mutation: str, bad_seq: int) -> N
     assert report.first_bad_seq == bad_seq
 
 
-def test_empty_store_verifies(tmp_path: Path) -> None:
-    store = tmp_path / "e.duckdb"
+def test_empty_store_verifies(store: Store) -> None:
     with transaction(store) as con:
         ensure_store_tables(con)
     report = verify_chain(store)
     assert report.ok and report.entries == 0 and report.head_hash == GENESIS_HASH
 
 
-def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
-    store = _store_with(tmp_path, 1)
+def test_transaction_rolls_back_on_error(store: Store) -> None:
+    _store_with(store, 1)
     with pytest.raises(RuntimeError), transaction(store) as con:
         append_audit(con, "x", {}, actor="t")
         raise RuntimeError("boom")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,6 +10,7 @@ from tidegate.audit import verify_chain
 from tidegate.flows._steps import process
 from tidegate.sources import FileReject
 from tidegate.store import commit_batch, commit_file_reject
+from tidegate.store._location import Store
 
 ROW = {"order_id": "1", "status": "shipped", "amount": "10", "order_date": "2024-01-05"}
 
@@ -19,8 +19,8 @@ def _raw(rows: list[dict[str, str | None]], tag: str):  # type: ignore[no-untype
     return make_raw(rows, location=f"{tag}.csv", sha=hashlib.sha256(tag.encode()).hexdigest())
 
 
-def test_existing_key_update_merges_and_counts(tmp_path: Path) -> None:
-    store, contract = tmp_path / "s.duckdb", make_contract()
+def test_existing_key_update_merges_and_counts(store: Store) -> None:
+    contract = make_contract()
     commit_batch(store, process(_raw([ROW, {**ROW, "order_id": "2"}], "jan"), contract), contract)
     o = commit_batch(
         store, process(_raw([{**ROW, "status": "pending"}], "feb"), contract), contract
@@ -34,8 +34,8 @@ def test_existing_key_update_merges_and_counts(tmp_path: Path) -> None:
     assert detail["updated"] == 1
 
 
-def test_existing_key_quarantine_policy(tmp_path: Path) -> None:
-    store = tmp_path / "s.duckdb"
+def test_existing_key_quarantine_policy(store: Store) -> None:
+
     contract = make_contract(policy={"on_existing_key": "quarantine"})
     commit_batch(store, process(_raw([ROW], "jan"), contract), contract)
     o = commit_batch(
@@ -54,8 +54,8 @@ def test_existing_key_quarantine_policy(tmp_path: Path) -> None:
     assert rules == "_row.existing_key" and json.loads(raw)["status"] == "pending"
 
 
-def test_same_content_is_skipped_and_the_skip_audited(tmp_path: Path) -> None:
-    store, contract = tmp_path / "s.duckdb", make_contract()
+def test_same_content_is_skipped_and_the_skip_audited(store: Store) -> None:
+    contract = make_contract()
     first = commit_batch(store, process(_raw([ROW], "jan"), contract), contract)
     again = commit_batch(store, process(_raw([ROW], "jan"), contract), contract)
     assert again.event == "batch_skipped" and again.batch_id == first.batch_id
@@ -65,9 +65,9 @@ def test_same_content_is_skipped_and_the_skip_audited(tmp_path: Path) -> None:
 
 
 def test_reprocess_replaces_rows_and_pending_quarantine_under_the_new_contract(
-    tmp_path: Path,
+    store: Store,
 ) -> None:
-    store = tmp_path / "s.duckdb"
+
     v1 = make_contract()
     rows = [ROW, {**ROW, "order_id": "2", "status": "returned"}]
     first = commit_batch(store, process(_raw(rows, "jan"), v1), v1)
@@ -115,8 +115,8 @@ def _columns() -> dict:
     }
 
 
-def test_file_reject_is_one_entry_and_is_skipped_on_rerun(tmp_path: Path) -> None:
-    store, contract = tmp_path / "s.duckdb", make_contract()
+def test_file_reject_is_one_entry_and_is_skipped_on_rerun(store: Store) -> None:
+    contract = make_contract()
     reject = FileReject(
         source="orders",
         location="bad.csv",
@@ -134,10 +134,10 @@ def test_file_reject_is_one_entry_and_is_skipped_on_rerun(tmp_path: Path) -> Non
     assert scalar(store, "SELECT count(*) FROM quarantine") == 1
 
 
-def test_a_failed_commit_leaves_nothing(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_commit_leaves_nothing(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import tidegate.store._batches as batches
 
-    store, contract = tmp_path / "s.duckdb", make_contract()
+    contract = make_contract()
     commit_batch(store, process(_raw([ROW], "jan"), contract), contract)
 
     def crash(*args, **kwargs):  # type: ignore[no-untyped-def]

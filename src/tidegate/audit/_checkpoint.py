@@ -15,11 +15,15 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tidegate.audit._filters import AT_FORMAT, AuditQueryError
 from tidegate.audit._verify import ChainReport, verify_entries
 from tidegate.store import AuditEntry, connect, read_audit
+from tidegate.store._tables import STORE_TABLES_SQL
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 CHECKPOINT_FORMAT = "tidegate-audit-checkpoint/1"
 _HEX = frozenset("0123456789abcdef")
@@ -39,15 +43,13 @@ class AuditCheckpoint:
         return json.dumps(asdict(self), indent=2) + "\n"
 
 
-def _read_entries(store: Path) -> list[AuditEntry]:
+def _read_entries(store: Store) -> list[AuditEntry]:
     with connect(store, read_only=True) as con:
-        tables = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
+        tables = {r[0] for r in con.execute(STORE_TABLES_SQL).fetchall()}
         return read_audit(con) if "audit" in tables else []
 
 
-def make_checkpoint(store: Path, entries: list[AuditEntry] | None = None) -> AuditCheckpoint:
+def make_checkpoint(store: Store, entries: list[AuditEntry] | None = None) -> AuditCheckpoint:
     """The verified head of the store's chain; refuses to pin a chain that is broken."""
     from datetime import UTC, datetime
 
@@ -65,7 +67,7 @@ def make_checkpoint(store: Path, entries: list[AuditEntry] | None = None) -> Aud
         head_hash=report.head_hash,
         head_at=head_at,
         exported_at=datetime.now(UTC).strftime(AT_FORMAT),
-        store=str(store.resolve()),
+        store=str(store.resolve() if isinstance(store, Path) else store),
     )
 
 
@@ -152,6 +154,6 @@ def verify_against(entries: Iterable[AuditEntry], checkpoint: AuditCheckpoint) -
     return CheckpointReport(report, cp)
 
 
-def verify_store_against(store: Path, checkpoint: AuditCheckpoint) -> CheckpointReport:
+def verify_store_against(store: Store, checkpoint: AuditCheckpoint) -> CheckpointReport:
     """Read the store's whole audit table and :func:`verify_against` the checkpoint."""
     return verify_against(_read_entries(store), checkpoint)

@@ -6,12 +6,14 @@ Only reads, through the store's short-lived connection; never imports Prefect.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tidegate.audit._filters import AuditFilter, AuditQueryError
 from tidegate.store import AuditEntry, connect, read_audit
 from tidegate.store._connect import fetch_one
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 ENTRY_FIELDS = ("seq", "at", "actor", "event", "source", "batch_id", "detail", "prev_hash", "hash")
 
@@ -54,7 +56,9 @@ def entry_summary(entry: AuditEntry) -> str:
 
 def _has_audit(con: Any) -> bool:
     row = fetch_one(
-        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit'"
+        con,
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit' "
+        "AND table_schema = current_schema()",
     )
     return bool(row and row[0])
 
@@ -72,7 +76,7 @@ class AuditPage:
 
 
 def list_entries(
-    store: Path,
+    store: Store,
     flt: AuditFilter,
     *,
     limit: int = 50,
@@ -104,7 +108,7 @@ def list_entries(
     return AuditPage([e for e in entries if e.seq in wanted], total, page, limit)
 
 
-def entry_by_seq(store: Path, seq: int) -> AuditEntry:
+def entry_by_seq(store: Store, seq: int) -> AuditEntry:
     """The entry numbered ``seq``; refuses with the range that exists."""
     with connect(store, read_only=True) as con:
         if not _has_audit(con):
@@ -120,7 +124,7 @@ def entry_by_seq(store: Path, seq: int) -> AuditEntry:
     )
 
 
-def entries_of_batch(store: Path, batch: str) -> list[AuditEntry]:
+def entries_of_batch(store: Store, batch: str) -> list[AuditEntry]:
     """Every entry of a batch id; a unique prefix of a batch id is accepted too."""
     with connect(store, read_only=True) as con:
         if not _has_audit(con):

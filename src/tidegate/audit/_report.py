@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tidegate.audit._figures import BatchRun, Figures, RatioPoint, RuleCount, compute_figures
 from tidegate.audit._verify import ChainReport, verify_entries
 from tidegate.store import connect, read_audit
+from tidegate.store._tables import STORE_TABLES_SQL
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 TEMPLATES = Path(__file__).parent / "templates"
 PALETTE = ("#1f6fb2", "#e07b24", "#2e9d57", "#8a5cc2", "#a05a3c", "#d45d9e", "#1a9fb0", "#9a9a25")
@@ -29,7 +34,7 @@ M_LEFT, M_RIGHT, M_TOP, M_BOTTOM = 64, 16, 24, 76
 class Report:
     figures: Figures
     chain: ChainReport
-    store: Path
+    store: Store
     generated_at: datetime
 
 
@@ -277,7 +282,7 @@ def render_report(report: Report) -> str:
 
 
 def load_report(
-    store: Path,
+    store: Store,
     *,
     source: str | None = None,
     since: datetime | None = None,
@@ -285,9 +290,7 @@ def load_report(
 ) -> Report:
     """Read the audit trail (read-only), verify its chain and compute the figures."""
     with connect(store, read_only=True) as con:
-        tables = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
+        tables = {r[0] for r in con.execute(STORE_TABLES_SQL).fetchall()}
         entries = read_audit(con) if "audit" in tables else []
     return Report(
         figures=compute_figures(entries, source=source, since=since, until=until),
@@ -298,7 +301,7 @@ def load_report(
 
 
 def write_report(
-    store: Path,
+    store: Store,
     output: Path,
     *,
     source: str | None = None,

@@ -36,6 +36,10 @@ from tidegate.store._connect import open_with_retry
 if TYPE_CHECKING:
     import duckdb
 
+    from tidegate.store._location import PostgresStore, Store
+
+QUERY_TIMEOUT_MS = 60_000  # a PostgreSQL store's `audit sql` gives up after a minute
+
 READ_ONLY_CONFIG: dict[str, Any] = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
@@ -96,7 +100,7 @@ def _open_read_only(store: Path, wait_seconds: float) -> duckdb.DuckDBPyConnecti
 
 
 def run_read_query(
-    store: Path, sql: str, *, limit: int = 1000, wait_seconds: float | None = None
+    store: Store, sql: str, *, limit: int = 1000, wait_seconds: float | None = None
 ) -> QueryResult:
     """Check ``sql`` is one SELECT, then run it read-only; at most ``limit`` rows."""
     import duckdb
@@ -104,6 +108,10 @@ def run_read_query(
     if limit < 1:
         raise AuditQueryError(f"--limit {limit} must be 1 or more")
     statement = read_only_statement(sql)
+    from tidegate.store._location import PostgresStore
+
+    if isinstance(store, PostgresStore):
+        return _run_on_postgres(store, sql, limit)
     con = _open_read_only(store, LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds)
     try:
         con.execute("SET lock_configuration = true")
@@ -118,4 +126,24 @@ def run_read_query(
             con.execute("ROLLBACK")
     finally:
         con.close()
+    return QueryResult(columns, rows[:limit], len(rows) > limit)
+
+
+def _run_on_postgres(store: PostgresStore, sql: str, limit: int) -> QueryResult:
+    """The same single SELECT in a READ ONLY transaction that is always rolled back,
+    with a statement timeout; PostgreSQL itself refuses any write."""
+    from tidegate.store._postgres import pg_connect
+
+    with pg_connect(store, read_only=True) as con:
+        con.execute("BEGIN READ ONLY")
+        try:
+            con.execute(f"SET LOCAL statement_timeout = {QUERY_TIMEOUT_MS}")
+            try:
+                result = con.execute(sql)
+            except StoreError as exc:
+                raise AuditQueryError(f"the query failed: {exc}") from None
+            columns = [d[0] for d in result.description or []]
+            rows = result.fetchmany(limit + 1)
+        finally:
+            con.execute("ROLLBACK")
     return QueryResult(columns, rows[:limit], len(rows) > limit)

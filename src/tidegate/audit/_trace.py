@@ -12,15 +12,17 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tidegate.audit._filters import AuditQueryError
 from tidegate.audit._query import entry_record
+from tidegate.errors import StoreError
 from tidegate.store import AuditEntry, connect, read_audit
+from tidegate.store._tables import STORE_TABLES_SQL
 
 if TYPE_CHECKING:
     from tidegate.contracts._model import Contract
+    from tidegate.store._location import Store
 
 BATCH_EVENTS = ("batch_committed", "batch_reprocessed", "batch_held", "file_rejected")
 _PLAIN = re.compile(r"^[\w.@:+ -]+$")
@@ -89,25 +91,34 @@ class RecordTrace:
 
 
 def _tables(con: Any) -> set[str]:
-    rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    rows = con.execute(STORE_TABLES_SQL).fetchall()
     return {r[0] for r in rows}
 
 
 def _target_rows(con: Any, table: str, key: dict[str, str]) -> list[dict[str, Any]]:
     types = dict(
         con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = current_schema()",
             [table],
         ).fetchall()
     )
+    # DuckDB: TRY_CAST gives NULL for a key that is not of the column's type. PostgreSQL
+    # has no TRY_CAST; its cast error means the same: no row can have that key.
+    cast = "CAST" if getattr(con, "dialect", "duckdb") == "postgres" else "TRY_CAST"
     clauses = []
     for column in key:
         if column not in types:
             return []
-        clauses.append(f'"{column}" = TRY_CAST(? AS {types[column]})')
-    result = con.execute(
-        f'SELECT * FROM "{table}" WHERE {" AND ".join(clauses)}', list(key.values())
-    )
+        clauses.append(f'"{column}" = {cast}(? AS {types[column]})')
+    try:
+        result = con.execute(
+            f'SELECT * FROM "{table}" WHERE {" AND ".join(clauses)}', list(key.values())
+        )
+    except StoreError:
+        if cast == "TRY_CAST":
+            raise
+        return []
     names = [d[0] for d in result.description]
     return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in result.fetchall()]
 
@@ -224,7 +235,7 @@ def _batch_origin(con: Any, batch_id: str, tables: set[str]) -> dict[str, Any]:
     return origin
 
 
-def trace_record(store: Path, contract: Contract, key: dict[str, str]) -> RecordTrace:
+def trace_record(store: Store, contract: Contract, key: dict[str, str]) -> RecordTrace:
     """Everything the store knows about one key of ``contract.source``."""
     trace = RecordTrace(contract.source, key)
     with connect(store, read_only=True) as con:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tidegate.store import GENESIS_HASH, AuditEntry, connect, entry_hash, read_audit
+from tidegate.store._tables import STORE_TABLES_SQL
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 
 @dataclass(frozen=True)
@@ -56,12 +60,10 @@ def verify_entries(entries: Iterable[AuditEntry]) -> ChainReport:
     return ChainReport(count, head_seq, prev_hash)
 
 
-def verify_chain(store: Path) -> ChainReport:
+def verify_chain(store: Store) -> ChainReport:
     """Read the whole audit table (read-only) and verify it."""
     with connect(store, read_only=True) as con:
-        tables = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
+        tables = {r[0] for r in con.execute(STORE_TABLES_SQL).fetchall()}
         if "audit" not in tables:
             return ChainReport(0, 0, GENESIS_HASH)
         return verify_entries(read_audit(con))

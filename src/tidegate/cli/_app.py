@@ -12,6 +12,7 @@ from tidegate.cli import (
     _review_web,
     _run,
     _schema,
+    _store,
 )
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
 app.command("run")(_run.run)
 app.command("demo")(_run.demo)
 app.add_typer(_schema.app, name="schema")
+app.add_typer(_store.app, name="store")
 app.add_typer(_audit.app, name="audit")
 app.add_typer(_quarantine.app, name="quarantine")
 app.command("review")(_review_web.review)

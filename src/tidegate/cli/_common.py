@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from tidegate.errors import TidegateError
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -25,12 +28,15 @@ ProjectOpt = Annotated[
     ),
 ]
 StoreOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--store",
         envvar="TIDEGATE_STORE",
-        help="DuckDB store file. Default: <project>/.tidegate/tidegate.duckdb.",
-        dir_okay=False,
+        help=(
+            "The store: a DuckDB file, or a PostgreSQL URL "
+            "(postgresql://user:${PASSWORD}@host/db) for a team. "
+            "Default: <project>/.tidegate/tidegate.duckdb."
+        ),
     ),
 ]
 ActorOpt = Annotated[
@@ -39,10 +45,12 @@ ActorOpt = Annotated[
 ]
 
 
-def resolve_store(project: Path, store: Path | None) -> Path:
+def resolve_store(project: Path, store: str | Path | None) -> Store:
+    """``--store`` (a file or a ``postgresql://`` URL), else the project's default."""
     from tidegate.store._connect import default_store_path
+    from tidegate.store._location import parse_store
 
-    return store if store else default_store_path(project.resolve())
+    return parse_store(store) if store else default_store_path(project.resolve())
 
 
 def fail(exc: TidegateError | str, code: int = 2) -> typer.Exit:

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -20,6 +20,9 @@ from rich.table import Table
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, quiet_prefect, resolve_store
 from tidegate.errors import TidegateError
 from tidegate.flows._pipelines import Pipeline
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 app = typer.Typer(
     help="Pipelines in pipelines/*.yaml: their schedules, next runs and last results.",
@@ -54,7 +57,7 @@ def audit_sources(pipeline: Pipeline) -> list[str]:
     return names
 
 
-def last_results(store: Path, sources: dict[str, list[str]]) -> dict[str, LastResult]:
+def last_results(store: Store, sources: dict[str, list[str]]) -> dict[str, LastResult]:
     """The last batch event of each pipeline in the store's audit table (none: no store).
 
     ``sources`` maps a pipeline name to the source names its audit entries carry."""
@@ -65,7 +68,8 @@ def last_results(store: Path, sources: dict[str, list[str]]) -> dict[str, LastRe
     out: dict[str, LastResult] = {}
     with connect(store, read_only=True) as con:
         has_audit = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit'"
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit' "
+            "AND table_schema = current_schema()"
         ).fetchall()
         if not has_audit or not has_audit[0][0]:
             return {}

@@ -14,12 +14,15 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tidegate.cli._common import ActorOpt, ProjectOpt, StoreOpt, console, fail, resolve_store
 from tidegate.errors import TidegateError
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 app = typer.Typer(
     help="Review quarantined records: list, show, edit, replay, reject.", no_args_is_help=True
@@ -266,7 +269,11 @@ def edit(
 
 
 def _select(
-    ids: list[int] | None, source: str | None, rule: str | None, batch: str | None, store_path: Path
+    ids: list[int] | None,
+    source: str | None,
+    rule: str | None,
+    batch: str | None,
+    store_path: Store,
 ) -> list[int]:
     from tidegate.store._quarantine import matching_ids
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,9 +20,12 @@ from tidegate.cli._common import (
 from tidegate.cli._summary import print_next_steps, print_source_summary
 from tidegate.errors import TidegateError
 
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
+
 
 def _run_pipelines(
-    names: list[str], project: Path, store: Path, reprocess: bool, actor: str | None
+    names: list[str], project: Path, store: Store, reprocess: bool, actor: str | None
 ) -> dict[str, list[dict[str, Any]]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.table import Table
 
 from tidegate.cli._common import console
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 EVENT_STYLE = {
     "batch_committed": "green",
@@ -70,7 +73,7 @@ def print_source_summary(source: str, outcomes: list[dict[str, Any]]) -> None:
     console.print()
 
 
-def print_next_steps(store: Path) -> None:
+def print_next_steps(store: Store) -> None:
     console.print("[bold]Where to look next[/]")
     console.print(f"  store            {store}")
     console.print("  verify the audit `tidegate audit verify`")

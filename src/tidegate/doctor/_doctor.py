@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tidegate.doctor._model import CheckResult, DoctorReport
 from tidegate.doctor._project import (
@@ -15,6 +16,9 @@ from tidegate.doctor._project import (
     thresholds_check,
 )
 from tidegate.doctor._store import chain_check, last_run_check, read_store
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 ORDER = (
     "pipelines",
@@ -29,7 +33,7 @@ ORDER = (
 )
 
 
-def run_doctor(project: Path, store: Path) -> DoctorReport:
+def run_doctor(project: Path, store: Store) -> DoctorReport:
     """Grade ``project`` (pipelines/, schemas/) and ``store`` against the checklist."""
     project = project.resolve()
     files = read_pipeline_files(project)

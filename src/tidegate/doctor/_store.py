@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tidegate.audit._verify import verify_entries
 from tidegate.doctor._model import CheckResult
 from tidegate.errors import TidegateError
 from tidegate.store import AuditEntry, connect, read_audit
+from tidegate.store._tables import STORE_TABLES_SQL
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 RUN_EVENTS = (
     "batch_committed",
@@ -26,7 +31,7 @@ RUN_EVENTS = (
 STORE_WAIT_SECONDS = 5.0
 
 
-def read_store(store: Path) -> tuple[CheckResult, list[AuditEntry] | None]:
+def read_store(store: Store) -> tuple[CheckResult, list[AuditEntry] | None]:
     """The store check and the audit entries (None when the store cannot be read)."""
     import duckdb
 
@@ -44,10 +49,7 @@ def read_store(store: Path) -> tuple[CheckResult, list[AuditEntry] | None]:
         )
     try:
         with connect(store, read_only=True, wait_seconds=STORE_WAIT_SECONDS) as con:
-            tables = {
-                r[0]
-                for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-            }
+            tables = {r[0] for r in con.execute(STORE_TABLES_SQL).fetchall()}
             entries = read_audit(con) if "audit" in tables else None
     except (TidegateError, duckdb.Error) as exc:
         return (

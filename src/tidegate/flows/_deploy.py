@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.schedules import Cron, Interval, Schedule
@@ -19,6 +19,10 @@ from prefect.schedules import Cron, Interval, Schedule
 from tidegate.errors import PipelineError
 from tidegate.flows._pipelines import Pipeline, load_pipelines
 from tidegate.flows._schedule import ConcurrencyConfig, ScheduleSpec
+from tidegate.store._location import PostgresStore
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 RETRY_DELAY_SECONDS = 30
 
@@ -67,7 +71,7 @@ def concurrency_config(config: ConcurrencyConfig) -> ConcurrencyLimitConfig:
 
 
 def plan_deployments(
-    project: Path, store: Path, names: list[str] | None = None
+    project: Path, store: Store, names: list[str] | None = None
 ) -> list[DeploymentPlan]:
     """One plan per pipeline (or per name in ``names``), in file order."""
     from tidegate.flows._ingest import ingest
@@ -97,7 +101,7 @@ def plan_deployments(
                 parameters={
                     "pipeline": p.name,
                     "project_dir": str(project),
-                    "store": str(store.resolve()),
+                    "store": store_parameter(store),
                 },
             )
         )
@@ -165,3 +169,9 @@ def deploy(plans: list[DeploymentPlan], work_pool: str, image: str | None = None
             "or use `tidegate serve`)"
         ) from exc
     return list(ids)  # type: ignore[arg-type]  # sync call: a list, not a coroutine
+
+
+def store_parameter(store: Store) -> str:
+    """The store as a deployment parameter: an absolute file path, or the URL as written
+    (its ``${ENV}`` references are resolved by the worker that runs the flow)."""
+    return store.url if isinstance(store, PostgresStore) else str(store.resolve())

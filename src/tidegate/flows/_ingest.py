@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -37,7 +37,11 @@ from tidegate.store import (
     record_skip,
     record_source_failure,
 )
+from tidegate.store._location import parse_store
 from tidegate.validate import ValidatedBatch, validate
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 TASK_OPTIONS: dict[str, Any] = {
     "cache_policy": NO_CACHE,
@@ -71,7 +75,7 @@ def route_task(
 
 @task(name="commit", **TASK_OPTIONS)
 def commit_task(
-    store: Path,
+    store: Store,
     routed: RoutedBatch,
     contract: Contract,
     reprocess: bool,
@@ -92,14 +96,14 @@ def commit_task(
 
 @task(name="commit-file-reject", **TASK_OPTIONS)
 def commit_reject_task(
-    store: Path, reject: FileReject, contract: Contract, reprocess: bool, actor: str | None
+    store: Store, reject: FileReject, contract: Contract, reprocess: bool, actor: str | None
 ) -> BatchOutcome:
     return commit_file_reject(store, reject, contract=contract, reprocess=reprocess, actor=actor)
 
 
 @task(name="skip", **TASK_OPTIONS)
 def skip_task(
-    store: Path, raw: RawBatch, contract: Contract, actor: str | None
+    store: Store, raw: RawBatch, contract: Contract, actor: str | None
 ) -> BatchOutcome | None:
     return record_skip(
         store, raw.source, raw.location, f"sha256:{raw.content_sha256}", contract, actor
@@ -107,7 +111,7 @@ def skip_task(
 
 
 def _one_batch(
-    store: Path,
+    store: Store,
     raw: RawBatch,
     contract: Contract,
     reprocess: bool,
@@ -157,7 +161,7 @@ def ingest(
             dask_ingest = ingest.with_options(task_runner=runner)
             return dask_ingest(pipeline, project_dir, store, reprocess, actor)
         parallel = True
-    store_path = Path(store) if store else default_store_path(project)
+    store_path = parse_store(store) if store else default_store_path(project)
     with source_lock(store_path, spec.name, spec.concurrency.on_busy) as held:
         if not held:  # another run of this source is in progress and on_busy is skip
             emit("source_busy", source=spec.name)
@@ -192,7 +196,7 @@ def ingest(
 
 
 def _submit_item(
-    store: Path,
+    store: Store,
     item: RawBatch | FileReject,
     contract: Contract,
     reprocess: bool,
@@ -206,7 +210,7 @@ def _submit_item(
 
 
 def _read_or_audit(
-    items: Iterator[RawBatch | FileReject], store: Path, source: str, actor: str | None
+    items: Iterator[RawBatch | FileReject], store: Store, source: str, actor: str | None
 ) -> RawBatch | FileReject | None:
     """The next item; a source that gave up after its retries is audited, then re-raised."""
     try:

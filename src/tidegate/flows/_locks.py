@@ -1,4 +1,6 @@
-"""One run per source at a time: a lock file next to the store, held with ``fcntl.flock``.
+"""One run per source at a time: a lock file next to the store, held with ``fcntl.flock``,
+or, for a PostgreSQL store, a session advisory lock in that database (so workers on
+different machines take turns too).
 
 Scheduled runs are also serialized by the deployment's concurrency limit; this lock
 covers everything else (`tidegate run` twice, a run next to a served schedule).
@@ -15,8 +17,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tidegate.errors import PipelineError
+from tidegate.store._location import PostgresStore
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 _held = threading.local()  # lock files this thread holds: taking one again is a no-op
 
@@ -28,7 +35,7 @@ def lock_path(store: Path, source: str) -> Path:
 
 @contextmanager
 def source_lock(
-    store: Path, source: str, on_busy: str = "wait", wait_seconds: float | None = None
+    store: Store, source: str, on_busy: str = "wait", wait_seconds: float | None = None
 ) -> Iterator[bool]:
     """Hold the source's lock for the block. Yields True when held.
 
@@ -41,8 +48,21 @@ def source_lock(
     """
     if on_busy not in ("wait", "skip"):
         raise PipelineError(f"on_busy: {on_busy!r} is not valid; expected wait or skip")
+    held: set[object] = _held.__dict__.setdefault("paths", set())
+    if isinstance(store, PostgresStore):
+        pg_key = (store.url, source)
+        if pg_key in held:
+            yield True
+            return
+        with _pg_lock(store, source, on_busy, wait_seconds) as got:
+            if got:
+                held.add(pg_key)
+            try:
+                yield got
+            finally:
+                held.discard(pg_key)
+        return
     path = lock_path(store, source)
-    held: set[Path] = _held.__dict__.setdefault("paths", set())
     key = path.resolve()
     if key in held:  # this thread holds it already (a locked caller runs the flow)
         yield True
@@ -86,10 +106,36 @@ def _acquire(fd: int, on_busy: str, wait_seconds: float | None, path: Path, sour
             time.sleep(0.1)
 
 
-def busy_pid(store: Path, source: str) -> int | None:
-    """The process id written by the run holding the lock, if the file says one."""
-    try:
-        text = lock_path(store, source).read_text().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
+_PG_LOCK_KEY = "hashtext('tidegate-source:' || current_setting('search_path') || ':' || ?)"
+
+
+@contextmanager
+def _pg_lock(
+    store: PostgresStore, source: str, on_busy: str, wait_seconds: float | None
+) -> Iterator[bool]:
+    """A session advisory lock on (store schema, source) on a connection of its own;
+    PostgreSQL drops it when the holder's connection ends, even if the process dies."""
+    from tidegate.store._postgres import pg_connect
+
+    with pg_connect(store) as con:
+        if on_busy == "wait" and wait_seconds is None:
+            con.execute(f"SELECT pg_advisory_lock({_PG_LOCK_KEY})", [source])
+        else:
+            deadline = time.monotonic() + (wait_seconds or 0)
+            while not con.execute(
+                f"SELECT pg_try_advisory_lock({_PG_LOCK_KEY})", [source]
+            ).fetchall()[0][0]:
+                if on_busy == "skip":
+                    yield False
+                    return
+                if time.monotonic() >= deadline:
+                    raise PipelineError(
+                        f"source {source!r} is still being ingested by another run after "
+                        f"{wait_seconds:.0f}s (advisory lock in {store}); wait for it, or set "
+                        "`concurrency: {on_busy: skip}` in its pipeline file"
+                    )
+                time.sleep(0.1)
+        try:
+            yield True
+        finally:
+            con.execute(f"SELECT pg_advisory_unlock({_PG_LOCK_KEY})", [source])

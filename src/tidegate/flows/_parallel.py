@@ -15,8 +15,7 @@ connection to the store and retries on the cross-process file lock.
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -29,6 +28,9 @@ from tidegate.monitor._config import MonitorConfig
 from tidegate.route import RoutedBatch
 from tidegate.sources import FileReject, RawBatch
 from tidegate.store import BatchOutcome, lookup_committed
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 INSTALL_HINT = "pip install 'tidegate[dask]'"
 
@@ -62,7 +64,7 @@ def uses_dask(task_runner: object) -> bool:
 
 @task(name="prepare", cache_policy=NO_CACHE)
 def prepare_task(
-    store: Path, raw: RawBatch, contract: Contract, reprocess: bool
+    store: Store, raw: RawBatch, contract: Contract, reprocess: bool
 ) -> tuple[RoutedBatch, int] | None:
     """normalize, validate and route one file or chunk in a Dask worker (no store writes).
 
@@ -80,7 +82,7 @@ def prepare_task(
 
 @task(name="commit-in-order", cache_policy=NO_CACHE)
 def commit_in_order_task(
-    store: Path,
+    store: Store,
     item: RawBatch | FileReject,
     prepared: tuple[RoutedBatch, int] | None,
     contract: Contract,
@@ -118,7 +120,7 @@ def commit_in_order_task(
 
 
 def submit_item(
-    store: Path,
+    store: Store,
     item: RawBatch | FileReject,
     contract: Contract,
     reprocess: bool,

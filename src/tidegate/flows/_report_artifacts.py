@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tidegate.audit._figures import BatchRun, Figures, compute_figures
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 SPARKS = "▁▂▃▄▅▆▇█"
 RECENT = 30
@@ -98,7 +101,7 @@ def report_table(figures: Figures, last: int = RECENT) -> list[dict[str, Any]]:
     return [_row(r) for r in figures.runs[-last:]]
 
 
-def source_figures(store: Path, source: str) -> Figures:
+def source_figures(store: Store, source: str) -> Figures:
     from tidegate.store import connect, read_audit
 
     with connect(store, read_only=True) as con:
@@ -106,12 +109,12 @@ def source_figures(store: Path, source: str) -> Figures:
     return compute_figures(entries, source=source)
 
 
-def publish_report_artifacts(store: Path, source: str) -> None:
+def publish_report_artifacts(store: Store, source: str) -> None:
     """Create the markdown and table artifacts of ``source``; warn instead of failing."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
     try:
-        figures = source_figures(Path(store), source)
+        figures = source_figures(store, source)
         create_markdown_artifact(
             markdown=report_markdown(figures, source),
             key=report_artifact_key(source),

@@ -13,8 +13,7 @@ Order of work, per batch:
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tidegate.contracts import Contract
 from tidegate.monitor._alert import Alert, BatchRef
@@ -27,6 +26,9 @@ from tidegate.monitor._webhook import deliver_in_background
 from tidegate.route import RoutedBatch
 from tidegate.store import BatchOutcome, ensure_store_tables, transaction
 from tidegate.store._profiles import has_profile, read_recent_profiles, save_profile
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 log = logging.getLogger("tidegate.monitor")
 
@@ -53,7 +55,7 @@ def run_checks(
 
 
 def monitor_batch(
-    store: Path,
+    store: Store,
     config: MonitorConfig | None,
     routed: RoutedBatch,
     outcome: BatchOutcome,

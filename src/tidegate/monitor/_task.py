@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -15,6 +15,9 @@ from tidegate.monitor._monitor import monitor_batch
 from tidegate.route import RoutedBatch
 from tidegate.store import BatchOutcome
 
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
+
 
 @task(
     name="monitor",
@@ -24,7 +27,7 @@ from tidegate.store import BatchOutcome
     retry_condition_fn=transient_only,
 )
 def monitor_task(
-    store: Path,
+    store: Store,
     config: MonitorConfig | None,
     routed: RoutedBatch,
     outcome: BatchOutcome,

@@ -17,10 +17,13 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tidegate.monitor._alert import Alert
 from tidegate.monitor._config import WebhookConfig
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 log = logging.getLogger("tidegate.monitor")
 
@@ -56,7 +59,7 @@ def _post_once(url: str, body: bytes, timeout: float) -> None:
             raise urllib.error.HTTPError(url, response.status, "not a 2xx", response.headers, None)
 
 
-def _record_failure(store: Path, delivery: Delivery, actor: str | None) -> None:
+def _record_failure(store: Store, delivery: Delivery, actor: str | None) -> None:
     from tidegate.store import append_audit, ensure_store_tables, transaction
 
     try:
@@ -80,7 +83,7 @@ def _record_failure(store: Path, delivery: Delivery, actor: str | None) -> None:
         log.exception("could not audit the failed delivery of %s", delivery.alert.event_name)
 
 
-def _deliver(store: Path, config: WebhookConfig, delivery: Delivery, actor: str | None) -> None:
+def _deliver(store: Store, config: WebhookConfig, delivery: Delivery, actor: str | None) -> None:
     body = webhook_body(delivery.alert)
     try:
         for attempt in range(config.retries + 1):
@@ -113,7 +116,7 @@ def _deliver(store: Path, config: WebhookConfig, delivery: Delivery, actor: str 
 
 
 def deliver_in_background(
-    store: Path, config: WebhookConfig, alerts: list[Alert], *, actor: str | None = None
+    store: Store, config: WebhookConfig, alerts: list[Alert], *, actor: str | None = None
 ) -> list[Delivery]:
     """Start delivering each alert and return at once; see :func:`wait_for_deliveries`."""
     deliveries = []

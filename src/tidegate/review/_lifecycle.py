@@ -11,8 +11,7 @@ Replays are in :mod:`tidegate.review._replay`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tidegate.contracts import Contract
 from tidegate.errors import ReviewError
@@ -24,8 +23,11 @@ from tidegate.store._quarantine import QuarantineRecord, get_records
 from tidegate.store._review_writes import Claim, claim_versions
 from tidegate.store._tables import ensure_store_tables
 
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
-def require_records(store: Path, ids: Sequence[int]) -> list[QuarantineRecord]:
+
+def require_records(store: Store, ids: Sequence[int]) -> list[QuarantineRecord]:
     records = get_records(store, list(ids))
     missing = sorted(set(ids) - {r.id for r in records})
     if missing:
@@ -37,7 +39,7 @@ def require_records(store: Path, ids: Sequence[int]) -> list[QuarantineRecord]:
 
 
 def edit_record(
-    store: Path,
+    store: Store,
     record_id: int,
     changes: dict[str, str | None],
     contract: Contract,
@@ -54,7 +56,7 @@ def edit_record(
 
 
 def edit_records(
-    store: Path,
+    store: Store,
     edits: dict[int, tuple[int | None, dict[str, str | None]]],
     contracts: dict[str, Contract],
     *,
@@ -107,7 +109,7 @@ def _current_value(record: QuarantineRecord, column: str) -> Any:
 
 
 def reject_records(
-    store: Path,
+    store: Store,
     ids: Sequence[int],
     reason: str,
     *,

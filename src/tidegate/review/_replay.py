@@ -12,8 +12,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -31,6 +30,9 @@ from tidegate.store._quarantine import QuarantineRecord
 from tidegate.store._review_writes import claim_versions
 from tidegate.store._tables import LINEAGE_BATCH, ensure_store_tables, ensure_target_table
 from tidegate.validate import validate
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 FILE_RULE = "_file.unreadable"
 
@@ -69,7 +71,7 @@ def replay_frame(records: list[QuarantineRecord], contract: Contract) -> pl.Data
 
 
 def _replay_source(
-    store: Path,
+    store: Store,
     records: list[QuarantineRecord],
     contract: Contract,
     actor: str,
@@ -229,7 +231,7 @@ def _replay_source(
 
 
 def replay_records(
-    store: Path,
+    store: Store,
     ids: Sequence[int],
     contracts: dict[str, Contract],
     *,

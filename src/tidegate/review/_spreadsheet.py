@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tidegate.contracts import Contract
 from tidegate.review._lifecycle import current_values
 from tidegate.store._quarantine import QuarantineRecord, get_records
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 META = ("id", "version", "source", "location", "record", "rules", "errors")
 READ_ONLY = ("source", "location", "record", "rules", "errors")
@@ -37,7 +41,7 @@ def export_row(record: QuarantineRecord, contract: Contract) -> dict[str, str]:
 
 
 def plan_import(
-    store: Path, file: Path, contracts: dict[str, Contract]
+    store: Store, file: Path, contracts: dict[str, Contract]
 ) -> tuple[Edits, list[tuple[int, str]]]:
     """The edits a fixed export asks for, and every problem with it as ``(line, message)``."""
     with file.open(newline="", encoding="utf-8-sig") as handle:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tidegate.errors import SourceConfigError
 from tidegate.sources._base import Source
@@ -12,6 +12,9 @@ from tidegate.sources._files import FileSource
 from tidegate.sources._http import http_source_from_config
 from tidegate.sources._landing import landing_source_from_config
 from tidegate.sources._sql import SqlSource, sql_source_from_config
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 _FILE_OPTIONS: dict[str, type] = {
     "kind": str,
@@ -59,7 +62,7 @@ def _check_keys(name: str, config: Mapping[str, Any], valid: Mapping[str, type])
 
 
 def source_from_config(
-    name: str, config: Mapping[str, Any], base_dir: Path, store: Path | None = None
+    name: str, config: Mapping[str, Any], base_dir: Path, store: Store | None = None
 ) -> Source:
     """The source declared as ``config`` in a pipeline file; relative paths from ``base_dir``.
 
@@ -83,5 +86,5 @@ def source_from_config(
         )
     source = _KINDS[kind](name, config, base_dir)
     if store is not None and isinstance(source, SqlSource):
-        source.store = Path(store)
+        source.store = store
     return source

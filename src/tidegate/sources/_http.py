@@ -27,6 +27,7 @@ import httpx
 
 from tidegate.errors import SourceConfigError, SourceUnavailableError
 from tidegate.sources._batch import FileReject, RawBatch
+from tidegate.sources._blocks import load_secret_block
 from tidegate.sources._breaker import CircuitOpenError, breaker_for
 from tidegate.sources._jsonl import RawNumber, _Collector, _loads, _raw_json
 from tidegate.sources._options import check_options, interpolate_env, positive
@@ -124,18 +125,7 @@ class HttpAuth:
                     "before running the pipeline"
                 )
             return value
-        try:
-            from prefect.blocks.system import Secret
-
-            block = Secret.load(str(self.bearer_block))
-            value = str(block.get())  # type: ignore[union-attr]
-        except Exception as exc:
-            raise SourceConfigError(
-                f"source {source!r}: cannot load the Prefect Secret block "
-                f"{self.bearer_block!r} ({type(exc).__name__}); create it with "
-                f"`prefect block create secret` or fix auth.bearer_block"
-            ) from None
-        return value
+        return load_secret_block(source, str(self.bearer_block), "auth.bearer_block")
 
     def header_value(self, token: str) -> str:
         return f"{self.scheme} {token}" if self.scheme else token

@@ -21,14 +21,18 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from tidegate.errors import SourceConfigError, SourceUnavailableError
 from tidegate.sources._batch import RECORD_COLUMN, FileReject, RawBatch
+from tidegate.sources._blocks import load_secret_block
 from tidegate.sources._parquet import _as_text
 from tidegate.sources._sql_url import SqlUrl, check_reachable, parse_url, scrub
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 # Test-only hook: seconds to sleep after a chunk is read and before it is handed on,
 # so that a test can kill the process between read and commit.
@@ -48,18 +52,23 @@ _TRANSIENT_WORDS = (
 
 
 class SqlSource:
-    """Rows of ``table`` (or the result of ``query``) from the database at ``url``."""
+    """Rows of ``table`` (or the result of ``query``) from the database at ``url``.
+
+    The URL is either ``url`` (``${ENV}`` is interpolated) or the value of the Prefect
+    ``Secret`` block named ``url_block``, loaded here so that a bad one fails before a run.
+    """
 
     def __init__(
         self,
         name: str,
-        url: str,
+        url: str | None = None,
         table: str | None = None,
         query: str | None = None,
         cursor: str | None = None,
         chunk_size: int = 100_000,
         base_dir: str | Path | None = None,
-        store: str | Path | None = None,
+        store: Store | None = None,
+        url_block: str | None = None,
     ) -> None:
         self.name = name
         self.base_dir = None if base_dir is None else Path(base_dir)
@@ -75,14 +84,31 @@ class SqlSource:
             )
         if cursor is not None and not cursor.strip():
             raise SourceConfigError(f"source {name!r}: `cursor:` is empty; name a column")
-        self.target: SqlUrl = parse_url(url, name, self.base_dir)
+        if url_block is not None:
+            if url is not None:
+                raise SourceConfigError(
+                    f"source {name!r}: give exactly one of `url:` or `url_block:` (a Prefect "
+                    f"Secret block holding the URL), not both; drop `url:` to use the block "
+                    f"{url_block!r}"
+                )
+            secret = load_secret_block(name, url_block, "url_block")
+            self.target: SqlUrl = parse_url(secret, name, self.base_dir, block=url_block)
+        elif url is not None:
+            self.target = parse_url(url, name, self.base_dir)
+        else:
+            raise SourceConfigError(
+                f"source {name!r}: `url` is missing; e.g. `url: postgresql://user:${{PGPASSWORD}}"
+                "@host:5432/db` (${ENV} is read from the environment), or `url_block: NAME` "
+                "(a Prefect Secret block holding the URL)"
+            )
+        self.url_block = url_block
         self.table = table
         self.query = None if query is None else query.strip().rstrip(";").strip()
         if self.query is not None and not self.query:
             raise SourceConfigError(f"source {name!r}: `query:` is empty; give a SELECT")
         self.cursor = cursor
         self.chunk_size = chunk_size
-        self.store = None if store is None else Path(store)
+        self.store = store
 
     def __repr__(self) -> str:
         what = f"table={self.table!r}" if self.table else f"query={self.query!r}"
@@ -170,7 +196,7 @@ class SqlSource:
             con.close()
         return pl.DataFrame(data, schema=dict.fromkeys(names, pl.String()))
 
-    def _store_path(self) -> Path:
+    def _store_path(self) -> Store:
         if self.store is not None:
             return self.store
         from tidegate.store import default_store_path
@@ -290,6 +316,7 @@ def _test_pause() -> None:
 _SQL_OPTIONS: dict[str, type] = {
     "kind": str,
     "url": str,
+    "url_block": str,
     "table": str,
     "query": str,
     "cursor": str,
@@ -298,7 +325,10 @@ _SQL_OPTIONS: dict[str, type] = {
 
 
 def sql_source_from_config(name: str, config: Mapping[str, Any], base_dir: Path) -> SqlSource:
-    """``{kind: sql, url: ..., table: ... | query: ..., cursor: updated_at, chunk_size: N}``."""
+    """``{kind: sql, url: ..., table: ... | query: ..., cursor: updated_at, chunk_size: N}``.
+
+    Instead of ``url:``, ``url_block:`` names a Prefect ``Secret`` block holding the URL.
+    """
     for key, value in config.items():
         if key not in _SQL_OPTIONS:
             raise SourceConfigError(
@@ -312,10 +342,5 @@ def sql_source_from_config(name: str, config: Mapping[str, Any], base_dir: Path)
                 f"source {name!r}: option {key!r} is {type(value).__name__}; expected {what} "
                 "(fix the pipeline file)"
             )
-    if "url" not in config:
-        raise SourceConfigError(
-            f"source {name!r}: `url` is missing; e.g. `url: postgresql://user:${{PGPASSWORD}}"
-            "@host:5432/db` (${ENV} is read from the environment)"
-        )
     options = {key: value for key, value in config.items() if key != "kind"}
     return SqlSource(name, base_dir=base_dir, **options)

@@ -38,27 +38,50 @@ def interpolate_env(text: str, source: str) -> str:
     return _ENV_RE.sub(value, text)
 
 
+def _split_password(url: str) -> str | None:
+    """The password as ``urlsplit`` reads it."""
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def _password(url: str) -> str | None:
+    """The password in ``scheme://user:password@host...``, also when it holds ``/ ? #``
+    unencoded (where ``urlsplit`` misreads the host and finds no password)."""
+    password = _split_password(url)
+    if password is not None or "://" not in url:
+        return password
+    rest = url.split("://", 1)[1]
+    if "@" not in rest:
+        return None
+    user, colon, password = rest.rsplit("@", 1)[0].partition(":")
+    return password if colon and "/" not in user else None
+
+
 def redact(url: str) -> str:
     """The URL with its password replaced by ``***`` (``postgresql://user:***@host/db``)."""
+    password = _password(url)
+    if password is None:
+        return url
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+        if parts.password == password:
+            user = parts.username or ""
+            host = parts.hostname or ""
+            if parts.port is not None:
+                host = f"{host}:{parts.port}"
+            return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    except ValueError:  # a bad port or bracket: mask by position below
+        pass
+    scheme, rest = url.split("://", 1)
+    userinfo, after = rest.rsplit("@", 1)
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{after}"
 
 
 def scrub(text: str, url: str) -> str:
     """``text`` with the URL and its password removed (for error messages from drivers)."""
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
+    password = _password(url)
     text = text.replace(url, redact(url))
     if password:
         text = text.replace(password, "***")
@@ -77,11 +100,35 @@ class SqlUrl:
     path: Path | None = None  # sqlite only
 
 
-def parse_url(raw: str, source: str, base_dir: Path | None) -> SqlUrl:
-    """Check and normalize a URL; relative SQLite paths start at ``base_dir``."""
-    url = interpolate_env(raw, source)
+def parse_url(raw: str, source: str, base_dir: Path | None, *, block: str | None = None) -> SqlUrl:
+    """Check and normalize a URL; relative SQLite paths start at ``base_dir``.
+
+    ``raw`` is the pipeline file's ``url:`` (``${ENV}`` is interpolated), or with ``block``
+    the value of that Prefect Secret block (taken as is). Errors never show the password.
+    """
+    if block is None:
+        url = interpolate_env(raw, source)
+        origin = repr(raw) if url == raw else f"{raw!r} (its value is not shown)"
+        return _parse(url, source, base_dir, origin)
+    try:
+        return _parse(raw, source, base_dir, "held by the block (its value is not shown)")
+    except SourceConfigError as exc:
+        raise SourceConfigError(
+            f"{exc}. The URL is the value of the Prefect Secret block {block!r} (`url_block:`); "
+            f"fix it with Secret(value=...).save({block!r}, overwrite=True)"
+        ) from None
+
+
+def _parse(url: str, source: str, base_dir: Path | None, origin: str) -> SqlUrl:
+    """``origin`` names where ``url`` came from, for a value that is not shown at all."""
+    if "://" not in url:  # not a URL: maybe a bare password, so it is never echoed
+        raise SourceConfigError(
+            f"source {source!r}: the connection URL {origin} has no scheme://; valid: "
+            "postgresql://user:pass@host:5432/db, mysql://user@host:3306/db "
+            "(or mariadb://), sqlite:///absolute/path.db or sqlite://relative/path.db"
+        )
     shown = redact(url)
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    scheme = url.split("://", 1)[0].lower()
     base_scheme = scheme.split("+", 1)[0]
     if base_scheme not in DIALECTS:
         raise SourceConfigError(
@@ -105,6 +152,12 @@ def parse_url(raw: str, source: str, base_dir: Path | None) -> SqlUrl:
         return SqlUrl(f"sqlite://{path.resolve()}", dialect, shown, path=path)
     try:
         parts = urlsplit(url)
+        if parts.password != _password(url):  # urlsplit took part of it for the host
+            raise SourceConfigError(
+                f"source {source!r}: connection URL {shown!r} is malformed: its password "
+                "holds a character URLs reserve; percent-encode it (/ as %2F, ? as %3F, "
+                "# as %23)"
+            )
         port = parts.port or DEFAULT_PORTS[dialect]
     except ValueError as exc:
         raise SourceConfigError(

@@ -10,7 +10,6 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -29,6 +28,8 @@ from tidegate.store._tables import (
 
 if TYPE_CHECKING:
     import duckdb
+
+    from tidegate.store._location import Store
 
 EXISTING_KEY_RULE = "_row.existing_key"
 UNREADABLE_FILE_RULE = "_file.unreadable"
@@ -84,7 +85,7 @@ def find_committed(
     return CommittedBatch(*row) if row else None
 
 
-def lookup_committed(store: Path, source: str, batch_key: str) -> CommittedBatch | None:
+def lookup_committed(store: Store, source: str, batch_key: str) -> CommittedBatch | None:
     """Has this content of this source been committed already? (one short transaction)"""
     if not store.exists():
         return None
@@ -130,7 +131,7 @@ def _audit_skip(
 
 
 def record_skip(
-    store: Path,
+    store: Store,
     source: str,
     location: str,
     batch_key: str,
@@ -275,7 +276,7 @@ def _insert_checkpoint(
 
 
 def commit_batch(
-    store: Path,
+    store: Store,
     routed: RoutedBatch,
     contract: Contract,
     *,
@@ -378,7 +379,7 @@ def commit_batch(
 
 
 def commit_file_reject(
-    store: Path,
+    store: Store,
     reject: FileReject,
     *,
     contract: Contract | None,
@@ -474,7 +475,7 @@ def commit_file_reject(
 
 
 def record_source_failure(
-    store: Path, source: str, reason: str, *, actor: str | None = None
+    store: Store, source: str, reason: str, *, actor: str | None = None
 ) -> None:
     """Audit that a source gave up after its retries (nothing of the run was loaded)."""
     with transaction(store) as con:

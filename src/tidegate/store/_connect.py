@@ -1,9 +1,11 @@
-"""Short-lived DuckDB connections with retry on lock contention.
+"""Short-lived store connections: DuckDB with retry on lock contention, or PostgreSQL.
 
 Each store operation opens a connection, runs one transaction and closes, so a
 flow and a reviewer can take turns on the same file. DuckDB lets one process
 write a file at a time; another process that finds it locked waits and retries
 with backoff before giving up with :class:`StoreLockedError` (transient).
+A PostgreSQL store (``postgresql://`` URL) gets the same two calls from
+:mod:`tidegate.store._postgres`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tidegate.errors import StoreError, StoreLockedError, WriteConflictError
+from tidegate.store._location import PostgresStore, Store, parse_store
 
 if TYPE_CHECKING:
     import duckdb
@@ -26,11 +29,12 @@ DEFAULT_STORE = Path(".tidegate") / "tidegate.duckdb"
 LOCK_WAIT_SECONDS = float(os.environ.get("TIDEGATE_LOCK_WAIT", "30"))
 
 
-def default_store_path(project_dir: Path | None = None) -> Path:
-    """``$TIDEGATE_STORE`` if set, else ``<project>/.tidegate/tidegate.duckdb``."""
+def default_store_path(project_dir: Path | None = None) -> Store:
+    """``$TIDEGATE_STORE`` (a file or a ``postgresql://`` URL) if set, else
+    ``<project>/.tidegate/tidegate.duckdb``."""
     env = os.environ.get("TIDEGATE_STORE")
     if env:
-        return Path(env)
+        return parse_store(env)
     return (project_dir or Path.cwd()) / DEFAULT_STORE
 
 
@@ -63,10 +67,15 @@ def open_with_retry(path: Path, wait_seconds: float, **options: Any) -> duckdb.D
 
 @contextmanager
 def connect(
-    path: Path, *, read_only: bool = False, wait_seconds: float | None = None
+    path: Store, *, read_only: bool = False, wait_seconds: float | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the store, retrying with jittered backoff while another process holds it."""
+    if isinstance(path, PostgresStore):
+        from tidegate.store._postgres import pg_connect
 
+        with pg_connect(path, read_only=read_only) as pg:
+            yield pg  # type: ignore[misc]  # the same surface, see tidegate.store._postgres
+        return
     budget = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
     if read_only and not path.exists():
         raise StoreError(
@@ -94,13 +103,19 @@ def _writer_lock(path: Path) -> threading.Lock:
 
 
 @contextmanager
-def transaction(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def transaction(path: Store) -> Iterator[duckdb.DuckDBPyConnection]:
     """One connection, one transaction: commit on success, roll back on any error.
 
     Writers in one process (the review app's threads) take turns, so an optimistic
     version check sees the other writer's commit instead of a DuckDB write conflict;
     other processes take turns through the file lock.
     """
+    if isinstance(path, PostgresStore):
+        from tidegate.store._postgres import pg_transaction
+
+        with pg_transaction(path) as pg:
+            yield pg  # type: ignore[misc]
+        return
     with _writer_lock(path), connect(path) as con:
         import duckdb
 

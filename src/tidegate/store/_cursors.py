@@ -11,7 +11,6 @@ and the flow passes it to ``commit_batch(cursor=...)``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tidegate.store._connect import fetch_one, transaction
@@ -19,6 +18,8 @@ from tidegate.store._tables import ensure_store_tables
 
 if TYPE_CHECKING:
     import duckdb
+
+    from tidegate.store._location import Store
 
 
 def find_last_cursor(
@@ -32,14 +33,17 @@ def find_last_cursor(
     if column is not None:
         sql += " AND cursor_column = ?"
         params.append(column)
-    row = fetch_one(con, sql + " ORDER BY committed_at DESC, rowid DESC LIMIT 1", params)
+    # the insertion order breaks a tie in committed_at (DuckDB: rowid; PostgreSQL: ctid
+    # is not an insertion order, and microsecond timestamps do not tie in practice)
+    tie = "" if getattr(con, "dialect", "duckdb") == "postgres" else ", rowid DESC"
+    row = fetch_one(con, sql + f" ORDER BY committed_at DESC{tie} LIMIT 1", params)
     return None if row is None else str(row[0])
 
 
-def last_cursor(store: Path, source: str, column: str | None = None) -> str | None:
+def last_cursor(store: Store, source: str, column: str | None = None) -> str | None:
     """The last committed watermark of ``source`` (on ``column`` if given), or None."""
-    if not Path(store).exists():
+    if not store.exists():
         return None
-    with transaction(Path(store)) as con:
+    with transaction(store) as con:
         ensure_store_tables(con)
         return find_last_cursor(con, source, column)

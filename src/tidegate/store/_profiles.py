@@ -53,7 +53,8 @@ def save_profile(
 
 def _has_checkpoints(con: duckdb.DuckDBPyConnection) -> bool:
     rows = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'checkpoints'"
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'checkpoints' "
+        "AND table_schema = current_schema()"
     ).fetchall()
     return bool(rows and rows[0][0])
 

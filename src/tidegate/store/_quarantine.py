@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tidegate.store._connect import connect, fetch_one
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 QUARANTINE_COLUMNS = (
     "id, source, batch_id, location, record, raw, normalized, errors, rules, status, version, "
@@ -103,17 +105,22 @@ class QuarantineFilter:
     until: datetime | None = None
     ids: tuple[int, ...] = ()
 
-    def where(self) -> tuple[str, list[Any]]:
+    def where(self, dialect: str = "duckdb") -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
         if self.source:
             clauses.append("source = ?")
             params.append(self.source)
         if self.rule:
-            clauses.append("list_contains(string_split(rules, ','), ?)")
+            clauses.append("? = ANY(string_to_array(rules, ','))")
             params.append(self.rule)
         if self.column:
-            clauses.append("list_contains(json_extract_string(errors, '$[*].column'), ?)")
+            clauses.append(
+                "EXISTS (SELECT 1 FROM jsonb_array_elements(errors::jsonb) e "
+                "WHERE e->>'column' = ?)"
+                if dialect == "postgres"
+                else "list_contains(json_extract_string(errors, '$[*].column'), ?)"
+            )
             params.append(self.column)
         if self.status:
             clauses.append("status = ?")
@@ -135,7 +142,9 @@ class QuarantineFilter:
 
 def _has_quarantine(con: Any) -> bool:
     row = fetch_one(
-        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'quarantine'"
+        con,
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'quarantine' "
+        "AND table_schema = current_schema()",
     )
     return bool(row and row[0])
 
@@ -145,7 +154,8 @@ def _columns(con: Any) -> str:
     have = {
         r[0]
         for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'quarantine'"
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'quarantine' "
+            "AND table_schema = current_schema()"
         ).fetchall()
     }
     return ", ".join(
@@ -154,11 +164,11 @@ def _columns(con: Any) -> str:
 
 
 def list_records(
-    store: Path, flt: QuarantineFilter, *, limit: int = 50, offset: int = 0
+    store: Store, flt: QuarantineFilter, *, limit: int = 50, offset: int = 0
 ) -> tuple[list[QuarantineRecord], int]:
     """One page of records (newest id last) and the total that match the filter."""
-    where, params = flt.where()
     with connect(store, read_only=True) as con:
+        where, params = flt.where(getattr(con, "dialect", "duckdb"))
         if not _has_quarantine(con):
             return [], 0
         total_row = fetch_one(con, f"SELECT count(*) FROM quarantine {where}", params)
@@ -169,32 +179,34 @@ def list_records(
     return [QuarantineRecord.from_row(r) for r in rows], int(total_row[0]) if total_row else 0
 
 
-def get_records(store: Path, ids: list[int]) -> list[QuarantineRecord]:
+def get_records(store: Store, ids: list[int]) -> list[QuarantineRecord]:
     records, _ = list_records(store, QuarantineFilter(ids=tuple(ids)), limit=max(len(ids), 1))
     return records
 
 
-def count_by_rule_and_status(store: Path, flt: QuarantineFilter) -> list[tuple[str, str, str, int]]:
+def count_by_rule_and_status(
+    store: Store, flt: QuarantineFilter
+) -> list[tuple[str, str, str, int]]:
     """(source, rule, status, records) for the queue page's summary."""
-    where, params = flt.where()
     with connect(store, read_only=True) as con:
+        where, params = flt.where(getattr(con, "dialect", "duckdb"))
         if not _has_quarantine(con):
             return []
         return [
             (s, r, st, int(n))
             for s, r, st, n in con.execute(
                 "SELECT source, rule, status, count(*) FROM "
-                f"(SELECT source, status, unnest(string_split(rules, ',')) AS rule "
-                f"FROM quarantine {where}) GROUP BY ALL ORDER BY 1, 4 DESC, 2, 3",
+                f"(SELECT source, status, unnest(string_to_array(rules, ',')) AS rule "
+                f"FROM quarantine {where}) r GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC, 2, 3",
                 params,
             ).fetchall()
         ]
 
 
-def matching_ids(store: Path, flt: QuarantineFilter) -> list[int]:
+def matching_ids(store: Store, flt: QuarantineFilter) -> list[int]:
     """Every id that matches the filter, in id order (for bulk actions)."""
-    where, params = flt.where()
     with connect(store, read_only=True) as con:
+        where, params = flt.where(getattr(con, "dialect", "duckdb"))
         if not _has_quarantine(con):
             return []
         return [

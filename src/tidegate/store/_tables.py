@@ -11,6 +11,10 @@ if TYPE_CHECKING:
 
 LINEAGE_BATCH = "_tidegate_batch_id"
 LINEAGE_RECORD = "_tidegate_record"
+# The tables of this store (DuckDB's main schema, or the PostgreSQL store's schema).
+STORE_TABLES_SQL = (
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+)
 
 STORE_DDL = """
 CREATE SEQUENCE IF NOT EXISTS quarantine_id_seq START 1;
@@ -69,7 +73,7 @@ def duckdb_type(column: ColumnSpec) -> str:
         return f"DECIMAL({ps[0]},{ps[1]})"
     return {
         "int64": "BIGINT",
-        "float64": "DOUBLE",
+        "float64": "DOUBLE PRECISION",
         "string": "VARCHAR",
         "bool": "BOOLEAN",
         "date": "DATE",
@@ -77,16 +81,27 @@ def duckdb_type(column: ColumnSpec) -> str:
     }[column.type]
 
 
+def is_postgres_connection(con: object) -> bool:
+    """Is this a PostgreSQL store's connection? (for the few statements that differ)"""
+    return getattr(con, "dialect", "duckdb") == "postgres"
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
 def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
+    if is_postgres_connection(con):
+        from tidegate.store._postgres import ensure_pg_store
+
+        ensure_pg_store(con, STORE_DDL)  # type: ignore[arg-type]
+        return
     con.execute(STORE_DDL)
     have = {
         r[0]
         for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'quarantine'"
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'quarantine' "
+            "AND table_schema = current_schema()"
         ).fetchall()
     }
     for column in ("edited", "reason"):  # stores made before the review columns existed
@@ -95,7 +110,8 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
     have = {
         r[0]
         for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'checkpoints'"
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'checkpoints' "
+            "AND table_schema = current_schema()"
         ).fetchall()
     }
     for column in ("cursor_column", "cursor_value"):  # stores made before SQL watermarks
@@ -112,7 +128,8 @@ def ensure_target_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> N
     existing = {
         row[0]
         for row in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = current_schema()",
             [contract.target_table],
         ).fetchall()
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -28,11 +29,14 @@ from tidegate.review.web._common import (
     state,
 )
 
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
+
 SECRET_ENV = "TIDEGATE_REVIEW_SECRET"
 SESSION_HOURS = 12
 
 
-def create_app(store: Path, project_dir: Path, tokens: dict[str, User]) -> FastAPI:
+def create_app(store: Store, project_dir: Path, tokens: dict[str, User]) -> FastAPI:
     """The review app over ``store``, with the contracts of ``project_dir``.
 
     ``tokens`` maps each sign-in token to its user and role. The session cookie is

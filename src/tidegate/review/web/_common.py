@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -16,6 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tidegate.review.web._auth import User, fingerprint
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 CSRF_FIELD = "csrf_token"
@@ -26,7 +29,7 @@ T = TypeVar("T")
 class AppState:
     """The app's configuration, on ``app.state.review``."""
 
-    store: Path
+    store: Store
     project_dir: Path
     tokens: dict[str, User]
     # DuckDB refuses a read-only and a read-write connection to one file in one

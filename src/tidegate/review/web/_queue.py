@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -30,6 +29,9 @@ from tidegate.store._quarantine import (
     list_records,
     matching_ids,
 )
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
 
 PAGE_SIZE = 50
 ACTION_CHUNK = 5000
@@ -115,7 +117,7 @@ def _when(name: str, value: str) -> datetime | None:
         ) from None
 
 
-def _queue_data(store: Path, params: QueueParams, flt: QuarantineFilter) -> dict[str, Any]:
+def _queue_data(store: Store, params: QueueParams, flt: QuarantineFilter) -> dict[str, Any]:
     if not store.exists():
         return {"records": [], "total": 0, "counts": [], "no_store": True}
     offset = (params.page - 1) * PAGE_SIZE

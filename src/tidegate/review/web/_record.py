@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
@@ -25,13 +25,16 @@ from tidegate.review.web._queue import summary_text
 from tidegate.store import append_audit, transaction
 from tidegate.store._quarantine import QuarantineRecord, get_records
 
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
+
 router = APIRouter()
 FIELD_PREFIX = "col__"
 METADATA_KEYS = ("file", "size_bytes")  # raw keys of a file-level entry that hold no data
 MAX_REVEALED = 200
 
 
-def _load(store: Path, record_id: int) -> QuarantineRecord | None:
+def _load(store: Store, record_id: int) -> QuarantineRecord | None:
     if not store.exists():
         return None
     found = get_records(store, [record_id])
@@ -306,7 +309,7 @@ async def reject(request: Request, record_id: int, user: User = Depends(current_
     return RedirectResponse(back, status_code=303)
 
 
-def _audit_reveal(store: Path, record: QuarantineRecord, columns: list[str], actor: str) -> None:
+def _audit_reveal(store: Store, record: QuarantineRecord, columns: list[str], actor: str) -> None:
     with transaction(store) as con:
         append_audit(
             con,

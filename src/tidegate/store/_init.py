@@ -1,0 +1,76 @@
+"""`tidegate store init`: make the store's tables, and on PostgreSQL give a role the
+least it needs to run flows and review records.
+
+The role that runs ``init`` owns the tables and the audit triggers. A writer role gets
+SELECT and INSERT on ``audit`` and nothing more there, so it can neither change an entry
+(the triggers refuse it anyway) nor drop or disable the triggers (only the owner can).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tidegate.errors import StoreError
+from tidegate.store._connect import transaction
+from tidegate.store._location import PostgresStore
+from tidegate.store._profiles import ensure_profiles_table
+from tidegate.store._tables import STORE_TABLES_SQL, ensure_store_tables, quote_ident
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
+
+OWN_TABLES = ("audit", "quarantine", "checkpoints", "profiles")
+
+
+@dataclass
+class InitReport:
+    store: str
+    tables: list[str]
+    granted: list[str] = field(default_factory=list)  # the GRANT statements that ran
+
+
+def writer_grants(role: str, schema: str, target_tables: list[str]) -> list[str]:
+    """What a role that runs flows and review actions needs, and no more."""
+    r, s = quote_ident(role), quote_ident(schema)
+    statements = [
+        f"GRANT USAGE, CREATE ON SCHEMA {s} TO {r}",  # CREATE: a new source's target table
+        f"GRANT SELECT, INSERT ON audit TO {r}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON audit FROM {r}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON quarantine, checkpoints, profiles TO {r}",
+        f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE quarantine_id_seq TO {r}",
+    ]
+    statements += [
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON {quote_ident(t)} TO {r}" for t in target_tables
+    ]
+    return statements
+
+
+def init_store(store: Store, writer_roles: list[str] | tuple[str, ...] = ()) -> InitReport:
+    """Create the tables (and on PostgreSQL the audit triggers); grant each writer role."""
+    if writer_roles and not isinstance(store, PostgresStore):
+        raise StoreError(
+            f"--grant-writer needs a PostgreSQL store; {store} is a DuckDB file, which "
+            "has no roles (protect it with file permissions instead)"
+        )
+    granted: list[str] = []
+    with transaction(store) as con:
+        ensure_store_tables(con)
+        ensure_profiles_table(con)
+        tables = sorted(r[0] for r in con.execute(STORE_TABLES_SQL).fetchall())
+        if writer_roles:
+            schema = con.execute("SELECT current_schema()").fetchall()[0][0]
+            targets = [t for t in tables if t not in OWN_TABLES]
+            for role in writer_roles:
+                exists = con.execute(
+                    "SELECT count(*) FROM pg_roles WHERE rolname = ?", [role]
+                ).fetchall()[0][0]
+                if not exists:
+                    raise StoreError(
+                        f"role {role!r} does not exist in {store}; create it first "
+                        f"(CREATE ROLE {quote_ident(role)} LOGIN PASSWORD '...')"
+                    )
+                for statement in writer_grants(role, schema, targets):
+                    con.execute(statement)
+                    granted.append(statement)
+    return InitReport(store=str(store), tables=tables, granted=granted)

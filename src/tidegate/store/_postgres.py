@@ -1,0 +1,289 @@
+"""The PostgreSQL store: the same tables as the DuckDB file, for a team's workers.
+
+Store code is written once, in the SQL both engines speak, against a small
+connection surface (``execute(sql, params)`` with ``?`` placeholders, ``fetchall``,
+``register``/``unregister`` of a frame as a table). :class:`PgConnection` gives a
+psycopg connection that surface:
+
+- ``?`` placeholders become psycopg's ``%s`` (outside quotes; a literal ``%`` is escaped);
+- ``register`` copies a polars/Arrow frame into a temporary table with ``COPY ... FROM
+  STDIN`` (CSV written by polars), so ``INSERT ... SELECT ... FROM _tg_load`` works as is;
+- every write transaction first takes a transaction-scoped advisory lock on the store's
+  schema: writers take turns, as with DuckDB's file lock, so the audit chain's
+  read-the-head-then-append never forks.
+
+The database itself keeps the audit log append-only: triggers refuse UPDATE, DELETE and
+TRUNCATE on ``audit`` and refuse an INSERT that does not extend the chain (next seq,
+``prev_hash`` = the head's hash). Grant the flows' role only INSERT and SELECT on
+``audit`` (see README, "Team setup") and not even a compromised worker can rewrite it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from tidegate.errors import (
+    StoreError,
+    StoreUnavailableError,
+    TidegateError,
+    WriteConflictError,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+    import psycopg
+    import pyarrow as pa
+
+    from tidegate.store._location import PostgresStore
+
+CONNECT_TIMEOUT_S = 5
+
+APPEND_ONLY_DDL = """
+CREATE OR REPLACE FUNCTION tidegate_audit_append_only() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    RAISE EXCEPTION 'the tidegate audit log is append-only: % on audit is refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'the audit trail is never changed; append a new entry instead';
+END $$;
+CREATE OR REPLACE FUNCTION tidegate_audit_chain_link() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+    head_seq BIGINT;
+    head_hash VARCHAR;
+BEGIN
+    SELECT seq, hash INTO head_seq, head_hash FROM audit ORDER BY seq DESC LIMIT 1;
+    IF head_seq IS NULL THEN
+        head_seq := 0;
+        head_hash := repeat('0', 64);
+    END IF;
+    IF NEW.seq <> head_seq + 1 OR NEW.prev_hash <> head_hash THEN
+        RAISE EXCEPTION 'audit entry % does not extend the chain (head is seq % with hash %)',
+            NEW.seq, head_seq, head_hash
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER audit_append_only
+    BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION tidegate_audit_append_only();
+CREATE OR REPLACE TRIGGER audit_no_truncate
+    BEFORE TRUNCATE ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION tidegate_audit_append_only();
+CREATE OR REPLACE TRIGGER audit_chain_link
+    BEFORE INSERT ON audit
+    FOR EACH ROW EXECUTE FUNCTION tidegate_audit_chain_link();
+"""
+
+WRITER_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('tidegate:' || current_schema()))"
+
+
+@functools.lru_cache(maxsize=512)
+def to_pyformat(sql: str) -> str:
+    """``?`` placeholders to psycopg's ``%s``; a ``%`` becomes ``%%``. Quoted text is kept."""
+    out: list[str] = []
+    quote: str | None = None
+    for ch in sql:
+        if ch == "%":
+            out.append("%%")
+        elif quote:
+            out.append(ch)
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append("%s")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _pg_type(dtype: pl.DataType) -> str:
+    import polars as pl
+
+    if dtype.is_integer():
+        return "BIGINT"
+    if dtype.is_float():
+        return "DOUBLE PRECISION"
+    if isinstance(dtype, pl.Decimal):
+        return f"NUMERIC({dtype.precision or 38},{dtype.scale or 0})"
+    if dtype == pl.Boolean:
+        return "BOOLEAN"
+    if dtype == pl.Date:
+        return "DATE"
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
+    if dtype == pl.Time:
+        return "TIME"
+    return "TEXT"
+
+
+class PgConnection:
+    """A psycopg connection with the DuckDB-style surface the store code uses."""
+
+    dialect = "postgres"
+
+    def __init__(self, raw: psycopg.Connection[Any], store: PostgresStore) -> None:
+        self.raw = raw
+        self.store = store
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
+        cur = self.raw.cursor()
+        try:
+            if params:
+                cur.execute(to_pyformat(sql), list(params))
+            else:
+                cur.execute(sql)
+        except Exception as exc:
+            raise translate_error(exc, self.store) from exc
+        return cur
+
+    def register(self, name: str, data: pa.Table | pl.DataFrame) -> None:
+        """Copy a frame into the temporary table ``name`` (dropped by :meth:`unregister`)."""
+        import polars as pl
+
+        frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(pl.from_arrow(data))
+        text_like = [c for c, t in frame.schema.items() if _pg_type(t) == "TEXT"]
+        frame = frame.with_columns(pl.col(c).cast(pl.String) for c in text_like)
+        cols = ", ".join(f'"{c}" {_pg_type(t)}' for c, t in frame.schema.items())
+        self.execute(f"DROP TABLE IF EXISTS {name}")
+        self.execute(f"CREATE TEMPORARY TABLE {name} ({cols})")
+        if frame.is_empty():
+            return
+        body = frame.write_csv(include_header=False, null_value="\\N", quote_style="non_numeric")
+        try:
+            with (
+                self.raw.cursor() as cur,
+                cur.copy(f"COPY {name} FROM STDIN (FORMAT csv, NULL '\\N')") as copy,
+            ):
+                copy.write(body.encode("utf-8"))
+        except Exception as exc:
+            raise translate_error(exc, self.store) from exc
+
+    def unregister(self, name: str) -> None:
+        self.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def translate_error(exc: Exception, store: PostgresStore) -> Exception:
+    """psycopg's errors as tidegate's: conflicts and lost connections are transient."""
+    import psycopg
+    from psycopg import errors
+
+    from tidegate.sources._sql_url import scrub
+
+    if isinstance(exc, TidegateError):
+        return exc
+    text = scrub(str(exc).strip(), store.url)
+    if isinstance(exc, errors.SerializationFailure | errors.DeadlockDetected):
+        return WriteConflictError(f"another transaction changed the same rows first ({text})")
+    if isinstance(exc, psycopg.OperationalError) and not isinstance(exc, errors.QueryCanceled):
+        return StoreUnavailableError(f"PostgreSQL store {store} stopped answering: {text}")
+    if isinstance(exc, psycopg.Error):
+        return StoreError(f"PostgreSQL store {store}: {text}")
+    return exc
+
+
+def open_connection(store: PostgresStore, *, read_only: bool = False) -> PgConnection:
+    """Connect (autocommit; transactions are explicit). Unreachable is transient; a bad
+    password or a missing database is not."""
+    import psycopg
+
+    from tidegate.sources._sql_url import scrub
+
+    conninfo = store.conninfo()
+    try:
+        raw = psycopg.connect(
+            conninfo,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            application_name=f"tidegate:{os.getpid()}",
+        )
+    except psycopg.OperationalError as exc:
+        text = scrub(str(exc).strip(), conninfo)
+        lowered = text.lower()
+        if "authentication" in lowered or "does not exist" in lowered or "role" in lowered:
+            raise StoreError(
+                f"cannot open the PostgreSQL store {store}: {text}; check the user, "
+                "password and database name in --store / TIDEGATE_STORE"
+            ) from None
+        raise StoreUnavailableError(
+            f"the PostgreSQL store {store} does not answer: {text}; check that the server "
+            "is running and reachable"
+        ) from None
+    except psycopg.ProgrammingError as exc:
+        raise StoreError(
+            f"store URL {store} is not a valid PostgreSQL connection string: "
+            f"{scrub(str(exc), conninfo)}"
+        ) from None
+    con = PgConnection(raw, store)
+    if read_only:
+        con.execute("SET default_transaction_read_only = on")
+    return con
+
+
+@contextmanager
+def pg_connect(store: PostgresStore, *, read_only: bool = False) -> Iterator[PgConnection]:
+    con = open_connection(store, read_only=read_only)
+    try:
+        if read_only:
+            row = con.execute("SELECT to_regclass('audit') IS NOT NULL").fetchall()
+            if not (row and row[0][0]):
+                raise StoreError(
+                    f"no tidegate store in {store} yet: nothing has been ingested "
+                    "(run `tidegate run SOURCE` with this --store first)"
+                )
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def pg_transaction(store: PostgresStore) -> Iterator[PgConnection]:
+    """One connection, one transaction, writers one at a time per store schema."""
+    with pg_connect(store) as con:
+        try:
+            with con.raw.transaction():
+                con.execute(WRITER_LOCK_SQL)
+                yield con
+        except Exception as exc:
+            translated = translate_error(exc, store)
+            if translated is exc:
+                raise
+            raise translated from exc
+
+
+def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
+    """Create the schema, the tables and the audit triggers unless they are there."""
+    ready = con.execute(
+        "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_chain_link' "
+        "AND tgrelid = to_regclass('audit')"
+    ).fetchall()
+    if ready and ready[0][0]:
+        return
+    row = con.execute("SELECT current_schema()").fetchall()
+    if not row or row[0][0] is None:
+        path = con.execute("SHOW search_path").fetchall()[0][0]
+        first = path.split(",")[0].strip().strip('"')
+        if not first or first == "$user":
+            raise StoreError(f"PostgreSQL store {con.store}: no schema to create tables in")
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{first}"')
+    con.execute(store_ddl)
+    con.execute(APPEND_ONLY_DDL)
+
+
+def has_store_tables(store: PostgresStore) -> bool:
+    con = open_connection(store, read_only=True)
+    try:
+        row = con.execute("SELECT to_regclass('audit') IS NOT NULL").fetchall()
+    finally:
+        con.close()
+    return bool(row and row[0][0])

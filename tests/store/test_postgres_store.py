@@ -1,0 +1,214 @@
+"""What only the PostgreSQL store does: the database itself keeps the audit log
+append-only, writers in several processes share one chain, roles limit a worker,
+and a bad URL fails fast without its password. (Everything the two backends share is
+tested once per backend through the ``store`` fixture.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from helpers import make_contract, make_raw, query, scalar
+from store_backends import PG_DATABASE_URL, drop_pg_store, make_store
+from tidegate.audit import verify_chain
+from tidegate.cli import app
+from tidegate.errors import StoreError, StoreUnavailableError
+from tidegate.flows._steps import process
+from tidegate.store import append_audit, commit_batch, transaction
+from tidegate.store._init import init_store
+from tidegate.store._location import PostgresStore, parse_store
+from tidegate.store._tables import ensure_store_tables
+
+pytestmark = pytest.mark.postgres
+runner = CliRunner()
+
+
+@pytest.fixture
+def pg_store(tmp_path: Path) -> Iterator[PostgresStore]:
+    store = make_store("postgres", tmp_path)
+    assert isinstance(store, PostgresStore)
+    try:
+        yield store
+    finally:
+        drop_pg_store(store)
+
+
+def _append(store: PostgresStore, n: int) -> None:
+    for i in range(n):
+        with transaction(store) as con:
+            ensure_store_tables(con)
+            append_audit(con, "batch_committed", {"i": i}, source="orders", actor="test")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit SET detail = '{}' WHERE seq = 2",
+        "UPDATE audit SET actor = 'mallory'",
+        "DELETE FROM audit WHERE seq = 5",
+        "TRUNCATE audit",
+    ],
+)
+def test_the_database_refuses_to_change_the_audit_log(
+    pg_store: PostgresStore, statement: str
+) -> None:
+    _append(pg_store, 5)
+    with (
+        psycopg.connect(pg_store.conninfo(), autocommit=True) as con,
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"),
+    ):
+        con.execute(statement)
+    report = verify_chain(pg_store)
+    assert report.ok and report.entries == 5
+
+
+@pytest.mark.parametrize(
+    ("seq", "prev", "why"),
+    [(7, "head", "a gap in seq"), (6, "0" * 64, "a fork: prev_hash is not the head's hash")],
+)
+def test_an_entry_that_does_not_extend_the_chain_is_refused(
+    pg_store: PostgresStore, seq: int, prev: str, why: str
+) -> None:
+    _append(pg_store, 5)
+    head = scalar(pg_store, "SELECT hash FROM audit WHERE seq = 5")
+    with (
+        psycopg.connect(pg_store.conninfo(), autocommit=True) as con,
+        pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="does not extend"),
+    ):
+        con.execute(
+            'INSERT INTO audit (seq, "at", actor, event, detail, prev_hash, hash) '
+            "VALUES (%s, 'now', 'mallory', 'batch_committed', '{}', %s, %s)",
+            [seq, head if prev == "head" else prev, "f" * 64],
+        )
+    assert scalar(pg_store, "SELECT count(*) FROM audit") == 5, why
+
+
+WRITER = """
+import sys
+from tidegate.store import append_audit, transaction
+from tidegate.store._location import parse_store
+from tidegate.store._tables import ensure_store_tables
+store, name = parse_store(sys.argv[1]), sys.argv[2]
+for i in range(int(sys.argv[3])):
+    with transaction(store) as con:
+        ensure_store_tables(con)
+        append_audit(con, "batch_committed", {"writer": name, "i": i}, source=name, actor=name)
+"""
+
+
+def test_writers_in_several_processes_share_one_unbroken_chain(pg_store: PostgresStore) -> None:
+    """Three processes append at once: the advisory lock makes them take turns."""
+    _append(pg_store, 1)  # the tables exist before the race
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, pg_store.url, f"w{k}", "25"])
+        for k in range(3)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    report = verify_chain(pg_store)
+    assert report.ok and report.entries == 76
+    assert query(pg_store, "SELECT source, count(*) FROM audit GROUP BY 1 ORDER BY 1") == [
+        ("orders", 1),
+        ("w0", 25),
+        ("w1", 25),
+        ("w2", 25),
+    ]
+    seqs = [s for (s,) in query(pg_store, "SELECT seq FROM audit ORDER BY seq")]
+    assert seqs == list(range(1, 77))
+
+
+def test_a_writer_role_loads_but_cannot_rewrite_or_unprotect_the_audit(
+    pg_store: PostgresStore,
+) -> None:
+    role = f"tg_writer_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect(PG_DATABASE_URL, autocommit=True)
+    admin.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        report = init_store(pg_store, [role])
+        assert any("GRANT SELECT, INSERT ON audit" in g for g in report.granted)
+        as_writer = PostgresStore(pg_store.url.replace("postgres@", f"{role}@", 1))
+        contract = make_contract()
+        row = {"order_id": "1", "status": "shipped", "amount": "5", "order_date": "2024-01-02"}
+        outcome = commit_batch(as_writer, process(make_raw([row]), contract), contract)
+        assert outcome.loaded == 1  # the writer creates the target table and loads
+        with psycopg.connect(as_writer.conninfo(), autocommit=True) as con:
+            for statement in (
+                "ALTER TABLE audit DISABLE TRIGGER audit_append_only",
+                "DROP TRIGGER audit_append_only ON audit",
+                "UPDATE audit SET actor = 'mallory'",
+                "DELETE FROM audit",
+                "TRUNCATE audit",
+            ):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    con.execute(statement)
+        assert verify_chain(pg_store).ok
+        assert scalar(pg_store, "SELECT count(*) FROM orders") == 1
+    finally:
+        drop_pg_store(pg_store)  # the schema's grants go with it, then the role can go
+        admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        admin.close()
+
+
+def test_a_bad_store_url_fails_fast_and_hides_the_password() -> None:
+    missing_db = parse_store("postgresql://postgres:s3cr3t-pw@127.0.0.1:5432/no_such_db")
+    with pytest.raises(StoreError) as info, transaction(missing_db):
+        pass
+    assert "s3cr3t-pw" not in str(info.value) and "***" in str(info.value)
+    assert "does not exist" in str(info.value)
+    down = parse_store("postgresql://postgres:s3cr3t-pw@127.0.0.1:1/test")
+    # transient, so Prefect retries it
+    with pytest.raises(StoreUnavailableError) as unavailable, transaction(down):
+        pass
+    assert "s3cr3t-pw" not in str(unavailable.value)
+    result = runner.invoke(
+        app, ["audit", "list", "--store", "postgresql://postgres:s3cr3t-pw@127.0.0.1:1/test"]
+    )
+    assert result.exit_code != 0
+    shown = " ".join(result.output.split())
+    assert "s3cr3t-pw" not in shown and "postgres:***@127.0.0.1:1" in shown
+    assert "does not answer" in shown
+
+
+def test_env_references_in_the_url_are_resolved_when_opened(
+    pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TG_TEST_PG_HOST", "127.0.0.1")
+    store = PostgresStore(pg_store.url.replace("127.0.0.1", "${TG_TEST_PG_HOST}"))
+    _append(store, 2)
+    assert "${TG_TEST_PG_HOST}" in str(store)  # shown as written, resolved only to connect
+    assert verify_chain(pg_store).entries == 2
+    monkeypatch.delenv("TG_TEST_PG_HOST")
+    with pytest.raises(StoreError, match="TG_TEST_PG_HOST is not set"):
+        verify_chain(store)
+
+
+def test_audit_sql_runs_read_only_on_postgres(pg_store: PostgresStore) -> None:
+    _append(pg_store, 3)
+    ok = runner.invoke(
+        app, ["audit", "sql", "SELECT count(*) AS n FROM audit", "--store", pg_store.url]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "3" in ok.output
+    refused = runner.invoke(
+        app,
+        ["audit", "sql", "SELECT 1; DELETE FROM quarantine", "--store", pg_store.url],
+    )
+    assert refused.exit_code != 0
+    sneaky = runner.invoke(
+        app,
+        [
+            "audit",
+            "sql",
+            "SELECT * FROM (SELECT setval('quarantine_id_seq', 99)) s",
+            "--store",
+            pg_store.url,
+        ],
+    )
+    assert sneaky.exit_code != 0 and "read-only" in sneaky.output.lower(), sneaky.output
+    assert scalar(pg_store, "SELECT last_value FROM quarantine_id_seq") == 1

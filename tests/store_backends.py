@@ -1,0 +1,109 @@
+"""The store backends every store-level test body runs on: a DuckDB file and a
+PostgreSQL schema of its own on this machine's server (dropped after the test).
+
+Registered as a pytest plugin in tests/conftest.py: a test that takes ``store`` runs
+once per backend. PostgreSQL not answering skips locally and FAILS under CI=true.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from sql_backends import require_service
+from tidegate.store._location import PostgresStore, Store
+
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+PG_DATABASE_URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test"
+STORE_BACKENDS = ("duckdb", pytest.param("postgres", marks=pytest.mark.postgres))
+
+
+def new_pg_store() -> PostgresStore:
+    """A store URL whose tables go to a fresh schema (created on first write)."""
+    schema = f"tg_{uuid.uuid4().hex[:12]}"
+    return PostgresStore(f"{PG_DATABASE_URL}?options=-csearch_path%3D{schema}")
+
+
+def drop_pg_store(store: PostgresStore) -> None:
+    import psycopg
+
+    schema = store.url.rsplit("%3D", 1)[1]
+    with psycopg.connect(PG_DATABASE_URL, autocommit=True) as con:
+        con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def make_store(kind: str, folder: Path) -> Store:
+    if kind == "duckdb":
+        return folder / "tidegate.duckdb"
+    require_service("PostgreSQL", PG_HOST, PG_PORT)
+    return new_pg_store()
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store on each backend: ``tmp_path/tidegate.duckdb`` or a PostgreSQL schema."""
+    made = make_store(request.param, tmp_path)
+    try:
+        yield made
+    finally:
+        if isinstance(made, PostgresStore):
+            drop_pg_store(made)
+
+
+def store_arg(store: Store) -> str:
+    """The ``--store`` argument: the file, or the full URL (``str()`` hides a password)."""
+    return store.url if isinstance(store, PostgresStore) else str(store)
+
+
+def _admin_execute(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_DATABASE_URL, autocommit=True) as con:
+        con.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template(project_root: Path, prefect_api: str) -> Iterator[str]:
+    """A PostgreSQL database filled once by the real `tidegate demo` (CLI and flow);
+    tests get copies of it (``CREATE DATABASE ... TEMPLATE``), never the template."""
+    from typer.testing import CliRunner
+
+    from tidegate.cli import app
+
+    require_service("PostgreSQL", PG_HOST, PG_PORT)
+    name = f"tg_demo_{uuid.uuid4().hex[:10]}"
+    _admin_execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
+        result = CliRunner().invoke(app, ["demo", "--project", str(project_root), "--store", url])
+        assert result.exit_code == 0, result.output
+        yield name
+    finally:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def demo_copy(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A private copy of the demo's store on each backend, to change freely."""
+    if request.param == "duckdb":
+        from helpers import copy_store
+
+        yield copy_store(request.getfixturevalue("demo_template"), tmp_path / "demo")
+        return
+    with pg_database_copy(request.getfixturevalue("pg_demo_template")) as copy:
+        yield copy
+
+
+@contextmanager
+def pg_database_copy(template: str) -> Iterator[PostgresStore]:
+    """A new database made from ``template`` (CREATE DATABASE ... TEMPLATE), then dropped."""
+    name = f"tg_copy_{uuid.uuid4().hex[:10]}"
+    _admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield PostgresStore(f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}")
+    finally:
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
