@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from helpers import make_raw
@@ -20,6 +19,7 @@ from tidegate.flows._steps import process
 from tidegate.monitor import Alert, MonitorConfig, monitor_batch
 from tidegate.route import RoutedBatch
 from tidegate.store import BatchOutcome, commit_batch
+from tidegate.store._location import Store
 
 REGIONS = ("north", "south", "east")
 
@@ -73,7 +73,7 @@ def sales_rows(
 
 
 def run_batch(
-    store: Path,
+    store: Store,
     config: MonitorConfig | None,
     rows: list[dict[str, str | None]],
     *,

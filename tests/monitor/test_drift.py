@@ -4,13 +4,13 @@ the schema and value drift alerts it should, and only those."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from helpers import query
 from monitor._support import run_batch, sales_rows, summary
 from tidegate.monitor import MonitorConfig, ValueDriftConfig
+from tidegate.store._location import Store
 
 DRIFT = MonitorConfig(
     schema_drift=True,
@@ -21,21 +21,21 @@ DRIFT = MonitorConfig(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Path:
-    store = tmp_path / "s.duckdb"
+def store(store: Store) -> Store:
+    """A store (each backend) holding one January batch of sales: the drift baseline."""
     first, _, _ = run_batch(store, DRIFT, sales_rows(null_every=10), name="jan")
     assert first == [], "the first batch has no history to drift from"
     return store
 
 
-def test_a_normal_second_file_raises_nothing(store: Path) -> None:
+def test_a_normal_second_file_raises_nothing(store: Store) -> None:
     rows = sales_rows(first_id=100, amount_base=102, null_every=10)
     alerts, _, _ = run_batch(store, DRIFT, rows, name="feb")
     assert alerts == []
 
 
 def test_a_new_column_shifted_values_and_more_nulls_raise_exactly_those_alerts(
-    store: Path, emitted: list[dict[str, object]]
+    store: Store, emitted: list[dict[str, object]]
 ) -> None:
     run_batch(store, DRIFT, sales_rows(first_id=100, amount_base=102, null_every=10), name="feb")
     rows = sales_rows(first_id=200, amount_base=200, null_every=2, extra={"promo_code": "SPRING"})
@@ -68,7 +68,7 @@ def test_a_new_column_shifted_values_and_more_nulls_raise_exactly_those_alerts(
     assert {e["resource"]["prefect.resource.id"] for e in emitted} == {"tidegate.source.sales"}
 
 
-def test_each_batch_stores_a_profile(store: Path) -> None:
+def test_each_batch_stores_a_profile(store: Store) -> None:
     run_batch(store, DRIFT, sales_rows(first_id=100), name="feb")
     rows = query(store, 'SELECT source, batch_id, profile FROM profiles ORDER BY "at"')
     assert len(rows) == 2
@@ -82,7 +82,7 @@ def test_each_batch_stores_a_profile(store: Path) -> None:
     assert sorted(v for v, _ in region["top"]) == ["east", "north", "south"]
 
 
-def test_a_new_category_is_named(store: Path) -> None:
+def test_a_new_category_is_named(store: Store) -> None:
     rows = sales_rows(first_id=100)
     for row in rows[:5]:
         row["region"] = "west"
@@ -91,7 +91,7 @@ def test_a_new_category_is_named(store: Path) -> None:
     assert alerts[0].detail["values"] == ["west"]
 
 
-def test_a_renamed_column_is_one_alert_not_missing_plus_new(store: Path) -> None:
+def test_a_renamed_column_is_one_alert_not_missing_plus_new(store: Store) -> None:
     rows = sales_rows(first_id=100, null_every=10, rename={"region": "sales_area"})
     alerts, _, _ = run_batch(store, DRIFT, rows, name="feb")
     assert summary(alerts) == {("schema_drift", "sales_area", "renamed")}
@@ -99,14 +99,14 @@ def test_a_renamed_column_is_one_alert_not_missing_plus_new(store: Path) -> None
     assert "similar values" in alerts[0].message
 
 
-def test_a_dropped_column_is_missing(store: Path) -> None:
+def test_a_dropped_column_is_missing(store: Store) -> None:
     alerts, _, _ = run_batch(
         store, DRIFT, sales_rows(first_id=100, null_every=10, drop=("qty",)), name="feb"
     )
     assert summary(alerts) == {("schema_drift", "qty", "missing")}
 
 
-def test_monitoring_the_same_batch_again_raises_nothing(store: Path) -> None:
+def test_monitoring_the_same_batch_again_raises_nothing(store: Store) -> None:
     from tidegate.monitor import monitor_batch
 
     rows = sales_rows(first_id=200, amount_base=200, extra={"promo_code": "X"})

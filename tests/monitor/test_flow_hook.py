@@ -19,7 +19,9 @@ import yaml
 import tidegate.flows._ingest as ingest_module
 from helpers import query, scalar
 from monitor._support import SALES_CONTRACT, sales_rows, webhook_receiver
+from store_backends import store_arg
 from tidegate.monitor import wait_for_deliveries
+from tidegate.store._location import Store
 
 pytestmark = pytest.mark.skipif(
     not hasattr(ingest_module, "monitor_task"),
@@ -65,15 +67,14 @@ def make_project(root: Path, hook_url: str) -> Path:
 
 
 def test_the_flow_raises_drift_alerts_and_does_not_wait_for_the_webhook(
-    tmp_path: Path, prefect_api: str, emitted: list[dict[str, Any]]
+    store: Store, tmp_path: Path, prefect_api: str, emitted: list[dict[str, Any]]
 ) -> None:
     from tidegate.flows import ingest_flow
 
-    store = tmp_path / "s.duckdb"
     with webhook_receiver(500) as receiver:
         project = make_project(tmp_path / "project", receiver.url)
         started = time.monotonic()
-        outcomes = ingest_flow()(pipeline="sales", project_dir=str(project), store=str(store))
+        outcomes = ingest_flow()(pipeline="sales", project_dir=str(project), store=store_arg(store))
         elapsed = time.monotonic() - started
         # the retries alone wait 3 + 6 s: the flow returned while they were under way
         assert not wait_for_deliveries(0), "the flow waited for the webhook deliveries"

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from monitor._support import run_batch, sales_contract, sales_rows
 from tidegate.flows._steps import process
 from tidegate.monitor import monitor_batch
-from tidegate.store import commit_batch, transaction
+from tidegate.store import commit_batch, ensure_store_tables, transaction
+from tidegate.store._location import Store
 from tidegate.store._profiles import read_recent_profiles, save_profile
 
 
-def test_recent_profiles_are_newest_first_and_limited(tmp_path: Path) -> None:
-    store = tmp_path / "s.duckdb"
+def test_recent_profiles_are_newest_first_and_limited(store: Store) -> None:
     with transaction(store) as con:
+        ensure_store_tables(con)
         for i in range(4):
             save_profile(con, "sales", f"b{i}", {"rows_in": i})
         save_profile(con, "other", "x", {"rows_in": 99})
@@ -24,11 +23,10 @@ def test_recent_profiles_are_newest_first_and_limited(tmp_path: Path) -> None:
         assert [p.profile["rows_in"] for p in recent] == [2, 1, 0]
 
 
-def test_a_reprocessed_batch_is_not_its_own_baseline(tmp_path: Path) -> None:
+def test_a_reprocessed_batch_is_not_its_own_baseline(store: Store) -> None:
     from helpers import make_raw
     from tidegate.monitor import MonitorConfig, RowCountConfig
 
-    store = tmp_path / "s.duckdb"
     config = MonitorConfig(row_count=RowCountConfig(vs_recent=1.5))
     run_batch(store, config, sales_rows(10), name="a")
     big = sales_rows(40, first_id=100)

@@ -12,10 +12,10 @@ from tidegate.flows._steps import process
 from tidegate.monitor import monitor_batch
 from tidegate.sources import RawBatch, source_from_config
 from tidegate.store import commit_batch
+from tidegate.store._location import Store
 
 
-def test_the_sample_data_raises_no_alert(project_root: Path, tmp_path: Path) -> None:
-    store = tmp_path / "s.duckdb"
+def test_the_sample_data_raises_no_alert(project_root: Path, store: Store) -> None:
     batches = 0
     for name in ("orders", "customers", "inventory"):
         spec = find_pipeline(project_root, name)
@@ -33,8 +33,7 @@ def test_the_sample_data_raises_no_alert(project_root: Path, tmp_path: Path) -> 
     assert scalar(store, "SELECT count(*) FROM audit WHERE event LIKE 'alert%'") == 0
 
 
-def test_pii_values_stay_out_of_the_profile(project_root: Path, tmp_path: Path) -> None:
-    store = tmp_path / "s.duckdb"
+def test_pii_values_stay_out_of_the_profile(project_root: Path, store: Store) -> None:
     spec = find_pipeline(project_root, "customers")
     contract = load_contract(spec.contract_path)
     (item,) = list(source_from_config("customers", spec.source, project_root).read())

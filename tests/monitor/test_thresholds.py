@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from monitor._support import run_batch, sales_rows, summary
 from tidegate.monitor import MonitorConfig, RowCountConfig
 from tidegate.monitor._alert import BatchRef
 from tidegate.monitor._checks import check_quarantine_ratio, check_row_count
+from tidegate.store._location import Store
 
 REF = BatchRef("sales", "sales-1", "mem.csv")
 
@@ -49,9 +48,8 @@ def test_row_count_without_history_only_checks_absolute_bounds() -> None:
     assert check_row_count(RowCountConfig(vs_recent=2.0), 1_000_000, [], REF) == []
 
 
-def test_thresholds_through_monitor_batch(tmp_path: Path) -> None:
+def test_thresholds_through_monitor_batch(store: Store) -> None:
     """The ratio counts the committed outcome (3 bad qty of 20 rows = 0.15)."""
-    store = tmp_path / "s.duckdb"
     at_bound = MonitorConfig(max_quarantine_ratio=0.15, row_count=RowCountConfig(min=20, max=20))
     alerts, outcome, _ = run_batch(store, at_bound, sales_rows(20, bad_qty=3), name="a")
     assert (outcome.rows_in, outcome.quarantined) == (20, 3)
@@ -71,10 +69,9 @@ def test_thresholds_through_monitor_batch(tmp_path: Path) -> None:
     assert summary(alerts) == {("row_count", None, "vs_recent")}
 
 
-def test_no_config_saves_the_profile_and_raises_nothing(tmp_path: Path) -> None:
+def test_no_config_saves_the_profile_and_raises_nothing(store: Store) -> None:
     from helpers import scalar
 
-    store = tmp_path / "s.duckdb"
     alerts, _, _ = run_batch(store, None, sales_rows(5, bad_qty=5), name="a")
     assert alerts == []
     assert scalar(store, "SELECT count(*) FROM profiles") == 1

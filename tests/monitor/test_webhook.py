@@ -5,26 +5,25 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
 from helpers import query
 from monitor._support import free_port, run_batch, sales_rows, webhook_receiver
 from tidegate.monitor import MonitorConfig, WebhookConfig, wait_for_deliveries
+from tidegate.store._location import Store
 
 
 def config(url: str, **webhook: float) -> MonitorConfig:
     return MonitorConfig(max_quarantine_ratio=0.1, webhook=WebhookConfig(url=url, **webhook))
 
 
-def failed_deliveries(store: Path) -> list[dict[str, object]]:
+def failed_deliveries(store: Store) -> list[dict[str, object]]:
     rows = query(store, "SELECT detail FROM audit WHERE event = 'alert_delivery_failed'")
     return [json.loads(r[0]) for r in rows]
 
 
-def test_the_receiver_gets_the_alert_json(tmp_path: Path) -> None:
-    store = tmp_path / "s.duckdb"
+def test_the_receiver_gets_the_alert_json(store: Store) -> None:
     with webhook_receiver(200) as receiver:
         alerts, outcome, _ = run_batch(
             store, config(receiver.url), sales_rows(10, bad_qty=5), name="a"
@@ -41,8 +40,7 @@ def test_the_receiver_gets_the_alert_json(tmp_path: Path) -> None:
     assert failed_deliveries(store) == []
 
 
-def test_a_failing_receiver_is_retried_without_blocking_the_caller(tmp_path: Path) -> None:
-    store = tmp_path / "s.duckdb"
+def test_a_failing_receiver_is_retried_without_blocking_the_caller(store: Store) -> None:
     with webhook_receiver(500) as receiver:
         cfg = config(receiver.url, retries=3, backoff_s=0.3, timeout_s=2)
         started = time.monotonic()
@@ -63,10 +61,8 @@ def test_a_failing_receiver_is_retried_without_blocking_the_caller(tmp_path: Pat
 
 @pytest.mark.parametrize("receiver_kind", ["nothing listening", "too slow to answer"])
 def test_an_unreachable_receiver_is_recorded_after_the_last_retry(
-    tmp_path: Path, receiver_kind: str
+    store: Store, receiver_kind: str
 ) -> None:
-    store = tmp_path / "s.duckdb"
-
     def run(url: str) -> float:
         cfg = config(url, retries=2, backoff_s=0.05, timeout_s=0.3)
         started = time.monotonic()

@@ -166,7 +166,9 @@ def ingest(
         if not held:  # another run of this source is in progress and on_busy is skip
             emit("source_busy", source=spec.name)
             return []
-        source = source_from_config(contract.source, spec.source, project, store=store_path)
+        source = source_from_config(
+            contract.source, spec.source, project, store=store_path, reprocess=reprocess
+        )
         items = iter(source.read())
         outcomes: list[BatchOutcome] = []
         futures: list[Any] = []

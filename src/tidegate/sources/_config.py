@@ -62,12 +62,18 @@ def _check_keys(name: str, config: Mapping[str, Any], valid: Mapping[str, type])
 
 
 def source_from_config(
-    name: str, config: Mapping[str, Any], base_dir: Path, store: Store | None = None
+    name: str,
+    config: Mapping[str, Any],
+    base_dir: Path,
+    store: Store | None = None,
+    *,
+    reprocess: bool = False,
 ) -> Source:
     """The source declared as ``config`` in a pipeline file; relative paths from ``base_dir``.
 
     ``store`` is the store an incremental source (``kind: sql`` with a cursor) reads its
-    last committed watermark from; by default the project's default store.
+    last committed watermark from; by default the project's default store. With
+    ``reprocess`` (`tidegate run --reprocess`) it reads every window from the first row.
 
     Example: ``{"kind": "file", "path": "sample_data/orders/*.csv", "format": "csv"}``.
     Raises SourceConfigError naming the bad key or value and what would be valid.
@@ -85,6 +91,8 @@ def source_from_config(
             "(set `kind:` in the pipeline file)"
         )
     source = _KINDS[kind](name, config, base_dir)
-    if store is not None and isinstance(source, SqlSource):
-        source.store = store
+    if isinstance(source, SqlSource):
+        if store is not None:
+            source.store = store
+        source.from_start = reprocess
     return source

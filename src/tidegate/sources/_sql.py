@@ -109,6 +109,9 @@ class SqlSource:
         self.cursor = cursor
         self.chunk_size = chunk_size
         self.store = store
+        # `tidegate run --reprocess`: read every window again from the first row; a window
+        # already committed is replaced in its batch's transaction, a new one is committed
+        self.from_start = False
 
     def __repr__(self) -> str:
         what = f"table={self.table!r}" if self.table else f"query={self.query!r}"
@@ -210,12 +213,13 @@ class SqlSource:
         return last_cursor(self._store_path(), self.name, self.cursor)
 
     def read(self) -> Iterator[RawBatch | FileReject]:
-        """One RawBatch per chunk; incremental from the last committed watermark."""
+        """One RawBatch per chunk; incremental from the last committed watermark (from the
+        first row with ``from_start``)."""
         check_reachable(self.target, self.name)
         if self.cursor is None:
             yield from self._read_all()
             return
-        lo = self.watermark()
+        lo = None if self.from_start else self.watermark()
         while True:
             frame, hi = self._next_window(lo)
             if frame.is_empty() or hi is None:
