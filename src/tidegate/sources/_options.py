@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from tidegate._env import expand_env
 from tidegate.errors import SourceConfigError
-
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 # option name -> accepted types; bool is never accepted where a number is expected
 _TYPE_NAMES = {str: "a string", bool: "true/false", int: "an integer", float: "a number"}
@@ -51,17 +48,11 @@ def interpolate_env(name: str, key: str, text: str) -> tuple[str, list[str]]:
 
     A variable that is not set is a SourceConfigError naming the variable (never a value).
     """
-    used: list[str] = []
 
-    def replace(match: re.Match[str]) -> str:
-        var = match.group(1)
-        value = os.environ.get(var)
-        if value is None:
-            raise SourceConfigError(
-                f"source {name!r}: option {key!r} uses ${{{var}}} but the environment "
-                f"variable {var} is not set; export {var}=... before running the pipeline"
-            )
-        used.append(value)
-        return value
+    def missing(var: str) -> SourceConfigError:
+        return SourceConfigError(
+            f"source {name!r}: option {key!r} uses ${{{var}}} but the environment "
+            f"variable {var} is not set; export {var}=... before running the pipeline"
+        )
 
-    return _ENV_REF.sub(replace, text), used
+    return expand_env(text, missing)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from tidegate._env import expand_env
 from tidegate.errors import SourceConfigError, SourceUnavailableError
 
-_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DIALECTS = {
     "postgresql": "postgres",
     "postgres": "postgres",
@@ -26,16 +24,13 @@ CONNECT_TIMEOUT_S = 5.0
 def interpolate_env(text: str, source: str) -> str:
     """Replace every ``${NAME}`` with the environment variable NAME; a missing one is refused."""
 
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise SourceConfigError(
-                f"source {source!r}: the connection URL uses ${{{name}}} but the environment "
-                f"variable {name} is not set; export it before running the pipeline"
-            )
-        return os.environ[name]
+    def missing(name: str) -> SourceConfigError:
+        return SourceConfigError(
+            f"source {source!r}: the connection URL uses ${{{name}}} but the environment "
+            f"variable {name} is not set; export it before running the pipeline"
+        )
 
-    return _ENV_RE.sub(value, text)
+    return expand_env(text, missing)[0]
 
 
 def _split_password(url: str) -> str | None:

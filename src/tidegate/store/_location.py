@@ -8,13 +8,11 @@ schema. The password never appears in messages: ``str(store)`` is the redacted U
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -34,20 +32,16 @@ class PostgresStore:
 
     def conninfo(self) -> str:
         """The URL with ``${ENV}`` resolved, for the driver (never printed)."""
-        import os
-
+        from tidegate._env import expand_env
         from tidegate.errors import StoreError
 
-        def value(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in os.environ:
-                raise StoreError(
-                    f"store URL {self.shown} uses ${{{name}}} but the environment variable "
-                    f"{name} is not set; export it, or pass the URL with --store"
-                )
-            return os.environ[name]
+        def missing(name: str) -> StoreError:
+            return StoreError(
+                f"store URL {self.shown} uses ${{{name}}} but the environment variable "
+                f"{name} is not set; export it, or pass the URL with --store"
+            )
 
-        return _ENV_RE.sub(value, self.url)
+        return expand_env(self.url, missing)[0]
 
     def exists(self) -> bool:
         """Does the database hold a tidegate store yet? (its audit table)"""
