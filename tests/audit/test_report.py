@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,11 @@ from typer.testing import CliRunner
 
 from browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser
 from helpers import copy_store, query, scalar
+from store_backends import STORE_BACKENDS, make_store, pg_database_copy, store_arg
 from tidegate.audit._report import load_report
 from tidegate.cli._report import doctor, report
 from tidegate.store import connect, read_audit
+from tidegate.store._location import PostgresStore, Store
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
@@ -45,21 +48,48 @@ def cli() -> typer.Typer:
 
 
 @pytest.fixture(scope="module")
-def demo_store(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def duckdb_demo_store(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A module's own copy of the session's demo store (built by the real CLI and flow)."""
     return copy_store(demo_template, tmp_path_factory.mktemp("report"))
 
 
-@pytest.fixture(scope="module")
-def report_file(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("html") / "report.html"
-    result = runner.invoke(cli(), ["report", "--store", str(demo_store), "-o", str(out)])
+@pytest.fixture(scope="module", params=STORE_BACKENDS)
+def demo_store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """The demo's store on each backend (PostgreSQL: a copy of the demo database)."""
+    if request.param == "duckdb":
+        yield request.getfixturevalue("duckdb_demo_store")
+        return
+    with pg_database_copy(request.getfixturevalue("pg_demo_template")) as store:
+        yield store
+
+
+def write_report_file(store: Store, folder: Path) -> Path:
+    out = folder / "report.html"
+    result = runner.invoke(cli(), ["report", "--store", store_arg(store), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "chain intact" in _flat(result.output)
     return out
 
 
-def test_rows_per_run_equal_the_batch_details(demo_store: Path) -> None:
+@pytest.fixture(scope="module")
+def report_file(demo_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_report_file(demo_store, tmp_path_factory.mktemp("html"))
+
+
+@pytest.fixture(scope="module")
+def duckdb_report_file(duckdb_demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of the DuckDB demo store (the browser test renders one report, not two)."""
+    return write_report_file(duckdb_demo_store, tmp_path_factory.mktemp("html"))
+
+
+def detail_int(store: Store, key: str) -> str:
+    """SQL for an integer field of the audit entry's JSON ``detail``, in the store's dialect."""
+    if isinstance(store, PostgresStore):
+        return f"CAST(detail::jsonb ->> '{key}' AS INTEGER)"
+    return f"CAST(json_extract(detail, '$.{key}') AS INTEGER)"
+
+
+def test_rows_per_run_equal_the_batch_details(demo_store: Store) -> None:
     f = load_report(demo_store).figures
     details = query(
         demo_store,
@@ -80,7 +110,7 @@ def test_rows_per_run_equal_the_batch_details(demo_store: Path) -> None:
 
 
 @pytest.mark.parametrize("source", sorted(EXPECTED))
-def test_per_source_summary_and_ratio_match_the_audit(demo_store: Path, source: str) -> None:
+def test_per_source_summary_and_ratio_match_the_audit(demo_store: Store, source: str) -> None:
     f = load_report(demo_store, source=source).figures
     (s,) = f.summaries
     rows_in, loaded, updated, quarantined, duplicates, rejected = EXPECTED[source]
@@ -94,8 +124,8 @@ def test_per_source_summary_and_ratio_match_the_audit(demo_store: Path, source: 
     assert s.files_rejected == rejected
     sql_ratio = scalar(
         demo_store,
-        "SELECT sum(CAST(json_extract(detail, '$.quarantined') AS INTEGER)) / "
-        "sum(CAST(json_extract(detail, '$.rows_in') AS INTEGER)) FROM audit "
+        f"SELECT CAST(sum({detail_int(demo_store, 'quarantined')}) AS DOUBLE PRECISION) / "
+        f"sum({detail_int(demo_store, 'rows_in')}) FROM audit "
         "WHERE source = ? AND event = 'batch_committed'",
         [source],
     )
@@ -115,7 +145,7 @@ def test_per_source_summary_and_ratio_match_the_audit(demo_store: Path, source: 
     assert f.top_rules[0].rows == top and rules[f.top_rules[0].rule] == top
 
 
-def test_report_is_one_self_contained_file(report_file: Path, demo_store: Path) -> None:
+def test_report_is_one_self_contained_file(report_file: Path, demo_store: Store) -> None:
     html = report_file.read_text(encoding="utf-8")
     assert not re.search(r"""(src|href|action)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
     assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", html, re.I)
@@ -131,30 +161,34 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_report_filters_and_bad_times(demo_store: Path, tmp_path: Path) -> None:
+def test_report_filters_and_bad_times(demo_store: Store, tmp_path: Path) -> None:
     out = tmp_path / "orders.html"
-    ok = runner.invoke(
-        cli(), ["report", "--store", str(demo_store), "-s", "orders", "-o", str(out)]
-    )
+    arg = store_arg(demo_store)
+    ok = runner.invoke(cli(), ["report", "--store", arg, "-s", "orders", "-o", str(out)])
     assert ok.exit_code == 0, ok.output
     assert "2 batches, 1 sources" in _flat(ok.output)
     html = out.read_text(encoding="utf-8")
     assert "orders_2024-01.csv" in html and "customers.jsonl" not in html
     future = runner.invoke(
-        cli(), ["report", "--store", str(demo_store), "--since", "2999-01-01", "-o", str(out)]
+        cli(), ["report", "--store", arg, "--since", "2999-01-01", "-o", str(out)]
     )
     assert future.exit_code == 0 and "0 batches" in _flat(future.output)
-    bad = runner.invoke(cli(), ["report", "--store", str(demo_store), "--until", "soon"])
+    bad = runner.invoke(cli(), ["report", "--store", arg, "--until", "soon"])
     assert bad.exit_code == 2 and "not an ISO 8601" in _flat(bad.output)
-    missing = runner.invoke(cli(), ["report", "--store", str(tmp_path / "none.duckdb")])
-    assert missing.exit_code == 2 and "no store" in _flat(missing.output)
+    # nothing ingested yet: no DuckDB file, or a PostgreSQL schema without tables
+    empty = make_store("postgres" if isinstance(demo_store, PostgresStore) else "duckdb", tmp_path)
+    missing = runner.invoke(cli(), ["report", "--store", store_arg(empty)])
+    assert missing.exit_code == 2, missing.output
+    assert re.search(r"no (tidegate )?store", _flat(missing.output)), missing.output
 
 
-def test_broken_chain_still_writes_the_report_and_exits_1(demo_store: Path, tmp_path: Path) -> None:
+def test_broken_chain_still_writes_the_report_and_exits_1(
+    duckdb_demo_store: Path, tmp_path: Path
+) -> None:
     import duckdb
 
     copy = tmp_path / "tampered.duckdb"
-    copy.write_bytes(demo_store.read_bytes())
+    copy.write_bytes(duckdb_demo_store.read_bytes())
     con = duckdb.connect(str(copy))
     con.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 2")
     con.close()
@@ -165,7 +199,7 @@ def test_broken_chain_still_writes_the_report_and_exits_1(demo_store: Path, tmp_
     assert "Audit chain broken at seq 2" in out.read_text(encoding="utf-8")
 
 
-def test_figures_are_published_as_prefect_artifacts(demo_store: Path, prefect_api: str) -> None:
+def test_figures_are_published_as_prefect_artifacts(demo_store: Store, prefect_api: str) -> None:
     from prefect import flow
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
@@ -195,21 +229,24 @@ def test_figures_are_published_as_prefect_artifacts(demo_store: Path, prefect_ap
     assert sum(r["loaded"] for r in rows) == EXPECTED["orders"][1]
 
 
-def test_artifacts_never_fail_the_flow(tmp_path: Path, prefect_api: str) -> None:
+def test_artifacts_never_fail_the_flow(store: Store, prefect_api: str) -> None:
+    """``store`` is empty: no DuckDB file, or a PostgreSQL schema without tables."""
     from prefect import flow
 
     from tidegate.flows._report_artifacts import publish_report_artifacts
 
     @flow(name="report-artifacts-missing-store")
     def publish() -> str:
-        publish_report_artifacts(tmp_path / "missing.duckdb", "orders")
+        publish_report_artifacts(store, "orders")
         return "done"
 
     assert publish() == "done"
 
 
 @pytest.mark.browser
-def test_report_renders_its_charts_in_headless_chromium(report_file: Path, tmp_path: Path) -> None:
+def test_report_renders_its_charts_in_headless_chromium(
+    duckdb_report_file: Path, tmp_path: Path
+) -> None:
     require_browser()
     from playwright.sync_api import sync_playwright
 
@@ -219,7 +256,7 @@ def test_report_renders_its_charts_in_headless_chromium(report_file: Path, tmp_p
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.on("request", lambda r: requests.append(r.url))
-            page.goto(report_file.as_uri())
+            page.goto(duckdb_report_file.as_uri())
             page.wait_for_load_state("load")
             charts = page.locator("svg.chart")
             assert charts.count() == 4

@@ -20,6 +20,7 @@ from tidegate.flows._report_artifacts import (
     sparkline,
 )
 from tidegate.store import GENESIS_HASH, AuditEntry, canonical_json, entry_hash
+from tidegate.store._location import PostgresStore, Store
 
 
 def chain(rows: list[tuple[str, str, str, dict[str, Any]]]) -> list[AuditEntry]:
@@ -139,11 +140,9 @@ def test_axis_scale_is_round() -> None:
     assert axis_scale(0) == (1.0, 0.25)
 
 
-def _report(entries: list[AuditEntry]) -> str:
+def _report(entries: list[AuditEntry], store: Store = Path("s.duckdb")) -> str:
     return render_report(
-        Report(
-            compute_figures(entries), verify_entries(entries), Path("s.duckdb"), datetime.now(UTC)
-        )
+        Report(compute_figures(entries), verify_entries(entries), store, datetime.now(UTC))
     )
 
 
@@ -154,6 +153,13 @@ def test_html_is_self_contained_and_has_four_charts() -> None:
     assert "<script" not in html and "<link" not in html and "@import" not in html
     assert "Audit chain intact" in html and ENTRIES[-1].hash in html
     assert 'class="held"' in html  # the held batch is marked
+
+
+def test_a_postgres_store_is_named_without_its_password() -> None:
+    store = PostgresStore("postgresql://tidegate:s3cret@db.example:5432/prod")
+    html = _report(ENTRIES, store)
+    assert "postgresql://tidegate:***@db.example:5432/prod" in html
+    assert "s3cret" not in html
 
 
 def test_broken_chain_and_hostile_names_are_shown_safely() -> None:

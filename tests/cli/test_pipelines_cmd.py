@@ -13,15 +13,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 import typer
 import yaml
 from typer.testing import CliRunner
 
-from helpers import copy_store
+from helpers import query
+from store_backends import store_arg
 from tidegate.cli import _pipelines
 from tidegate.flows._locks import source_lock
+from tidegate.store._location import Store
 
 runner = CliRunner()
 
@@ -56,9 +57,9 @@ def flat(output: str) -> str:
     return " ".join(output.split()) + " | " + output.replace("\n", "")
 
 
-def list_json(project: Path, store: Path) -> dict[str, Any]:
+def list_json(project: Path, store: Store) -> dict[str, Any]:
     out = runner.invoke(
-        cli(), ["pipelines", "list", "-p", str(project), "--store", str(store), "-f", "json"]
+        cli(), ["pipelines", "list", "-p", str(project), "--store", store_arg(store), "-f", "json"]
     )
     assert out.exit_code == 0, out.output
     data: dict[str, Any] = json.loads(out.output)
@@ -66,21 +67,18 @@ def list_json(project: Path, store: Path) -> dict[str, Any]:
 
 
 @pytest.mark.e2e
-def test_list_after_the_demo_shows_last_results(
-    project_root: Path, demo_template: Path, tmp_path: Path
-) -> None:
-    store = copy_store(demo_template, tmp_path)
+def test_list_after_the_demo_shows_last_results(project_root: Path, demo_copy: Store) -> None:
+    store = demo_copy
     data = list_json(project_root, store)
     rows = {r["name"]: r for r in data["pipelines"]}
     assert list(rows) == ["customers", "inventory", "orders"]
-    with duckdb.connect(str(store), read_only=True) as con:
-        last = dict(
-            con.execute(
-                "SELECT source, last(event ORDER BY seq) FROM audit WHERE event IN "
-                "('batch_committed', 'batch_held', 'batch_skipped', 'file_rejected') "
-                "GROUP BY source"
-            ).fetchall()
+    last = dict(  # in seq order: the last event of each source wins
+        query(
+            store,
+            "SELECT source, event FROM audit WHERE event IN "
+            "('batch_committed', 'batch_held', 'batch_skipped', 'file_rejected') ORDER BY seq",
         )
+    )
     for name, row in rows.items():
         assert row["schedule"] is None and row["next_run"] is None
         assert row["concurrency"] == "1 at a time, wait when busy"
@@ -88,17 +86,19 @@ def test_list_after_the_demo_shows_last_results(
     assert rows["customers"]["last_result"] == "batch_committed"
     assert rows["customers"]["last_location"].endswith("customers.jsonl")
     table = runner.invoke(
-        cli(), ["pipelines", "list", "-p", str(project_root), "--store", str(store)]
+        cli(), ["pipelines", "list", "-p", str(project_root), "--store", store_arg(store)]
     )
     assert table.exit_code == 0, table.output
     assert "customers" in table.output and "committed" in table.output
+    assert "no store at" not in table.output
     assert "no pipeline has a schedule" in table.output
 
 
-def test_list_shows_schedules_and_next_runs(project: Path, tmp_path: Path) -> None:
+def test_list_shows_schedules_and_next_runs(project: Path, store: Store) -> None:
+    """``store`` is empty: no DuckDB file, or a PostgreSQL schema without tables."""
     set_keys(project, "orders", schedule={"cron": "0 6 * * *", "timezone": "Europe/Berlin"})
     set_keys(project, "customers", schedule={"interval": "15m"}, concurrency={"on_busy": "skip"})
-    data = list_json(project, tmp_path / "none.duckdb")
+    data = list_json(project, store)
     rows = {r["name"]: r for r in data["pipelines"]}
     assert rows["orders"]["schedule"] == "cron 0 6 * * * (Europe/Berlin)"
     nxt = rows["orders"]["next_run"]
@@ -114,9 +114,10 @@ def test_list_shows_schedules_and_next_runs(project: Path, tmp_path: Path) -> No
     assert rows["inventory"]["schedule"] is None
     assert all(r["last_result"] is None for r in rows.values())
     table = runner.invoke(
-        cli(), ["pipelines", "list", "-p", str(project), "--store", str(tmp_path / "n.duckdb")]
+        cli(), ["pipelines", "list", "-p", str(project), "--store", store_arg(store)]
     )
-    assert table.exit_code == 0 and "never run" in table.output and "no store at" in table.output
+    assert table.exit_code == 0, table.output
+    assert "never run" in table.output and "no store at" in table.output
 
 
 def test_list_refuses_a_bad_schedule(project: Path) -> None:
@@ -129,14 +130,14 @@ def test_list_refuses_a_bad_schedule(project: Path) -> None:
     assert bad.exit_code == 2 and "table or json" in bad.output
 
 
-def test_list_does_not_import_prefect(project_root: Path, tmp_path: Path) -> None:
+def test_list_does_not_import_prefect(project_root: Path, store: Store) -> None:
     script = (
         "import sys; from typer.testing import CliRunner; import typer\n"
         "from tidegate.cli import _pipelines\n"
         "app = typer.Typer(); app.add_typer(_pipelines.app, name='pipelines')\n"
         "app.command('noop')(lambda: None)\n"
         f"r = CliRunner().invoke(app, ['pipelines', 'list', '-p', {str(project_root)!r}, "
-        f"'--store', {str(tmp_path / 'x.duckdb')!r}])\n"
+        f"'--store', {store_arg(store)!r}])\n"
         "assert r.exit_code == 0, r.output\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'prefect'))\n"
     )
@@ -201,22 +202,23 @@ import sys
 from pathlib import Path
 from tidegate.flows import find_pipeline, ingest_flow
 from tidegate.flows._locks import source_lock
+from tidegate.store._location import parse_store
 
-project, store, name, actor = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
+project, store, name, actor = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 spec = find_pipeline(project, name)
 print("ready", flush=True)
-with source_lock(store, spec.name, spec.concurrency.on_busy) as held:
+with source_lock(parse_store(store), spec.name, spec.concurrency.on_busy) as held:
     if not held:
         print("busy: skipped", flush=True)
         sys.exit(0)
-    ingest_flow()(pipeline=name, project_dir=str(project), store=str(store), actor=actor)
+    ingest_flow()(pipeline=name, project_dir=str(project), store=store, actor=actor)
 print("done", flush=True)
 """
 
 
-def start_run(project: Path, store: Path, name: str, actor: str) -> subprocess.Popen[str]:
+def start_run(project: Path, store: Store, name: str, actor: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", LOCKED_RUN, str(project), str(store), name, actor],
+        [sys.executable, "-c", LOCKED_RUN, str(project), store_arg(store), name, actor],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -224,16 +226,18 @@ def start_run(project: Path, store: Path, name: str, actor: str) -> subprocess.P
     )
 
 
-def actors(store: Path) -> list[str]:
-    with duckdb.connect(str(store), read_only=True) as con:
-        return [a for (a,) in con.execute("SELECT actor FROM audit ORDER BY seq").fetchall()]
+def actors(store: Store) -> list[str]:
+    return [a for (a,) in query(store, "SELECT actor FROM audit ORDER BY seq")]
 
 
 @pytest.mark.e2e
 def test_two_runs_of_one_source_wait_and_never_interleave(
     project: Path, tmp_path: Path, prefect_api: str
 ) -> None:
-    """Both runs start while the source is busy; they go one after the other."""
+    """Both runs start while the source is busy; they go one after the other.
+
+    On DuckDB only (it waits ~9 s): the PostgreSQL advisory lock is the same contract,
+    checked by the skip tests below and tests/flows/test_schedules.py on both backends."""
     store = tmp_path / "s.duckdb"
     with source_lock(store, "orders"):  # busy: both runs must queue behind it
         first = start_run(project, store, "orders", "run-a")
@@ -247,23 +251,21 @@ def test_two_runs_of_one_source_wait_and_never_interleave(
     assert set(seen) == {"run-a", "run-b"}
     switches = sum(1 for a, b in itertools.pairwise(seen) if a != b)
     assert switches == 1, seen  # each run's entries are contiguous
-    with duckdb.connect(str(store), read_only=True) as con:
-        later = seen[-1]
-        events = {
-            e
-            for (e,) in con.execute(
-                "SELECT event FROM audit WHERE actor = ? AND event LIKE 'batch_%'", [later]
-            ).fetchall()
-        }
+    events = {
+        e
+        for (e,) in query(
+            store, "SELECT event FROM audit WHERE actor = ? AND event LIKE 'batch_%'", [seen[-1]]
+        )
+    }
     assert events == {"batch_skipped"}  # the second run found everything committed
 
 
 @pytest.mark.e2e
 def test_a_run_of_a_busy_source_is_skipped_when_configured(
-    project: Path, tmp_path: Path, prefect_api: str
+    project: Path, store: Store, prefect_api: str
 ) -> None:
+    """Across processes: a lock file next to the DuckDB store, a PostgreSQL advisory lock."""
     set_keys(project, "customers", concurrency={"on_busy": "skip"})
-    store = tmp_path / "s.duckdb"
     with source_lock(store, "customers"):
         run = start_run(project, store, "customers", "run-b")
         out = run.communicate(timeout=60)[0]
@@ -282,12 +284,9 @@ def _lock_is_wired() -> bool:
 
 @pytest.mark.e2e
 @pytest.mark.skipif(not _lock_is_wired(), reason="source_lock not wired into run/ingest yet")
-def test_tidegate_run_of_a_busy_source_skips(
-    project: Path, tmp_path: Path, prefect_api: str
-) -> None:
+def test_tidegate_run_of_a_busy_source_skips(project: Path, store: Store, prefect_api: str) -> None:
     """The real `tidegate run`, once the lock is wired into the flow or the command."""
     set_keys(project, "customers", concurrency={"on_busy": "skip"})
-    store = tmp_path / "s.duckdb"
     with source_lock(store, "customers"):
         out = subprocess.run(
             [
@@ -299,7 +298,7 @@ def test_tidegate_run_of_a_busy_source_skips(
                 "-p",
                 str(project),
                 "--store",
-                str(store),
+                store_arg(store),
             ],
             capture_output=True,
             text=True,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -15,9 +17,12 @@ import yaml
 from typer.testing import CliRunner
 
 from helpers import copy_store
+from sql_backends import require_service
+from store_backends import PG_HOST, PG_PORT, STORE_BACKENDS, pg_database_copy, store_arg
 from tidegate.cli._report import doctor
 from tidegate.doctor import CheckResult, DoctorReport, run_doctor
 from tidegate.store import append_audit, ensure_store_tables, transaction
+from tidegate.store._location import PostgresStore, Store
 
 runner = CliRunner()
 SOURCES = ("customers", "inventory", "orders")
@@ -46,14 +51,22 @@ def project(tmp_path: Path, project_root: Path) -> Path:
     return tmp_path / "p"
 
 
-@pytest.fixture(scope="module")
-def demo_store(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A module's own copy of the session's demo store (built by the real CLI and flow)."""
-    return copy_store(demo_template, tmp_path_factory.mktemp("doctor"))
+@pytest.fixture(scope="module", params=STORE_BACKENDS)
+def demo_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """A module's own copy of the demo's store (built by the real CLI and flow), on each
+    backend (PostgreSQL: a copy of the demo database)."""
+    if request.param == "duckdb":
+        template = request.getfixturevalue("demo_template")
+        yield copy_store(template, tmp_path_factory.mktemp("doctor"))
+        return
+    with pg_database_copy(request.getfixturevalue("pg_demo_template")) as store:
+        yield store
 
 
 @pytest.mark.e2e
-def test_sample_project_after_the_demo(project_root: Path, demo_store: Path) -> None:
+def test_sample_project_after_the_demo(project_root: Path, demo_store: Store) -> None:
     report = run_doctor(project_root, demo_store)
     s = statuses(report)
     for source in SOURCES:
@@ -84,13 +97,12 @@ def test_sample_project_after_the_demo(project_root: Path, demo_store: Path) -> 
 
 
 @pytest.mark.e2e
-def test_cli_table_json_and_exit_code(project_root: Path, demo_store: Path) -> None:
-    table = runner.invoke(cli(), ["doctor", "-p", str(project_root), "--store", str(demo_store)])
+def test_cli_table_json_and_exit_code(project_root: Path, demo_store: Store) -> None:
+    arg = store_arg(demo_store)
+    table = runner.invoke(cli(), ["doctor", "-p", str(project_root), "--store", arg])
     assert table.exit_code == 1, table.output
     assert "checks pass" in table.output and "schedule: orders" in table.output
-    out = runner.invoke(
-        cli(), ["doctor", "-p", str(project_root), "--store", str(demo_store), "-f", "json"]
-    )
+    out = runner.invoke(cli(), ["doctor", "-p", str(project_root), "--store", arg, "-f", "json"])
     assert out.exit_code == 1
     data = json.loads(out.output)
     assert data["ok"] is False and data["total"] == len(data["checks"])
@@ -101,7 +113,7 @@ def test_cli_table_json_and_exit_code(project_root: Path, demo_store: Path) -> N
 
 
 @pytest.mark.e2e
-def test_a_ready_project_exits_0(project: Path, demo_store: Path) -> None:
+def test_a_ready_project_exits_0(project: Path, demo_store: Store) -> None:
     """Contracts, store, chain, thresholds, last run and PII pass; a declared schedule warns."""
     for source in ("inventory", "orders"):
         (project / "pipelines" / f"{source}.yaml").unlink()
@@ -112,7 +124,7 @@ def test_a_ready_project_exits_0(project: Path, demo_store: Path) -> None:
     pipeline.write_text(yaml.safe_dump(data))
     for source in ("inventory", "orders"):
         (project / "schemas" / f"{source}.yaml").unlink()
-    result = runner.invoke(cli(), ["doctor", "-p", str(project), "--store", str(demo_store)])
+    result = runner.invoke(cli(), ["doctor", "-p", str(project), "--store", store_arg(demo_store)])
     assert result.exit_code == 0, result.output
     report = run_doctor(project, demo_store)
     assert statuses(report)["schedule: customers"] == "warn"
@@ -120,6 +132,7 @@ def test_a_ready_project_exits_0(project: Path, demo_store: Path) -> None:
 
 
 def test_bad_contract_and_tampered_audit(project: Path, tmp_path: Path) -> None:
+    """DuckDB only: the audit is changed behind tidegate's back, in the file."""
     orders = project / "schemas" / "orders.yaml"
     orders.write_text(orders.read_text().replace("type: int64", "type: int65", 1))
     store = tmp_path / "s.duckdb"
@@ -144,7 +157,8 @@ def test_bad_contract_and_tampered_audit(project: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
-def test_missing_store_missing_contract_and_unmarked_pii(project: Path, tmp_path: Path) -> None:
+def test_missing_store_missing_contract_and_unmarked_pii(project: Path, store: Store) -> None:
+    """``store`` is empty: no DuckDB file, or a PostgreSQL schema without tables."""
     (project / "pipelines" / "inventory.yaml").write_text(
         (project / "pipelines" / "inventory.yaml")
         .read_text()
@@ -159,9 +173,10 @@ def test_missing_store_missing_contract_and_unmarked_pii(project: Path, tmp_path
             "phone_number: {type: string}\n  birth_date: {type: date}\n  signup_date:",
         )
     )
-    report = run_doctor(project, tmp_path / "none.duckdb")
+    report = run_doctor(project, store)
     s = statuses(report)
     assert s["store"] == "fail" and "tidegate run" in by_item(report, "store").todo
+    assert "nothing has been ingested" in by_item(report, "store").detail
     assert s["audit chain"] == "fail"
     assert all(s[f"last run: {src}"] == "fail" for src in SOURCES)
     assert s["contract: inventory"] == "fail"
@@ -173,8 +188,7 @@ def test_missing_store_missing_contract_and_unmarked_pii(project: Path, tmp_path
     assert s["pii: orders"] == "pass"
 
 
-def test_last_run_held_rejected_and_reprocessed(project: Path, tmp_path: Path) -> None:
-    store = tmp_path / "s.duckdb"
+def test_last_run_held_rejected_and_reprocessed(project: Path, store: Store) -> None:
     with transaction(store) as con:
         ensure_store_tables(con)
         # orders: a held file, skipped on the next run: still held
@@ -213,7 +227,43 @@ def test_no_pipelines_and_a_bad_pipeline_file(tmp_path: Path, project: Path) -> 
     assert "ftp" in by_item(report, "pipeline: inventory").detail
 
 
-def test_report_and_doctor_do_not_import_prefect(project_root: Path, tmp_path: Path) -> None:
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("problem", ["server down", "no such database", "unset ${VAR}"])
+def test_an_unreadable_postgres_store_fails_the_store_check(
+    project: Path, problem: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PostgreSQL store's errors (StoreUnavailableError, StoreError) are a failed
+    check with what to do, never a traceback; the password is never shown."""
+    monkeypatch.delenv("TG_TEST_NO_SUCH_VAR", raising=False)
+    if problem == "server down":
+        url = f"postgresql://tidegate:s3cret@127.0.0.1:{_closed_port()}/test"
+    elif problem == "no such database":
+        require_service("PostgreSQL", PG_HOST, PG_PORT)
+        url = f"postgresql://postgres:s3cret@{PG_HOST}:{PG_PORT}/tg_no_such_database"
+    else:
+        url = "postgresql://postgres:s3cret@${TG_TEST_NO_SUCH_VAR}/test"
+    report = run_doctor(project, PostgresStore(url))
+    store = by_item(report, "store")
+    assert store.status == "fail" and statuses(report)["audit chain"] == "fail"
+    assert {"server down": "does not answer", "no such database": "does not exist"}.get(
+        problem, "TG_TEST_NO_SUCH_VAR is not set"
+    ) in store.detail
+    assert "PostgreSQL server" in store.todo
+    assert all(s == "fail" for i, s in statuses(report).items() if i.startswith("last run"))
+    result = runner.invoke(cli(), ["doctor", "-p", str(project), "--store", url, "-f", "json"])
+    assert result.exit_code == 1, result.output
+    assert "s3cret" not in result.output
+    assert {c["item"]: c["status"] for c in json.loads(result.output)["checks"]}["store"] == "fail"
+
+
+def test_report_and_doctor_do_not_import_prefect(project_root: Path, store: Store) -> None:
     code = (
         "import sys\n"
         "from pathlib import Path\n"
@@ -222,7 +272,7 @@ def test_report_and_doctor_do_not_import_prefect(project_root: Path, tmp_path: P
         "from tidegate.cli._report import doctor, report\n"
         "app = typer.Typer(); app.command('doctor')(doctor); app.command('report')(report)\n"
         f"r = CliRunner().invoke(app, ['doctor', '-p', {str(project_root)!r},"
-        f" '--store', {str(tmp_path / 'x.duckdb')!r}])\n"
+        f" '--store', {store_arg(store)!r}])\n"
         "assert r.exit_code == 1, r.output\n"
         "bad = [m for m in sys.modules if m.split('.')[0] == 'prefect']\n"
         "assert not bad, bad[:5]\n"

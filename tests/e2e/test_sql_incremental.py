@@ -12,10 +12,28 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from helpers import query
 from sql_backends import ROWS, Backend, write_contract
+from store_backends import store_arg
+from tidegate.errors import StoreError
 from tidegate.sources._sql import TEST_SLEEP_ENV
+from tidegate.store._location import Store
 
 pytestmark = pytest.mark.e2e
+
+# (source database, store): every source into a DuckDB store, and a PostgreSQL source into
+# a PostgreSQL store (the watermark then commits in a PostgreSQL transaction); not the
+# whole cross product, which would only repeat the same store code.
+SOURCE_AND_STORE = pytest.mark.parametrize(
+    ("backend", "store"),
+    [
+        pytest.param("sqlite", "duckdb", id="sqlite-duckdb"),
+        pytest.param("postgres", "duckdb", id="postgres-duckdb", marks=pytest.mark.postgres),
+        pytest.param("mariadb", "duckdb", id="mariadb-duckdb", marks=pytest.mark.mariadb),
+        pytest.param("postgres", "postgres", id="postgres-postgres", marks=pytest.mark.postgres),
+    ],
+    indirect=True,
+)
 
 
 def make_project(tmp_path: Path, backend: Backend, chunk_size: int) -> Path:
@@ -35,34 +53,21 @@ def make_project(tmp_path: Path, backend: Backend, chunk_size: int) -> Path:
     return project
 
 
-def store_of(project: Path) -> Path:
-    return project / ".tidegate" / "tidegate.duckdb"
-
-
-def query(store: Path, sql: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(store), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def run_ingest(project: Path) -> list[dict[str, object]]:
+def run_ingest(project: Path, store: Store) -> list[dict[str, object]]:
     from tidegate.flows._ingest import ingest
 
-    return ingest(pipeline="items", project_dir=str(project))
+    return ingest(pipeline="items", project_dir=str(project), store=store_arg(store))
 
 
+@SOURCE_AND_STORE
 def test_rows_added_and_updated_arrive_exactly_once(
-    backend: Backend, tmp_path: Path, prefect_api: str, monkeypatch: pytest.MonkeyPatch
+    backend: Backend, store: Store, tmp_path: Path, prefect_api: str
 ) -> None:
-    monkeypatch.delenv("TIDEGATE_STORE", raising=False)
     backend.create_items()
     backend.insert(*ROWS[:3])
     project = make_project(tmp_path, backend, chunk_size=100)
-    first = run_ingest(project)
+    first = run_ingest(project, store)
     assert [o["event"] for o in first] == ["batch_committed"]
-    store = store_of(project)
     assert query(store, "SELECT count(*) FROM items") == [(3,)]
     mark1 = query(store, "SELECT max(cursor_value) FROM checkpoints")[0][0]
 
@@ -70,7 +75,7 @@ def test_rows_added_and_updated_arrive_exactly_once(
     backend.execute(
         f"UPDATE {backend.table} SET name = 'BOB', updated_at = '2024-01-05 00:00:00' WHERE id = 2"
     )
-    second = run_ingest(project)
+    second = run_ingest(project, store)
     assert [o["event"] for o in second] == ["batch_committed"]
     assert second[0]["loaded"] == 3 and second[0]["updated"] == 1
 
@@ -90,22 +95,20 @@ def test_rows_added_and_updated_arrive_exactly_once(
     assert events == [("batch_committed",), ("batch_committed",)]
     marks = query(store, "SELECT cursor_value FROM checkpoints ORDER BY committed_at")
     assert marks[0][0] == mark1 and str(marks[1][0]).startswith("2024-01-05 00:00:00")
-    assert run_ingest(project) == []  # nothing new: nothing read, nothing written
+    assert run_ingest(project, store) == []  # nothing new: nothing read, nothing written
 
 
+@SOURCE_AND_STORE
 def test_sigkill_mid_run_loses_and_doubles_nothing(
-    backend: Backend, tmp_path: Path, prefect_api: str, monkeypatch: pytest.MonkeyPatch
+    backend: Backend, store: Store, tmp_path: Path, prefect_api: str
 ) -> None:
-    monkeypatch.delenv("TIDEGATE_STORE", raising=False)
     backend.create_items()
     backend.insert(*ROWS)
     project = make_project(tmp_path, backend, chunk_size=2)  # windows: [1], [2,3], [4,5]
-    store = store_of(project)
     env = {**os.environ, TEST_SLEEP_ENV: "2", "PREFECT_API_URL": prefect_api}
-    env.pop("TIDEGATE_STORE", None)
     code = (
         "from tidegate.flows._ingest import ingest; "
-        f"ingest(pipeline='items', project_dir={str(project)!r})"
+        f"ingest(pipeline='items', project_dir={str(project)!r}, store={store_arg(store)!r})"
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", code],
@@ -121,9 +124,9 @@ def test_sigkill_mid_run_loses_and_doubles_nothing(
             time.sleep(0.2)
             assert proc.poll() is None, "the flow ended before it was killed"
             try:
-                committed = query(store, "SELECT count(*) FROM checkpoints")[0][0]  # type: ignore[assignment]
-            except (duckdb.Error, IndexError):
-                continue  # not created yet, or the flow holds the lock
+                committed = query(store, "SELECT count(*) FROM checkpoints")[0][0]
+            except (duckdb.Error, StoreError, IndexError):
+                continue  # not created yet, or the flow holds the DuckDB file
         assert committed == 1, "the first window was never committed"
         time.sleep(0.5)  # now inside the next window's read -> commit gap (2 s sleep)
     finally:
@@ -133,7 +136,7 @@ def test_sigkill_mid_run_loses_and_doubles_nothing(
     assert query(store, "SELECT count(*) FROM checkpoints")[0][0] == 1
     assert query(store, "SELECT count(*) FROM items")[0][0] == 1
 
-    outcomes = run_ingest(project)  # the same windows again, without the pause
+    outcomes = run_ingest(project, store)  # the same windows again, without the pause
     assert [o["event"] for o in outcomes] == ["batch_committed", "batch_committed"]
     assert query(store, "SELECT id FROM items ORDER BY id") == [(1,), (2,), (3,), (4,), (5,)]
     assert query(store, "SELECT sum(loaded), count(*) FROM checkpoints") == [(5, 3)]

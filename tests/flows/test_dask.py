@@ -1,4 +1,5 @@
-"""Scale out: a multi-file source on a Dask LocalCluster ends exactly as the sequential run."""
+"""Scale out: a multi-file source on a Dask LocalCluster, into a DuckDB file or a PostgreSQL
+store, ends exactly as the sequential run."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
+from helpers import query
+from store_backends import store_arg
 from tidegate.errors import PipelineError
 from tidegate.flows import load_pipeline
+from tidegate.store._location import PostgresStore, Store
 
 pytest.importorskip("prefect_dask", reason="needs the dask extra: pip install 'tidegate[dask]'")
 
@@ -42,27 +45,27 @@ def _project(root: Path, project_root: Path, parallel: str) -> Path:
     return root
 
 
-def _tables(store: Path) -> dict[str, Any]:
-    with duckdb.connect(str(store), read_only=True) as con:
-        columns = [
-            c
-            for (c,) in con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = 'orders' AND column_name NOT LIKE '_tidegate%' "
-                "ORDER BY ordinal_position"
-            ).fetchall()
-        ]
-        target = sorted(con.execute(f"SELECT {', '.join(columns)} FROM orders").fetchall())
-        quarantine = sorted(  # location without the project folder
-            (
-                (record, rules, Path(location).name)
-                for record, rules, location in con.execute(
-                    "SELECT record, rules, location FROM quarantine"
-                ).fetchall()
-            ),
-            key=repr,
+def _tables(store: Store) -> dict[str, Any]:
+    columns = [
+        c
+        for (c,) in query(
+            store,
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'orders' AND table_schema = current_schema() "
+            "AND column_name NOT LIKE '_tidegate%' ORDER BY ordinal_position",
         )
-        audit = con.execute("SELECT event, detail FROM audit").fetchall()
+    ]
+    target = sorted(query(store, f"SELECT {', '.join(columns)} FROM orders"))
+    quarantine = sorted(  # location without the project folder
+        (
+            (record, rules, Path(location).name)
+            for record, rules, location in query(
+                store, "SELECT record, rules, location FROM quarantine"
+            )
+        ),
+        key=repr,
+    )
+    audit = query(store, "SELECT event, detail FROM audit")
     events: Counter[tuple[Any, ...]] = Counter()
     for event, detail in audit:
         counts = json.loads(detail) if detail else {}
@@ -71,29 +74,54 @@ def _tables(store: Path) -> dict[str, Any]:
 
 
 def test_a_dask_run_gives_the_same_tables_as_a_sequential_run(
-    tmp_path: Path, project_root: Path, prefect_api: str
+    tmp_path: Path,
+    project_root: Path,
+    prefect_api: str,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The reference is the one-machine default, a sequential run into a DuckDB file; the
+    Dask run writes to each store backend. With PostgreSQL this is the README's team
+    setup: every Dask worker opens its own connections to the shared store, whose URL
+    carries ``${ENV}`` references (resolved in the worker, as for a deployment's
+    parameter), and the tables, quarantine and audit end as on one machine."""
     from tidegate.audit import verify_chain
     from tidegate.flows import ingest_flow
 
     sequential = _project(tmp_path / "seq", project_root, "")
     parallel = _project(tmp_path / "par", project_root, "parallel: {runner: dask, workers: 2}\n")
+    reference = sequential / "s.duckdb"
+    parallel_arg = store_arg(store)
+    if isinstance(store, PostgresStore):  # the workers inherit the variable, as on a host
+        monkeypatch.setenv("TIDEGATE_TEST_PGUSER", "postgres")
+        parallel_arg = parallel_arg.replace("//postgres@", "//${TIDEGATE_TEST_PGUSER}@", 1)
+        assert parallel_arg != store_arg(store)
     ingest = ingest_flow()
-    seq_out = ingest(
-        pipeline="orders", project_dir=str(sequential), store=str(sequential / "s.duckdb")
-    )
-    par_out = ingest(pipeline="orders", project_dir=str(parallel), store=str(parallel / "s.duckdb"))
+    before = _task_runs("commit-in-order")
+    seq_out = ingest(pipeline="orders", project_dir=str(sequential), store=str(reference))
+    par_out = ingest(pipeline="orders", project_dir=str(parallel), store=parallel_arg)
 
     assert len(par_out) == len(seq_out) == 7
     assert [o["event"] for o in par_out] == [o["event"] for o in seq_out]
-    seq, par = _tables(sequential / "s.duckdb"), _tables(parallel / "s.duckdb")
+    seq, par = _tables(reference), _tables(store)
     assert len(par["target"]) >= 120
     assert par["target"] == seq["target"]
     assert par["quarantine"] == seq["quarantine"]
     assert par["events"] == seq["events"]
-    report = verify_chain(parallel / "s.duckdb")
+    report = verify_chain(store)
     assert report.ok, report
-    assert _task_runs("commit-in-order") == 7  # the items really went through the Dask runner
+    assert _task_runs("commit-in-order") - before == 7  # the items really went through Dask
+
+    # again on the cluster: every item is found committed (the workers' lookups run at
+    # once, next to the ordered skips) and audited as skipped; nothing else changes
+    again = ingest(pipeline="orders", project_dir=str(parallel), store=parallel_arg)
+    assert [o["event"] for o in again] == ["batch_skipped"] * 7
+    assert [o["batch_id"] for o in again] == [o["batch_id"] for o in par_out]
+    after = _tables(store)
+    assert (after["target"], after["quarantine"]) == (par["target"], par["quarantine"])
+    assert after["events"] - par["events"] == Counter({("batch_skipped", *[None] * 5): 7})
+    report = verify_chain(store)
+    assert report.ok and report.entries == 14, report
 
 
 def _task_runs(name: str) -> int:
@@ -103,7 +131,11 @@ def _task_runs(name: str) -> int:
     async def count() -> int:
         async with get_client() as client:
             flt = TaskRunFilter(name=TaskRunFilterName(like_=name))
-            return len(await client.read_task_runs(task_run_filter=flt))
+            response = await client._client.post(
+                "/task_runs/count", json={"task_runs": flt.model_dump(mode="json")}
+            )
+            response.raise_for_status()
+            return int(response.json())
 
     return asyncio.run(count())
 

@@ -256,6 +256,21 @@ def test_deployments_carry_schedule_parameters_concurrency_and_retries(
         plan_deployments(project, store, ["nope"])
 
 
+def test_a_postgres_store_is_a_deployment_parameter_as_written(project: Path) -> None:
+    """The served test below runs on DuckDB only (each run costs ~30 s); what differs for a
+    PostgreSQL store is the parameter: the URL as written, ``${ENV}`` unresolved, so the
+    password stays out of the deployment and each worker resolves it from its environment."""
+    from tidegate.flows._deploy import build_deployments, plan_deployments
+    from tidegate.store._location import parse_store
+
+    write_pipeline(project, schedule={"interval": 30})
+    url = "postgresql://flows:${PGPASSWORD}@db.internal/warehouse?options=-csearch_path%3Dtg"
+    (plan,) = plan_deployments(project, parse_store(url))
+    assert plan.parameters["store"] == url
+    (deployment,) = build_deployments([plan])
+    assert deployment.parameters["store"] == url
+
+
 SERVE_SCRIPT = """
 import sys, typer
 from tidegate.cli._pipelines import serve

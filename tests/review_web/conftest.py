@@ -1,4 +1,5 @@
-"""Fixtures for the review web app: a demo store built once, a copy per test, signed-in clients."""
+"""Fixtures for the review web app: a demo store built once, a copy per test (on each store
+backend; the browser tests use a DuckDB copy), signed-in clients."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tidegate.review.web import User, create_app
+from tidegate.store._location import Store
 
 with warnings.catch_warnings():  # starlette's TestClient deprecates httpx in favour of httpx2
     warnings.simplefilter("ignore")
@@ -27,14 +29,21 @@ INPUT_RE = re.compile(r'<input type="text" name="(col__[^"]+)" id="[^"]*" value=
 
 
 @pytest.fixture
-def store(demo_template: Path, tmp_path: Path) -> Path:
+def store(demo_copy: Store) -> Store:
+    """A private copy of the demo's store (built by the real CLI and flow), on each backend."""
+    return demo_copy
+
+
+@pytest.fixture
+def duckdb_store(demo_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo's DuckDB store, for the browser tests (DuckDB only)."""
     copy = tmp_path / "review.duckdb"
     copy.write_bytes(demo_template.read_bytes())
     return copy
 
 
 @pytest.fixture
-def client(store: Path, project_root: Path) -> Iterator[TestClient]:
+def client(store: Store, project_root: Path) -> Iterator[TestClient]:
     with TestClient(create_app(store, project_root, TOKENS)) as test_client:
         yield test_client
 

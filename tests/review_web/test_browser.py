@@ -25,6 +25,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 
 @pytest.fixture
+def store(duckdb_store: Path) -> Path:
+    """The browser tests stay on DuckDB: the app's store code runs on both backends in
+    test_app.py; what a browser adds (forms, scripts, navigation) does not depend on it."""
+    return duckdb_store
+
+
+@pytest.fixture
 def base_url(store: Path, project_root: Path, web: Any) -> Iterator[str]:
     """The app served by uvicorn in a background thread on a free localhost port."""
     import uvicorn

@@ -12,6 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from store_backends import STORE_BACKENDS, make_store, store_arg
 from tidegate.cli._review_web import review
 from tidegate.review.web import TokenFileError, User, load_tokens
 from tidegate.review.web._masking import mask_value
@@ -44,17 +45,26 @@ def test_review_refuses_a_bad_tokens_file(tmp_path: Path) -> None:
     assert "shorter than 16 characters" in result.output
 
 
-def test_review_serves_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("kind", STORE_BACKENDS)
+def test_review_serves_the_app(tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
+    store = make_store(kind, tmp_path)  # a file or a URL; serving it opens nothing yet
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
     tokens = tmp_path / "tokens.json"
     tokens.write_text(json.dumps(GOOD))
-    store = tmp_path / "s.duckdb"
     result = runner.invoke(
         cli(),
-        ["review", "--project", str(tmp_path), "--store", str(store), "--tokens", str(tokens)],
+        [
+            "review",
+            "--project",
+            str(tmp_path),
+            "--store",
+            store_arg(store),
+            "--tokens",
+            str(tokens),
+        ],
         env={"TIDEGATE_STORE": ""},
     )
     assert result.exit_code == 0, result.output

@@ -123,6 +123,32 @@ def test_writers_in_several_processes_share_one_unbroken_chain(pg_store: Postgre
     assert seqs == list(range(1, 77))
 
 
+def test_the_first_writers_of_a_new_store_take_turns_creating_it(pg_store: PostgresStore) -> None:
+    """Before the first write the schema does not exist (current_schema() is NULL): the
+    writer lock must still be taken, or the first writers all CREATE SCHEMA at once."""
+    import threading
+
+    barrier, errors = threading.Barrier(4), []
+
+    def first_write(k: int) -> None:
+        barrier.wait()
+        try:
+            with transaction(pg_store) as con:
+                ensure_store_tables(con)
+                append_audit(con, "batch_committed", {"k": k}, source=f"t{k}", actor="test")
+        except Exception as exc:  # collected: the assertion below names it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_write, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    report = verify_chain(pg_store)
+    assert report.ok and report.entries == 4
+
+
 def test_a_writer_role_loads_but_cannot_rewrite_or_unprotect_the_audit(
     pg_store: PostgresStore,
 ) -> None:

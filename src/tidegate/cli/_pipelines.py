@@ -116,6 +116,8 @@ def list_(
         pipelines = load_pipelines(project)
         store_path = resolve_store(project, store)
         results = last_results(store_path, {p.name: audit_sources(p) for p in pipelines})
+        # asked here, where an error is reported: a PostgreSQL store is a round trip
+        no_store = not results and not store_path.exists()
     except TidegateError as exc:
         raise fail(exc) from exc
     rows: list[dict[str, Any]] = []
@@ -150,7 +152,7 @@ def list_(
             last.describe() if last else "[dim]never run[/]",
         )
     console.print(table)
-    if not store_path.exists():
+    if no_store:
         console.print(f"[dim]no store at {store_path} yet: last results appear after a run[/]")
     if not any(p.schedule_spec for p in pipelines):
         console.print(

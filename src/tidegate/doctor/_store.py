@@ -16,6 +16,7 @@ from tidegate.audit._verify import verify_entries
 from tidegate.doctor._model import CheckResult
 from tidegate.errors import TidegateError
 from tidegate.store import AuditEntry, connect, read_audit
+from tidegate.store._location import PostgresStore
 from tidegate.store._tables import STORE_TABLES_SQL
 
 if TYPE_CHECKING:
@@ -31,11 +32,42 @@ RUN_EVENTS = (
 STORE_WAIT_SECONDS = 5.0
 
 
-def read_store(store: Store) -> tuple[CheckResult, list[AuditEntry] | None]:
-    """The store check and the audit entries (None when the store cannot be read)."""
+def _store_errors(store: Store) -> tuple[type[Exception], ...]:
+    """What reading ``store`` may raise: tidegate's errors (the PostgreSQL store's
+    failures arrive as StoreError / StoreUnavailableError) and the driver's own."""
+    if isinstance(store, PostgresStore):
+        import psycopg
+
+        return (TidegateError, psycopg.Error)
     import duckdb
 
-    if not store.exists():
+    return (TidegateError, duckdb.Error)
+
+
+def _unreadable(store: Store, exc: Exception) -> CheckResult:
+    if isinstance(store, PostgresStore):
+        from tidegate.store._postgres import translate_error
+
+        exc = translate_error(exc, store)  # a driver error that slipped through: password out
+        todo = (
+            "check that the PostgreSQL server is running and reachable from here, and the "
+            "user, password and database in --store / TIDEGATE_STORE"
+        )
+    else:
+        todo = "check the path and permissions; if a flow holds it, run doctor when it ends"
+    text = str(exc)  # the PostgreSQL store's errors name the store (its URL redacted)
+    detail = text if str(store) in text else f"cannot read {store}: {text}"
+    return CheckResult("store", "", "fail", detail, todo)
+
+
+def read_store(store: Store) -> tuple[CheckResult, list[AuditEntry] | None]:
+    """The store check and the audit entries (None when the store cannot be read)."""
+    errors = _store_errors(store)
+    try:
+        exists = store.exists()  # a PostgreSQL store is asked: it may not answer
+    except errors as exc:
+        return _unreadable(store, exc), None
+    if not exists:
         return (
             CheckResult(
                 "store",
@@ -51,17 +83,8 @@ def read_store(store: Store) -> tuple[CheckResult, list[AuditEntry] | None]:
         with connect(store, read_only=True, wait_seconds=STORE_WAIT_SECONDS) as con:
             tables = {r[0] for r in con.execute(STORE_TABLES_SQL).fetchall()}
             entries = read_audit(con) if "audit" in tables else None
-    except (TidegateError, duckdb.Error) as exc:
-        return (
-            CheckResult(
-                "store",
-                "",
-                "fail",
-                f"cannot read {store}: {exc}",
-                "check the path and permissions; if a flow holds it, run doctor when it ends",
-            ),
-            None,
-        )
+    except errors as exc:
+        return _unreadable(store, exc), None
     if entries is None:
         return (
             CheckResult(

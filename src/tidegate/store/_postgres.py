@@ -79,7 +79,14 @@ CREATE OR REPLACE TRIGGER audit_chain_link
     FOR EACH ROW EXECUTE FUNCTION tidegate_audit_chain_link();
 """
 
-WRITER_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('tidegate:' || current_schema()))"
+# The store's schema: current_schema(), or, before the first write has created it (when
+# current_schema() is NULL), the first entry of search_path, the schema ensure_pg_store
+# creates. A NULL key would take no lock at all, and the first writers would race to
+# CREATE SCHEMA (a duplicate-key error for all but one of them).
+STORE_SCHEMA_SQL = (
+    "coalesce(current_schema(), btrim(split_part(current_setting('search_path'), ',', 1), ' \"'))"
+)
+WRITER_LOCK_SQL = f"SELECT pg_advisory_xact_lock(hashtext('tidegate:' || {STORE_SCHEMA_SQL}))"
 
 
 @functools.lru_cache(maxsize=512)
@@ -225,6 +232,7 @@ def open_connection(store: PostgresStore, *, read_only: bool = False) -> PgConne
             f"{scrub(str(exc), conninfo)}"
         ) from None
     con = PgConnection(raw, store)
+    con.execute("SET TIME ZONE 'UTC'")  # timestamps are UTC, as in the DuckDB store
     if read_only:
         con.execute("SET default_transaction_read_only = on")
     return con
