@@ -146,3 +146,21 @@ ROWS = [
     (4, None, "40.00", "2024-01-01 12:00:00"),
     (5, "eve", "50.00", "2024-01-01 13:00:00"),
 ]
+
+
+def make_project(tmp_path: Path, backend: Backend, chunk_size: int) -> Path:
+    """A project with the items contract and an incremental `items` pipeline on ``backend``."""
+    project = tmp_path / "project"
+    write_contract(project)
+    (project / "pipelines").mkdir()
+    (project / "pipelines" / "items.yaml").write_text(
+        "name: items\n"
+        "source:\n"
+        "  kind: sql\n"
+        f"  url: {backend.url}\n"
+        f"  table: {backend.table}\n"
+        "  cursor: updated_at\n"
+        f"  chunk_size: {chunk_size}\n"
+        "contract: schemas/items.yaml\n"
+    )
+    return project

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from helpers import query
-from sql_backends import ROWS, Backend, write_contract
+from sql_backends import ROWS, Backend, make_project
 from store_backends import store_arg
 from tidegate.errors import StoreError
 from tidegate.sources._sql import TEST_SLEEP_ENV
@@ -34,23 +34,6 @@ SOURCE_AND_STORE = pytest.mark.parametrize(
     ],
     indirect=True,
 )
-
-
-def make_project(tmp_path: Path, backend: Backend, chunk_size: int) -> Path:
-    project = tmp_path / "project"
-    write_contract(project)
-    (project / "pipelines").mkdir()
-    (project / "pipelines" / "items.yaml").write_text(
-        "name: items\n"
-        "source:\n"
-        "  kind: sql\n"
-        f"  url: {backend.url}\n"
-        f"  table: {backend.table}\n"
-        "  cursor: updated_at\n"
-        f"  chunk_size: {chunk_size}\n"
-        "contract: schemas/items.yaml\n"
-    )
-    return project
 
 
 def run_ingest(project: Path, store: Store) -> list[dict[str, object]]:

@@ -10,27 +10,10 @@ from pathlib import Path
 import pytest
 
 from helpers import query
-from sql_backends import ROWS, Backend, write_contract
+from sql_backends import ROWS, Backend, make_project
 from tidegate.audit import verify_chain
 
 pytestmark = pytest.mark.e2e
-
-
-def _project(tmp_path: Path, backend: Backend) -> Path:
-    project = tmp_path / "project"
-    write_contract(project)
-    (project / "pipelines").mkdir()
-    (project / "pipelines" / "items.yaml").write_text(
-        "name: items\n"
-        "source:\n"
-        "  kind: sql\n"
-        f"  url: {backend.url}\n"
-        f"  table: {backend.table}\n"
-        "  cursor: updated_at\n"
-        "  chunk_size: 2\n"
-        "contract: schemas/items.yaml\n"
-    )
-    return project
 
 
 def _ingest(project: Path, reprocess: bool = False) -> list[dict[str, object]]:
@@ -45,7 +28,7 @@ def test_reprocess_rereads_every_window_and_replaces_it(
     monkeypatch.delenv("TIDEGATE_STORE", raising=False)
     backend.create_items()
     backend.insert(*ROWS)
-    project = _project(tmp_path, backend)
+    project = make_project(tmp_path, backend, chunk_size=2)
     store = project / ".tidegate" / "tidegate.duckdb"
     first = _ingest(project)
     windows = len(first)
