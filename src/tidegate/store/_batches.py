@@ -23,6 +23,7 @@ from tidegate.store._tables import (
     LINEAGE_BATCH,
     ensure_store_tables,
     ensure_target_table,
+    is_postgres_connection,
     quote_ident,
 )
 
@@ -177,7 +178,11 @@ def insert_target_rows(
 ) -> None:
     """Insert typed rows that carry the lineage columns (batch id and record)."""
     table = quote_ident(contract.target_table)
-    cols = ", ".join(quote_ident(c) for c in (*contract.column_names, LINEAGE_BATCH, RECORD_COLUMN))
+    names = (*contract.column_names, LINEAGE_BATCH, RECORD_COLUMN)
+    if is_postgres_connection(con):  # straight into the table, no staging copy
+        con.copy_into(table, rows.select(names))  # type: ignore[attr-defined]
+        return
+    cols = ", ".join(quote_ident(c) for c in names)
     con.register("_tg_load", rows.to_arrow())
     try:
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _tg_load")

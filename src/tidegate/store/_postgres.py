@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from tidegate.store._location import PostgresStore
 
 CONNECT_TIMEOUT_S = 5
+COPY_SLICE_ROWS = 100_000  # rows per CSV slice sent to COPY (bounds the text in memory)
 
 APPEND_ONLY_DDL = """
 CREATE OR REPLACE FUNCTION tidegate_audit_append_only() RETURNS trigger
@@ -161,15 +162,21 @@ class PgConnection:
         cols = ", ".join(f'"{c}" {_pg_type(t)}' for c, t in frame.schema.items())
         self.execute(f"DROP TABLE IF EXISTS {name}")
         self.execute(f"CREATE TEMPORARY TABLE {name} ({cols})")
+        self.copy_into(name, frame)
+
+    def copy_into(self, table: str, frame: pl.DataFrame) -> None:
+        """``COPY table (frame's columns) FROM STDIN``: CSV written by polars, in slices."""
         if frame.is_empty():
             return
-        body = frame.write_csv(include_header=False, null_value="\\N", quote_style="non_numeric")
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        sql = f"COPY {table} ({cols}) FROM STDIN (FORMAT csv, NULL '\\N')"
         try:
-            with (
-                self.raw.cursor() as cur,
-                cur.copy(f"COPY {name} FROM STDIN (FORMAT csv, NULL '\\N')") as copy,
-            ):
-                copy.write(body.encode("utf-8"))
+            with self.raw.cursor() as cur, cur.copy(sql) as copy:
+                for part in frame.iter_slices(COPY_SLICE_ROWS):
+                    body = part.write_csv(
+                        include_header=False, null_value="\\N", quote_style="non_numeric"
+                    )
+                    copy.write(body.encode("utf-8"))
         except Exception as exc:
             raise translate_error(exc, self.store) from exc
 
