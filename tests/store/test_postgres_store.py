@@ -238,3 +238,35 @@ def test_audit_sql_runs_read_only_on_postgres(pg_store: PostgresStore) -> None:
     )
     assert sneaky.exit_code != 0 and "read-only" in sneaky.output.lower(), sneaky.output
     assert scalar(pg_store, "SELECT last_value FROM quarantine_id_seq") == 1
+
+
+def test_a_writer_waits_for_another_then_gives_up_with_a_transient_error(
+    pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As with a locked DuckDB file: wait TIDEGATE_LOCK_WAIT, then StoreLockedError."""
+    import threading
+
+    from tidegate.errors import StoreLockedError
+    from tidegate.store import _connect
+
+    _append(pg_store, 1)
+    monkeypatch.setattr(_connect, "LOCK_WAIT_SECONDS", 0.5)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction(pg_store) as con:
+            append_audit(con, "batch_committed", {"held": True}, source="a", actor="a")
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(StoreLockedError, match="TIDEGATE_LOCK_WAIT"), transaction(pg_store):
+            pass
+    finally:
+        release.set()
+        thread.join(10)
+    _append(pg_store, 1)  # the lock is free again
+    assert verify_chain(pg_store).entries == 3

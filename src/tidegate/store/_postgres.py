@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from tidegate.errors import (
     StoreError,
+    StoreLockedError,
     StoreUnavailableError,
     TidegateError,
     WriteConflictError,
@@ -197,6 +198,14 @@ def translate_error(exc: Exception, store: PostgresStore) -> Exception:
     if isinstance(exc, TidegateError):
         return exc
     text = scrub(str(exc).strip(), store.url)
+    if isinstance(exc, errors.LockNotAvailable):
+        from tidegate.store import _connect
+
+        return StoreLockedError(
+            f"another writer held the PostgreSQL store {store} for more than "
+            f"{_connect.LOCK_WAIT_SECONDS:.0f}s; wait for the running flow to finish or "
+            "raise TIDEGATE_LOCK_WAIT"
+        )
     if isinstance(exc, errors.SerializationFailure | errors.DeadlockDetected):
         return WriteConflictError(f"another transaction changed the same rows first ({text})")
     if isinstance(exc, psycopg.OperationalError) and not isinstance(exc, errors.QueryCanceled):
@@ -267,6 +276,12 @@ def pg_transaction(store: PostgresStore) -> Iterator[PgConnection]:
     with pg_connect(store) as con:
         try:
             with con.raw.transaction():
+                from tidegate.store import _connect
+
+                # wait for another writer as long as for a locked DuckDB file, then give
+                # up with StoreLockedError (transient: the task is retried)
+                wait_ms = max(1, int(_connect.LOCK_WAIT_SECONDS * 1000))
+                con.execute(f"SET LOCAL lock_timeout = {wait_ms}")
                 con.execute(WRITER_LOCK_SQL)
                 yield con
         except Exception as exc:
