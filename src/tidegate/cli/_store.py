@@ -47,3 +47,65 @@ def init(
     console.print(f"store [cyan]{report.store}[/] ready: {', '.join(report.tables)}")
     for statement in report.granted:
         console.print(f"  [green]✓[/] {statement}", highlight=False)
+
+
+@app.command("copy")
+def copy(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="The empty PostgreSQL store to fill: postgresql://user:${PASSWORD}@host/db",
+        ),
+    ],
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+) -> None:
+    """Copy this project's DuckDB store, history and all, into an empty PostgreSQL store.
+
+    The audit chain is verified before and after (same entries, same head hash); files
+    and SQL windows already committed stay committed, so the next run skips them.
+    """
+    from rich.progress import Progress
+
+    from tidegate.audit import verify_chain
+    from tidegate.store._copy import copy_store
+    from tidegate.store._location import PostgresStore, parse_store
+
+    source, target = resolve_store(project, store), parse_store(to)
+    if not isinstance(source, Path) or not isinstance(target, PostgresStore):
+        raise fail(
+            f"copy goes from a DuckDB file (--store, now {source}) to a PostgreSQL store "
+            f"(--to postgresql://..., now {target})"
+        )
+    try:
+        before = verify_chain(source)
+        if not before.ok:
+            raise fail(
+                f"the audit chain of {source} is broken at seq {before.first_bad_seq}; "
+                "run `tidegate audit verify` and resolve that before copying it",
+                code=1,
+            )
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("copying", total=None)
+
+            def progress(table: str, rows: int) -> None:
+                bar.update(task, description=f"{table}: {rows:,} rows")
+
+            report = copy_store(source, target, progress)
+        after = verify_chain(target)
+    except TidegateError as exc:
+        raise fail(exc) from None
+    for table, rows in report.rows.items():
+        console.print(f"  [green]✓[/] {table}: {rows:,} rows", highlight=False)
+    if not after.ok or (after.entries, after.head_hash) != (before.entries, before.head_hash):
+        raise fail(
+            f"the copy's audit chain does not match the original: {after.entries} entries "
+            f"(first bad seq {after.first_bad_seq}), head {after.head_hash[:12]}, against "
+            f"{before.entries} and {before.head_hash[:12]}",
+            code=1,
+        )
+    console.print(
+        f"copied {source} -> {target}: {after.entries} audit entries, head {after.head_hash[:12]} "
+        "(the same chain); point TIDEGATE_STORE at the new store"
+    )

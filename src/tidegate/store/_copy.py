@@ -1,0 +1,105 @@
+"""Copy a DuckDB store into an empty PostgreSQL store: how a team keeps its history
+when it moves from one machine to a shared database.
+
+Everything is copied as stored, in one PostgreSQL transaction: the audit entries in
+seq order (so the chain, hashes included, is the same and the append-only triggers
+accept each entry as the next link), quarantine records with their ids and versions
+(the id sequence continues after the highest), checkpoints (so files and SQL windows
+already committed are skipped, not loaded twice), profiles, and every target table
+with its lineage columns. Tables are streamed in Arrow record batches, so memory stays
+bounded by one batch. A failure leaves the PostgreSQL store as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tidegate.errors import StoreError
+from tidegate.store._connect import connect, fetch_one, transaction
+from tidegate.store._location import PostgresStore
+from tidegate.store._profiles import ensure_profiles_table
+from tidegate.store._tables import STORE_TABLES_SQL, ensure_store_tables, quote_ident
+
+# Store tables first and the audit last, in the order they are copied.
+OWN_TABLES = ("checkpoints", "quarantine", "profiles", "audit")
+ORDER_BY = {"audit": "seq", "quarantine": "id"}
+BATCH_ROWS = 100_000
+
+
+@dataclass
+class CopyReport:
+    rows: dict[str, int] = field(default_factory=dict)  # table -> rows copied
+
+
+def _pg_column_type(duckdb_type: str) -> str:
+    """A DuckDB column type as PostgreSQL spells it (the rest are spelled the same)."""
+    upper = duckdb_type.upper()
+    return {"DOUBLE": "DOUBLE PRECISION", "FLOAT": "REAL", "HUGEINT": "NUMERIC(38,0)"}.get(
+        upper, upper
+    )
+
+
+def copy_store(
+    source: Path,
+    target: PostgresStore,
+    progress: Callable[[str, int], None] | None = None,
+) -> CopyReport:
+    """Copy every table of the DuckDB store ``source`` into the empty store ``target``.
+
+    ``progress(table, rows)`` is called after each copied slice of a table.
+    """
+    if not isinstance(source, Path) or not isinstance(target, PostgresStore):
+        raise StoreError(
+            f"copy goes from a DuckDB file to a PostgreSQL store; got {source} -> {target}"
+        )
+    report = CopyReport()
+    with connect(source, read_only=True) as src, transaction(target) as dst:
+        tables = [r[0] for r in src.execute(STORE_TABLES_SQL).fetchall()]
+        if "audit" not in tables:
+            raise StoreError(f"{source} holds no tidegate store (no audit table)")
+        ensure_store_tables(dst)
+        ensure_profiles_table(dst)
+        held = fetch_one(dst, "SELECT count(*) FROM audit")
+        if held and held[0]:
+            raise StoreError(
+                f"{target} already holds {held[0]} audit entries; copy into an empty store "
+                "(a new database or schema) so the two histories never mix"
+            )
+        targets = sorted(t for t in tables if t not in OWN_TABLES)
+        for table in targets:
+            columns = src.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = ? AND table_schema = current_schema() "
+                "ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+            ddl = ", ".join(f"{quote_ident(c)} {_pg_column_type(t)}" for c, t in columns)
+            dst.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({ddl})")
+        for table in [t for t in OWN_TABLES if t in tables] + targets:
+            report.rows[table] = _copy_table(src, dst, table, progress)
+        if report.rows.get("quarantine"):
+            dst.execute("SELECT setval('quarantine_id_seq', (SELECT max(id) FROM quarantine))")
+    return report
+
+
+def _copy_table(
+    src: object, dst: object, table: str, progress: Callable[[str, int], None] | None
+) -> int:
+    import polars as pl
+
+    order = f" ORDER BY {ORDER_BY[table]}" if table in ORDER_BY else ""
+    relation = src.sql(f"SELECT * FROM {quote_ident(table)}{order}")  # type: ignore[attr-defined]
+    if hasattr(relation, "to_arrow_reader"):  # DuckDB 2
+        reader = relation.to_arrow_reader(BATCH_ROWS)
+    else:  # DuckDB 1.x
+        reader = relation.record_batch(BATCH_ROWS)
+    copied = 0
+    for batch in reader:
+        frame = pl.DataFrame(pl.from_arrow(batch))
+        dst.copy_into(quote_ident(table), frame)  # type: ignore[attr-defined]
+        copied += frame.height
+        if progress is not None:
+            progress(table, copied)
+    return copied
