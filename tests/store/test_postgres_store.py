@@ -270,3 +270,22 @@ def test_a_writer_waits_for_another_then_gives_up_with_a_transient_error(
         thread.join(10)
     _append(pg_store, 1)  # the lock is free again
     assert verify_chain(pg_store).entries == 3
+
+
+def test_target_tables_get_indexes_for_batch_and_key_lookups(pg_store: PostgresStore) -> None:
+    contract = make_contract()
+    row = {"order_id": "1", "status": "shipped", "amount": "5", "order_date": "2024-01-02"}
+    for tag in ("a", "b"):  # the second batch finds the indexes in place
+        commit_batch(pg_store, process(make_raw([row], sha=tag * 64), contract), contract)
+    indexes = {
+        d
+        for (d,) in query(
+            pg_store,
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'orders' "
+            "AND schemaname = current_schema()",
+        )
+    }
+    assert any("(_tidegate_batch_id)" in d for d in indexes)
+    assert any("(order_id)" in d for d in indexes)
+    assert len(indexes) == 2
+    assert scalar(pg_store, "SELECT count(*) FROM orders") == 1  # updated, not doubled

@@ -21,6 +21,7 @@ from tidegate.store._audit_log import append_audit, canonical_json, default_acto
 from tidegate.store._connect import fetch_one, transaction
 from tidegate.store._tables import (
     LINEAGE_BATCH,
+    ensure_pg_target_indexes,
     ensure_store_tables,
     ensure_target_table,
     is_postgres_connection,
@@ -181,6 +182,7 @@ def insert_target_rows(
     names = (*contract.column_names, LINEAGE_BATCH, RECORD_COLUMN)
     if is_postgres_connection(con):  # straight into the table, no staging copy
         con.copy_into(table, rows.select(names))  # type: ignore[attr-defined]
+        ensure_pg_target_indexes(con, contract)
         return
     cols = ", ".join(quote_ident(c) for c in names)
     con.register("_tg_load", rows.to_arrow())

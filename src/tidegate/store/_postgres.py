@@ -88,6 +88,17 @@ CREATE OR REPLACE TRIGGER audit_chain_link
 STORE_SCHEMA_SQL = (
     "coalesce(current_schema(), btrim(split_part(current_setting('search_path'), ',', 1), ' \"'))"
 )
+# DuckDB scans with zone maps; PostgreSQL needs indexes for what the store looks up:
+# a batch key, a batch's quarantine records, a source's pending queue.
+INDEX_DDL = """
+CREATE INDEX IF NOT EXISTS checkpoints_source_key ON checkpoints (source, batch_key);
+CREATE INDEX IF NOT EXISTS checkpoints_batch ON checkpoints (batch_id);
+CREATE INDEX IF NOT EXISTS quarantine_batch ON quarantine (batch_id);
+CREATE INDEX IF NOT EXISTS quarantine_source_status ON quarantine (source, status, id);
+CREATE INDEX IF NOT EXISTS quarantine_status ON quarantine (status, id);
+CREATE INDEX IF NOT EXISTS audit_batch ON audit (batch_id);
+"""
+
 WRITER_LOCK_SQL = f"SELECT pg_advisory_xact_lock(hashtext('tidegate:' || {STORE_SCHEMA_SQL}))"
 
 
@@ -307,6 +318,7 @@ def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
             raise StoreError(f"PostgreSQL store {con.store}: no schema to create tables in")
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{first}"')
     con.execute(store_ddl)
+    con.execute(INDEX_DDL)
     con.execute(APPEND_ONLY_DDL)
 
 

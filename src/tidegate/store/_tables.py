@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from tidegate.contracts._model import ColumnSpec, Contract
@@ -136,3 +137,26 @@ def ensure_target_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> N
     for c in contract.columns:
         if c.name not in existing:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(c.name)} {duckdb_type(c)}")
+
+
+def ensure_pg_target_indexes(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """Indexes of a PostgreSQL target table, on the lineage batch id (reprocess deletes by
+    it) and the primary key (on_existing_key and trace look rows up by it). Made after a
+    batch's rows are in (building an index once is cheaper than growing it row by row),
+    so a table's first load and a table made by `tidegate store copy` get them too."""
+    name = contract.target_table
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename = ?",
+            [name],
+        ).fetchall()
+    }
+    tag = hashlib.sha256(name.encode()).hexdigest()[:12]  # short: PostgreSQL cuts at 63
+    wanted = {f"tg_{tag}_batch": LINEAGE_BATCH}
+    if contract.primary_key:
+        wanted[f"tg_{tag}_key"] = ", ".join(quote_ident(k) for k in contract.primary_key)
+    for index, columns in wanted.items():
+        if index not in have:
+            con.execute(f"CREATE INDEX {quote_ident(index)} ON {quote_ident(name)} ({columns})")
