@@ -306,3 +306,53 @@ def test_pii_names(column: str, pii: bool) -> None:
     from tidegate.doctor._project import looks_like_pii
 
     assert looks_like_pii(column) is pii
+
+
+@pytest.mark.e2e
+def test_append_only_audit_check_names_who_could_rewrite_it(
+    project_root: Path, demo_store: Store
+) -> None:
+    """DuckDB: a warning (a file cannot refuse a rewrite). PostgreSQL as the owner (here
+    the superuser that built the demo): enforced, but the role could drop the triggers."""
+    result = by_item(run_doctor(project_root, demo_store), "append-only audit")
+    assert result.status == "warn"
+    if isinstance(demo_store, PostgresStore):
+        assert "enforced by triggers" in result.detail and "superuser" in result.detail
+        assert "--grant-writer" in result.todo
+    else:
+        assert "DuckDB file cannot refuse" in result.detail
+        assert "tidegate audit checkpoint" in result.todo
+
+
+@pytest.mark.postgres
+def test_append_only_audit_passes_for_a_writer_role_and_fails_without_triggers(
+    project_root: Path, tmp_path: Path
+) -> None:
+    import uuid
+
+    import psycopg
+
+    from store_backends import PG_DATABASE_URL, drop_pg_store, make_store
+    from tidegate.store._init import init_store
+
+    owner = make_store("postgres", tmp_path)
+    assert isinstance(owner, PostgresStore)
+    role = f"tg_writer_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect(PG_DATABASE_URL, autocommit=True)
+    admin.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        init_store(owner, [role])
+        writer = PostgresStore(owner.url.replace("postgres@", f"{role}@", 1))
+        with transaction(writer) as con:
+            append_audit(con, "batch_committed", {}, source="orders", actor="t")
+        result = by_item(run_doctor(project_root, writer), "append-only audit")
+        assert result.status == "pass" and role in result.detail
+        with psycopg.connect(owner.conninfo(), autocommit=True) as con:
+            con.execute("ALTER TABLE audit DISABLE TRIGGER audit_append_only")
+        result = by_item(run_doctor(project_root, writer), "append-only audit")
+        assert result.status == "fail" and "audit_append_only" in result.detail
+        assert "tidegate store init" in result.todo
+    finally:
+        drop_pg_store(owner)
+        admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        admin.close()

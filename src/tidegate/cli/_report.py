@@ -89,7 +89,9 @@ def doctor(
     """Grade the project against a production-readiness checklist; exit 1 if any item fails.
 
     Checks: every pipeline has a contract that checks out, the store is reachable
-    and its audit chain intact, thresholds (`monitor:`) are set for every source,
+    and its audit chain intact, the audit log cannot be rewritten by the role that
+    runs tidegate (PostgreSQL triggers and grants), thresholds (`monitor:`) are set for
+    every source,
     the last run of each source succeeded, schedules are deployed, PII columns are
     marked. Each item that does not pass says what to do.
     """

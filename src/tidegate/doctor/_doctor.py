@@ -15,7 +15,7 @@ from tidegate.doctor._project import (
     schedule_check,
     thresholds_check,
 )
-from tidegate.doctor._store import chain_check, last_run_check, read_store
+from tidegate.doctor._store import append_only_check, chain_check, last_run_check, read_store
 
 if TYPE_CHECKING:
     from tidegate.store._location import Store
@@ -26,6 +26,7 @@ ORDER = (
     "contract",
     "store",
     "audit chain",
+    "append-only audit",
     "thresholds",
     "last run",
     "schedule",
@@ -43,6 +44,7 @@ def run_doctor(project: Path, store: Store) -> DoctorReport:
     results += contract_results
     store_result, entries = read_store(store)
     results += [store_result, chain_check(entries)]
+    results.append(append_only_check(store, readable=entries is not None))
     results += [thresholds_check(f) for f in files]
     results += [last_run_check(f.name, entries) for f in files]
     results += [schedule_check(f) for f in files]

@@ -176,3 +176,63 @@ def last_run_check(source: str, entries: list[AuditEntry] | None) -> CheckResult
             f"then `tidegate run {source}`",
         )
     return CheckResult("last run", source, "pass", f"{detail}; every file committed")
+
+
+APPEND_ONLY_TRIGGERS = frozenset({"audit_append_only", "audit_no_truncate", "audit_chain_link"})
+
+
+def append_only_check(store: Store, readable: bool) -> CheckResult:
+    """Can the audit log be rewritten behind tidegate's back, by whom?"""
+    check = "append-only audit"
+    if not readable:
+        return CheckResult(check, "", "warn", "not checked: the store cannot be read")
+    if not isinstance(store, PostgresStore):
+        return CheckResult(
+            check,
+            "",
+            "warn",
+            "a DuckDB file cannot refuse a rewrite of its audit table; the hash chain and a "
+            "checkpoint kept elsewhere detect one",
+            "keep `tidegate audit checkpoint -o FILE` copies off this host and limit who can "
+            "write the file, or move the team to a PostgreSQL store (README, Team setup)",
+        )
+    with connect(store, read_only=True, wait_seconds=STORE_WAIT_SECONDS) as con:
+        triggers = {
+            r[0]
+            for r in con.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('audit') "
+                "AND tgenabled <> 'D'"
+            ).fetchall()
+        }
+        role, owns, superuser = con.execute(
+            "SELECT current_user, pg_get_userbyid(c.relowner) = current_user, r.rolsuper "
+            "FROM pg_class c, pg_roles r WHERE c.oid = to_regclass('audit') "
+            "AND r.rolname = current_user"
+        ).fetchall()[0]
+    missing = sorted(APPEND_ONLY_TRIGGERS - triggers)
+    if missing:
+        return CheckResult(
+            check,
+            "",
+            "fail",
+            f"trigger(s) missing or disabled on audit: {', '.join(missing)}",
+            "run `tidegate store init` as the store's owner to put them back, and find out "
+            "who removed them",
+        )
+    if owns or superuser:
+        why = "is a superuser" if superuser else "owns the audit table"
+        return CheckResult(
+            check,
+            "",
+            "warn",
+            f"enforced by triggers, but role {role} {why} and could drop them",
+            "run flows and reviews as a writer role: as the owner, `tidegate store init "
+            "--grant-writer ROLE`, then put that role in TIDEGATE_STORE",
+        )
+    return CheckResult(
+        check,
+        "",
+        "pass",
+        f"enforced by the database: role {role} can append to the audit log but neither "
+        "change an entry nor drop the triggers",
+    )
