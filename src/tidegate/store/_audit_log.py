@@ -176,7 +176,10 @@ def append_audit_many(
     )
     con.register("_tg_audit", rows.to_arrow())
     try:
-        con.execute(f"INSERT INTO audit ({AUDIT_COLUMNS}) SELECT {AUDIT_COLUMNS} FROM _tg_audit")
+        con.execute(
+            f"INSERT INTO audit ({AUDIT_COLUMNS}) "
+            f"SELECT {AUDIT_COLUMNS} FROM _tg_audit ORDER BY seq"  # in chain order
+        )
     finally:
         con.unregister("_tg_audit")
     return out
