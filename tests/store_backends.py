@@ -107,3 +107,20 @@ def pg_database_copy(template: str) -> Iterator[PostgresStore]:
         yield PostgresStore(f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}")
     finally:
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def writer_role(owner: PostgresStore) -> Iterator[tuple[PostgresStore, list[str]]]:
+    """A new login role made a writer of ``owner`` (`tidegate store init --grant-writer`):
+    yields the store as that role connects to it, and the GRANTs that ran. Afterwards
+    the store's schema is dropped (its grants with it), then the role."""
+    from tidegate.store._init import init_store
+
+    role = f"tg_writer_{uuid.uuid4().hex[:8]}"
+    _admin_execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        report = init_store(owner, [role])
+        yield PostgresStore(owner.url.replace("postgres@", f"{role}@", 1)), report.granted
+    finally:
+        drop_pg_store(owner)
+        _admin_execute(f'DROP ROLE IF EXISTS "{role}"')

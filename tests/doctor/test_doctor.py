@@ -328,21 +328,14 @@ def test_append_only_audit_check_names_who_could_rewrite_it(
 def test_append_only_audit_passes_for_a_writer_role_and_fails_without_triggers(
     project_root: Path, tmp_path: Path
 ) -> None:
-    import uuid
-
     import psycopg
 
-    from store_backends import PG_DATABASE_URL, drop_pg_store, make_store
-    from tidegate.store._init import init_store
+    from store_backends import make_store, writer_role
 
     owner = make_store("postgres", tmp_path)
     assert isinstance(owner, PostgresStore)
-    role = f"tg_writer_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(PG_DATABASE_URL, autocommit=True)
-    admin.execute(f'CREATE ROLE "{role}" LOGIN')
-    try:
-        init_store(owner, [role])
-        writer = PostgresStore(owner.url.replace("postgres@", f"{role}@", 1))
+    with writer_role(owner) as (writer, _):
+        role = writer.url.split("://", 1)[1].split("@", 1)[0]
         with transaction(writer) as con:
             append_audit(con, "batch_committed", {}, source="orders", actor="t")
         result = by_item(run_doctor(project_root, writer), "append-only audit")
@@ -352,7 +345,3 @@ def test_append_only_audit_passes_for_a_writer_role_and_fails_without_triggers(
         result = by_item(run_doctor(project_root, writer), "append-only audit")
         assert result.status == "fail" and "audit_append_only" in result.detail
         assert "tidegate store init" in result.todo
-    finally:
-        drop_pg_store(owner)
-        admin.execute(f'DROP ROLE IF EXISTS "{role}"')
-        admin.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,13 +15,12 @@ import pytest
 from typer.testing import CliRunner
 
 from helpers import make_contract, make_raw, query, scalar
-from store_backends import PG_DATABASE_URL, drop_pg_store, make_store
+from store_backends import drop_pg_store, make_store, writer_role
 from tidegate.audit import verify_chain
 from tidegate.cli import app
 from tidegate.errors import StoreError, StoreUnavailableError
 from tidegate.flows._steps import process
 from tidegate.store import append_audit, commit_batch, transaction
-from tidegate.store._init import init_store
 from tidegate.store._location import PostgresStore, parse_store
 from tidegate.store._tables import ensure_store_tables
 
@@ -152,13 +150,8 @@ def test_the_first_writers_of_a_new_store_take_turns_creating_it(pg_store: Postg
 def test_a_writer_role_loads_but_cannot_rewrite_or_unprotect_the_audit(
     pg_store: PostgresStore,
 ) -> None:
-    role = f"tg_writer_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(PG_DATABASE_URL, autocommit=True)
-    admin.execute(f'CREATE ROLE "{role}" LOGIN')
-    try:
-        report = init_store(pg_store, [role])
-        assert any("GRANT SELECT, INSERT ON audit" in g for g in report.granted)
-        as_writer = PostgresStore(pg_store.url.replace("postgres@", f"{role}@", 1))
+    with writer_role(pg_store) as (as_writer, granted):
+        assert any("GRANT SELECT, INSERT ON audit" in g for g in granted)
         contract = make_contract()
         row = {"order_id": "1", "status": "shipped", "amount": "5", "order_date": "2024-01-02"}
         outcome = commit_batch(as_writer, process(make_raw([row]), contract), contract)
@@ -175,10 +168,6 @@ def test_a_writer_role_loads_but_cannot_rewrite_or_unprotect_the_audit(
                     con.execute(statement)
         assert verify_chain(pg_store).ok
         assert scalar(pg_store, "SELECT count(*) FROM orders") == 1
-    finally:
-        drop_pg_store(pg_store)  # the schema's grants go with it, then the role can go
-        admin.execute(f'DROP ROLE IF EXISTS "{role}"')
-        admin.close()
 
 
 def test_a_bad_store_url_fails_fast_and_hides_the_password() -> None:

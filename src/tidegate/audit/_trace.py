@@ -18,7 +18,7 @@ from tidegate.audit._filters import AuditQueryError
 from tidegate.audit._query import entry_record
 from tidegate.errors import StoreError
 from tidegate.store import AuditEntry, connect, read_audit
-from tidegate.store._tables import STORE_TABLES_SQL
+from tidegate.store._tables import STORE_TABLES_SQL, is_postgres_connection
 
 if TYPE_CHECKING:
     from tidegate.contracts._model import Contract
@@ -105,7 +105,7 @@ def _target_rows(con: Any, table: str, key: dict[str, str]) -> list[dict[str, An
     )
     # DuckDB: TRY_CAST gives NULL for a key that is not of the column's type. PostgreSQL
     # has no TRY_CAST; its cast error means the same: no row can have that key.
-    cast = "CAST" if getattr(con, "dialect", "duckdb") == "postgres" else "TRY_CAST"
+    cast = "CAST" if is_postgres_connection(con) else "TRY_CAST"
     clauses = []
     for column in key:
         if column not in types:

@@ -18,7 +18,7 @@ from tidegate.contracts._model import Contract
 from tidegate.route import RoutedBatch
 from tidegate.sources._batch import RECORD_COLUMN, FileReject
 from tidegate.store._audit_log import append_audit, canonical_json, default_actor
-from tidegate.store._connect import fetch_one, transaction
+from tidegate.store._connect import fetch_one, read_if_made, transaction
 from tidegate.store._tables import (
     LINEAGE_BATCH,
     ensure_pg_target_indexes,
@@ -88,12 +88,9 @@ def find_committed(
 
 
 def lookup_committed(store: Store, source: str, batch_key: str) -> CommittedBatch | None:
-    """Has this content of this source been committed already? (one short transaction)"""
-    if not store.exists():
-        return None
-    with transaction(store) as con:
-        ensure_store_tables(con)
-        return find_committed(con, source, batch_key)
+    """Has this content of this source been committed already? (one short read)"""
+    with read_if_made(store) as con:
+        return None if con is None else find_committed(con, source, batch_key)
 
 
 def _audit_skip(

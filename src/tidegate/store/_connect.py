@@ -135,6 +135,30 @@ def transaction(path: Store) -> Iterator[duckdb.DuckDBPyConnection]:
             raise
 
 
+@contextmanager
+def read_if_made(path: Store) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """For a lookup that means nothing before the first write (was this batch committed?
+    the last watermark?): a connection, or None while the store holds nothing yet.
+
+    DuckDB: the file's absence, else a transaction that brings an older store's tables
+    up to date first. PostgreSQL: one read-only connection, without the writer lock.
+    """
+    if isinstance(path, PostgresStore):
+        from tidegate.store._postgres import pg_read_if_made
+
+        with pg_read_if_made(path) as pg:
+            yield pg  # type: ignore[misc]
+        return
+    if not path.exists():
+        yield None
+        return
+    from tidegate.store._tables import ensure_store_tables
+
+    with transaction(path) as con:
+        ensure_store_tables(con)
+        yield con
+
+
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     import duckdb
 

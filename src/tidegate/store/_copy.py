@@ -15,15 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tidegate.errors import StoreError
 from tidegate.store._connect import connect, fetch_one, transaction
 from tidegate.store._location import PostgresStore
 from tidegate.store._profiles import ensure_profiles_table
-from tidegate.store._tables import STORE_TABLES_SQL, ensure_store_tables, quote_ident
+from tidegate.store._tables import (
+    OWN_TABLES,
+    STORE_TABLES_SQL,
+    ensure_store_tables,
+    quote_ident,
+)
 
-# Store tables first and the audit last, in the order they are copied.
-OWN_TABLES = ("checkpoints", "quarantine", "profiles", "audit")
 ORDER_BY = {"audit": "seq", "quarantine": "id"}
 BATCH_ROWS = 100_000
 
@@ -84,13 +88,11 @@ def copy_store(
     return report
 
 
-def _copy_table(
-    src: object, dst: object, table: str, progress: Callable[[str, int], None] | None
-) -> int:
+def _copy_table(src: Any, dst: Any, table: str, progress: Callable[[str, int], None] | None) -> int:
     import polars as pl
 
     order = f" ORDER BY {ORDER_BY[table]}" if table in ORDER_BY else ""
-    relation = src.sql(f"SELECT * FROM {quote_ident(table)}{order}")  # type: ignore[attr-defined]
+    relation = src.sql(f"SELECT * FROM {quote_ident(table)}{order}")
     if hasattr(relation, "to_arrow_reader"):  # DuckDB 2
         reader = relation.to_arrow_reader(BATCH_ROWS)
     else:  # DuckDB 1.x
@@ -98,7 +100,7 @@ def _copy_table(
     copied = 0
     for batch in reader:
         frame = pl.DataFrame(pl.from_arrow(batch))
-        dst.copy_into(quote_ident(table), frame)  # type: ignore[attr-defined]
+        dst.copy_into(quote_ident(table), frame)
         copied += frame.height
         if progress is not None:
             progress(table, copied)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tidegate.store._connect import fetch_one, transaction
-from tidegate.store._tables import ensure_store_tables
+from tidegate.store._connect import fetch_one, read_if_made
+from tidegate.store._tables import is_postgres_connection
 
 if TYPE_CHECKING:
     import duckdb
@@ -35,15 +35,12 @@ def find_last_cursor(
         params.append(column)
     # the insertion order breaks a tie in committed_at (DuckDB: rowid; PostgreSQL: ctid
     # is not an insertion order, and microsecond timestamps do not tie in practice)
-    tie = "" if getattr(con, "dialect", "duckdb") == "postgres" else ", rowid DESC"
+    tie = "" if is_postgres_connection(con) else ", rowid DESC"
     row = fetch_one(con, sql + f" ORDER BY committed_at DESC{tie} LIMIT 1", params)
     return None if row is None else str(row[0])
 
 
 def last_cursor(store: Store, source: str, column: str | None = None) -> str | None:
     """The last committed watermark of ``source`` (on ``column`` if given), or None."""
-    if not store.exists():
-        return None
-    with transaction(store) as con:
-        ensure_store_tables(con)
-        return find_last_cursor(con, source, column)
+    with read_if_made(store) as con:
+        return None if con is None else find_last_cursor(con, source, column)

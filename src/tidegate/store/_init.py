@@ -15,12 +15,15 @@ from tidegate.errors import StoreError
 from tidegate.store._connect import transaction
 from tidegate.store._location import PostgresStore
 from tidegate.store._profiles import ensure_profiles_table
-from tidegate.store._tables import STORE_TABLES_SQL, ensure_store_tables, quote_ident
+from tidegate.store._tables import (
+    OWN_TABLES,
+    STORE_TABLES_SQL,
+    ensure_store_tables,
+    quote_ident,
+)
 
 if TYPE_CHECKING:
     from tidegate.store._location import Store
-
-OWN_TABLES = ("audit", "quarantine", "checkpoints", "profiles")
 
 
 @dataclass

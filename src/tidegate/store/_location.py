@@ -23,7 +23,7 @@ class PostgresStore:
     shown: str = field(compare=False, default="")
 
     def __post_init__(self) -> None:
-        from tidegate.sources._sql_url import redact
+        from tidegate._redact import redact
 
         object.__setattr__(self, "shown", redact(self.url))
 
@@ -59,7 +59,3 @@ def parse_store(value: str | Path) -> Store:
     if text.startswith(POSTGRES_SCHEMES):
         return PostgresStore(text)
     return Path(text)
-
-
-def is_postgres(store: Store) -> bool:
-    return isinstance(store, PostgresStore)

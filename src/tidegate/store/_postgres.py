@@ -204,7 +204,7 @@ def translate_error(exc: Exception, store: PostgresStore) -> Exception:
     import psycopg
     from psycopg import errors
 
-    from tidegate.sources._sql_url import scrub
+    from tidegate._redact import scrub
 
     if isinstance(exc, TidegateError):
         return exc
@@ -231,7 +231,7 @@ def open_connection(store: PostgresStore, *, read_only: bool = False) -> PgConne
     password or a missing database is not."""
     import psycopg
 
-    from tidegate.sources._sql_url import scrub
+    from tidegate._redact import scrub
 
     conninfo = store.conninfo()
     try:
@@ -259,24 +259,41 @@ def open_connection(store: PostgresStore, *, read_only: bool = False) -> PgConne
             f"{scrub(str(exc), conninfo)}"
         ) from None
     con = PgConnection(raw, store)
-    con.execute("SET TIME ZONE 'UTC'")  # timestamps are UTC, as in the DuckDB store
+    # timestamps are UTC, as in the DuckDB store; readers cannot write by mistake
+    settings = "SET TIME ZONE 'UTC'"
     if read_only:
-        con.execute("SET default_transaction_read_only = on")
+        settings += "; SET default_transaction_read_only = on"
+    con.execute(settings)
     return con
+
+
+def _made(con: PgConnection) -> bool:
+    """Has the first write made the store's tables yet? (its audit table)"""
+    row = con.execute("SELECT to_regclass('audit') IS NOT NULL").fetchall()
+    return bool(row and row[0][0])
 
 
 @contextmanager
 def pg_connect(store: PostgresStore, *, read_only: bool = False) -> Iterator[PgConnection]:
     con = open_connection(store, read_only=read_only)
     try:
-        if read_only:
-            row = con.execute("SELECT to_regclass('audit') IS NOT NULL").fetchall()
-            if not (row and row[0][0]):
-                raise StoreError(
-                    f"no tidegate store in {store} yet: nothing has been ingested "
-                    "(run `tidegate run SOURCE` with this --store first)"
-                )
+        if read_only and not _made(con):
+            raise StoreError(
+                f"no tidegate store in {store} yet: nothing has been ingested "
+                "(run `tidegate run SOURCE` with this --store first)"
+            )
         yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def pg_read_if_made(store: PostgresStore) -> Iterator[PgConnection | None]:
+    """A read-only connection, or None before the first write: one connection, and no
+    writer lock, so a lookup never waits behind another writer's long commit."""
+    con = open_connection(store, read_only=True)
+    try:
+        yield con if _made(con) else None
     finally:
         con.close()
 
@@ -323,9 +340,5 @@ def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
 
 
 def has_store_tables(store: PostgresStore) -> bool:
-    con = open_connection(store, read_only=True)
-    try:
-        row = con.execute("SELECT to_regclass('audit') IS NOT NULL").fetchall()
-    finally:
-        con.close()
-    return bool(row and row[0][0])
+    with pg_read_if_made(store) as con:
+        return con is not None

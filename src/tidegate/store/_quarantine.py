@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tidegate.store._connect import connect, fetch_one
+from tidegate.store._tables import dialect_of
 
 if TYPE_CHECKING:
     from tidegate.store._location import Store
@@ -168,7 +169,7 @@ def list_records(
 ) -> tuple[list[QuarantineRecord], int]:
     """One page of records (newest id last) and the total that match the filter."""
     with connect(store, read_only=True) as con:
-        where, params = flt.where(getattr(con, "dialect", "duckdb"))
+        where, params = flt.where(dialect_of(con))
         if not _has_quarantine(con):
             return [], 0
         total_row = fetch_one(con, f"SELECT count(*) FROM quarantine {where}", params)
@@ -189,7 +190,7 @@ def count_by_rule_and_status(
 ) -> list[tuple[str, str, str, int]]:
     """(source, rule, status, records) for the queue page's summary."""
     with connect(store, read_only=True) as con:
-        where, params = flt.where(getattr(con, "dialect", "duckdb"))
+        where, params = flt.where(dialect_of(con))
         if not _has_quarantine(con):
             return []
         return [
@@ -206,7 +207,7 @@ def count_by_rule_and_status(
 def matching_ids(store: Store, flt: QuarantineFilter) -> list[int]:
     """Every id that matches the filter, in id order (for bulk actions)."""
     with connect(store, read_only=True) as con:
-        where, params = flt.where(getattr(con, "dialect", "duckdb"))
+        where, params = flt.where(dialect_of(con))
         if not _has_quarantine(con):
             return []
         return [

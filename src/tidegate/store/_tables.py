@@ -12,6 +12,9 @@ if TYPE_CHECKING:
 
 LINEAGE_BATCH = "_tidegate_batch_id"
 LINEAGE_RECORD = "_tidegate_record"
+# tidegate's own tables; every other table of a store is a source's target table.
+# In this order a copy writes the audit last.
+OWN_TABLES = ("checkpoints", "quarantine", "profiles", "audit")
 # The tables of this store (DuckDB's main schema, or the PostgreSQL store's schema).
 STORE_TABLES_SQL = (
     "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
@@ -82,9 +85,14 @@ def duckdb_type(column: ColumnSpec) -> str:
     }[column.type]
 
 
+def dialect_of(con: object) -> str:
+    """``duckdb`` or ``postgres``: which engine a store connection speaks (for the few
+    statements that differ)."""
+    return str(getattr(con, "dialect", "duckdb"))
+
+
 def is_postgres_connection(con: object) -> bool:
-    """Is this a PostgreSQL store's connection? (for the few statements that differ)"""
-    return getattr(con, "dialect", "duckdb") == "postgres"
+    return dialect_of(con) == "postgres"
 
 
 def quote_ident(name: str) -> str:
