@@ -15,6 +15,36 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 pytest_plugins = ["sql_backends", "store_backends"]
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tidegate_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A TIDEGATE_HOME of the session's own, on a free port: a command that starts
+    tidegate's background Prefect server never touches ~/.tidegate or port 4200, and
+    whatever server the session started is stopped at its end."""
+    home = tmp_path_factory.mktemp("tidegate-home")
+    saved = {k: os.environ.get(k) for k in ("TIDEGATE_HOME", "TIDEGATE_SERVER_PORT")}
+    os.environ["TIDEGATE_HOME"] = str(home)
+    os.environ["TIDEGATE_SERVER_PORT"] = str(free_port())
+    try:
+        yield home
+    finally:
+        from tidegate.flows._server import stop_server
+
+        stop_server()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT

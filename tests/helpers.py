@@ -103,3 +103,50 @@ def copy_store(template: Path, folder: Path, name: str = "tidegate.duckdb") -> P
     copy = folder / name
     shutil.copy(template, copy)
     return copy
+
+
+CLEAN_CSV = "id,amount\n1,10\n2,20\n3,30\n4,40\n5,50\n"
+# 2 of 5 rows fail `amount.ge`: quarantined, or the whole batch held below ratio 0.4
+SOME_BAD_CSV = "id,amount\n11,10\n12,-1\n13,30\n14,-5\n15,50\n"
+
+
+def make_sales_project(
+    root: Path,
+    files: dict[str, str | bytes],
+    *,
+    max_quarantine_ratio: float = 1.0,
+    monitor_quarantine_ratio: float | None = None,
+) -> Path:
+    """A project with one CSV pipeline `sales` (id, amount >= 0) over ``data/*.csv``:
+    the smallest project whose runs end loaded, held, rejected or over a threshold."""
+    import yaml
+
+    (root / "schemas").mkdir(parents=True)
+    contract = {
+        "source": "sales",
+        "version": 1,
+        "primary_key": ["id"],
+        "columns": {
+            "id": {"type": "int64", "nullable": False},
+            "amount": {"type": "float64", "checks": [{"ge": 0}]},
+        },
+        "policy": {"max_quarantine_ratio": max_quarantine_ratio},
+    }
+    (root / "schemas" / "sales.yaml").write_text(yaml.safe_dump(contract))
+    pipeline: dict[str, Any] = {
+        "name": "sales",
+        "source": {"kind": "file", "path": "data/*.csv", "format": "csv"},
+        "contract": "schemas/sales.yaml",
+    }
+    if monitor_quarantine_ratio is not None:
+        pipeline["monitor"] = {"max_quarantine_ratio": monitor_quarantine_ratio}
+    (root / "pipelines").mkdir()
+    (root / "pipelines" / "sales.yaml").write_text(yaml.safe_dump(pipeline))
+    (root / "data").mkdir()
+    for name, content in files.items():
+        path = root / "data" / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root

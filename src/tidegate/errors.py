@@ -14,6 +14,7 @@ Every message names the bad value, what would be valid, and what to do next.
     │   ├── WriteConflictError      a concurrent transaction wrote the same rows first
     │   ├── StoreUnavailableError   the PostgreSQL store does not answer
     │   └── SourceUnavailableError  a source timed out or is down
+    ├── PrefectUnavailableError     no Prefect API answers, or tidegate's server did not start
     ├── StoreError                  the store refused an operation (terminal)
     │   ├── ConservationError       rows_in != loaded + quarantined + duplicates
     │   ├── AuditChainError         the audit chain does not verify
@@ -88,6 +89,11 @@ class StoreUnavailableError(TransientError):
 
 class SourceUnavailableError(TransientError):
     """A source system timed out or answered with a transient failure."""
+
+
+class PrefectUnavailableError(TidegateError):
+    """No Prefect API answers (``PREFECT_API_URL``), or the server tidegate starts in the
+    background did not answer in time. Raised before any data moves."""
 
 
 class StoreError(TidegateError):

@@ -148,12 +148,23 @@ def test_list_does_not_import_prefect(project_root: Path, store: Store) -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_serve_and_deploy_explain_what_they_need(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    out = runner.invoke(cli(), ["serve", "-p", str(project)])
-    assert out.exit_code == 2 and "prefect server start" in flat(out.output)
+def test_serve_and_deploy_explain_what_they_need(project: Path, tmp_path: Path) -> None:
+    # a new shell: no Prefect API configured and no tidegate server running
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TIDEGATE_"))}
+    env["TIDEGATE_HOME"] = str(tmp_path / "home")
+    exe = Path(sys.executable).with_name("tidegate")
+    proc = subprocess.run(
+        [str(exe), "serve", "-p", str(project)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    message = flat(proc.stderr)
+    assert "needs a Prefect server that outlives it" in message
+    assert "`tidegate server start`" in message and "prefect server start" in message
+    assert not (tmp_path / "home" / "prefect-server" / "server.json").exists()  # none started
     out = runner.invoke(cli(), ["deploy", "-p", str(project)])
     assert out.exit_code == 2
     assert "--pool" in out.output and "prefect work-pool create" in flat(out.output)

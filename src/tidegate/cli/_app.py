@@ -12,6 +12,7 @@ from tidegate.cli import (
     _review_web,
     _run,
     _schema,
+    _server,
     _store,
 )
 
@@ -37,3 +38,4 @@ app.command("doctor")(_report.doctor)
 app.add_typer(_pipelines.app, name="pipelines")
 app.command("serve")(_pipelines.serve)
 app.command("deploy")(_pipelines.deploy)
+app.add_typer(_server.app, name="server")

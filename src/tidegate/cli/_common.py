@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -56,11 +55,3 @@ def resolve_store(project: Path, store: str | Path | None) -> Store:
 def fail(exc: TidegateError | str, code: int = 2) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
     return typer.Exit(code)
-
-
-def quiet_prefect() -> None:
-    """Keep Prefect's per-task log lines out of the CLI's output unless asked for."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
-    # The temporary server's telemetry cannot reach the network from a locked-down host.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

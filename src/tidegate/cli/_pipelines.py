@@ -7,7 +7,6 @@ Prefect. ``serve`` and ``deploy`` load Prefect and ``tidegate.flows._deploy``.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,8 @@ import typer
 import yaml
 from rich.table import Table
 
-from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, quiet_prefect, resolve_store
+from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
+from tidegate.cli._prefect import prefect_session
 from tidegate.errors import TidegateError
 from tidegate.flows._pipelines import Pipeline
 
@@ -175,29 +175,24 @@ def serve(
 ) -> None:
     """Serve every pipeline as a Prefect deployment from this process, on its schedule.
 
-    Runs until Ctrl-C. Needs a Prefect server that keeps running (`prefect server
-    start`, then set PREFECT_API_URL): the server creates the scheduled runs, this
+    Runs until Ctrl-C. Needs a Prefect server that keeps running (`tidegate server
+    start`, or your own with PREFECT_API_URL): the server creates the scheduled runs, this
     process executes them. Pipelines without `schedule:` are served too and run when
     triggered (`prefect deployment run 'ingest/NAME'`). A second run of a source
     waits or is cancelled as its `concurrency: {on_busy: ...}` says.
     """
-    if not os.environ.get("PREFECT_API_URL"):
-        raise fail(
-            "tidegate serve needs a Prefect server that outlives it: run `prefect server start` "
-            "in another terminal and set PREFECT_API_URL=http://127.0.0.1:4200/api"
-        )
-    quiet_prefect()
     project = project.resolve()
     try:
-        from tidegate.flows._deploy import plan_deployments
-        from tidegate.flows._deploy import serve as serve_plans
+        with prefect_session(long_lived="serve"):
+            from tidegate.flows._deploy import plan_deployments
+            from tidegate.flows._deploy import serve as serve_plans
 
-        plans = plan_deployments(project, resolve_store(project, store), source or None)
-        for plan in plans:
-            spec = plan.pipeline.schedule_spec
-            when = spec.describe() if spec else "no schedule (runs when triggered)"
-            console.print(f"serving [cyan]ingest/{plan.name}[/]: {when}", highlight=False)
-        serve_plans(plans, limit=limit)
+            plans = plan_deployments(project, resolve_store(project, store), source or None)
+            for plan in plans:
+                spec = plan.pipeline.schedule_spec
+                when = spec.describe() if spec else "no schedule (runs when triggered)"
+                console.print(f"serving [cyan]ingest/{plan.name}[/]: {when}", highlight=False)
+            serve_plans(plans, limit=limit)
     except TidegateError as exc:
         raise fail(exc) from exc
 
@@ -234,19 +229,14 @@ def deploy(
             "`prefect worker start --pool NAME`, then `tidegate deploy --pool NAME`. "
             "To run the schedules from this machine without workers: `tidegate serve`"
         )
-    if not os.environ.get("PREFECT_API_URL"):
-        raise fail(
-            "tidegate deploy registers deployments with a Prefect server: run `prefect "
-            "server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
-        )
-    quiet_prefect()
     project = project.resolve()
     try:
-        from tidegate.flows._deploy import deploy as deploy_plans
-        from tidegate.flows._deploy import plan_deployments
+        with prefect_session(long_lived="deploy"):
+            from tidegate.flows._deploy import deploy as deploy_plans
+            from tidegate.flows._deploy import plan_deployments
 
-        plans = plan_deployments(project, resolve_store(project, store), source or None)
-        deploy_plans(plans, pool, image)
+            plans = plan_deployments(project, resolve_store(project, store), source or None)
+            deploy_plans(plans, pool, image)
     except TidegateError as exc:
         raise fail(exc) from exc
     for plan in plans:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from tidegate.cli._common import (
     ActorOpt,
@@ -14,11 +14,12 @@ from tidegate.cli._common import (
     StoreOpt,
     console,
     fail,
-    quiet_prefect,
     resolve_store,
 )
+from tidegate.cli._prefect import prefect_session
 from tidegate.cli._summary import print_next_steps, print_source_summary
 from tidegate.errors import TidegateError
+from tidegate.flows._outcome import EXIT_DATA_HELD, EXIT_FAILED, RunVerdict, verdict
 
 if TYPE_CHECKING:
     from tidegate.store._location import Store
@@ -27,18 +28,19 @@ if TYPE_CHECKING:
 def _run_pipelines(
     names: list[str], project: Path, store: Store, reprocess: bool, actor: str | None
 ) -> dict[str, list[dict[str, Any]]]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-
     from tidegate.flows import find_pipeline, preflight
 
     for name in names:  # bad configuration fails here, before Prefect starts
         preflight(find_pipeline(project, name))
-    quiet_prefect()
-    if not os.environ.get("PREFECT_API_URL"):
-        console.print(
-            "[dim]No PREFECT_API_URL set: Prefect starts a temporary API server first "
-            "(10-15 s). Run `prefect server start` once and set PREFECT_API_URL to skip this.[/]"
-        )
+    with prefect_session():
+        return _ingest_each(names, project, store, reprocess, actor)
+
+
+def _ingest_each(
+    names: list[str], project: Path, store: Store, reprocess: bool, actor: str | None
+) -> dict[str, list[dict[str, Any]]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
     from tidegate.flows import ingest_flow, subscribe
 
     ingest = ingest_flow()
@@ -76,6 +78,16 @@ def _run_pipelines(
     return results
 
 
+def _report(results: dict[str, list[dict[str, Any]]], store: Store) -> RunVerdict:
+    for name, outcomes in results.items():
+        print_source_summary(name, outcomes)
+    print_next_steps(store)
+    run = verdict(o for outcomes in results.values() for o in outcomes)
+    if run.data_held:
+        console.print(f"[bold red]data held back:[/] {escape(run.message)}", highlight=False)
+    return run
+
+
 def run(
     source: Annotated[
         str | None, typer.Argument(help="Pipeline to run (its name in pipelines/).")
@@ -91,7 +103,16 @@ def run(
     store: StoreOpt = None,
     actor: ActorOpt = None,
 ) -> None:
-    """Ingest a source (or --all): read, normalize, validate, load or quarantine, audit."""
+    """Ingest a source (or --all): read, normalize, validate, load or quarantine, audit.
+
+    Without PREFECT_API_URL the flows run on tidegate's own Prefect server, started
+    once in the background and reused (`tidegate server --help`).
+
+    Exit codes: 0 every batch loaded (or skipped as already committed); 3 data held
+    back (a batch held, a file rejected, or quarantine above the monitor's
+    threshold); 2 configuration or machinery failed (nothing of the failing batch
+    was written).
+    """
     from tidegate.flows import load_pipelines
 
     if bool(source) == all_:
@@ -108,10 +129,10 @@ def run(
         store_path = resolve_store(project, store)
         results = _run_pipelines(names, project, store_path, reprocess, actor)
     except TidegateError as exc:
-        raise fail(exc) from exc
-    for name, outcomes in results.items():
-        print_source_summary(name, outcomes)
-    print_next_steps(store_path)
+        raise fail(exc, EXIT_FAILED) from exc
+    run_verdict = _report(results, store_path)
+    if run_verdict.data_held:
+        raise typer.Exit(EXIT_DATA_HELD)
 
 
 def demo(
@@ -135,7 +156,9 @@ def demo(
         console.print(f"project [cyan]{project.resolve()}[/]  store [cyan]{store_path}[/]")
         results = _run_pipelines(names, project, store_path, False, actor or "demo")
     except TidegateError as exc:
-        raise fail(exc) from exc
-    for name, outcomes in results.items():
-        print_source_summary(name, outcomes)
-    print_next_steps(store_path)
+        raise fail(exc, EXIT_FAILED) from exc
+    if _report(results, store_path).data_held:
+        console.print(
+            "[dim]The sample data is messy on purpose, so the demo exits 0; "
+            f"`tidegate run` would exit {EXIT_DATA_HELD} here (see `tidegate run --help`).[/]"
+        )

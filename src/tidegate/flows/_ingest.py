@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
+from prefect.states import Completed
 
 from tidegate.contracts import Contract, load_contract
 from tidegate.errors import SourceUnavailableError, transient_only
 from tidegate.flows._artifacts import publish_summary
+from tidegate.flows._events import emit_batch_events
 from tidegate.flows._locks import source_lock
+from tidegate.flows._outcome import HELD_STATE, verdict
 from tidegate.flows._pipelines import find_pipeline
 from tidegate.flows._progress import emit
 from tidegate.flows._report_artifacts import publish_report_artifacts
@@ -131,8 +134,8 @@ def _one_batch(
         (raw.cursor_column, raw.cursor_value) if raw.cursor_column and raw.cursor_value else None
     )
     outcome = commit_task(store, routed, contract, reprocess, actor, duration_ms, cursor)
-    monitor_task(store, monitor, routed, outcome, contract, actor)
-    return outcome
+    alerts = monitor_task(store, monitor, routed, outcome, contract, actor)
+    return outcome.with_alerts([a.kind for a in alerts])
 
 
 @flow(name="ingest", log_prints=False, validate_parameters=False)
@@ -142,11 +145,15 @@ def ingest(
     store: str | None = None,
     reprocess: bool = False,
     actor: str | None = None,
-) -> list[dict[str, Any]]:
+) -> Any:
     """Ingest every new batch of one pipeline's source into the store.
 
     One run per source at a time: a second run waits or is skipped (the pipeline's
-    ``concurrency.on_busy``), so runs never interleave.
+    ``concurrency.on_busy``), so runs never interleave. Returns one dict per batch
+    (``BatchOutcome.as_dict()``); when data was held back (a held batch, a rejected
+    file, quarantine over the monitor's threshold) the run ends in the state ``Held``
+    with a message saying what (see :mod:`tidegate.flows._outcome`), and every batch
+    outcome is a Prefect event ``tidegate.batch.*``.
     """
     project = Path(project_dir).resolve()
     spec = find_pipeline(project, pipeline)
@@ -159,7 +166,8 @@ def ingest(
         if not uses_dask(context.task_runner if context else None):
             runner = dask_task_runner(spec.parallel)
             dask_ingest = ingest.with_options(task_runner=runner)
-            return dask_ingest(pipeline, project_dir, store, reprocess, actor)
+            dask_outcomes: Any = dask_ingest(pipeline, project_dir, store, reprocess, actor)
+            return final_state(dask_outcomes)
         parallel = True
     store_path = parse_store(store) if store else default_store_path(project)
     with source_lock(store_path, spec.name, spec.concurrency.on_busy) as held:
@@ -186,15 +194,29 @@ def ingest(
             else:
                 outcome = _one_batch(store_path, item, contract, reprocess, actor, spec.monitor)
             outcomes.append(outcome)
-            emit("batch_done", source=spec.name, outcome=outcome)
+            _batch_done(spec.name, outcome)
         for future in futures:  # in submission order, so the summary reads like a sequential run
             outcome = future.result()
             outcomes.append(outcome)
-            emit("batch_done", source=spec.name, outcome=outcome)
+            _batch_done(spec.name, outcome)
         publish_summary(spec.name, outcomes)
         publish_report_artifacts(store_path, contract.source)
         emit("source_done", source=spec.name, outcomes=outcomes)
-        return [o.as_dict() for o in outcomes]
+        return final_state([o.as_dict() for o in outcomes])
+
+
+def _batch_done(source: str, outcome: BatchOutcome) -> None:
+    emit_batch_events(outcome.as_dict())
+    emit("batch_done", source=source, outcome=outcome)
+
+
+def final_state(outcomes: list[dict[str, Any]]) -> Any:
+    """The flow's return: the outcomes, or a ``Held`` state carrying them when data was
+    held back (COMPLETED by type, so flow retries do not run it again)."""
+    run = verdict(outcomes)
+    if not run.data_held:
+        return outcomes
+    return Completed(name=HELD_STATE, message=run.message, data=outcomes)
 
 
 def _submit_item(

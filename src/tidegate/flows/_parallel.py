@@ -115,8 +115,8 @@ def commit_in_order_task(
     outcome: BatchOutcome = commit_task(
         store, routed, contract, reprocess, actor, duration_ms, cursor
     )
-    monitor_task(store, monitor, routed, outcome, contract, actor)
-    return outcome
+    alerts = monitor_task(store, monitor, routed, outcome, contract, actor)
+    return outcome.with_alerts([a.kind for a in alerts])
 
 
 def submit_item(

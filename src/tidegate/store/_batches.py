@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -54,9 +54,13 @@ class BatchOutcome:
     normalize_counts: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
     audit_seq: int = 0
+    alerts: tuple[str, ...] = ()  # kinds of the monitor alerts this batch raised
+
+    def with_alerts(self, kinds: list[str] | tuple[str, ...]) -> BatchOutcome:
+        return replace(self, alerts=tuple(kinds)) if kinds else self
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "alerts": list(self.alerts)}
 
 
 @dataclass(frozen=True)

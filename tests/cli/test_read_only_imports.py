@@ -1,0 +1,55 @@
+"""Commands that only read never import Prefect (nor start a server): audit, quarantine,
+report, doctor, review and `server status`, run one after another in one process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import copy_store
+
+
+def test_read_only_commands_import_neither_prefect_nor_great_expectations(
+    demo_template: Path, tmp_path: Path, project_root: Path
+) -> None:
+    store = str(copy_store(demo_template, tmp_path / "demo"))
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(
+        json.dumps({"reviewer-token-0123456789": {"user": "ann", "role": "reviewer"}})
+    )
+    calls = [
+        ["audit", "verify", "--store", store],
+        ["audit", "list", "--source", "orders", "--store", store],
+        ["quarantine", "list", "--source", "orders", "--store", store],
+        ["quarantine", "show", "1", "--store", store],
+        ["report", "-o", str(tmp_path / "r.html"), "--store", store],
+        ["doctor", "--project", str(project_root), "--store", store],
+        ["review", "--tokens", str(tokens), "--project", str(project_root), "--store", store],
+        ["server", "status"],
+    ]
+    code = (
+        "import json, sys\n"
+        "import uvicorn\n"
+        "served = []\n"
+        "uvicorn.run = lambda app, **kw: served.append(kw['port'])\n"
+        "from typer.testing import CliRunner\n"
+        "from tidegate.cli import app\n"
+        f"for call in json.loads({json.dumps(json.dumps(calls))}):\n"
+        "    r = CliRunner().invoke(app, call)\n"
+        "    assert r.exception is None or isinstance(r.exception, SystemExit), (call, r.output)\n"
+        "    print(call[0], call[1], r.exit_code)\n"
+        "top = {m.split('.')[0] for m in sys.modules}\n"
+        "heavy = sorted(top & {'prefect', 'great_expectations'})\n"
+        "print('heavy:', ','.join(heavy))\n"
+        "print('served', *served)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "heavy: " in lines, proc.stdout
+    # each ran for real: verify passes, report wrote its file, review served
+    assert "audit verify 0" in lines and "quarantine show 0" in lines
+    assert "served 8765" in lines and (tmp_path / "r.html").stat().st_size > 1000
+    assert "server status 1" in lines  # none running: said, and no server started
