@@ -211,8 +211,12 @@ def test_console_script_runs_a_source(tmp_path: Path, project_root: Path, prefec
         env=env,
         timeout=300,
     )
-    assert proc.returncode == 0, proc.stderr + proc.stdout
+    # 3: data held back (the truncated sample Parquet file is rejected on purpose)
+    assert proc.returncode == 3, proc.stderr + proc.stdout
     assert "inventory" in proc.stdout
+    assert "data held back: 1 file rejected (inventory: inventory_truncated.parquet)" in " ".join(
+        proc.stdout.split()
+    )
     loaded = scalar(store, "SELECT count(*) FROM inventory")
     quarantined = scalar(store, "SELECT count(*) FROM quarantine WHERE source = 'inventory'")
     assert loaded > 0 and quarantined > 0

@@ -270,3 +270,17 @@ def test_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _server.startup_timeout() == 45.0
     monkeypatch.delenv("TIDEGATE_SERVER_TIMEOUT")
     assert _server.startup_timeout() == _server.DEFAULT_TIMEOUT_S
+
+
+def test_a_recorded_pid_now_used_by_another_program_is_never_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a reboot the pid in server.json may belong to anything: tidegate neither
+    waits on it nor stops it, and starts a server of its own."""
+    monkeypatch.setenv("TIDEGATE_HOME", str(tmp_path))
+    _server.server_dir().mkdir(parents=True)
+    state = {"pid": os.getpid(), "url": "http://127.0.0.1:9/api", "home": "h", "log": "l"}
+    (_server.server_dir() / "server.json").write_text(json.dumps({**state, "started_at": "x"}))
+    assert _server.read_info() is None
+    assert _server.stop_server() is None  # and this test's own process is still here
+    assert not (_server.server_dir() / "server.json").exists()

@@ -98,6 +98,8 @@ def test_the_flow_raises_drift_alerts_and_does_not_wait_for_the_webhook(
         "tidegate.alert.schema_drift",
         "tidegate.alert.value_drift",
         "tidegate.alert.value_drift",
+        "tidegate.batch.committed",  # and one event per batch outcome
+        "tidegate.batch.committed",
     ]
     assert len(receiver.bodies) == 3 * 3, "three alerts, each tried three times"
     failed = scalar(store, "SELECT count(*) FROM audit WHERE event = 'alert_delivery_failed'")

@@ -143,13 +143,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _is_prefect_server(pid: int) -> bool:
+    """Whether ``pid`` is still a `prefect server start` (a recorded pid may have been
+    reused by another program after a reboot: that one is never waited on or stopped)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return _alive(pid)  # no /proc (macOS): trust the pid
+    return b"prefect" in command and b"server" in command and _alive(pid)
+
+
 def read_info() -> ServerInfo | None:
     """The recorded background server, if its process is still there."""
     try:
         info = ServerInfo(**json.loads(_state_file().read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    return info if _alive(info.pid) else None
+    return info if _is_prefect_server(info.pid) else None
 
 
 @contextlib.contextmanager
