@@ -295,7 +295,7 @@ def main() -> None:
             time.sleep(0.5)
         print(f"prefect server healthy at {api} after {time.perf_counter() - t0:.1f}s")
         work = home / "project"
-        most = max([int(s.split("-")[1]) for s in scenarios if s.split("-")[1].isdigit()] or [1])
+        most = max([int(s.split("-")[-1]) for s in scenarios if s[-1].isdigit()] or [1])
         make_project(work, args.small_rows, most, big_csv)
         results: dict[tuple[str, str], list[dict]] = {}
         for scenario in scenarios:
