@@ -1,4 +1,4 @@
-"""The ``ingest`` Prefect flow: one run per source, tasks for read, normalize, validate, commit.
+"""The ``ingest`` Prefect flow: one run per source, tasks for normalize, validate, commit.
 
 The flow holds no logic: it wires the stages and adds retries, tracing and an
 artifact. Only transient errors (a locked store, a source that timed out) are
@@ -26,6 +26,7 @@ from tidegate.flows._outcome import HELD_STATE, verdict
 from tidegate.flows._pipelines import find_pipeline
 from tidegate.flows._progress import emit
 from tidegate.flows._report_artifacts import publish_report_artifacts
+from tidegate.flows._skips import skip_committed
 from tidegate.flows._steps import route_batch
 from tidegate.monitor import MonitorConfig, monitor_task
 from tidegate.normalize import NormalizedBatch, normalize
@@ -36,7 +37,6 @@ from tidegate.store import (
     commit_batch,
     commit_file_reject,
     default_store_path,
-    lookup_committed,
     record_skip,
     record_source_failure,
 )
@@ -54,8 +54,12 @@ TASK_OPTIONS: dict[str, Any] = {
 }
 
 
-@task(name="read", **TASK_OPTIONS)
-def read_next(items: Iterator[RawBatch | FileReject]) -> RawBatch | FileReject | None:
+def read_next(
+    items: Iterator[RawBatch | FileReject | BatchOutcome],
+) -> RawBatch | FileReject | BatchOutcome | None:
+    """The next item, read in the flow itself: a Prefect task per item costs a task run
+    even for a skipped file, and a generator cannot be retried (sources retry their own
+    calls and raise SourceUnavailableError when they give up)."""
     return next(items, None)
 
 
@@ -121,10 +125,7 @@ def _one_batch(
     actor: str | None,
     monitor: MonitorConfig | None = None,
 ) -> BatchOutcome:
-    if not reprocess and lookup_committed(store, raw.source, f"sha256:{raw.content_sha256}"):
-        outcome = skip_task(store, raw, contract, actor)
-        if outcome is not None:
-            return outcome
+    # content committed already was skipped by ``skip_committed``; commit_task checks again
     started = time.perf_counter()
     normalized = normalize_task(raw, contract)
     validated = validate_task(normalized, contract)
@@ -177,19 +178,26 @@ def ingest(
         source = source_from_config(
             contract.source, spec.source, project, store=store_path, reprocess=reprocess
         )
-        items = iter(source.read())
+        read = iter(source.read())
+        items: Iterator[RawBatch | FileReject | BatchOutcome] = (
+            read  # read here, processed in Dask workers (which check for skips themselves)
+            if parallel  # else committed content comes out as its audited skip
+            else skip_committed(read, store_path, contract, actor, reprocess=reprocess)
+        )
         outcomes: list[BatchOutcome] = []
         futures: list[Any] = []
         emit("source_started", source=spec.name)
         while (item := _read_or_audit(items, store_path, contract.source, actor)) is not None:
             emit("batch_started", source=spec.name, location=item.location)
-            if parallel:  # read here, processed in a Dask worker
+            if parallel and not isinstance(item, BatchOutcome):
                 previous = futures[-1] if futures else None
                 futures.append(
                     _submit_item(store_path, item, contract, reprocess, actor, spec, previous)
                 )
                 continue
-            if isinstance(item, FileReject):
+            if isinstance(item, BatchOutcome):  # skipped: already committed, skip audited
+                outcome = item
+            elif isinstance(item, FileReject):
                 outcome = commit_reject_task(store_path, item, contract, reprocess, actor)
             else:
                 outcome = _one_batch(store_path, item, contract, reprocess, actor, spec.monitor)
@@ -234,8 +242,11 @@ def _submit_item(
 
 
 def _read_or_audit(
-    items: Iterator[RawBatch | FileReject], store: Store, source: str, actor: str | None
-) -> RawBatch | FileReject | None:
+    items: Iterator[RawBatch | FileReject | BatchOutcome],
+    store: Store,
+    source: str,
+    actor: str | None,
+) -> RawBatch | FileReject | BatchOutcome | None:
     """The next item; a source that gave up after its retries is audited, then re-raised."""
     try:
         return read_next(items)

@@ -10,6 +10,7 @@ is logged as a warning and never fails the flow run.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,11 +103,17 @@ def report_table(figures: Figures, last: int = RECENT) -> list[dict[str, Any]]:
 
 
 def source_figures(store: Store, source: str) -> Figures:
-    from tidegate.store import connect, read_audit
+    """The figures of ``source``, without reading each of its skips (only their count)."""
+    from tidegate.store import connect
+    from tidegate.store._audit_log import read_source_runs
 
     with connect(store, read_only=True) as con:
-        entries = read_audit(con, "WHERE source = ?", [source])
-    return compute_figures(entries, source=source)
+        entries, skipped = read_source_runs(con, source)
+    figures = compute_figures(entries, source=source)
+    summaries = [
+        replace(s, skipped=skipped) if s.source == source else s for s in figures.summaries
+    ]
+    return replace(figures, summaries=summaries)
 
 
 def publish_report_artifacts(store: Store, source: str) -> None:

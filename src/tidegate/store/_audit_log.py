@@ -127,6 +127,25 @@ def read_audit(
     return [AuditEntry(*row) for row in rows]
 
 
+def read_source_runs(con: duckdb.DuckDBPyConnection, source: str) -> tuple[list[AuditEntry], int]:
+    """A source's entries without its skips but the last one, and how many skips it has.
+
+    What the source's report figures need: a run over committed files appends a
+    ``batch_skipped`` entry per file, so the skips outgrow everything else in the audit,
+    while a report only counts them (and shows the last entry of the source).
+    """
+    entries = read_audit(con, "WHERE source = ? AND event <> 'batch_skipped'", [source])
+    row = fetch_one(
+        con,
+        "SELECT count(*), max(seq) FROM audit WHERE source = ? AND event = 'batch_skipped'",
+        [source],
+    )
+    skipped, last = (int(row[0]), row[1]) if row else (0, None)
+    if last is not None:
+        entries = sorted([*entries, *read_audit(con, "WHERE seq = ?", [last])], key=lambda e: e.seq)
+    return entries, skipped
+
+
 def append_audit_many(
     con: duckdb.DuckDBPyConnection,
     entries: list[tuple[str, dict[str, Any], str | None, str | None]],

@@ -97,6 +97,34 @@ def lookup_committed(store: Store, source: str, batch_key: str) -> CommittedBatc
         return None if con is None else find_committed(con, source, batch_key)
 
 
+def skip_detail(
+    location: str, batch_key: str, earlier: CommittedBatch, contract: Contract | None
+) -> dict[str, Any]:
+    """The ``detail`` of a ``batch_skipped`` audit entry."""
+    return {
+        "location": location,
+        "batch_key": batch_key,
+        "committed_batch_id": earlier.batch_id,
+        "committed_contract_version": earlier.contract_version,
+        "current_contract_version": contract.version if contract else None,
+        "reason": "content already committed; use `tidegate run --reprocess` to replace it",
+    }
+
+
+def skip_outcome(source: str, location: str, earlier: CommittedBatch, seq: int) -> BatchOutcome:
+    """The outcome of a skipped batch whose audit entry is ``seq``."""
+    return BatchOutcome(
+        source=source,
+        location=location,
+        batch_id=earlier.batch_id,
+        event="batch_skipped",
+        reason=(
+            f"already committed as {earlier.batch_id} under contract v{earlier.contract_version}"
+        ),
+        audit_seq=seq,
+    )
+
+
 def _audit_skip(
     con: duckdb.DuckDBPyConnection,
     source: str,
@@ -109,28 +137,12 @@ def _audit_skip(
     entry = append_audit(
         con,
         "batch_skipped",
-        {
-            "location": location,
-            "batch_key": batch_key,
-            "committed_batch_id": earlier.batch_id,
-            "committed_contract_version": earlier.contract_version,
-            "current_contract_version": contract.version if contract else None,
-            "reason": "content already committed; use `tidegate run --reprocess` to replace it",
-        },
+        skip_detail(location, batch_key, earlier, contract),
         source=source,
         batch_id=earlier.batch_id,
         actor=actor,
     )
-    return BatchOutcome(
-        source=source,
-        location=location,
-        batch_id=earlier.batch_id,
-        event="batch_skipped",
-        reason=(
-            f"already committed as {earlier.batch_id} under contract v{earlier.contract_version}"
-        ),
-        audit_seq=entry.seq,
-    )
+    return skip_outcome(source, location, earlier, entry.seq)
 
 
 def record_skip(

@@ -1,0 +1,121 @@
+"""Committed content skipped cheaply: one read of the committed keys, skips audited in bulk.
+
+The ``ingest`` flow reads its source through :func:`skip_committed`. An item whose
+batch key is committed already is not handed to the stages: consecutive such items
+are audited together by one ``skip-committed`` task (one store transaction, retried
+like the other store tasks) just before the next item that has work to do, or at the
+end of the source, and come out as their ``batch_skipped`` outcomes, in read order.
+The audit reads as before: one ``batch_skipped`` entry per item, in read order, ahead
+of the next batch's own entries. An item that turns out not to be committed after all
+comes out as itself and goes through the stages (which check again in their commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tidegate.contracts import Contract
+from tidegate.errors import transient_only
+from tidegate.sources import FileReject, RawBatch
+from tidegate.store import BatchOutcome, lookup_committed
+from tidegate.store._skips import batch_key_of, committed_keys, record_skips
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
+
+# Skips audited per transaction, and raw rows held by waiting skips, at most.
+FLUSH_ITEMS = 500
+FLUSH_ROWS = 200_000
+
+Item = RawBatch | FileReject
+
+
+@task(
+    name="skip-committed",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[1, 2, 4],
+    retry_condition_fn=transient_only,
+)
+def skip_committed_task(
+    store: Store,
+    source: str,
+    skips: list[tuple[str, str]],
+    contract: Contract,
+    actor: str | None,
+) -> list[BatchOutcome]:
+    """Audit consecutive skips, ``(location, batch_key)`` each, in one transaction."""
+    return record_skips(store, source, skips, contract, actor)
+
+
+def skip_committed(
+    items: Iterator[Item],
+    store: Store,
+    contract: Contract,
+    actor: str | None,
+    *,
+    reprocess: bool = False,
+) -> Iterator[Item | BatchOutcome]:
+    """``items``, with each already-committed one replaced by its audited skip outcome.
+
+    With ``reprocess`` every item comes out unchanged (nothing is skipped)."""
+    if reprocess:
+        yield from items
+        return
+    committed = committed_keys(store, contract.source)
+    waiting: list[Item] = []
+    rows = 0
+    while True:
+        try:
+            item = next(items)
+        except StopIteration:
+            break
+        except BaseException:  # the source failed: the skips read so far are audited first
+            _audit(waiting, store, contract, actor)
+            raise
+        key = batch_key_of(item)
+        known = (
+            key in committed
+            if committed is not None
+            else lookup_committed(store, contract.source, key) is not None
+        )
+        if known:
+            waiting.append(item)
+            rows += item.rows_in if isinstance(item, RawBatch) else 0
+            if len(waiting) >= FLUSH_ITEMS or rows >= FLUSH_ROWS:
+                yield from _drain(waiting, store, contract, actor)
+                rows = 0
+            continue
+        yield from _drain(waiting, store, contract, actor)
+        rows = 0
+        yield item
+    yield from _drain(waiting, store, contract, actor)
+
+
+def _drain(
+    waiting: list[Item], store: Store, contract: Contract, actor: str | None
+) -> Iterator[Item | BatchOutcome]:
+    """Audit the waiting skips and yield their outcomes; an item that is no longer
+    committed is yielded as itself, in its place, and the rest audited after it."""
+    while waiting:
+        outcomes = _audit(waiting, store, contract, actor)
+        del waiting[: len(outcomes)]
+        yield from outcomes
+        if waiting:
+            yield waiting.pop(0)
+
+
+def _audit(
+    waiting: list[Item], store: Store, contract: Contract, actor: str | None
+) -> list[BatchOutcome]:
+    if not waiting:
+        return []
+    skips = [(item.location, batch_key_of(item)) for item in waiting]
+    outcomes: list[BatchOutcome] = skip_committed_task(
+        store, contract.source, skips, contract, actor
+    )
+    return outcomes
