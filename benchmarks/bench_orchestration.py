@@ -2,9 +2,10 @@
 
     python benchmarks/bench_orchestration.py --repeat 3
 
-A `prefect server start` runs in a subprocess on a free port with its own
-PREFECT_HOME (and is stopped at the end); if /api/health does not answer within
---server-timeout seconds the benchmark stops with the server's log. Each contender
+tidegate's own background Prefect server (what `tidegate run` starts: `prefect server
+start` in a temporary TIDEGATE_HOME, on a free port) runs for the benchmark and is
+stopped at the end; if it does not answer within --server-timeout seconds the
+benchmark stops with the server log's last lines. Each contender
 runs each scenario in a fresh process, --repeat times; a process does its imports
 (timed on their own, "import s"), an untimed warm-up run of a 1-file pipeline into
 its own store (Prefect client, flow registration, polars and DuckDB start-up), the
@@ -42,16 +43,15 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
+
+from _prefect_server import prefect_server
+
+from tidegate.errors import PrefectUnavailableError
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -149,34 +149,6 @@ WARMUP_CSV = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def healthy(api: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api}/health", timeout=2) as resp:
-            return bool(resp.status == 200)
-    except OSError:
-        return False
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the process group this script started (its own session)."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
-
-
 def make_project(work: Path, small_rows: int, max_files: int, big_csv: Path | None) -> None:
     """schemas/orders.yaml, a warm-up pipeline, `files_N` pipelines of N small files
     (the first N of one folder, so a glob per N) and a `big` pipeline."""
@@ -260,13 +232,18 @@ def main() -> None:
         *(f"files-{n}" for n in args.files),
         *(["big"] if big_csv else []),
     ]
-    home = Path(tempfile.mkdtemp(prefix="tidegate-bench-orch-"))
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
+    try:
+        with prefect_server(args.server_timeout, "tidegate-bench-orch-") as (info, home):
+            run_scenarios(args, scenarios, big_csv, info, home)
+    except PrefectUnavailableError as exc:
+        sys.exit(f"prefect server did not start: {exc}")
+
+
+def run_scenarios(args, scenarios: list[str], big_csv: Path | None, info, home: Path) -> None:
     env = {
         **os.environ,
         "PREFECT_HOME": str(home),
-        "PREFECT_API_URL": api,
+        "PREFECT_API_URL": info.url,
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "PREFECT_LOGGING_TO_API_ENABLED": "false",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -276,44 +253,22 @@ def main() -> None:
             [str(args.tidegate_src.resolve()), *filter(None, [os.environ.get("PYTHONPATH")])]
         )
         print(f"contenders import tidegate from {args.tidegate_src}")
-    prefect = str(Path(sys.executable).with_name("prefect"))
-    log_path = home / "server.log"
-    server_log = log_path.open("w")
-    server = subprocess.Popen(
-        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        t0 = time.perf_counter()
-        while not healthy(api):
-            if server.poll() is not None or time.perf_counter() - t0 > args.server_timeout:
-                server_log.flush()
-                sys.exit(f"prefect server did not start:\n{log_path.read_text()[-2000:]}")
-            time.sleep(0.5)
-        print(f"prefect server healthy at {api} after {time.perf_counter() - t0:.1f}s")
-        work = home / "project"
-        most = max([int(s.split("-")[-1]) for s in scenarios if s[-1].isdigit()] or [1])
-        make_project(work, args.small_rows, most, big_csv)
-        results: dict[tuple[str, str], list[dict]] = {}
-        for scenario in scenarios:
-            for _ in range(args.repeat):
-                for mode in MODES:
-                    try:
-                        r = run_child(mode, work, scenario, env, server.pid)
-                    except RuntimeError as exc:
-                        print(exc)
-                        continue
-                    results.setdefault((scenario, mode), []).append(r)
-                    for store in work.glob(f"{scenario}-{mode}.duckdb*"):
-                        store.unlink()  # the next repeat starts from an empty store
-        print_table(scenarios, results, args)
-    finally:
-        stop(server)
-        server_log.close()
-        shutil.rmtree(home, ignore_errors=True)
+    work = home / "project"
+    most = max([int(s.split("-")[-1]) for s in scenarios if s[-1].isdigit()] or [1])
+    make_project(work, args.small_rows, most, big_csv)
+    results: dict[tuple[str, str], list[dict]] = {}
+    for scenario in scenarios:
+        for _ in range(args.repeat):
+            for mode in MODES:
+                try:
+                    r = run_child(mode, work, scenario, env, info.pid)
+                except RuntimeError as exc:
+                    print(exc)
+                    continue
+                results.setdefault((scenario, mode), []).append(r)
+                for store in work.glob(f"{scenario}-{mode}.duckdb*"):
+                    store.unlink()  # the next repeat starts from an empty store
+    print_table(scenarios, results, args)
 
 
 def print_table(scenarios: list[str], results: dict[tuple[str, str], list[dict]], args) -> None:

@@ -16,8 +16,9 @@ baseline:
 - tidegate        SqlSource -> normalize -> validate -> route -> commit_batch into a
                   temporary DuckDB, no Prefect (like `tidegate` in bench_ingest.py)
 
-Part 2, orchestration overhead on a running Prefect server. `prefect server start`
-runs in a subprocess on a free port with its own PREFECT_HOME; a 1-row CSV pipeline
+Part 2, orchestration overhead on a running Prefect server: tidegate's own background
+server (`prefect server start`, in a temporary TIDEGATE_HOME, on a free port); a 1-row
+CSV pipeline
 (`reprocess=True`, so every run does the same read + normalize + validate + route +
 commit) is run:
 
@@ -46,16 +47,18 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from _prefect_server import prefect_server
+
+from tidegate.errors import PrefectUnavailableError
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -152,7 +155,7 @@ print(json.dumps({"wall_s": wall, "peak_rss_mb": rss_mb, "rows": rows, **extra})
 SERVE_CHILD = r"""
 import sys
 from pathlib import Path
-from tidegate.cli._common import quiet_prefect
+from tidegate.cli._prefect import quiet_prefect
 from tidegate.flows._deploy import plan_deployments, serve
 quiet_prefect()
 project, store, name = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
@@ -257,20 +260,6 @@ def part_sources(rows: int, only: list[str]) -> None:
 # -- part 2 ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(api: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api}/health", timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
 def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     """Stop a process group this script started (its own session)."""
     if proc.poll() is not None:
@@ -329,9 +318,14 @@ async def _schedule(name: str, runs: int) -> bool:
 
 def part_orchestration(server_timeout: float, runs: int) -> None:
     print("\n== Per-run orchestration overhead on a running Prefect server (1-row CSV) ==")
-    home = Path(tempfile.mkdtemp(prefix="tidegate-bench-prefect-"))
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
+    try:
+        with prefect_server(server_timeout, "tidegate-bench-prefect-") as (info, home):
+            _orchestration(info.url, home, runs)
+    except PrefectUnavailableError as exc:
+        print(f"SKIPPED part 2: {exc}")
+
+
+def _orchestration(api: str, home: Path, runs: int) -> None:
     env = {
         **os.environ,
         "PREFECT_HOME": str(home),
@@ -341,31 +335,8 @@ def part_orchestration(server_timeout: float, runs: int) -> None:
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
     }
     os.environ.update({k: env[k] for k in ("PREFECT_HOME", "PREFECT_API_URL")})
-    prefect = Path(sys.executable).with_name("prefect")
-    server_log = (home / "server.log").open("w")
-    server = subprocess.Popen(
-        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     served: subprocess.Popen | None = None
     try:
-        t0 = time.perf_counter()
-        while not healthy(api):
-            if server.poll() is not None or time.perf_counter() - t0 > server_timeout:
-                server_log.flush()
-                tail = (home / "server.log").read_text()[-1500:]
-                why = (
-                    f"exited with {server.returncode}"
-                    if server.poll() is not None
-                    else f"no answer from {api}/health in {server_timeout:.0f}s"
-                )
-                print(f"SKIPPED part 2: `prefect server start` {why}\n{tail}")
-                return
-            time.sleep(0.5)
-        print(f"prefect server healthy at {api} after {time.perf_counter() - t0:.1f}s")
         work = home / "project"
         name = "tiny"
         project(
@@ -450,15 +421,12 @@ def part_orchestration(server_timeout: float, runs: int) -> None:
     finally:
         if served is not None:
             stop(served, signal.SIGINT)
-        stop(server)
-        server_log.close()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def _tail(home: Path) -> str:
     return "\n".join(
         f"--- {log.name}\n{log.read_text()[-1500:]}"
-        for log in (home / "serve.log", home / "server.log")
+        for log in (home / "serve.log", home / "tidegate" / "prefect-server" / "server.log")
         if log.exists()
     )
 

@@ -284,3 +284,13 @@ def test_a_recorded_pid_now_used_by_another_program_is_never_the_server(
     assert _server.read_info() is None
     assert _server.stop_server() is None  # and this test's own process is still here
     assert not (_server.server_dir() / "server.json").exists()
+
+
+def test_a_message_quoting_a_log_is_printed_as_it_is(capsys: pytest.CaptureFixture[str]) -> None:
+    """A server log line such as `[/] [link=x]` is text in the message, never markup."""
+    from tidegate.cli._common import fail
+
+    exit_ = fail(PrefectUnavailableError("last lines:\n[/] [bold]boom[/bold] [link=http://x]y"))
+    assert exit_.exit_code == 2
+    err = capsys.readouterr().err
+    assert "[/] [bold]boom[/bold] [link=http://x]y" in err

@@ -20,7 +20,10 @@ app = typer.Typer(
     name="tidegate",
     help=(
         "tidegate: contracts, quarantine and a hash-chained audit trail for data pipelines.\n\n"
-        "Start with `tidegate demo`, then `tidegate audit verify`."
+        "Start with `tidegate demo`, then `tidegate audit verify`.\n\n"
+        "`tidegate run` exits 0 when every batch loaded, 3 when data was held back (a batch "
+        "held, a file rejected, quarantine above a threshold), 2 when configuration or "
+        "machinery failed."
     ),
     no_args_is_help=True,
     rich_markup_mode="rich",

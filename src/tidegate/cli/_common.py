@@ -53,5 +53,9 @@ def resolve_store(project: Path, store: str | Path | None) -> Store:
 
 
 def fail(exc: TidegateError | str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    """Print one error line (plain text: a message quoting data or a log is never
+    markup) and the exit to raise."""
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
     return typer.Exit(code)
