@@ -18,7 +18,7 @@ import pytest
 
 from conftest import ROOT, free_port
 from helpers import query
-from tidegate.errors import PrefectUnavailableError
+from tidegate.errors import ConfigError, PrefectUnavailableError
 from tidegate.flows import _server
 
 EXE = Path(sys.executable).with_name("tidegate")
@@ -264,7 +264,7 @@ def _wait_for_events(api_url: str, name: str, count: int) -> list[str]:
 
 def test_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIDEGATE_SERVER_TIMEOUT", "0")
-    with pytest.raises(PrefectUnavailableError, match="above 0"):
+    with pytest.raises(ConfigError, match="above 0"):
         _server.startup_timeout()
     monkeypatch.setenv("TIDEGATE_SERVER_TIMEOUT", "45")
     assert _server.startup_timeout() == 45.0

@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tidegate.errors import PrefectUnavailableError
+from tidegate.errors import ConfigError, PrefectUnavailableError
 
 MODES = ("background", "ephemeral")
 DEFAULT_TIMEOUT_S = 180.0
@@ -68,7 +68,7 @@ def server_dir() -> Path:
 def mode() -> str:
     value = os.environ.get("TIDEGATE_PREFECT_SERVER", "background").strip().lower()
     if value not in MODES:
-        raise PrefectUnavailableError(
+        raise ConfigError(
             f"TIDEGATE_PREFECT_SERVER={value!r} is not valid; expected one of "
             f"{', '.join(MODES)} (or unset it for `background`)"
         )
@@ -84,7 +84,7 @@ def startup_timeout() -> float:
     except ValueError:
         value = -1.0
     if value <= 0:
-        raise PrefectUnavailableError(
+        raise ConfigError(
             f"TIDEGATE_SERVER_TIMEOUT={raw!r} is not valid; expected a number of seconds "
             f"above 0 (default {DEFAULT_TIMEOUT_S:.0f})"
         )
@@ -96,7 +96,7 @@ def server_port() -> int:
     if raw is None or not raw.strip():
         return DEFAULT_PORT
     if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
-        raise PrefectUnavailableError(
+        raise ConfigError(
             f"TIDEGATE_SERVER_PORT={raw!r} is not valid; expected a TCP port from 1 to 65535 "
             f"(default {DEFAULT_PORT})"
         )
