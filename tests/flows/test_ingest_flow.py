@@ -13,8 +13,7 @@ import pytest
 
 from helpers import query, scalar
 from store_backends import store_arg
-from tidegate.errors import ContractError, StoreLockedError, StoreUnavailableError
-from tidegate.flows._ingest import transient_only
+from tidegate.errors import ContractError, StoreLockedError, StoreUnavailableError, transient_only
 from tidegate.store._location import PostgresStore, Store
 
 

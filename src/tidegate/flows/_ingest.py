@@ -18,7 +18,7 @@ from prefect.context import FlowRunContext
 from prefect.states import Completed
 
 from tidegate.contracts import Contract, load_contract
-from tidegate.errors import SourceUnavailableError, transient_only
+from tidegate.errors import SourceUnavailableError
 from tidegate.flows._artifacts import publish_summary
 from tidegate.flows._events import emit_batch_events
 from tidegate.flows._locks import source_lock
@@ -28,6 +28,7 @@ from tidegate.flows._progress import emit
 from tidegate.flows._report_artifacts import publish_report_artifacts
 from tidegate.flows._skips import skip_committed
 from tidegate.flows._steps import route_batch
+from tidegate.flows._task_options import TASK_OPTIONS
 from tidegate.monitor import MonitorConfig, monitor_task
 from tidegate.normalize import NormalizedBatch, normalize
 from tidegate.route import RoutedBatch
@@ -45,13 +46,6 @@ from tidegate.validate import ValidatedBatch, validate
 
 if TYPE_CHECKING:
     from tidegate.store._location import Store
-
-TASK_OPTIONS: dict[str, Any] = {
-    "cache_policy": NO_CACHE,
-    "retries": 3,
-    "retry_delay_seconds": [1, 2, 4],
-    "retry_condition_fn": transient_only,
-}
 
 
 def read_next(

@@ -16,10 +16,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from prefect import task
-from prefect.cache_policies import NO_CACHE
 
 from tidegate.contracts import Contract
-from tidegate.errors import transient_only
+from tidegate.flows._task_options import TASK_OPTIONS
 from tidegate.sources import FileReject, RawBatch
 from tidegate.store import BatchOutcome, lookup_committed
 from tidegate.store._skips import batch_key_of, committed_keys, record_skips
@@ -34,13 +33,7 @@ FLUSH_ROWS = 200_000
 Item = RawBatch | FileReject
 
 
-@task(
-    name="skip-committed",
-    cache_policy=NO_CACHE,
-    retries=3,
-    retry_delay_seconds=[1, 2, 4],
-    retry_condition_fn=transient_only,
-)
+@task(name="skip-committed", **TASK_OPTIONS)
 def skip_committed_task(
     store: Store,
     source: str,
