@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 from tidegate.flows._server import ServerInfo, start_server, stop_server
 
@@ -27,19 +28,16 @@ def prefect_server(timeout: float, prefix: str) -> Iterator[tuple[ServerInfo, Pa
     """The running server and a scratch folder; raises ``PrefectUnavailableError`` (with
     the server log's last lines) when it does not answer within ``timeout`` seconds."""
     home = Path(tempfile.mkdtemp(prefix=prefix))
-    saved = {k: os.environ.get(k) for k in ("TIDEGATE_HOME", "TIDEGATE_SERVER_PORT")}
-    os.environ["TIDEGATE_HOME"] = str(home / "tidegate")
-    os.environ["TIDEGATE_SERVER_PORT"] = str(free_port())
+    own = {"TIDEGATE_HOME": str(home / "tidegate"), "TIDEGATE_SERVER_PORT": str(free_port())}
     try:
-        started = time.perf_counter()
-        info = start_server(timeout=timeout)
-        print(f"prefect server healthy at {info.url} after {time.perf_counter() - started:.1f}s")
-        yield info, home
+        with mock.patch.dict(os.environ, own):
+            try:
+                started = time.perf_counter()
+                info = start_server(timeout=timeout)
+                took = time.perf_counter() - started
+                print(f"prefect server healthy at {info.url} after {took:.1f}s")
+                yield info, home
+            finally:
+                stop_server()
     finally:
-        stop_server()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         shutil.rmtree(home, ignore_errors=True)

@@ -28,21 +28,17 @@ def tidegate_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A TIDEGATE_HOME of the session's own, on a free port: a command that starts
     tidegate's background Prefect server never touches ~/.tidegate or port 4200, and
     whatever server the session started is stopped at its end."""
-    home = tmp_path_factory.mktemp("tidegate-home")
-    saved = {k: os.environ.get(k) for k in ("TIDEGATE_HOME", "TIDEGATE_SERVER_PORT")}
-    os.environ["TIDEGATE_HOME"] = str(home)
-    os.environ["TIDEGATE_SERVER_PORT"] = str(free_port())
-    try:
-        yield home
-    finally:
-        from tidegate.flows._server import stop_server
+    from unittest import mock
 
-        stop_server()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    from tidegate.flows._server import stop_server
+
+    home = tmp_path_factory.mktemp("tidegate-home")
+    own = {"TIDEGATE_HOME": str(home), "TIDEGATE_SERVER_PORT": str(free_port())}
+    with mock.patch.dict(os.environ, own):
+        try:
+            yield home
+        finally:
+            stop_server()
 
 
 @pytest.fixture(scope="session")
