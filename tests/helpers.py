@@ -8,11 +8,17 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from tidegate.contracts import contract_from_dict
-from tidegate.contracts._model import Contract
+from tidegate.batches import RoutedBatch
+from tidegate.contracts import Contract, contract_from_dict
+from tidegate.engine import prepare
 from tidegate.sources import RawBatch
 from tidegate.store._connect import connect
 from tidegate.store._location import Store
+
+
+def process(raw: RawBatch, contract: Contract) -> RoutedBatch:
+    """The engine's stages (normalize, validate, route) for one raw batch, no store."""
+    return prepare(raw, contract).routed
 
 
 def make_contract(**overrides: Any) -> Contract:

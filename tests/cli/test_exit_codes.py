@@ -7,8 +7,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from helpers import CLEAN_CSV, SOME_BAD_CSV, make_sales_project, query
+from tidegate import EXIT_DATA_HELD, EXIT_FAILED, EXIT_OK
 from tidegate.cli import app
-from tidegate.flows._outcome import EXIT_DATA_HELD, EXIT_FAILED, EXIT_OK
 
 runner = CliRunner()
 

@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from helpers import copy_store, make_contract, make_raw, query, scalar
+from helpers import copy_store, make_contract, make_raw, process, query, scalar
 from store_backends import drop_pg_store, make_store, store_arg
 from tidegate.audit import verify_chain
 from tidegate.cli import app
-from tidegate.flows._steps import process
 from tidegate.store import commit_batch
 from tidegate.store._location import PostgresStore, Store
 

@@ -10,13 +10,9 @@ from typing import Any
 from prefect.testing.fixtures import asserting_events_worker  # noqa: F401 (a fixture)
 
 from helpers import CLEAN_CSV, SOME_BAD_CSV, make_sales_project, query
-from tidegate.flows._outcome import (
-    EXIT_DATA_HELD,
-    EXIT_OK,
-    HELD_STATE,
-    event_names,
-    verdict,
-)
+from tidegate import EXIT_DATA_HELD, EXIT_OK
+from tidegate.engine import verdict
+from tidegate.flows._outcome import HELD_STATE, event_names
 
 
 def _outcome(event: str, location: str = "data/a.csv", **extra: Any) -> dict[str, Any]:

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from helpers import make_raw
+from helpers import make_raw, process
+from tidegate.batches import RoutedBatch
 from tidegate.contracts import contract_from_dict
 from tidegate.contracts._model import Contract
-from tidegate.flows._steps import process
 from tidegate.monitor import Alert, MonitorConfig, monitor_batch
-from tidegate.route import RoutedBatch
 from tidegate.store import BatchOutcome, commit_batch
 from tidegate.store._location import Store
 

@@ -1,9 +1,5 @@
-"""The real ``ingest`` flow with monitoring hooked in.
-
-WAITING FOR THE LEAD: this test is skipped until ``src/tidegate/flows/_ingest.py``
-calls ``monitor_task`` after each commit (the lines are in the monitoring hand-off);
-it passes once they are in.
-"""
+"""The real ``ingest`` flow with monitoring hooked in: the engine's ``observe`` step runs
+as the ``monitor`` task after each commit."""
 
 from __future__ import annotations
 
@@ -13,20 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
-import tidegate.flows._ingest as ingest_module
 from helpers import query, scalar
 from monitor._support import SALES_CONTRACT, sales_rows, webhook_receiver
 from store_backends import store_arg
 from tidegate.monitor import wait_for_deliveries
 from tidegate.store._location import Store
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(ingest_module, "monitor_task"),
-    reason="waiting for the lead to call monitor_task in src/tidegate/flows/_ingest.py",
-)
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:

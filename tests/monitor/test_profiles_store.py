@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from helpers import process
 from monitor._support import run_batch, sales_contract, sales_rows
-from tidegate.flows._steps import process
 from tidegate.monitor import monitor_batch
 from tidegate.store import commit_batch, ensure_store_tables, transaction
 from tidegate.store._location import Store

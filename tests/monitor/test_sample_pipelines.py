@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import scalar
+from helpers import process, scalar
 from tidegate.contracts import load_contract
 from tidegate.flows import find_pipeline
-from tidegate.flows._steps import process
 from tidegate.monitor import monitor_batch
 from tidegate.sources import RawBatch, source_from_config
 from tidegate.store import commit_batch

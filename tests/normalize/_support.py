@@ -7,9 +7,9 @@ from typing import Any
 
 import polars as pl
 
+from tidegate.batches import RECORD_COLUMN
 from tidegate.contracts._model import ColumnNormalize, ColumnSpec, Contract, ContractNormalize
 from tidegate.normalize import NormalizedBatch
-from tidegate.sources._batch import RECORD_COLUMN
 
 
 def col(name: str, type: str = "string", **kwargs: Any) -> ColumnSpec:

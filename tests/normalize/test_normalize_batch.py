@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from normalize._support import col, contract, raw
+from tidegate.batches import RECORD_COLUMN
 from tidegate.normalize import NormalizedBatch, describe_rules, normalize
-from tidegate.sources._batch import RECORD_COLUMN
 
 ORDERS = contract(
     col("order_id", "int64"),

@@ -4,9 +4,9 @@ import polars as pl
 import pytest
 
 from normalize._support import col, contract, raw, values
+from tidegate.batches import RECORD_COLUMN
 from tidegate.errors import ContractError
 from tidegate.normalize import fold_header, match_headers, normalize
-from tidegate.sources._batch import RECORD_COLUMN
 
 ORDERS = contract(
     col("order_id", "int64"),

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from normalize._support import col, contract, raw
+from tidegate.batches import RECORD_COLUMN
 from tidegate.normalize import describe_rules, normalize
-from tidegate.sources._batch import RECORD_COLUMN
 
 CONTRACT = contract(
     col("order_id", "int64"),

@@ -11,8 +11,7 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import make_contract, make_raw
-from tidegate.flows._steps import process
+from helpers import make_contract, make_raw, process
 from tidegate.sources import RawBatch, RecordReject
 from tidegate.store import commit_batch
 

@@ -5,9 +5,8 @@ import json
 import polars as pl
 import pytest
 
-from helpers import make_contract, make_raw
+from helpers import make_contract, make_raw, process
 from tidegate.errors import ConservationError
-from tidegate.flows._steps import process
 from tidegate.sources import RawBatch, RecordReject
 
 GOOD = {"order_id": "1", "status": "shipped", "amount": "10", "order_date": "2024-01-05"}

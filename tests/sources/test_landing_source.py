@@ -93,8 +93,8 @@ def test_config(tmp_path: Path) -> None:
 
 
 def test_committed_files_are_skipped_on_rerun(tmp_path: Path) -> None:
-    from tidegate.flows._steps import route_batch
     from tidegate.normalize import normalize
+    from tidegate.route import route
     from tidegate.store import commit_batch, lookup_committed
     from tidegate.validate import validate
 
@@ -114,7 +114,7 @@ def test_committed_files_are_skipped_on_rerun(tmp_path: Path) -> None:
                 events.append("skipped")
                 continue
             normalized = normalize(item.frame, contract)
-            routed = route_batch(item, normalized, validate(normalized.frame, contract), contract)
+            routed = route(item, normalized, validate(normalized.frame, contract), contract)
             commit_batch(store, routed, contract)
             events.append("committed")
         return events

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import process
 from sql_backends import ROWS, Backend, require_service, service_answers, write_contract
 from tidegate.contracts import load_contract
 from tidegate.errors import SourceConfigError, SourceUnavailableError
-from tidegate.flows._steps import process
 from tidegate.sources import RECORD_COLUMN, RawBatch, SqlSource, source_from_config
 from tidegate.store import commit_batch, transaction
 from tidegate.store._cursors import last_cursor

@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from helpers import make_contract, make_raw, query, scalar
+from helpers import make_contract, make_raw, process, query, scalar
 from tidegate.audit import verify_chain
-from tidegate.flows._steps import process
 from tidegate.sources import FileReject
 from tidegate.store import commit_batch, commit_file_reject
 from tidegate.store._location import Store

@@ -14,12 +14,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from helpers import make_contract, make_raw, query, scalar
+from helpers import make_contract, make_raw, process, query, scalar
 from store_backends import drop_pg_store, make_store, writer_role
 from tidegate.audit import verify_chain
 from tidegate.cli import app
 from tidegate.errors import StoreError, StoreUnavailableError
-from tidegate.flows._steps import process
 from tidegate.store import append_audit, commit_batch, transaction
 from tidegate.store._location import PostgresStore, parse_store
 from tidegate.store._tables import ensure_store_tables

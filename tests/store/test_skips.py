@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from helpers import make_contract, make_raw, query
+from helpers import make_contract, make_raw, process, query
 from tidegate.audit import verify_chain
-from tidegate.flows._steps import process
 from tidegate.sources import FileReject
 from tidegate.store import commit_batch, commit_file_reject, record_skip
 from tidegate.store._location import Store

@@ -18,8 +18,8 @@ from tidegate.cli._common import (
 )
 from tidegate.cli._prefect import prefect_session
 from tidegate.cli._summary import print_next_steps, print_source_summary
+from tidegate.engine._outcome import EXIT_DATA_HELD, EXIT_FAILED, RunVerdict, verdict
 from tidegate.errors import TidegateError
-from tidegate.flows._outcome import EXIT_DATA_HELD, EXIT_FAILED, RunVerdict, verdict
 
 if TYPE_CHECKING:
     from tidegate.store._location import Store

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from tidegate.engine import Verdict
 
 ColumnType = str  # "int64" | "float64" | "decimal(p,s)" | "string" | "bool" | "date" | "datetime"
 
@@ -124,3 +127,14 @@ class Contract:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+    def validate(self, frame: Any) -> Verdict:
+        """This contract's verdict on a frame's rows, with no store: the rows that pass
+        (typed), the rows to quarantine (with every error) and the counts.
+
+        ``frame`` is a polars DataFrame or LazyFrame, or anything ``polars.DataFrame()``
+        takes (a pandas frame, a dict of lists, a list of dicts). Bad data is never an
+        exception: it is a row in ``verdict.quarantine``."""
+        from tidegate.engine import validate_frame
+
+        return validate_frame(frame, self)

@@ -14,22 +14,24 @@ connection to the store and retries on the cross-process file lock.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from tidegate.batches import FileReject, RawBatch
 from tidegate.contracts import Contract
+from tidegate.engine import PreparedBatch, ingest_batch, prepare, read_or_audit
 from tidegate.errors import PipelineError
 from tidegate.flows._pipelines import ParallelConfig
-from tidegate.monitor import monitor_task
+from tidegate.flows._progress import emit
+from tidegate.flows._tasks import TASK_STAGES
 from tidegate.monitor._config import MonitorConfig
-from tidegate.route import RoutedBatch
-from tidegate.sources import FileReject, RawBatch
 from tidegate.store import BatchOutcome, lookup_committed
 
 if TYPE_CHECKING:
+    from tidegate.flows._pipelines import Pipeline as PipelineSpec
     from tidegate.store._location import Store
 
 INSTALL_HINT = "pip install 'tidegate[dask]'"
@@ -63,28 +65,22 @@ def uses_dask(task_runner: object) -> bool:
 
 
 @task(name="prepare", cache_policy=NO_CACHE)
-def prepare_task(
+def prepare_in_worker(
     store: Store, raw: RawBatch, contract: Contract, reprocess: bool
-) -> tuple[RoutedBatch, int] | None:
-    """normalize, validate and route one file or chunk in a Dask worker (no store writes).
+) -> PreparedBatch | None:
+    """The engine's stages for one file or chunk, in a Dask worker (no store writes).
 
     ``None`` for content already committed: the ordered commit step audits the skip."""
-    from tidegate.flows._ingest import normalize_task, route_task, validate_task
-
     if not reprocess and lookup_committed(store, raw.source, f"sha256:{raw.content_sha256}"):
         return None
-    started = time.perf_counter()
-    normalized = normalize_task(raw, contract)
-    validated = validate_task(normalized, contract)
-    routed = route_task(raw, normalized, validated, contract)
-    return routed, int((time.perf_counter() - started) * 1000)
+    return prepare(raw, contract)
 
 
 @task(name="commit-in-order", cache_policy=NO_CACHE)
 def commit_in_order_task(
     store: Store,
     item: RawBatch | FileReject,
-    prepared: tuple[RoutedBatch, int] | None,
+    prepared: PreparedBatch | None,
     contract: Contract,
     reprocess: bool,
     actor: str | None,
@@ -94,29 +90,26 @@ def commit_in_order_task(
 
     Commits run one after another in read order (each waits for the previous one), so
     a key updated by several files ends as in a sequential run."""
-    from tidegate.flows._ingest import commit_reject_task, commit_task, skip_task
-
     if isinstance(item, FileReject):
-        rejected: BatchOutcome = commit_reject_task(store, item, contract, reprocess, actor)
+        rejected: BatchOutcome = TASK_STAGES.reject(store, item, contract, reprocess, actor)
         return rejected
     if not reprocess and lookup_committed(store, item.source, f"sha256:{item.content_sha256}"):
-        skipped: BatchOutcome | None = skip_task(store, item, contract, actor)
-        if skipped is not None:
-            return skipped
-    if prepared is None:  # skipped while preparing, but no longer committed: do it here
-        prepared = prepare_task.fn(store, item, contract, True)
-        assert prepared is not None
-    routed, duration_ms = prepared
-    cursor = (
-        (item.cursor_column, item.cursor_value)
-        if item.cursor_column and item.cursor_value
-        else None
+        key = f"sha256:{item.content_sha256}"
+        skipped: list[BatchOutcome] = TASK_STAGES.skip(
+            store, item.source, [(item.location, key)], contract, actor
+        )
+        if skipped:
+            return skipped[0]
+    # skipped while preparing but no longer committed: the stages run here instead
+    stages = TASK_STAGES if prepared is None else TASK_STAGES._replace(prepare=_given(prepared))
+    return ingest_batch(
+        store, item, contract, reprocess=reprocess, actor=actor, monitor=monitor, stages=stages
     )
-    outcome: BatchOutcome = commit_task(
-        store, routed, contract, reprocess, actor, duration_ms, cursor
-    )
-    alerts = monitor_task(store, monitor, routed, outcome, contract, actor)
-    return outcome.with_alerts([a.kind for a in alerts])
+
+
+def _given(prepared: PreparedBatch) -> Callable[[RawBatch, Contract], PreparedBatch]:
+    """A prepare step that hands back what a worker prepared already."""
+    return lambda raw, contract: prepared
 
 
 def submit_item(
@@ -132,7 +125,7 @@ def submit_item(
     prepared = (
         None
         if isinstance(item, FileReject)
-        else prepare_task.submit(store, item, contract, reprocess)
+        else prepare_in_worker.submit(store, item, contract, reprocess)
     )
     commit: Any = commit_in_order_task  # keeps mypy off the submit overloads' unions
     return commit.submit(
@@ -145,3 +138,30 @@ def submit_item(
         monitor,
         wait_for=[previous] if previous is not None else None,
     )
+
+
+def run_on_dask(
+    store: Store,
+    read: Iterator[RawBatch | FileReject],
+    contract: Any,
+    reprocess: bool,
+    actor: str | None,
+    spec: PipelineSpec,
+    on_outcome: Callable[[BatchOutcome], None],
+) -> list[BatchOutcome]:
+    """Every item submitted to the Dask cluster as it is read (workers check for skips
+    themselves); the outcomes in submission order, so the summary reads like a
+    sequential run."""
+    items: Iterator[RawBatch | FileReject | BatchOutcome] = iter(read)
+    futures: list[Any] = []
+    while (item := read_or_audit(items, store, contract.source, actor)) is not None:
+        emit("batch_started", source=spec.name, location=item.location)
+        assert not isinstance(item, BatchOutcome)
+        previous = futures[-1] if futures else None
+        futures.append(submit_item(store, item, contract, reprocess, actor, spec.monitor, previous))
+    outcomes = []
+    for future in futures:
+        outcome: BatchOutcome = future.result()
+        outcomes.append(outcome)
+        on_outcome(outcome)
+    return outcomes

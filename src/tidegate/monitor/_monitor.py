@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from tidegate.batches import RoutedBatch
 from tidegate.contracts import Contract
 from tidegate.monitor._alert import Alert, BatchRef
 from tidegate.monitor._checks import check_quarantine_ratio, check_row_count, check_value_drift
@@ -23,7 +24,6 @@ from tidegate.monitor._notify import audit_alerts, emit_prefect_events
 from tidegate.monitor._profile import profile_batch
 from tidegate.monitor._schema_drift import check_schema_drift
 from tidegate.monitor._webhook import deliver_in_background
-from tidegate.route import RoutedBatch
 from tidegate.store import BatchOutcome, ensure_store_tables, transaction
 from tidegate.store._profiles import has_profile, read_recent_profiles, save_profile
 

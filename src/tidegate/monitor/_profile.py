@@ -27,8 +27,7 @@ from typing import Any
 
 import polars as pl
 
-from tidegate.route import RoutedBatch
-from tidegate.sources._batch import RECORD_COLUMN
+from tidegate.batches import RECORD_COLUMN, RoutedBatch
 
 PROFILE_FORMAT = 1
 TOP_VALUES = 20

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from tidegate.batches import RoutedBatch
 from tidegate.contracts import Contract
 from tidegate.errors import TransientError, transient_only
 from tidegate.monitor._alert import Alert
 from tidegate.monitor._config import MonitorConfig
 from tidegate.monitor._monitor import monitor_batch
-from tidegate.route import RoutedBatch
 from tidegate.store import BatchOutcome
 
 if TYPE_CHECKING:

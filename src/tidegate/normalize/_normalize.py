@@ -8,6 +8,7 @@ from functools import partial
 
 import polars as pl
 
+from tidegate.batches import RECORD_COLUMN
 from tidegate.contracts._model import (
     DEFAULT_DATE_FORMATS,
     DEFAULT_DATETIME_FORMATS,
@@ -16,7 +17,6 @@ from tidegate.contracts._model import (
 )
 from tidegate.normalize import _expressions as ex
 from tidegate.normalize._headers import match_headers
-from tidegate.sources._batch import RECORD_COLUMN
 
 HEADER_RENAME_RULE = "_header.rename"
 NUMERIC_TYPES = ("int64", "float64", "decimal")

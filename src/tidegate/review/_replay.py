@@ -16,20 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from tidegate.batches import RECORD_COLUMN, RawBatch, RoutedBatch
 from tidegate.contracts import Contract
+from tidegate.engine import run_batch
 from tidegate.errors import ConflictError, ReviewError
-from tidegate.normalize import normalize
 from tidegate.review._contracts import contract_for
 from tidegate.review._lifecycle import current_values, require_records
-from tidegate.route import route
-from tidegate.sources import RECORD_COLUMN, RawBatch
 from tidegate.store import default_actor, transaction
 from tidegate.store._audit_log import append_audit_many
 from tidegate.store._batches import apply_existing_keys, insert_target_rows
 from tidegate.store._quarantine import QuarantineRecord
 from tidegate.store._review_writes import claim_versions
 from tidegate.store._tables import LINEAGE_BATCH, ensure_store_tables, ensure_target_table
-from tidegate.validate import validate
 
 if TYPE_CHECKING:
     from tidegate.store._location import Store
@@ -91,16 +89,26 @@ def _replay_source(
     )
     frame = replay_frame(replayable, judged)
     raw = RawBatch(source=contract.source, location="replay", content_sha256="replay", frame=frame)
-    normalized = normalize(frame, judged)
-    validated = validate(normalized.frame, judged)
-    routed = route(
+    return run_batch(
         raw,
-        normalized.frame,
-        validated.typed,
-        validated.failures,
         judged,
-        header_map=normalized.header_map,
+        lambda prepared: _write_replay(
+            store, prepared.routed, replayable, contract, actor, expected_versions, summary
+        ),
     )
+
+
+def _write_replay(
+    store: Store,
+    routed: RoutedBatch,
+    replayable: list[QuarantineRecord],
+    contract: Contract,
+    actor: str,
+    expected_versions: dict[int, int],
+    summary: ReplaySummary,
+) -> ReplaySummary:
+    """In one transaction: each record's new verdict claimed at its version, the rows
+    that now pass loaded (with their original lineage), one audit entry per record."""
     by_id = {r.id: r for r in replayable}
     verdicts = {int(q["record"]): q for q in routed.quarantine.iter_rows(named=True)}
     for (
@@ -122,8 +130,8 @@ def _replay_source(
         }
     normalized_json = dict(
         zip(
-            normalized.frame[RECORD_COLUMN].to_list(),
-            normalized.frame.drop(RECORD_COLUMN)
+            routed.normalized_frame[RECORD_COLUMN].to_list(),
+            routed.normalized_frame.drop(RECORD_COLUMN)
             .select(pl.struct(pl.all()).struct.json_encode())
             .to_series()
             .to_list(),

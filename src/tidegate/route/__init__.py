@@ -1,7 +1,7 @@
 """Routing: split a validated batch into rows to load, quarantine, or count as duplicates."""
 
-from tidegate.route._quarantine_frame import QUARANTINE_SCHEMA, quarantine_rows, reject_rows
-from tidegate.route._split import DUPLICATE_KEY_RULE, HELD_RULE, RoutedBatch, route
+from tidegate.batches import QUARANTINE_SCHEMA, RoutedBatch, quarantine_rows, reject_rows
+from tidegate.route._split import DUPLICATE_KEY_RULE, HELD_RULE, route, route_frames
 
 __all__ = [
     "DUPLICATE_KEY_RULE",
@@ -11,4 +11,5 @@ __all__ = [
     "quarantine_rows",
     "reject_rows",
     "route",
+    "route_frames",
 ]

@@ -6,97 +6,23 @@ Conservation is asserted for every batch:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import polars as pl
 
+from tidegate.batches import (
+    RECORD_COLUMN,
+    RawBatch,
+    RoutedBatch,
+    concat_failures,
+    quarantine_rows,
+    reject_rows,
+    reject_rule,
+)
 from tidegate.contracts._model import Contract
-from tidegate.errors import ConservationError
-from tidegate.route._quarantine_frame import quarantine_rows, reject_rows, reject_rule
-from tidegate.sources._batch import RECORD_COLUMN, RawBatch
-from tidegate.validate._cast import concat_failures
+from tidegate.normalize import NormalizedBatch
+from tidegate.validate import ValidatedBatch
 
 HELD_RULE = "_batch.held"
 DUPLICATE_KEY_RULE = "_row.duplicate_key"
-
-
-@dataclass(frozen=True)
-class RoutedBatch:
-    """Where every row of one batch goes. The store writes it in one transaction."""
-
-    source: str
-    location: str
-    content_sha256: str
-    contract_version: int
-    contract_hash: str
-    rows_in: int
-    load: pl.DataFrame  # typed contract columns + _tidegate_record
-    quarantine: pl.DataFrame  # record, raw, normalized, errors, rules (JSON text)
-    duplicates: int
-    duplicate_records: tuple[int, ...] = ()  # first few, for the audit entry
-    held: str | None = None  # why the whole batch was held, if it was
-    normalize_counts: dict[str, int] = field(default_factory=dict)
-    failure_counts: dict[str, int] = field(default_factory=dict)
-    unknown_columns: tuple[str, ...] = ()
-    missing_columns: tuple[str, ...] = ()
-    # kept so that the store can move a loadable row to quarantine (on_existing_key)
-    raw_frame: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)
-    normalized_frame: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)
-
-    @property
-    def loaded(self) -> int:
-        return self.load.height
-
-    @property
-    def quarantined(self) -> int:
-        return self.quarantine.height
-
-    def check_conservation(self) -> None:
-        total = self.loaded + self.quarantined + self.duplicates
-        if total != self.rows_in:
-            raise ConservationError(
-                f"batch {self.source}:{self.location}: rows_in={self.rows_in} but "
-                f"loaded={self.loaded} + quarantined={self.quarantined} + "
-                f"duplicates={self.duplicates} = {total}; this is a tidegate bug, please report it"
-            )
-
-    def move_to_quarantine(self, records: list[int], rule: str, message: str) -> RoutedBatch:
-        """Return a copy where the loadable rows with these record numbers are quarantined."""
-        if not records:
-            return self
-        wanted = pl.Series(records, dtype=pl.Int64)
-        positions = (
-            self.raw_frame.select(
-                pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
-                pl.col(RECORD_COLUMN).cast(pl.Int64).is_in(wanted.implode()).alias("hit"),
-            )
-            .filter("hit")
-            .get_column("_row")
-        )
-        failures = pl.DataFrame(
-            {
-                "_row": positions,
-                "rule": rule,
-                "column": None,
-                "value": None,
-                "message": message,
-            }
-        )
-        moved = quarantine_rows(self.raw_frame, self.normalized_frame, concat_failures([failures]))
-        counts = dict(self.failure_counts)
-        counts[rule] = counts.get(rule, 0) + len(records)
-        routed = RoutedBatch(
-            **{
-                **self.__dict__,
-                "load": self.load.filter(
-                    ~pl.col(RECORD_COLUMN).cast(pl.Int64).is_in(wanted.implode())
-                ),
-                "quarantine": pl.concat([self.quarantine, moved]),
-                "failure_counts": counts,
-            }
-        )
-        routed.check_conservation()
-        return routed
 
 
 def _key_repeats(typed: pl.DataFrame, failing: pl.Series, key: tuple[str, ...]) -> pl.DataFrame:
@@ -130,6 +56,28 @@ def _key_repeats(typed: pl.DataFrame, failing: pl.Series, key: tuple[str, ...]) 
 
 
 def route(
+    raw: RawBatch, normalized: NormalizedBatch, validated: ValidatedBatch, contract: Contract
+) -> RoutedBatch:
+    """Decide each row's fate under the contract's policy: the stages chain, each
+    taking what the one before it made.
+
+    The normalized batch's ``header_map`` (header in the file -> contract column) lets
+    each error carry the value exactly as read.
+    """
+    return route_frames(
+        raw,
+        normalized.frame,
+        validated.typed,
+        validated.failures,
+        contract,
+        normalize_counts=normalized.rule_counts,
+        unknown_columns=normalized.unknown_columns,
+        missing_columns=normalized.missing_columns,
+        header_map=normalized.header_map,
+    )
+
+
+def route_frames(
     raw: RawBatch,
     normalized: pl.DataFrame,
     typed: pl.DataFrame,
@@ -141,11 +89,8 @@ def route(
     missing_columns: tuple[str, ...] = (),
     header_map: dict[str, str] | None = None,
 ) -> RoutedBatch:
-    """Decide each row's fate under the contract's policy.
-
-    ``header_map`` (header in the file -> contract column) lets each error carry the
-    value exactly as read; without it the error carries the normalized value.
-    """
+    """:func:`route` on the frames themselves (the normalized frame, the typed frame and
+    the failures); without ``header_map`` an error carries the normalized value."""
     failing = failures["_row"].unique()
     duplicates = 0
     duplicate_records: tuple[int, ...] = ()

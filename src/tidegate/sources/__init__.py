@@ -6,8 +6,8 @@ Every value in a batch is the string read from the source; bad records come back
 :class:`RecordReject` entries on their batch, never as exceptions.
 """
 
-from tidegate.sources._base import MemorySource, Source
-from tidegate.sources._batch import RECORD_COLUMN, FileReject, RawBatch, RecordReject
+from tidegate.batches import RECORD_COLUMN, FileReject, RawBatch, RecordReject
+from tidegate.sources._base import MemorySource, Source, frame_batch
 from tidegate.sources._config import source_from_config
 from tidegate.sources._files import FileSource
 from tidegate.sources._http import HttpAuth, HttpGaveUpError, HttpSource
@@ -27,5 +27,6 @@ __all__ = [
     "RecordReject",
     "Source",
     "SqlSource",
+    "frame_batch",
     "source_from_config",
 ]

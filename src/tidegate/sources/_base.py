@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import polars as pl
 
-from tidegate.sources._batch import RECORD_COLUMN, FileReject, RawBatch
+from tidegate.batches import RECORD_COLUMN, FileReject, RawBatch
 
 
 @runtime_checkable
@@ -76,3 +76,41 @@ class MemorySource:
             fmt="memory",
         )
         return cls(name, [batch])
+
+    @classmethod
+    def from_frame(cls, name: str, frame: Any, location: str = "memory") -> MemorySource:
+        """One batch of a frame's rows (a polars DataFrame or LazyFrame, or anything
+        ``polars.DataFrame()`` takes: a pandas frame, a dict of lists, a list of dicts).
+
+        Values become their string form, as a text file would hold them (numbers,
+        dates and booleans as polars writes them); nulls stay null. Records are
+        numbered 1..n unless the frame has ``_tidegate_record``. ``content_sha256`` is
+        the sha256 of the frame written as CSV, so the same rows make the same batch key.
+        """
+        return cls(name, [frame_batch(name, frame, location)])
+
+
+def frame_batch(name: str, frame: Any, location: str = "memory") -> RawBatch:
+    """A raw batch of a frame's rows (see :meth:`MemorySource.from_frame`)."""
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
+    elif not isinstance(frame, pl.DataFrame):
+        frame = pl.DataFrame(frame)
+    text = []
+    for column, dtype in frame.schema.items():
+        if column == RECORD_COLUMN:
+            continue
+        if dtype.is_nested() or dtype == pl.Object:
+            raise TypeError(
+                f"column {column!r} holds {dtype} values; a raw record holds text, numbers, "
+                "dates or booleans (flatten it or encode it as a string first)"
+            )
+        text.append(pl.col(column).cast(pl.String))
+    numbers = (
+        pl.col(RECORD_COLUMN).cast(pl.Int64)
+        if RECORD_COLUMN in frame.columns
+        else pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(RECORD_COLUMN)
+    )
+    raw = frame.select(*text, numbers)
+    digest = hashlib.sha256(raw.drop(RECORD_COLUMN).write_csv().encode("utf-8")).hexdigest()
+    return RawBatch(source=name, location=location, content_sha256=digest, frame=raw, fmt="memory")

@@ -20,8 +20,8 @@ from typing import Literal
 
 import polars as pl
 
+from tidegate.batches import RECORD_COLUMN, RawBatch, RecordReject
 from tidegate.errors import SourceConfigError
-from tidegate.sources._batch import RECORD_COLUMN, RawBatch, RecordReject
 from tidegate.sources._text import FileInfo, FileReject, check_encoding, decode_text, unique_names
 
 _PLACEHOLDER = "\x00"  # never in decoded text: NUL characters make a file a FileReject

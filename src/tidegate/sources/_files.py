@@ -7,8 +7,8 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from tidegate.batches import FileReject, RawBatch
 from tidegate.errors import SourceConfigError
-from tidegate.sources._batch import FileReject, RawBatch
 from tidegate.sources._csv import CsvOptions, read_csv_bytes
 from tidegate.sources._jsonl import read_json_bytes
 from tidegate.sources._parquet import read_parquet_bytes

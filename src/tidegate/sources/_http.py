@@ -25,8 +25,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from tidegate.batches import FileReject, RawBatch
 from tidegate.errors import SourceConfigError, SourceUnavailableError
-from tidegate.sources._batch import FileReject, RawBatch
 from tidegate.sources._blocks import load_secret_block
 from tidegate.sources._breaker import CircuitOpenError, breaker_for
 from tidegate.sources._jsonl import RawNumber, _Collector, _loads, _raw_json

@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from tidegate.sources._batch import RECORD_COLUMN, FileReject, RawBatch, RecordReject
+from tidegate.batches import RECORD_COLUMN, FileReject, RawBatch, RecordReject
 from tidegate.sources._text import FileInfo, decode_text
 
 _JSON_WHITESPACE = " \t\r\n"

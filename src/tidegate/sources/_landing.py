@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from tidegate.batches import FileReject, RawBatch
 from tidegate.errors import SourceConfigError
-from tidegate.sources._batch import FileReject, RawBatch
 from tidegate.sources._files import FileSource
 from tidegate.sources._options import check_options, positive
 

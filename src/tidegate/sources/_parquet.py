@@ -11,7 +11,7 @@ import io
 
 import polars as pl
 
-from tidegate.sources._batch import RECORD_COLUMN, FileReject, RawBatch
+from tidegate.batches import RECORD_COLUMN, FileReject, RawBatch
 from tidegate.sources._text import FileInfo
 
 _PARQUET_MAGIC = b"PAR1"

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from tidegate.batches import RECORD_COLUMN, FileReject, RawBatch
 from tidegate.errors import SourceConfigError, SourceUnavailableError
-from tidegate.sources._batch import RECORD_COLUMN, FileReject, RawBatch
 from tidegate.sources._blocks import load_secret_block
 from tidegate.sources._parquet import _as_text
 from tidegate.sources._sql_url import SqlUrl, check_reachable, parse_url, scrub

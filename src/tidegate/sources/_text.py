@@ -6,8 +6,8 @@ import codecs
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tidegate.batches import RECORD_COLUMN, FileReject
 from tidegate.errors import SourceConfigError
-from tidegate.sources._batch import RECORD_COLUMN, FileReject
 
 HEAD_BYTES = 200
 _BOM = "\ufeff"

@@ -19,6 +19,8 @@ from tidegate.store._batches import (
     record_source_failure,
 )
 from tidegate.store._connect import connect, default_store_path, transaction
+from tidegate.store._location import Store
+from tidegate.store._location import parse_store as open_store
 from tidegate.store._tables import ensure_store_tables
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "AuditEntry",
     "BatchOutcome",
     "CommittedBatch",
+    "Store",
     "append_audit",
     "canonical_json",
     "commit_batch",
@@ -36,6 +39,7 @@ __all__ = [
     "ensure_store_tables",
     "entry_hash",
     "lookup_committed",
+    "open_store",
     "read_audit",
     "record_skip",
     "record_source_failure",

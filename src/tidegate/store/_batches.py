@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from tidegate.batches import RECORD_COLUMN, FileReject, RoutedBatch
 from tidegate.contracts._model import Contract
-from tidegate.route import RoutedBatch
-from tidegate.sources._batch import RECORD_COLUMN, FileReject
 from tidegate.store._audit_log import append_audit, canonical_json, default_actor
 from tidegate.store._connect import fetch_one, read_if_made, transaction
 from tidegate.store._tables import (

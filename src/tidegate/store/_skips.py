@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from tidegate.batches import FileReject, RawBatch
 from tidegate.contracts._model import Contract
-from tidegate.sources._batch import FileReject, RawBatch
 from tidegate.store._audit_log import append_audit_many, default_actor
 from tidegate.store._batches import BatchOutcome, CommittedBatch, skip_detail, skip_outcome
 from tidegate.store._connect import read_if_made, transaction

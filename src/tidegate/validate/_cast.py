@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from tidegate.batches import concat_failures
 from tidegate.contracts._model import ColumnSpec, Contract
 
 CANONICAL_DATETIME = "%Y-%m-%dT%H:%M:%S%.f"
@@ -80,18 +81,3 @@ def cast_frame(frame: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame, p
             )
         )
     return typed, concat_failures(failures)
-
-
-FAILURE_SCHEMA = {
-    "_row": pl.UInt32,
-    "rule": pl.String,
-    "column": pl.String,
-    "value": pl.String,
-    "message": pl.String,
-}
-
-
-def concat_failures(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    if not frames:
-        return pl.DataFrame(schema=FAILURE_SCHEMA)
-    return pl.concat([f.cast(FAILURE_SCHEMA) for f in frames], how="vertical")  # type: ignore[arg-type]

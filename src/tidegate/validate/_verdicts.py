@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from tidegate.batches import concat_failures
 from tidegate.contracts._model import CheckSpec, Contract
 from tidegate.errors import ConfigError
-from tidegate.validate._cast import cast_frame, concat_failures
+from tidegate.validate._cast import cast_frame
 
 
 @dataclass(frozen=True)

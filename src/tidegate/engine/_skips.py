@@ -1,10 +1,11 @@
 """Committed content skipped cheaply: one read of the committed keys, skips audited in bulk.
 
-The ``ingest`` flow reads its source through :func:`skip_committed`. An item whose
-batch key is committed already is not handed to the stages: consecutive such items
-are audited together by one ``skip-committed`` task (one store transaction, retried
-like the other store tasks) just before the next item that has work to do, or at the
-end of the source, and come out as their ``batch_skipped`` outcomes, in read order.
+A run reads its source through :func:`skip_committed`. An item whose batch key is
+committed already is not handed to the stages: consecutive such items are audited
+together by one call of ``record`` (one store transaction; the flow passes its
+``skip-committed`` task, retried like the other store tasks) just before the next
+item that has work to do, or at the end of the source, and come out as their
+``batch_skipped`` outcomes, in read order.
 The audit reads as before: one ``batch_skipped`` entry per item, in read order, ahead
 of the next batch's own entries. An item that turns out not to be committed after all
 comes out as itself and goes through the stages (which check again in their commit).
@@ -12,14 +13,11 @@ comes out as itself and goes through the stages (which check again in their comm
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from prefect import task
-
+from tidegate.batches import FileReject, RawBatch
 from tidegate.contracts import Contract
-from tidegate.flows._task_options import TASK_OPTIONS
-from tidegate.sources import FileReject, RawBatch
 from tidegate.store import BatchOutcome, lookup_committed
 from tidegate.store._skips import batch_key_of, committed_keys, record_skips
 
@@ -33,16 +31,8 @@ FLUSH_ROWS = 200_000
 Item = RawBatch | FileReject
 
 
-@task(name="skip-committed", **TASK_OPTIONS)
-def skip_committed_task(
-    store: Store,
-    source: str,
-    skips: list[tuple[str, str]],
-    contract: Contract,
-    actor: str | None,
-) -> list[BatchOutcome]:
-    """Audit consecutive skips, ``(location, batch_key)`` each, in one transaction."""
-    return record_skips(store, source, skips, contract, actor)
+# record(store, source, [(location, batch_key), ...], contract, actor) -> outcomes
+RecordSkips = Callable[..., list[BatchOutcome]]
 
 
 def skip_committed(
@@ -52,6 +42,7 @@ def skip_committed(
     actor: str | None,
     *,
     reprocess: bool = False,
+    record: RecordSkips = record_skips,
 ) -> Iterator[Item | BatchOutcome]:
     """``items``, with each already-committed one replaced by its audited skip outcome.
 
@@ -68,7 +59,7 @@ def skip_committed(
         except StopIteration:
             break
         except BaseException:  # the source failed: the skips read so far are audited first
-            _audit(waiting, store, contract, actor)
+            _audit(waiting, store, contract, actor, record)
             raise
         key = batch_key_of(item)
         known = (
@@ -80,22 +71,22 @@ def skip_committed(
             waiting.append(item)
             rows += item.rows_in if isinstance(item, RawBatch) else 0
             if len(waiting) >= FLUSH_ITEMS or rows >= FLUSH_ROWS:
-                yield from _drain(waiting, store, contract, actor)
+                yield from _drain(waiting, store, contract, actor, record)
                 rows = 0
             continue
-        yield from _drain(waiting, store, contract, actor)
+        yield from _drain(waiting, store, contract, actor, record)
         rows = 0
         yield item
-    yield from _drain(waiting, store, contract, actor)
+    yield from _drain(waiting, store, contract, actor, record)
 
 
 def _drain(
-    waiting: list[Item], store: Store, contract: Contract, actor: str | None
+    waiting: list[Item], store: Store, contract: Contract, actor: str | None, record: RecordSkips
 ) -> Iterator[Item | BatchOutcome]:
     """Audit the waiting skips and yield their outcomes; an item that is no longer
     committed is yielded as itself, in its place, and the rest audited after it."""
     while waiting:
-        outcomes = _audit(waiting, store, contract, actor)
+        outcomes = _audit(waiting, store, contract, actor, record)
         del waiting[: len(outcomes)]
         yield from outcomes
         if waiting:
@@ -103,12 +94,9 @@ def _drain(
 
 
 def _audit(
-    waiting: list[Item], store: Store, contract: Contract, actor: str | None
+    waiting: list[Item], store: Store, contract: Contract, actor: str | None, record: RecordSkips
 ) -> list[BatchOutcome]:
     if not waiting:
         return []
     skips = [(item.location, batch_key_of(item)) for item in waiting]
-    outcomes: list[BatchOutcome] = skip_committed_task(
-        store, contract.source, skips, contract, actor
-    )
-    return outcomes
+    return record(store, contract.source, skips, contract, actor)

@@ -1,13 +1,24 @@
-"""Build quarantine rows: the raw record as read, the normalized record, every error.
+"""The two frame shapes every stage agrees on: failures and quarantine rows.
 
-All three are JSON text, encoded with polars expressions (no Python loop per row).
+A *failure* frame is long-form, one row per (row, failed rule): ``_row`` (position in
+the batch), ``rule``, ``column``, ``value``, ``message``. A *quarantine* frame holds
+the raw record as read, the normalized record and every error, all three JSON text,
+encoded with polars expressions (no Python loop per row).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from tidegate.sources._batch import RECORD_COLUMN, RecordReject
+from tidegate.batches._raw import RECORD_COLUMN, RecordReject
+
+FAILURE_SCHEMA = {
+    "_row": pl.UInt32,
+    "rule": pl.String,
+    "column": pl.String,
+    "value": pl.String,
+    "message": pl.String,
+}
 
 QUARANTINE_SCHEMA = {
     "record": pl.Int64,
@@ -16,6 +27,13 @@ QUARANTINE_SCHEMA = {
     "errors": pl.String,
     "rules": pl.String,
 }
+
+
+def concat_failures(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """Failure frames stacked into one (an empty failure frame for none)."""
+    if not frames:
+        return pl.DataFrame(schema=FAILURE_SCHEMA)
+    return pl.concat([f.cast(FAILURE_SCHEMA) for f in frames], how="vertical")  # type: ignore[arg-type]
 
 
 def _row_json(frame: pl.DataFrame, name: str) -> pl.Expr:

@@ -1,0 +1,178 @@
+"""``tidegate.Pipeline``: a source, a contract and a store, run from Python.
+
+    pipeline = tidegate.Pipeline(source="data/*.csv", contract="schemas/orders.yaml")
+    result = pipeline.run()
+
+Prefect-free: the batches go through the same engine as the ``ingest`` flow (the
+same skips, commits, audit entries and monitor), in this process. To run it as a
+Prefect flow (retries, states, events), use :func:`tidegate.ingest_flow` or the tasks
+in :mod:`tidegate.tasks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tidegate.contracts import Contract, load_contract
+from tidegate.engine._outcome import RunVerdict, verdict
+from tidegate.engine._run import run_items
+from tidegate.errors import PipelineError
+from tidegate.sources import FileSource, MemorySource, Source, source_from_config
+
+if TYPE_CHECKING:
+    from tidegate.monitor import MonitorConfig
+    from tidegate.store import BatchOutcome
+    from tidegate.store._location import Store
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run did: one outcome per item read, in read order, and their verdict."""
+
+    source: str
+    outcomes: tuple[BatchOutcome, ...]
+    busy: bool = False  # another run of this source held it and on_busy is "skip"
+
+    @property
+    def verdict(self) -> RunVerdict:
+        return verdict(o.as_dict() for o in self.outcomes)
+
+    @property
+    def data_held(self) -> bool:
+        """A batch held, a file rejected, or a batch over the monitor's threshold."""
+        return self.verdict.data_held
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every batch loaded or was already committed, 3 when data was held."""
+        return self.verdict.exit_code
+
+    @property
+    def message(self) -> str:
+        return self.verdict.message
+
+    def _total(self, name: str) -> int:
+        return sum(int(getattr(o, name)) for o in self.outcomes)
+
+    @property
+    def rows_in(self) -> int:
+        return self._total("rows_in")
+
+    @property
+    def loaded(self) -> int:
+        return self._total("loaded")
+
+    @property
+    def quarantined(self) -> int:
+        return self._total("quarantined")
+
+    @property
+    def duplicates(self) -> int:
+        return self._total("duplicates")
+
+    def __repr__(self) -> str:
+        return (
+            f"RunResult(source={self.source!r}, batches={len(self.outcomes)}, "
+            f"rows_in={self.rows_in}, loaded={self.loaded}, quarantined={self.quarantined}, "
+            f"duplicates={self.duplicates}, exit_code={self.exit_code})"
+        )
+
+
+class Pipeline:
+    """A source read into a store under a contract.
+
+    - ``source``: a :class:`tidegate.sources.Source`, a file path or glob (the format
+      from the extension), a source declaration as in a pipeline file
+      (``{"kind": "sql", "url": ..., "table": ...}``), or a frame (polars, pandas, a
+      list of dicts) to ingest as one batch;
+    - ``contract``: a :class:`tidegate.Contract` or the path of a contract file;
+    - ``store``: a store (:func:`tidegate.open_store`), a DuckDB file path or a
+      ``postgresql://`` URL; by default ``$TIDEGATE_STORE``, else
+      ``.tidegate/tidegate.duckdb`` under ``base_dir``.
+
+    Relative paths are taken from ``base_dir`` (default: the current directory).
+    """
+
+    def __init__(
+        self,
+        source: Any,
+        contract: Contract | str | Path,
+        store: Store | str | Path | None = None,
+        *,
+        monitor: MonitorConfig | None = None,
+        on_busy: str = "wait",
+        actor: str | None = None,
+        base_dir: str | Path | None = None,
+    ) -> None:
+        from tidegate.store import default_store_path
+        from tidegate.store._location import parse_store
+
+        self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
+        if isinstance(contract, Contract):
+            self.contract = contract
+        else:
+            path = Path(contract)
+            self.contract = load_contract(path if path.is_absolute() else self.base_dir / path)
+        self.source = source
+        self.store: Store = (
+            default_store_path(self.base_dir)
+            if store is None
+            else (store if not isinstance(store, str | Path) else parse_store(store))
+        )
+        if isinstance(self.store, Path) and not self.store.is_absolute():
+            self.store = self.base_dir / self.store
+        if on_busy not in ("wait", "skip"):
+            raise PipelineError(f"on_busy: {on_busy!r} is not valid; expected wait or skip")
+        self.monitor = monitor
+        self.on_busy = on_busy
+        self.actor = actor
+
+    def __repr__(self) -> str:
+        return (
+            f"Pipeline(source={self.contract.source!r}, "
+            f"contract=v{self.contract.version}, store={str(self.store)!r})"
+        )
+
+    def _open_source(self, reprocess: bool) -> Source:
+        name = self.contract.source
+        given = self.source
+        if isinstance(given, Source):
+            return given
+        if isinstance(given, str | Path):
+            return FileSource(name, given, base_dir=self.base_dir)
+        if isinstance(given, Mapping):
+            return source_from_config(
+                name, given, self.base_dir, store=self.store, reprocess=reprocess
+            )
+        try:
+            return MemorySource.from_frame(name, given)
+        except (TypeError, ValueError) as exc:
+            raise PipelineError(
+                f"source: {type(given).__name__} is not a source; pass a Source, a file path "
+                f"or glob, a source declaration (a mapping with `kind:`), or a frame ({exc})"
+            ) from exc
+
+    def run(self, *, reprocess: bool = False) -> RunResult:
+        """Ingest every new batch of the source; already committed content is skipped
+        (audited). With ``reprocess``, committed content is replaced under this contract.
+
+        One run per source at a time, as with the flow: a second run waits for this one,
+        or returns at once with ``busy=True`` when ``on_busy="skip"``."""
+        from tidegate.flows._locks import source_lock
+
+        source = self._open_source(reprocess)
+        with source_lock(self.store, self.contract.source, self.on_busy) as held:
+            if not held:
+                return RunResult(self.contract.source, (), busy=True)
+            outcomes = run_items(
+                self.store,
+                source.read(),
+                self.contract,
+                reprocess=reprocess,
+                actor=self.actor,
+                monitor=self.monitor,
+            )
+        return RunResult(self.contract.source, tuple(outcomes))

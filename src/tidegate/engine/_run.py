@@ -1,0 +1,79 @@
+"""A source's run, Prefect-free: every item read, committed content skipped, each new
+batch through the stages, each unreadable file quarantined, in read order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from tidegate.batches import FileReject, RawBatch
+from tidegate.contracts import Contract
+from tidegate.engine._skips import skip_committed
+from tidegate.engine._stages import ENGINE_STAGES, Stages, ingest_batch
+from tidegate.errors import SourceUnavailableError
+
+if TYPE_CHECKING:
+    from tidegate.monitor import MonitorConfig
+    from tidegate.store import BatchOutcome
+    from tidegate.store._location import Store
+
+Item = RawBatch | FileReject
+
+
+def read_or_audit(
+    items: Iterator[Item | BatchOutcome], store: Store, source: str, actor: str | None
+) -> Item | BatchOutcome | None:
+    """The next item, or None at the end; a source that gave up after its own retries
+    (SourceUnavailableError) is audited as ``source_failed``, then re-raised."""
+    from tidegate.store import record_source_failure
+
+    try:
+        return next(items, None)
+    except SourceUnavailableError as exc:
+        record_source_failure(store, source, str(exc), actor=actor)
+        raise
+
+
+def run_items(
+    store: Store,
+    items: Iterable[Item],
+    contract: Contract,
+    *,
+    reprocess: bool = False,
+    actor: str | None = None,
+    monitor: MonitorConfig | None = None,
+    stages: Stages = ENGINE_STAGES,
+    on_item: Callable[[Item | BatchOutcome], None] | None = None,
+    on_outcome: Callable[[BatchOutcome], None] | None = None,
+) -> list[BatchOutcome]:
+    """Run every item a source read; one outcome per item, in read order.
+
+    ``on_item`` is called as an item starts, ``on_outcome`` as it ends (the flow
+    reports progress and emits events there)."""
+    from tidegate.store import BatchOutcome
+
+    pending = skip_committed(
+        iter(items), store, contract, actor, reprocess=reprocess, record=stages.skip
+    )
+    outcomes: list[BatchOutcome] = []
+    while (item := read_or_audit(pending, store, contract.source, actor)) is not None:
+        if on_item:
+            on_item(item)
+        if isinstance(item, BatchOutcome):  # skipped: already committed, skip audited
+            outcome = item
+        elif isinstance(item, FileReject):
+            outcome = stages.reject(store, item, contract, reprocess, actor)
+        else:
+            outcome = ingest_batch(
+                store,
+                item,
+                contract,
+                reprocess=reprocess,
+                actor=actor,
+                monitor=monitor,
+                stages=stages,
+            )
+        outcomes.append(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+    return outcomes

@@ -1,0 +1,148 @@
+"""The one unit of work: a raw batch through normalize, validate and route to a commit.
+
+Prefect-free. The sequential flow, the Dask path, replay and :class:`tidegate.Pipeline`
+all run a batch through :func:`run_batch`; the flow only swaps each step for a Prefect
+task that wraps it (:class:`Stages`), for retries and tracing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from tidegate.batches import RawBatch, RoutedBatch
+from tidegate.contracts import Contract
+from tidegate.normalize import normalize
+from tidegate.route import route
+from tidegate.validate import validate
+
+if TYPE_CHECKING:
+    from tidegate.monitor import Alert, MonitorConfig
+    from tidegate.store import BatchOutcome
+    from tidegate.store._location import Store
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    """A routed batch ready to commit, with how long the stages took and, for an
+    incremental source, the window's ``(cursor column, watermark)``."""
+
+    routed: RoutedBatch
+    duration_ms: int
+    cursor: tuple[str, str] | None = None
+
+
+def prepare(raw: RawBatch, contract: Contract) -> PreparedBatch:
+    """normalize -> validate -> route, each stage taking what the one before made."""
+    started = time.perf_counter()
+    normalized = normalize(raw.frame, contract)
+    validated = validate(normalized.frame, contract)
+    routed = route(raw, normalized, validated, contract)
+    cursor = (
+        (raw.cursor_column, raw.cursor_value) if raw.cursor_column and raw.cursor_value else None
+    )
+    return PreparedBatch(routed, int((time.perf_counter() - started) * 1000), cursor)
+
+
+def run_batch(
+    raw: RawBatch,
+    contract: Contract,
+    write: Callable[[PreparedBatch], T],
+    *,
+    prepare_step: Callable[[RawBatch, Contract], PreparedBatch] = prepare,
+) -> T:
+    """Prepare one raw batch and hand it to ``write``, which commits it in one store
+    transaction (an ingest commit, or replay's) and returns what it did."""
+    return write(prepare_step(raw, contract))
+
+
+def commit(
+    store: Store, prepared: PreparedBatch, contract: Contract, reprocess: bool, actor: str | None
+) -> BatchOutcome:
+    """Write a prepared batch: target rows, quarantine, checkpoint and audit entry in one
+    transaction (or audit a skip when the content was committed meanwhile)."""
+    from tidegate.store import commit_batch
+
+    return commit_batch(
+        store,
+        prepared.routed,
+        contract,
+        reprocess=reprocess,
+        actor=actor,
+        duration_ms=prepared.duration_ms,
+        cursor=prepared.cursor,
+    )
+
+
+def observe(
+    store: Store,
+    monitor: MonitorConfig | None,
+    routed: RoutedBatch,
+    outcome: BatchOutcome,
+    contract: Contract,
+    actor: str | None,
+) -> list[Alert]:
+    """Profile a committed batch and check the monitor's thresholds (its own transaction:
+    the batch is committed already, so a retry here never commits twice)."""
+    from tidegate.monitor import monitor_batch
+
+    return monitor_batch(store, monitor, routed, outcome, contract, actor=actor)
+
+
+def reject(
+    store: Store, item: Any, contract: Contract, reprocess: bool, actor: str | None
+) -> BatchOutcome:
+    """One file-level quarantine entry for a file that could not be read at all."""
+    from tidegate.store import commit_file_reject
+
+    return commit_file_reject(store, item, contract=contract, reprocess=reprocess, actor=actor)
+
+
+def skip(
+    store: Store, source: str, skips: list[tuple[str, str]], contract: Contract, actor: str | None
+) -> list[BatchOutcome]:
+    """Audit consecutive skips of committed content, ``(location, batch_key)`` each,
+    in one transaction."""
+    from tidegate.store._skips import record_skips
+
+    return record_skips(store, source, skips, contract, actor)
+
+
+class Stages(NamedTuple):
+    """The steps of one batch. The engine's are plain functions; the flow passes the
+    same steps wrapped in Prefect tasks (``tidegate.flows.TASK_STAGES``)."""
+
+    prepare: Callable[[RawBatch, Contract], PreparedBatch] = prepare
+    commit: Callable[..., BatchOutcome] = commit
+    observe: Callable[..., list[Alert]] = observe
+    reject: Callable[..., BatchOutcome] = reject
+    skip: Callable[..., list[BatchOutcome]] = skip
+
+
+ENGINE_STAGES = Stages()
+
+
+def ingest_batch(
+    store: Store,
+    raw: RawBatch,
+    contract: Contract,
+    *,
+    reprocess: bool = False,
+    actor: str | None = None,
+    monitor: MonitorConfig | None = None,
+    stages: Stages = ENGINE_STAGES,
+) -> BatchOutcome:
+    """One raw batch of an ingest run, start to end: prepared, committed, monitored.
+
+    Content committed already comes back as its audited skip (the commit checks)."""
+
+    def write(prepared: PreparedBatch) -> BatchOutcome:
+        outcome = stages.commit(store, prepared, contract, reprocess, actor)
+        alerts = stages.observe(store, monitor, prepared.routed, outcome, contract, actor)
+        return outcome.with_alerts([a.kind for a in alerts])
+
+    return run_batch(raw, contract, write, prepare_step=stages.prepare)

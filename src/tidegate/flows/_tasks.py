@@ -1,0 +1,68 @@
+"""The engine's steps as Prefect tasks, for the ``ingest`` flow and for teams who
+compose their own flows (``from tidegate.tasks import prepare_task, commit_task``).
+
+Each task only wraps one engine step (:mod:`tidegate.engine`): no logic here. Store
+tasks retry transient errors only (a locked store); ``prepare`` touches nothing
+outside the process, so it is not retried.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tidegate import engine
+from tidegate.batches import FileReject, RawBatch
+from tidegate.contracts import Contract
+from tidegate.engine import PreparedBatch, Stages
+from tidegate.flows._task_options import TASK_OPTIONS
+from tidegate.monitor import monitor_task
+from tidegate.store import BatchOutcome
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
+
+
+@task(name="prepare", cache_policy=NO_CACHE)
+def prepare_task(raw: RawBatch, contract: Contract) -> PreparedBatch:
+    """normalize -> validate -> route one raw batch (no store)."""
+    return engine.prepare(raw, contract)
+
+
+@task(name="commit", **TASK_OPTIONS)
+def commit_task(
+    store: Store, prepared: PreparedBatch, contract: Contract, reprocess: bool, actor: str | None
+) -> BatchOutcome:
+    """Commit one prepared batch in one store transaction."""
+    return engine.commit(store, prepared, contract, reprocess, actor)
+
+
+@task(name="commit-file-reject", **TASK_OPTIONS)
+def reject_task(
+    store: Store, reject: FileReject, contract: Contract, reprocess: bool, actor: str | None
+) -> BatchOutcome:
+    """One file-level quarantine entry for a file that could not be read."""
+    return engine.reject(store, reject, contract, reprocess, actor)
+
+
+@task(name="skip-committed", **TASK_OPTIONS)
+def skip_task(
+    store: Store,
+    source: str,
+    skips: list[tuple[str, str]],
+    contract: Contract,
+    actor: str | None,
+) -> list[BatchOutcome]:
+    """Audit consecutive skips, ``(location, batch_key)`` each, in one transaction."""
+    return engine.skip(store, source, skips, contract, actor)
+
+
+TASK_STAGES = Stages(
+    prepare=prepare_task,
+    commit=commit_task,
+    observe=monitor_task,
+    reject=reject_task,
+    skip=skip_task,
+)
