@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -43,6 +45,39 @@ class RawBatch:
     @property
     def rows_in(self) -> int:
         return self.frame.height + len(self.rejects)
+
+    @classmethod
+    def from_frame(cls, source: str, frame: Any, location: str = "memory") -> RawBatch:
+        """One batch of a frame's rows (a polars DataFrame or LazyFrame, or anything
+        ``polars.DataFrame()`` takes: a pandas frame, a dict of lists, a list of dicts).
+
+        Values become their string form, as a text file would hold them (numbers,
+        dates and booleans as polars writes them); nulls stay null. Records are
+        numbered 1..n unless the frame has ``_tidegate_record``. ``content_sha256`` is
+        the sha256 of the frame written as CSV, so the same rows make the same batch key.
+        """
+        if isinstance(frame, pl.LazyFrame):
+            frame = frame.collect()
+        elif not isinstance(frame, pl.DataFrame):
+            frame = pl.DataFrame(frame)
+        text = []
+        for column, dtype in frame.schema.items():
+            if column == RECORD_COLUMN:
+                continue
+            if dtype.is_nested() or dtype == pl.Object:
+                raise TypeError(
+                    f"column {column!r} holds {dtype} values; a raw record holds text, "
+                    "numbers, dates or booleans (flatten it or encode it as a string first)"
+                )
+            text.append(pl.col(column).cast(pl.String))
+        numbers = (
+            pl.col(RECORD_COLUMN).cast(pl.Int64)
+            if RECORD_COLUMN in frame.columns
+            else pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(RECORD_COLUMN)
+        )
+        raw = frame.select(*text, numbers)
+        digest = hashlib.sha256(raw.drop(RECORD_COLUMN).write_csv().encode("utf-8")).hexdigest()
+        return cls(source=source, location=location, content_sha256=digest, frame=raw, fmt="memory")
 
 
 @dataclass(frozen=True)

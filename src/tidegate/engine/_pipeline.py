@@ -136,6 +136,32 @@ class Pipeline:
             f"contract=v{self.contract.version}, store={str(self.store)!r})"
         )
 
+    @classmethod
+    def from_project(
+        cls,
+        name: str,
+        project_dir: str | Path = ".",
+        store: Store | str | Path | None = None,
+        *,
+        actor: str | None = None,
+    ) -> Pipeline:
+        """The pipeline that ``pipelines/NAME.yaml`` of a project declares: its source,
+        its contract, its monitor and its ``concurrency.on_busy``, as `tidegate run NAME`
+        would run it (without Prefect)."""
+        from tidegate.flows._pipelines import find_pipeline
+
+        project = Path(project_dir).resolve()
+        spec = find_pipeline(project, name)
+        return cls(
+            spec.source,
+            spec.contract_path,
+            store,
+            monitor=spec.monitor,
+            on_busy=spec.concurrency.on_busy,
+            actor=actor,
+            base_dir=project,
+        )
+
     def _open_source(self, reprocess: bool) -> Source:
         name = self.contract.source
         given = self.source

@@ -12,10 +12,9 @@ from typing import Any
 
 import polars as pl
 
-from tidegate.batches import RECORD_COLUMN
+from tidegate.batches import RECORD_COLUMN, RawBatch
 from tidegate.contracts import Contract
 from tidegate.engine._stages import prepare
-from tidegate.sources import frame_batch
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def validate_frame(frame: Any, contract: Contract) -> Verdict:
     """The contract's verdict on ``frame`` (a polars DataFrame or LazyFrame, or anything
     ``polars.DataFrame()`` takes). Values are judged as their text form, exactly as if
     the rows had been read from a file: normalization first, then the checks."""
-    raw = frame_batch(contract.source, frame)
+    raw = RawBatch.from_frame(contract.source, frame)
     routed = prepare(raw, contract).routed
     return Verdict(
         valid=routed.load.drop(RECORD_COLUMN),

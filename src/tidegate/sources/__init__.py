@@ -7,7 +7,7 @@ Every value in a batch is the string read from the source; bad records come back
 """
 
 from tidegate.batches import RECORD_COLUMN, FileReject, RawBatch, RecordReject
-from tidegate.sources._base import MemorySource, Source, frame_batch
+from tidegate.sources._base import MemorySource, Source
 from tidegate.sources._config import source_from_config
 from tidegate.sources._files import FileSource
 from tidegate.sources._http import HttpAuth, HttpGaveUpError, HttpSource
@@ -27,6 +27,5 @@ __all__ = [
     "RecordReject",
     "Source",
     "SqlSource",
-    "frame_batch",
     "source_from_config",
 ]

@@ -87,30 +87,4 @@ class MemorySource:
         numbered 1..n unless the frame has ``_tidegate_record``. ``content_sha256`` is
         the sha256 of the frame written as CSV, so the same rows make the same batch key.
         """
-        return cls(name, [frame_batch(name, frame, location)])
-
-
-def frame_batch(name: str, frame: Any, location: str = "memory") -> RawBatch:
-    """A raw batch of a frame's rows (see :meth:`MemorySource.from_frame`)."""
-    if isinstance(frame, pl.LazyFrame):
-        frame = frame.collect()
-    elif not isinstance(frame, pl.DataFrame):
-        frame = pl.DataFrame(frame)
-    text = []
-    for column, dtype in frame.schema.items():
-        if column == RECORD_COLUMN:
-            continue
-        if dtype.is_nested() or dtype == pl.Object:
-            raise TypeError(
-                f"column {column!r} holds {dtype} values; a raw record holds text, numbers, "
-                "dates or booleans (flatten it or encode it as a string first)"
-            )
-        text.append(pl.col(column).cast(pl.String))
-    numbers = (
-        pl.col(RECORD_COLUMN).cast(pl.Int64)
-        if RECORD_COLUMN in frame.columns
-        else pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(RECORD_COLUMN)
-    )
-    raw = frame.select(*text, numbers)
-    digest = hashlib.sha256(raw.drop(RECORD_COLUMN).write_csv().encode("utf-8")).hexdigest()
-    return RawBatch(source=name, location=location, content_sha256=digest, frame=raw, fmt="memory")
+        return cls(name, [RawBatch.from_frame(name, frame, location)])

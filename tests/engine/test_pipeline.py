@@ -1,0 +1,107 @@
+"""``tidegate.Pipeline(...).run()``: the engine end to end without Prefect, on each store."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+import tidegate
+from helpers import make_contract, query
+from tidegate.audit import verify_chain
+from tidegate.errors import PipelineError
+from tidegate.store._location import Store
+
+ROW = {"order_id": "1", "status": "shipped", "amount": "10.00", "order_date": "2024-01-02"}
+
+
+def test_a_frame_runs_loads_quarantines_audits_then_skips(store: Store) -> None:
+    contract = make_contract()
+    rows = [ROW, {**ROW, "order_id": "2", "status": "lost"}, ROW]
+    pipeline = tidegate.Pipeline(source=rows, contract=contract, store=store)
+    result = pipeline.run()
+    assert isinstance(result, tidegate.RunResult) and result.exit_code == tidegate.EXIT_OK
+    (outcome,) = result.outcomes
+    assert (outcome.event, outcome.loaded, outcome.quarantined, outcome.duplicates) == (
+        "batch_committed",
+        1,
+        1,
+        1,
+    )
+    assert query(store, "SELECT order_id, _tidegate_record FROM orders") == [(1, 1)]
+    assert query(store, "SELECT record, rules FROM quarantine") == [(2, "status.isin")]
+    again = tidegate.Pipeline(source=rows, contract=contract, store=store).run()
+    assert [o.event for o in again.outcomes] == ["batch_skipped"]
+    redo = pipeline.run(reprocess=True)
+    assert [o.event for o in redo.outcomes] == ["batch_reprocessed"]
+    events = [e for (e,) in query(store, "SELECT event FROM audit ORDER BY seq")]
+    assert events == ["batch_committed", "batch_skipped", "batch_reprocessed"]
+    assert query(store, "SELECT count(*) FROM orders") == [(1,)]
+    assert verify_chain(store).ok
+
+
+def test_a_held_batch_is_exit_code_3(store: Store) -> None:
+    contract = make_contract(policy={"on_row_failure": "fail_batch", "on_existing_key": "update"})
+    result = tidegate.Pipeline(
+        source=[ROW, {**ROW, "order_id": "x"}], contract=contract, store=store
+    ).run()
+    assert result.exit_code == tidegate.EXIT_DATA_HELD and result.data_held
+    assert "1 batch held" in result.message
+    assert query(store, "SELECT count(*) FROM orders") == [(0,)]
+    assert query(store, "SELECT count(*) FROM quarantine") == [(2,)]
+
+
+def test_from_project_runs_what_the_pipeline_file_declares(
+    tmp_path: Path, project_root: Path
+) -> None:
+    for folder in ("schemas", "pipelines", "sample_data"):
+        shutil.copytree(project_root / folder, tmp_path / folder)
+    pipeline = tidegate.Pipeline.from_project("orders", tmp_path)
+    assert pipeline.store == tmp_path / ".tidegate" / "tidegate.duckdb"
+    result = pipeline.run()
+    events = [o.event for o in result.outcomes]
+    assert events.count("batch_committed") == 2 and events.count("file_rejected") == 2
+    assert result.exit_code == tidegate.EXIT_DATA_HELD  # two unreadable files
+    store = tidegate.open_store(pipeline.store)
+    loaded = query(store, "SELECT count(*) FROM orders")[0][0]
+    assert loaded == result.loaded - sum(o.updated for o in result.outcomes)
+    assert (1001,) in query(store, "SELECT order_id FROM orders")
+
+
+def test_a_busy_source_with_on_busy_skip_returns_at_once(tmp_path: Path) -> None:
+    from tidegate.flows._locks import source_lock
+
+    store = tmp_path / "tidegate.duckdb"
+    pipeline = tidegate.Pipeline(
+        source=[ROW], contract=make_contract(), store=store, on_busy="skip"
+    )
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with source_lock(store, "orders", "wait"):
+            held.set()
+            release.wait(30)
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        assert held.wait(30)
+        result = pipeline.run()
+    finally:
+        release.set()
+        other.join()
+    assert result.busy and result.outcomes == ()
+    assert not store.exists(), "a busy run wrote to the store"
+
+
+def test_a_source_that_is_not_one_is_refused_by_name(tmp_path: Path) -> None:
+    pipeline = tidegate.Pipeline(
+        source=object(), contract=make_contract(), store=tmp_path / "s.duckdb"
+    )
+    with pytest.raises(PipelineError, match="object is not a source"):
+        pipeline.run()
+    with pytest.raises(PipelineError, match="on_busy"):
+        tidegate.Pipeline(source=[ROW], contract=make_contract(), on_busy="later")
