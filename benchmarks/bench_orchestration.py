@@ -15,7 +15,7 @@ scenario's untimed setup, then the timed run. The table shows medians:
            contract loaded, the source lock, the source read, the committed keys read
            once and consecutive skips audited in one transaction (or, on a tidegate
            without `tidegate.store._skips`, `lookup_committed` and `record_skip` per
-           file), `tidegate.flows._steps.process` + `commit_batch` + `monitor_batch`
+           file), `tidegate.engine.prepare` + `commit_batch` + `monitor_batch`
            per new file, `commit_file_reject` per unreadable one, and the report
            figures read back from the store (what the report artifact shows)
 - flow     the real `ingest` flow called in-process with PREFECT_API_URL set, with
@@ -80,7 +80,7 @@ else:
     from tidegate.flows import find_pipeline
     from tidegate.flows._locks import source_lock
     from tidegate.flows._report_artifacts import source_figures
-    from tidegate.flows._steps import process
+    from tidegate.engine import prepare
     from tidegate.monitor import monitor_batch
     from tidegate.sources import FileReject, source_from_config
     from tidegate.store import commit_batch, commit_file_reject, lookup_committed, record_skip
@@ -116,7 +116,7 @@ else:
                         outcomes.append(skipped)
                         continue
                 started = _t.perf_counter()
-                routed = process(item, contract)
+                routed = prepare(item, contract).routed
                 ms = int((_t.perf_counter() - started) * 1000)
                 outcome = commit_batch(store, routed, contract, duration_ms=ms)
                 monitor_batch(store, spec.monitor, routed, outcome, contract)

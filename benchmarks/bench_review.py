@@ -50,7 +50,7 @@ def build_store(path: Path, pending: int) -> None:
     import generate
 
     from tidegate.contracts import load_contract
-    from tidegate.flows._steps import process
+    from tidegate.engine import prepare
     from tidegate.sources import RawBatch
     from tidegate.store import commit_batch
 
@@ -66,7 +66,7 @@ def build_store(path: Path, pending: int) -> None:
     )
     raw = RawBatch(source="orders", location="bench.csv", content_sha256="b" * 64, frame=frame)
     t = time.perf_counter()
-    outcome = commit_batch(path, process(raw, contract), contract, actor="bench")
+    outcome = commit_batch(path, prepare(raw, contract).routed, contract, actor="bench")
     print(
         f"built {path.name}: {outcome.quarantined:,} pending records "
         f"in {time.perf_counter() - t:.1f}s"

@@ -92,14 +92,14 @@ elif mode == "sqlsource":
     rows = sum(b.frame.height for b in SqlSource("orders", url, table=table).read())
 elif mode == "tidegate":
     from tidegate.contracts import load_contract
-    from tidegate.flows._steps import process
+    from tidegate.engine import prepare
     from tidegate.sources import SqlSource
     from tidegate.store import commit_batch
     contract = load_contract(work / "schemas" / "orders.yaml")
     t = time.perf_counter()
     counts = {"rows_in": 0, "loaded": 0, "quarantined": 0, "duplicates": 0}
     for raw in SqlSource("orders", url, table=table).read():
-        o = commit_batch(work / "tidegate.duckdb", process(raw, contract), contract)
+        o = commit_batch(work / "tidegate.duckdb", prepare(raw, contract).routed, contract)
         for k in counts:
             counts[k] += getattr(o, k)
     rows = counts["rows_in"]
@@ -108,14 +108,14 @@ elif mode in ("direct", "flow"):
     # part 2: the 1-row pipeline, warm-up then 5 timed runs
     if mode == "direct":
         from tidegate.contracts import load_contract
-        from tidegate.flows._steps import process
+        from tidegate.engine import prepare
         from tidegate.sources import FileSource
         from tidegate.store import commit_batch
         contract = load_contract(work / "schemas" / "orders.yaml")
         def once():
             (raw,) = list(FileSource("orders", str(work / "tiny.csv")).read())
             return commit_batch(
-                work / "direct.duckdb", process(raw, contract), contract, reprocess=True
+                work / "direct.duckdb", prepare(raw, contract).routed, contract, reprocess=True
             ).rows_in
     else:
         from tidegate.flows import ingest_flow

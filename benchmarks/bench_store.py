@@ -43,13 +43,13 @@ from pathlib import Path
 mode, csv_path, work, pg_url = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 import polars as pl
 from tidegate.contracts import load_contract
-from tidegate.flows._steps import process
+from tidegate.engine import prepare
 from tidegate.sources import FileSource
 from tidegate.store import commit_batch
 from tidegate.store._location import parse_store
 contract = load_contract(Path(sys.argv[5]) / "schemas" / "orders.yaml")
 (raw,) = list(FileSource("orders", str(csv_path)).read())
-routed = process(raw, contract)
+routed = prepare(raw, contract).routed
 load, bad = routed.load, routed.quarantine
 t = time.perf_counter()
 if mode == "duckdb-raw":
