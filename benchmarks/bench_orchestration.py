@@ -77,7 +77,10 @@ if mode == "flow":
 else:
     import time as _t
     from tidegate.contracts import load_contract
-    from tidegate.flows import find_pipeline
+    try:
+        from tidegate.pipelines import find_pipeline
+    except ImportError:  # a tidegate from before the pipelines package
+        from tidegate.flows import find_pipeline
     from tidegate.flows._locks import source_lock
     from tidegate.flows._report_artifacts import source_figures
     from tidegate.flows._steps import process

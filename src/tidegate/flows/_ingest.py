@@ -23,7 +23,6 @@ from tidegate.flows._artifacts import publish_summary
 from tidegate.flows._events import emit_batch_events
 from tidegate.flows._locks import source_lock
 from tidegate.flows._outcome import HELD_STATE, verdict
-from tidegate.flows._pipelines import find_pipeline
 from tidegate.flows._progress import emit
 from tidegate.flows._report_artifacts import publish_report_artifacts
 from tidegate.flows._skips import skip_committed
@@ -31,6 +30,7 @@ from tidegate.flows._steps import route_batch
 from tidegate.flows._task_options import TASK_OPTIONS
 from tidegate.monitor import MonitorConfig, monitor_task
 from tidegate.normalize import NormalizedBatch, normalize
+from tidegate.pipelines import find_pipeline
 from tidegate.route import RoutedBatch
 from tidegate.sources import FileReject, RawBatch, source_from_config
 from tidegate.store import (

@@ -1,7 +1,7 @@
 """Scale out: run a source's files or chunks in parallel on a Dask cluster (prefect-dask).
 
 A pipeline file opts in with ``parallel: {runner: dask, address: null, workers: 2}``
-(parsed in ``_pipelines``). ``prefect-dask`` is an optional extra
+(parsed in :mod:`tidegate.pipelines`). ``prefect-dask`` is an optional extra
 (``pip install 'tidegate[dask]'``), imported only when a parallel run starts.
 
 The read of the source stays in the flow process; each item (one file or chunk) is
@@ -22,9 +22,9 @@ from prefect.cache_policies import NO_CACHE
 
 from tidegate.contracts import Contract
 from tidegate.errors import PipelineError
-from tidegate.flows._pipelines import ParallelConfig
 from tidegate.monitor import monitor_task
 from tidegate.monitor._config import MonitorConfig
+from tidegate.pipelines import ParallelConfig
 from tidegate.route import RoutedBatch
 from tidegate.sources import FileReject, RawBatch
 from tidegate.store import BatchOutcome, lookup_committed
