@@ -10,7 +10,8 @@ from tidegate.sources._base import MemorySource, Source
 from tidegate.sources._batch import RECORD_COLUMN, FileReject, RawBatch, RecordReject
 from tidegate.sources._config import source_from_config
 from tidegate.sources._files import FileSource
-from tidegate.sources._http import HttpAuth, HttpGaveUpError, HttpSource
+from tidegate.sources._http import HttpGaveUpError, HttpSource
+from tidegate.sources._http_auth import HttpAuth
 from tidegate.sources._landing import LandingFolderSource
 from tidegate.sources._sql import SqlSource
 

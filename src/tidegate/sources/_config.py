@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from tidegate.errors import SourceConfigError
 from tidegate.sources._base import Source
 from tidegate.sources._files import FileSource
-from tidegate.sources._http import http_source_from_config
+from tidegate.sources._http_config import http_source_from_config
 from tidegate.sources._landing import landing_source_from_config
 from tidegate.sources._sql import SqlSource, sql_source_from_config
 
