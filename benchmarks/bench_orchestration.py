@@ -100,7 +100,7 @@ else:
                 outcomes.extend(record_skips(store, contract.source, waiting, contract))
                 waiting.clear()
         with source_lock(store, spec.name, spec.concurrency.on_busy):
-            source = source_from_config(contract.source, spec.source, work, store=store)
+            source = source_from_config(contract.source, spec.source, work)  # files: no watermark
             known = committed_keys(store, contract.source) if committed_keys else None
             for item in source.read():
                 if known is not None:

@@ -28,6 +28,7 @@ from tidegate.flows._report_artifacts import publish_report_artifacts
 from tidegate.flows._skips import skip_committed
 from tidegate.flows._steps import route_batch
 from tidegate.flows._task_options import TASK_OPTIONS
+from tidegate.flows._watermark import committed_watermark
 from tidegate.monitor import MonitorConfig, monitor_task
 from tidegate.normalize import NormalizedBatch, normalize
 from tidegate.pipelines import find_pipeline
@@ -169,9 +170,8 @@ def ingest(
         if not held:  # another run of this source is in progress and on_busy is skip
             emit("source_busy", source=spec.name)
             return []
-        source = source_from_config(
-            contract.source, spec.source, project, store=store_path, reprocess=reprocess
-        )
+        watermark = committed_watermark(store_path, contract.source, spec.source, reprocess)
+        source = source_from_config(contract.source, spec.source, project, watermark=watermark)
         read = iter(source.read())
         items: Iterator[RawBatch | FileReject | BatchOutcome] = (
             read  # read here, processed in Dask workers (which check for skips themselves)

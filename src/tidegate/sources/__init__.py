@@ -3,12 +3,14 @@
 A source has one method, ``read()``, yielding a :class:`RawBatch` per file (or chunk,
 or cursor window) and a :class:`FileReject` per file that could not be read at all.
 Every value in a batch is the string read from the source; bad records come back as
-:class:`RecordReject` entries on their batch, never as exceptions.
+:class:`RecordReject` entries on their batch, never as exceptions. A source never reads
+the store: an incremental one is handed its watermark (the last committed cursor value
+of the column :func:`cursor_column` names) by its caller.
 """
 
 from tidegate.sources._base import MemorySource, Source
 from tidegate.sources._batch import RECORD_COLUMN, FileReject, RawBatch, RecordReject
-from tidegate.sources._config import source_from_config
+from tidegate.sources._config import cursor_column, source_from_config
 from tidegate.sources._files import FileSource
 from tidegate.sources._http import HttpGaveUpError, HttpSource
 from tidegate.sources._http_auth import HttpAuth
@@ -28,5 +30,6 @@ __all__ = [
     "RecordReject",
     "Source",
     "SqlSource",
+    "cursor_column",
     "source_from_config",
 ]
