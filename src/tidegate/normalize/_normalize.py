@@ -16,9 +16,9 @@ from tidegate.contracts._model import (
 )
 from tidegate.normalize import _expressions as ex
 from tidegate.normalize._headers import match_headers
+from tidegate.rules import HEADER_RENAME_RULE
 from tidegate.sources._batch import RECORD_COLUMN
 
-HEADER_RENAME_RULE = "_header.rename"
 NUMERIC_TYPES = ("int64", "float64", "decimal")
 
 CANONICAL_BOOL = "^(?:true|false)$"

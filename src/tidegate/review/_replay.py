@@ -22,6 +22,8 @@ from tidegate.normalize import normalize
 from tidegate.review._contracts import contract_for
 from tidegate.review._lifecycle import current_values, require_records
 from tidegate.route import route
+from tidegate.rules import DUPLICATE_KEY_RULE
+from tidegate.rules import UNREADABLE_FILE_RULE as FILE_RULE
 from tidegate.sources import RECORD_COLUMN, RawBatch
 from tidegate.store import default_actor, transaction
 from tidegate.store._audit_log import append_audit_many
@@ -33,8 +35,6 @@ from tidegate.validate import validate
 
 if TYPE_CHECKING:
     from tidegate.store._location import Store
-
-FILE_RULE = "_file.unreadable"
 
 
 @dataclass
@@ -110,14 +110,14 @@ def _replay_source(
             "errors": json.dumps(
                 [
                     {
-                        "rule": "_row.duplicate_key",
+                        "rule": DUPLICATE_KEY_RULE,
                         "column": None,
                         "value": None,
                         "message": "same key as another record in this replay",
                     }
                 ]
             ),
-            "rules": "_row.duplicate_key",
+            "rules": DUPLICATE_KEY_RULE,
             "normalized": None,
         }
     normalized_json = dict(

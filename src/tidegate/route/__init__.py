@@ -1,7 +1,8 @@
 """Routing: split a validated batch into rows to load, quarantine, or count as duplicates."""
 
 from tidegate.route._quarantine_frame import QUARANTINE_SCHEMA, quarantine_rows, reject_rows
-from tidegate.route._split import DUPLICATE_KEY_RULE, HELD_RULE, RoutedBatch, route
+from tidegate.route._split import RoutedBatch, route
+from tidegate.rules import DUPLICATE_KEY_RULE, HELD_RULE
 
 __all__ = [
     "DUPLICATE_KEY_RULE",

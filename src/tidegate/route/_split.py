@@ -13,11 +13,9 @@ import polars as pl
 from tidegate.contracts._model import Contract
 from tidegate.errors import ConservationError
 from tidegate.route._quarantine_frame import quarantine_rows, reject_rows, reject_rule
+from tidegate.rules import DUPLICATE_KEY_RULE, HELD_RULE
 from tidegate.sources._batch import RECORD_COLUMN, RawBatch
 from tidegate.validate._cast import concat_failures
-
-HELD_RULE = "_batch.held"
-DUPLICATE_KEY_RULE = "_row.duplicate_key"
 
 
 @dataclass(frozen=True)

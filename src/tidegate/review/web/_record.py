@@ -22,6 +22,7 @@ from tidegate.review.web._auth import User
 from tidegate.review.web._common import current_user, flash, render, safe_back, state, with_store
 from tidegate.review.web._masking import mask_value
 from tidegate.review.web._queue import summary_text
+from tidegate.rules import UNREADABLE_FILE_RULE
 from tidegate.store import append_audit, transaction
 from tidegate.store._quarantine import QuarantineRecord, get_records
 
@@ -153,7 +154,7 @@ async def _page(
             "contract": contract,
             "view": _view(record, contract, revealed),
             "revealed": revealed,
-            "replayable": "_file.unreadable" not in record.rules,
+            "replayable": UNREADABLE_FILE_RULE not in record.rules,
             "back": safe_back(request.query_params.get("back")),
         },
         status_code=status_code,
