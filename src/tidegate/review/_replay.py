@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tidegate.contracts import Contract
-from tidegate.errors import ConflictError, ReviewError
+from tidegate.errors import ReviewConflictError, ReviewError
 from tidegate.normalize import normalize
 from tidegate.review._contracts import contract_for
 from tidegate.review._lifecycle import current_values, require_records
@@ -257,7 +257,7 @@ def replay_records(
                         _replay_source(store, part, contract, actor, expected_versions or {})
                     )
                     break
-                except ConflictError as exc:
+                except ReviewConflictError as exc:
                     if len(ids) == 1:
                         raise
                     # another reviewer got there first: report it, replay the others

@@ -8,11 +8,12 @@ the store: an incremental one is handed its watermark (the last committed cursor
 of the column :func:`cursor_column` names) by its caller.
 """
 
+from tidegate.errors import HttpGaveUpError
 from tidegate.sources._base import MemorySource, Source
 from tidegate.sources._batch import RECORD_COLUMN, FileReject, RawBatch, RecordReject
 from tidegate.sources._config import cursor_column, source_from_config
 from tidegate.sources._files import FileSource
-from tidegate.sources._http import HttpGaveUpError, HttpSource
+from tidegate.sources._http import HttpSource
 from tidegate.sources._http_auth import HttpAuth
 from tidegate.sources._landing import LandingFolderSource
 from tidegate.sources._sql import SqlSource

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tidegate.errors import SourceConfigError, SourceUnavailableError
+from tidegate.errors import CircuitOpenError, HttpGaveUpError, SourceConfigError
 from tidegate.sources._batch import FileReject, RawBatch
-from tidegate.sources._breaker import CircuitOpenError, breaker_for
+from tidegate.sources._breaker import breaker_for
 from tidegate.sources._http_auth import (
     HttpAuth,
     redact,
@@ -36,16 +36,6 @@ from tidegate.sources._options import positive
 from tidegate.sources._retry import RETRY_STATUSES, RetryPolicy
 
 logger = logging.getLogger("tidegate.sources.http")
-
-
-class HttpGaveUpError(SourceUnavailableError):
-    """An HTTP source gave up after its retries: carries the redacted URL, status, attempts."""
-
-    def __init__(self, message: str, *, url: str, status: int | None, attempts: int) -> None:
-        super().__init__(message)
-        self.url = url
-        self.status = status
-        self.attempts = attempts
 
 
 # ---------------------------------------------------------------- the source

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from tidegate.contracts import Contract
-from tidegate.errors import ConflictError, ReviewError, TidegateError
+from tidegate.errors import ReviewConflictError, ReviewError, TidegateError
 from tidegate.review import (
     contract_for,
     contracts_by_source,
@@ -187,7 +187,7 @@ def _record_url(record_id: int, back: str) -> str:
 
 
 async def _failed(request: Request, record_id: int, exc: TidegateError, note: str = "") -> Response:
-    if isinstance(exc, ConflictError):
+    if isinstance(exc, ReviewConflictError):
         return await _page(
             request, record_id, status_code=409, messages=[("error", f"conflict: {exc}{note}")]
         )
