@@ -77,7 +77,10 @@ if mode == "flow":
 else:
     import time as _t
     from tidegate.contracts import load_contract
-    from tidegate.flows import find_pipeline
+    try:
+        from tidegate.pipelines import find_pipeline
+    except ImportError:  # a tidegate from before the pipelines package
+        from tidegate.flows import find_pipeline
     from tidegate.flows._locks import source_lock
     from tidegate.flows._report_artifacts import source_figures
     from tidegate.engine import prepare
@@ -97,7 +100,7 @@ else:
                 outcomes.extend(record_skips(store, contract.source, waiting, contract))
                 waiting.clear()
         with source_lock(store, spec.name, spec.concurrency.on_busy):
-            source = source_from_config(contract.source, spec.source, work, store=store)
+            source = source_from_config(contract.source, spec.source, work)  # files: no watermark
             known = committed_keys(store, contract.source) if committed_keys else None
             for item in source.read():
                 if known is not None:

@@ -3,23 +3,29 @@
 Bad data is never an exception: it is a verdict that ends in quarantine.
 Exceptions are for bad configuration and for failures of the machinery.
 Every message names the bad value, what would be valid, and what to do next.
+Every exception tidegate raises on purpose is defined here, and drawn here:
 
     TidegateError
-    ├── ConfigError                 bad configuration, terminal (never retried)
-    │   ├── ContractError           a contract file is wrong (file, key, value, valid)
-    │   ├── PipelineError           a pipeline file is wrong or names a missing source
-    │   └── SourceConfigError       a source is declared wrongly (bad path, bad option)
-    ├── TransientError              worth retrying (Prefect retries only these)
-    │   ├── StoreLockedError        another process holds the store
-    │   ├── WriteConflictError      a concurrent transaction wrote the same rows first
-    │   ├── StoreUnavailableError   the PostgreSQL store does not answer
-    │   └── SourceUnavailableError  a source timed out or is down
-    ├── PrefectUnavailableError     no Prefect API answers, or tidegate's server did not start
-    ├── StoreError                  the store refused an operation (terminal)
-    │   ├── ConservationError       rows_in != loaded + quarantined + duplicates
-    │   ├── AuditChainError         the audit chain does not verify
-    │   └── ConflictError           another reviewer changed the record first
-    └── ReviewError                 a review action that cannot apply (unknown id or column)
+    ├── ConfigError                     bad configuration, terminal (never retried)
+    │   ├── ContractError               a contract file is wrong (file, key, value, valid)
+    │   ├── PipelineError               a pipeline file is wrong or names a missing source
+    │   ├── SourceConfigError           a source is declared wrongly (bad path, bad option)
+    │   └── TokenFileError              the review app's tokens are missing or malformed
+    ├── TransientError                  worth retrying (Prefect retries only these)
+    │   ├── StoreLockedError            another process holds the store
+    │   ├── TransientWriteConflictError a concurrent transaction wrote the same rows first
+    │   ├── StoreUnavailableError       the PostgreSQL store does not answer
+    │   └── SourceUnavailableError      a source timed out or is down
+    │       ├── HttpGaveUpError         an HTTP source gave up after its retries
+    │       └── CircuitOpenError        the host's circuit breaker is open: no request sent
+    ├── PrefectUnavailableError         no Prefect API answers, or tidegate's server did not start
+    ├── StoreError                      the store refused an operation (terminal)
+    │   ├── ConservationError           rows_in != loaded + quarantined + duplicates
+    │   ├── AuditChainError             the audit chain does not verify
+    │   └── ReviewConflictError         another reviewer changed the record: reload (not retried)
+    ├── AuditQueryError                 a bad filter, SQL, key or checkpoint for an audit command
+    └── ReviewError                     a review action that cannot apply (unknown id or column)
+        └── SelectionChanged            the records a filter matches changed before the action
 """
 
 from __future__ import annotations
@@ -65,6 +71,10 @@ class SourceConfigError(ConfigError):
     """A source is declared wrongly (a path that matches nothing, an unknown option)."""
 
 
+class TokenFileError(ConfigError):
+    """The review tokens are missing or malformed."""
+
+
 class TransientError(TidegateError):
     """A failure worth retrying: the flow's tasks retry these and only these."""
 
@@ -79,8 +89,8 @@ class StoreLockedError(TransientError):
     """The store is locked by another process for longer than the retry budget."""
 
 
-class WriteConflictError(TransientError):
-    """A concurrent transaction in this process wrote the same rows first; retry."""
+class TransientWriteConflictError(TransientError):
+    """A concurrent transaction wrote the same rows first. Transient: Prefect retries it."""
 
 
 class StoreUnavailableError(TransientError):
@@ -89,6 +99,20 @@ class StoreUnavailableError(TransientError):
 
 class SourceUnavailableError(TransientError):
     """A source system timed out or answered with a transient failure."""
+
+
+class HttpGaveUpError(SourceUnavailableError):
+    """An HTTP source gave up after its retries: carries the redacted URL, status, attempts."""
+
+    def __init__(self, message: str, *, url: str, status: int | None, attempts: int) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.attempts = attempts
+
+
+class CircuitOpenError(SourceUnavailableError):
+    """The host's circuit is open: the call was not made."""
 
 
 class PrefectUnavailableError(TidegateError):
@@ -113,8 +137,11 @@ class AuditChainError(StoreError):
         super().__init__(f"audit chain broken at seq {seq}: {reason}")
 
 
-class ConflictError(StoreError):
-    """Another reviewer changed the record since it was read (optimistic version check)."""
+class ReviewConflictError(StoreError):
+    """Another reviewer changed the record since it was read (optimistic version check).
+
+    Not retried: retrying would write over the other reviewer's change; the reviewer
+    reloads the record and decides again."""
 
     def __init__(self, record_id: int, expected: int, current: int, status: str, by: str) -> None:
         self.record_id = record_id
@@ -127,5 +154,13 @@ class ConflictError(StoreError):
         )
 
 
+class AuditQueryError(TidegateError):
+    """A bad filter, SQL text, key or checkpoint file given to an audit command."""
+
+
 class ReviewError(TidegateError):
     """A review action that cannot apply: an unknown id or column, a record not pending."""
+
+
+class SelectionChanged(ReviewError):
+    """Records matching the filter changed between the confirmation and the action."""

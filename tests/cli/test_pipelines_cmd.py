@@ -211,8 +211,9 @@ def test_deploy_registers_deployments_for_a_work_pool(
 LOCKED_RUN = """
 import sys
 from pathlib import Path
-from tidegate.flows import find_pipeline, ingest_flow
+from tidegate.flows import ingest_flow
 from tidegate.flows._locks import source_lock
+from tidegate.pipelines import find_pipeline
 from tidegate.store._location import parse_store
 
 project, store, name, actor = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]

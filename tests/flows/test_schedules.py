@@ -20,9 +20,9 @@ import pytest
 import yaml
 
 from tidegate.errors import PipelineError
-from tidegate.flows import load_pipeline
 from tidegate.flows._locks import lock_path, source_lock
-from tidegate.flows._schedule import (
+from tidegate.pipelines import load_pipeline
+from tidegate.pipelines._schedule import (
     ConcurrencyConfig,
     ScheduleSpec,
     format_duration,
@@ -161,7 +161,7 @@ def test_bad_key_in_a_pipeline_file_is_refused(project: Path) -> None:
 
 
 def test_sample_pipelines_still_load(project_root: Path) -> None:
-    from tidegate.flows import load_pipelines
+    from tidegate.pipelines import load_pipelines
 
     assert [p.name for p in load_pipelines(project_root)] == ["customers", "inventory", "orders"]
 

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from tidegate.errors import PipelineError
-from tidegate.flows import load_pipeline, load_pipelines
 from tidegate.monitor import MonitorConfig, RowCountConfig, ValueDriftConfig, WebhookConfig
+from tidegate.pipelines import load_pipeline, load_pipelines
 
 
 def write_pipeline(tmp_path: Path, monitor: object) -> Path:

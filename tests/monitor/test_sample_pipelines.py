@@ -7,8 +7,8 @@ from pathlib import Path
 
 from helpers import process, scalar
 from tidegate.contracts import load_contract
-from tidegate.flows import find_pipeline
 from tidegate.monitor import monitor_batch
+from tidegate.pipelines import find_pipeline
 from tidegate.sources import RawBatch, source_from_config
 from tidegate.store import commit_batch
 from tidegate.store._location import Store

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from helpers import query, scalar
 from store_backends import store_arg
 from tidegate.cli import app
-from tidegate.errors import ConflictError
+from tidegate.errors import ReviewConflictError
 from tidegate.review import contracts_by_source, edit_records
 from tidegate.store._location import Store
 
@@ -275,7 +275,7 @@ def test_two_reviewers_at_once_one_wins_the_other_gets_a_conflict(
                 store, {record_id: (1, {"email": f"{who}@example.com"})}, contracts, actor=who
             )
             outcomes[who] = "won"
-        except ConflictError as exc:
+        except ReviewConflictError as exc:
             outcomes[who] = str(exc)
 
     threads = [threading.Thread(target=act, args=(who,)) for who in ("alice", "bob")]

@@ -50,12 +50,17 @@ def test_incremental_chunks_keep_ties_and_move_watermark(backend: Backend, tmp_p
     backend.insert(*ROWS)
     store = tmp_path / "store.duckdb"
     contract = load_contract(write_contract(tmp_path))
-    source = SqlSource(
-        "items", backend.url, table=backend.table, cursor="updated_at", chunk_size=2, store=store
-    )
 
     def run() -> list[RawBatch]:
         done = []
+        source = SqlSource(  # handed the last committed watermark, as the flow does
+            "items",
+            backend.url,
+            table=backend.table,
+            cursor="updated_at",
+            chunk_size=2,
+            watermark=last_cursor(store, "items", "updated_at"),
+        )
         for raw in source.read():
             assert isinstance(raw, RawBatch)
             outcome = commit_batch(
@@ -98,8 +103,18 @@ def test_integer_cursor_and_query(backend: Backend, tmp_path: Path) -> None:
     store = tmp_path / "store.duckdb"
     contract = load_contract(write_contract(tmp_path))
     query = f"SELECT id, name, amount, updated_at FROM {backend.table} WHERE id <> 3;"
-    source = SqlSource("items", backend.url, query=query, cursor="id", chunk_size=3, store=store)
-    batches = list(source.read())
+
+    def source() -> SqlSource:  # handed the last committed watermark, as the flow does
+        return SqlSource(
+            "items",
+            backend.url,
+            query=query,
+            cursor="id",
+            chunk_size=3,
+            watermark=last_cursor(store, "items", "id"),
+        )
+
+    batches = list(source().read())
     assert [b.frame["id"].to_list() for b in batches if isinstance(b, RawBatch)] == [
         ["1", "2", "4"],
         ["5"],
@@ -110,7 +125,7 @@ def test_integer_cursor_and_query(backend: Backend, tmp_path: Path) -> None:
         store, process(first, contract), contract, cursor=(first.cursor_column, first.cursor_value)
     )
     assert last_cursor(store, "items") == "4"
-    again = [b for b in source.read() if isinstance(b, RawBatch)]
+    again = [b for b in source().read() if isinstance(b, RawBatch)]
     assert [b.frame["id"].to_list() for b in again] == [["5"]]
     assert again[0].content_sha256 == batches[1].content_sha256  # same window, same key
 
@@ -125,12 +140,15 @@ def test_config_kind_sql_with_env_interpolation(
         con.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
     monkeypatch.setenv("TG_TEST_DB_DIR", "data")
     config = {"kind": "sql", "url": "sqlite://${TG_TEST_DB_DIR}/src.sqlite", "table": "t"}
-    source = source_from_config("t", {**config, "cursor": "id"}, tmp_path, store=tmp_path / "s")
+    source = source_from_config("t", {**config, "cursor": "id"}, tmp_path)
     assert isinstance(source, SqlSource)
-    assert source.store == tmp_path / "s"
+    assert source.watermark is None  # no watermark handed in: from the first row
     batches = [b for b in source.read() if isinstance(b, RawBatch)]
     assert batches[0].frame["v"].to_list() == ["a", "b"]
     assert batches[0].cursor_column == "id" and batches[0].cursor_value == "2"
+    after = source_from_config("t", {**config, "cursor": "id"}, tmp_path, watermark="1")
+    assert isinstance(after, SqlSource) and after.watermark == "1"
+    assert [b.frame["v"].to_list() for b in after.read() if isinstance(b, RawBatch)] == [["b"]]
 
     monkeypatch.delenv("TG_TEST_DB_DIR")
     with pytest.raises(SourceConfigError, match="TG_TEST_DB_DIR is not set"):
@@ -168,7 +186,7 @@ def test_missing_table_is_a_config_error(tmp_path: Path) -> None:
 )
 def test_unreachable_server_fails_fast_and_hides_password(url: str, kind: str) -> None:
     assert not service_answers("127.0.0.1", int(url.rsplit(":", 1)[1].split("/")[0]))
-    source = SqlSource("t", url, table="t", cursor="id", store=Path("/nonexistent/store.duckdb"))
+    source = SqlSource("t", url, table="t", cursor="id", watermark="7")
     assert "s3cr3t-pw" not in repr(source)
     started = time.monotonic()
     with pytest.raises(SourceUnavailableError) as info:

@@ -42,7 +42,7 @@ def test_url_block_reads_the_rows(backend: Backend, tmp_path: Path, prefect_api:
     url = url_with_password(backend)
     block = save_secret(url)
     config = {"kind": "sql", "url_block": block, "table": backend.table, "cursor": "id"}
-    source = source_from_config("items", config, tmp_path, store=tmp_path / "s.duckdb")
+    source = source_from_config("items", config, tmp_path)
     assert isinstance(source, SqlSource)
     assert source.url_block == block and source.target.url.startswith(url.split("://")[0])
     assert PASSWORD not in repr(source)

@@ -9,11 +9,12 @@ from tidegate.audit._checkpoint import (
     verify_against,
     verify_store_against,
 )
-from tidegate.audit._filters import AuditFilter, AuditQueryError, parse_when
+from tidegate.audit._filters import AuditFilter, parse_when
 from tidegate.audit._query import AuditPage, entries_of_batch, entry_by_seq, list_entries
 from tidegate.audit._sql import QueryResult, read_only_statement, run_read_query
 from tidegate.audit._trace import RecordTrace, parse_key, trace_record
 from tidegate.audit._verify import ChainReport, verify_chain, verify_entries
+from tidegate.errors import AuditQueryError
 
 __all__ = [
     "AuditCheckpoint",

@@ -17,8 +17,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tidegate.audit._filters import AT_FORMAT, AuditQueryError
+from tidegate.audit._filters import AT_FORMAT
 from tidegate.audit._verify import ChainReport, verify_entries
+from tidegate.errors import AuditQueryError
 from tidegate.store import AuditEntry, connect, read_audit
 from tidegate.store._tables import STORE_TABLES_SQL
 

@@ -12,15 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tidegate.errors import TidegateError
+from tidegate.errors import AuditQueryError
 
 AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-class AuditQueryError(TidegateError):
-    """A bad filter, SQL text, key or checkpoint file given to an audit command."""
 
 
 def parse_when(text: str, *, option: str = "--since", now: datetime | None = None) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tidegate.audit._filters import AuditFilter, AuditQueryError
+from tidegate.audit._filters import AuditFilter
+from tidegate.errors import AuditQueryError
 from tidegate.store import AuditEntry, connect, read_audit
 from tidegate.store._connect import fetch_one
 

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tidegate.audit._filters import AuditQueryError
 from tidegate.audit._query import entry_record, entry_summary
+from tidegate.errors import AuditQueryError
 from tidegate.store import AuditEntry
 
 if TYPE_CHECKING:

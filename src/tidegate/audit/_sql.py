@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tidegate.audit._filters import AuditQueryError
-from tidegate.errors import StoreError
+from tidegate.errors import AuditQueryError, StoreError
 from tidegate.store._connect import open_with_retry
 
 if TYPE_CHECKING:

@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tidegate.audit._filters import AuditQueryError
 from tidegate.audit._query import entry_record
-from tidegate.errors import StoreError
+from tidegate.errors import AuditQueryError, StoreError
 from tidegate.store import AuditEntry, connect, read_audit
 from tidegate.store._tables import STORE_TABLES_SQL, is_postgres_connection
 

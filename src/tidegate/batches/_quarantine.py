@@ -11,6 +11,12 @@ from __future__ import annotations
 import polars as pl
 
 from tidegate.batches._raw import RECORD_COLUMN, RecordReject
+from tidegate.rules import (
+    INVALID_JSON_RULE,
+    NOT_OBJECT_RULE,
+    RAGGED_ROW_RULE,
+    UNREADABLE_ROW_RULE,
+)
 
 FAILURE_SCHEMA = {
     "_row": pl.UInt32,
@@ -79,12 +85,12 @@ def quarantine_rows(
 def reject_rule(reason: str) -> str:
     lowered = reason.lower()
     if lowered.startswith("ragged"):
-        return "_row.ragged"
+        return RAGGED_ROW_RULE
     if "not valid json" in lowered:
-        return "_row.invalid_json"
+        return INVALID_JSON_RULE
     if "not a json object" in lowered:
-        return "_row.not_object"
-    return "_row.unreadable"
+        return NOT_OBJECT_RULE
+    return UNREADABLE_ROW_RULE
 
 
 def reject_rows(rejects: tuple[RecordReject, ...]) -> pl.DataFrame:

@@ -19,7 +19,7 @@ from rich.table import Table
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
 from tidegate.cli._prefect import prefect_session
 from tidegate.errors import TidegateError
-from tidegate.flows._pipelines import Pipeline
+from tidegate.pipelines import PipelineSpec
 
 if TYPE_CHECKING:
     from tidegate.store._location import Store
@@ -43,7 +43,7 @@ class LastResult:
         return f"{self.event.removeprefix('batch_')}{where} at {self.at}"
 
 
-def audit_sources(pipeline: Pipeline) -> list[str]:
+def audit_sources(pipeline: PipelineSpec) -> list[str]:
     """Names the pipeline's batches carry in the audit: its own name (skips, file
     rejects) and its contract's ``source:`` (commits)."""
     names = [pipeline.name]
@@ -107,7 +107,7 @@ def list_(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table (default) or json.")] = "table",
 ) -> None:
     """Each pipeline with its schedule, concurrency, next run and last result."""
-    from tidegate.flows._pipelines import load_pipelines
+    from tidegate.pipelines import load_pipelines
 
     if fmt not in ("table", "json"):
         raise fail(f"--format: {fmt!r} is not valid; expected table or json")

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 def _run_pipelines(
     names: list[str], project: Path, store: Store, reprocess: bool, actor: str | None
 ) -> dict[str, list[dict[str, Any]]]:
-    from tidegate.flows import find_pipeline, preflight
+    from tidegate.pipelines import find_pipeline, preflight
 
     for name in names:  # bad configuration fails here, before Prefect starts
         preflight(find_pipeline(project, name))
@@ -113,7 +113,7 @@ def run(
     threshold); 2 configuration or machinery failed (nothing of the failing batch
     was written).
     """
-    from tidegate.flows import load_pipelines
+    from tidegate.pipelines import load_pipelines
 
     if bool(source) == all_:
         raise fail("name one pipeline (`tidegate run orders`) or pass --all, not both or neither")
@@ -122,7 +122,7 @@ def run(
         pipelines = load_pipelines(project)
         known = [p.name for p in pipelines]
         if source and source not in known:
-            from tidegate.flows import find_pipeline
+            from tidegate.pipelines import find_pipeline
 
             find_pipeline(project, source)  # raises with a "did you mean"
         names = known if all_ else [source or ""]
@@ -141,7 +141,7 @@ def demo(
     actor: ActorOpt = None,
 ) -> None:
     """Run every sample source end to end and show what was loaded, quarantined and why."""
-    from tidegate.flows import load_pipelines
+    from tidegate.pipelines import load_pipelines
 
     if not (project / "sample_data").is_dir():
         raise fail(

@@ -35,6 +35,7 @@ import polars as pl
 from tidegate.contracts._load import import_model
 from tidegate.contracts._model import CheckSpec, ColumnSpec, Contract
 from tidegate.contracts._types import polars_dtype
+from tidegate.rules import ROW_RULE_PREFIX
 
 _PANDERA_RULES = {"not_nullable": "not_null", "field_uniqueness": "unique"}
 
@@ -72,7 +73,7 @@ def tidegate_rule_id(case: Mapping[str, Any]) -> str:
     if check == "column_in_dataframe":
         return f"{case.get('failure_case')}.missing"
     if case.get("schema_context") != "Column" or column is None:
-        return check if check.startswith("_row.") else f"_row.{check}"
+        return check if check.startswith(ROW_RULE_PREFIX) else f"{ROW_RULE_PREFIX}{check}"
     if check in _PANDERA_RULES:
         return f"{column}.{_PANDERA_RULES[check]}"
     if check.startswith("dtype("):
@@ -87,10 +88,10 @@ def with_rule_ids(failure_cases: pl.DataFrame) -> pl.DataFrame:
     rule = (
         pl.when(check == "column_in_dataframe")
         .then(pl.concat_str(pl.col("failure_case"), pl.lit(".missing")))
-        .when(in_column.not_() & check.str.starts_with("_row."))
+        .when(in_column.not_() & check.str.starts_with(ROW_RULE_PREFIX))
         .then(check)
         .when(in_column.not_())
-        .then(pl.concat_str(pl.lit("_row."), check))
+        .then(pl.concat_str(pl.lit(ROW_RULE_PREFIX), check))
         .when(check == "not_nullable")
         .then(pl.concat_str(column, pl.lit(".not_null")))
         .when(check == "field_uniqueness")

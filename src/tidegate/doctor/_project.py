@@ -69,7 +69,7 @@ def pipelines_found(project: Path, files: list[PipelineFile]) -> CheckResult:
 
 def pipeline_check(project: Path, f: PipelineFile) -> CheckResult:
     """The file loads as ``tidegate run`` loads it and its source finds input."""
-    from tidegate.flows._pipelines import load_pipeline
+    from tidegate.pipelines import load_pipeline
     from tidegate.sources import source_from_config
 
     if f.error:

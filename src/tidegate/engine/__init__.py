@@ -30,6 +30,7 @@ from tidegate.engine._stages import (
     skip,
 )
 from tidegate.engine._verdict import Verdict, validate_frame
+from tidegate.engine._watermark import committed_watermark
 
 __all__ = [
     "ENGINE_STAGES",
@@ -43,6 +44,7 @@ __all__ = [
     "Stages",
     "Verdict",
     "commit",
+    "committed_watermark",
     "ingest_batch",
     "observe",
     "prepare",

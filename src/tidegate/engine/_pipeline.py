@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tidegate.contracts import Contract, load_contract
 from tidegate.engine._outcome import RunVerdict, verdict
 from tidegate.engine._run import run_items
+from tidegate.engine._watermark import committed_watermark
 from tidegate.errors import PipelineError
 from tidegate.sources import FileSource, MemorySource, Source, source_from_config
 
@@ -148,7 +149,7 @@ class Pipeline:
         """The pipeline that ``pipelines/NAME.yaml`` of a project declares: its source,
         its contract, its monitor and its ``concurrency.on_busy``, as `tidegate run NAME`
         would run it (without Prefect)."""
-        from tidegate.flows._pipelines import find_pipeline
+        from tidegate.pipelines import find_pipeline
 
         project = Path(project_dir).resolve()
         spec = find_pipeline(project, name)
@@ -170,9 +171,8 @@ class Pipeline:
         if isinstance(given, str | Path):
             return FileSource(name, given, base_dir=self.base_dir)
         if isinstance(given, Mapping):
-            return source_from_config(
-                name, given, self.base_dir, store=self.store, reprocess=reprocess
-            )
+            watermark = committed_watermark(self.store, name, given, reprocess)
+            return source_from_config(name, given, self.base_dir, watermark=watermark)
         try:
             return MemorySource.from_frame(name, given)
         except (TypeError, ValueError) as exc:
@@ -189,10 +189,10 @@ class Pipeline:
         or returns at once with ``busy=True`` when ``on_busy="skip"``."""
         from tidegate.flows._locks import source_lock
 
-        source = self._open_source(reprocess)
         with source_lock(self.store, self.contract.source, self.on_busy) as held:
             if not held:
                 return RunResult(self.contract.source, (), busy=True)
+            source = self._open_source(reprocess)  # an incremental source's watermark: now
             outcomes = run_items(
                 self.store,
                 source.read(),

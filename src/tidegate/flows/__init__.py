@@ -1,20 +1,13 @@
 """Prefect flows and tasks. Importing this package does not import Prefect.
 
-``from tidegate.flows.ingest import ingest`` (or ``tidegate.flows.ingest_flow()``)
-loads the flow; pipeline files load without Prefect.
+``tidegate.flows.ingest_flow()`` loads the ``ingest`` flow. Pipeline files are read by
+:mod:`tidegate.pipelines`, which needs neither Prefect nor this package.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tidegate.flows._pipelines import (
-    Pipeline,
-    find_pipeline,
-    load_pipeline,
-    load_pipelines,
-    preflight,
-)
 from tidegate.flows._progress import emit, subscribe
 
 
@@ -26,12 +19,7 @@ def ingest_flow() -> Any:
 
 
 __all__ = [
-    "Pipeline",
     "emit",
-    "find_pipeline",
     "ingest_flow",
-    "load_pipeline",
-    "load_pipelines",
-    "preflight",
     "subscribe",
 ]

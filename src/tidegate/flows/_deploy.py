@@ -17,8 +17,7 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.schedules import Cron, Interval, Schedule
 
 from tidegate.errors import PipelineError
-from tidegate.flows._pipelines import Pipeline, load_pipelines
-from tidegate.flows._schedule import ConcurrencyConfig, ScheduleSpec
+from tidegate.pipelines import ConcurrencyConfig, PipelineSpec, ScheduleSpec, load_pipelines
 from tidegate.store._location import PostgresStore
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ RETRY_DELAY_SECONDS = 30
 class DeploymentPlan:
     """What one pipeline's deployment is made of, before Prefect sees it."""
 
-    pipeline: Pipeline
+    pipeline: PipelineSpec
     flow: Any  # the ``ingest`` flow, with the pipeline's retries
     schedule: Schedule | None
     concurrency: ConcurrencyLimitConfig

@@ -17,15 +17,15 @@ from prefect.context import FlowRunContext
 from prefect.states import Completed
 
 from tidegate.contracts import load_contract
-from tidegate.engine import run_items, verdict
+from tidegate.engine import committed_watermark, run_items, verdict
 from tidegate.flows._artifacts import publish_summary
 from tidegate.flows._events import emit_batch_events
 from tidegate.flows._locks import source_lock
 from tidegate.flows._outcome import HELD_STATE
-from tidegate.flows._pipelines import find_pipeline
 from tidegate.flows._progress import emit
 from tidegate.flows._report_artifacts import publish_report_artifacts
 from tidegate.flows._tasks import TASK_STAGES
+from tidegate.pipelines import find_pipeline
 from tidegate.sources import source_from_config
 from tidegate.store import BatchOutcome, default_store_path
 from tidegate.store._location import parse_store
@@ -67,9 +67,8 @@ def ingest(
         if not held:  # another run of this source is in progress and on_busy is skip
             emit("source_busy", source=spec.name)
             return []
-        source = source_from_config(
-            contract.source, spec.source, project, store=store_path, reprocess=reprocess
-        )
+        watermark = committed_watermark(store_path, contract.source, spec.source, reprocess)
+        source = source_from_config(contract.source, spec.source, project, watermark=watermark)
         emit("source_started", source=spec.name)
         if parallel:  # read here, prepared and committed in order in Dask workers
             from tidegate.flows._parallel import run_on_dask

@@ -1,7 +1,7 @@
 """Scale out: run a source's files or chunks in parallel on a Dask cluster (prefect-dask).
 
 A pipeline file opts in with ``parallel: {runner: dask, address: null, workers: 2}``
-(parsed in ``_pipelines``). ``prefect-dask`` is an optional extra
+(parsed in :mod:`tidegate.pipelines`). ``prefect-dask`` is an optional extra
 (``pip install 'tidegate[dask]'``), imported only when a parallel run starts.
 
 The read of the source stays in the flow process; each item (one file or chunk) is
@@ -24,14 +24,14 @@ from tidegate.batches import FileReject, RawBatch
 from tidegate.contracts import Contract
 from tidegate.engine import PreparedBatch, ingest_batch, prepare, read_or_audit
 from tidegate.errors import PipelineError
-from tidegate.flows._pipelines import ParallelConfig
 from tidegate.flows._progress import emit
 from tidegate.flows._tasks import TASK_STAGES
 from tidegate.monitor._config import MonitorConfig
+from tidegate.pipelines import ParallelConfig
 from tidegate.store import BatchOutcome, lookup_committed
 
 if TYPE_CHECKING:
-    from tidegate.flows._pipelines import Pipeline as PipelineSpec
+    from tidegate.pipelines import PipelineSpec
     from tidegate.store._location import Store
 
 INSTALL_HINT = "pip install 'tidegate[dask]'"

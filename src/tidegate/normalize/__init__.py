@@ -29,13 +29,13 @@ from tidegate.normalize._expressions import (
 )
 from tidegate.normalize._headers import HeaderMatch, fold_header, match_headers
 from tidegate.normalize._normalize import (
-    HEADER_RENAME_RULE,
     NormalizedBatch,
     Step,
     column_steps,
     describe_rules,
     normalize,
 )
+from tidegate.rules import HEADER_RENAME_RULE
 
 __all__ = [
     "HEADER_RENAME_RULE",

@@ -17,8 +17,8 @@ from tidegate.contracts._model import (
 )
 from tidegate.normalize import _expressions as ex
 from tidegate.normalize._headers import match_headers
+from tidegate.rules import HEADER_RENAME_RULE
 
-HEADER_RENAME_RULE = "_header.rename"
 NUMERIC_TYPES = ("int64", "float64", "decimal")
 
 CANONICAL_BOOL = "^(?:true|false)$"

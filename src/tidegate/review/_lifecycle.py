@@ -3,7 +3,7 @@
 A record is ``pending`` until a reviewer acts. An edit is stored beside the raw
 record (which never changes). A reject needs a reason. Each action checks the
 record's ``version`` (optimistic concurrency): if another reviewer changed it
-first, the action fails with :class:`ConflictError` and nothing is lost. Every
+first, the action fails with :class:`ReviewConflictError` and nothing is lost. Every
 action is an audit event with the actor and the values before and after.
 Replays are in :mod:`tidegate.review._replay`.
 """

@@ -19,9 +19,11 @@ import polars as pl
 from tidegate.batches import RECORD_COLUMN, RawBatch, RoutedBatch
 from tidegate.contracts import Contract
 from tidegate.engine import run_batch
-from tidegate.errors import ConflictError, ReviewError
+from tidegate.errors import ReviewConflictError, ReviewError
 from tidegate.review._contracts import contract_for
 from tidegate.review._lifecycle import current_values, require_records
+from tidegate.rules import DUPLICATE_KEY_RULE
+from tidegate.rules import UNREADABLE_FILE_RULE as FILE_RULE
 from tidegate.store import default_actor, transaction
 from tidegate.store._audit_log import append_audit_many
 from tidegate.store._batches import apply_existing_keys, insert_target_rows
@@ -31,8 +33,6 @@ from tidegate.store._tables import LINEAGE_BATCH, ensure_store_tables, ensure_ta
 
 if TYPE_CHECKING:
     from tidegate.store._location import Store
-
-FILE_RULE = "_file.unreadable"
 
 
 @dataclass
@@ -118,14 +118,14 @@ def _write_replay(
             "errors": json.dumps(
                 [
                     {
-                        "rule": "_row.duplicate_key",
+                        "rule": DUPLICATE_KEY_RULE,
                         "column": None,
                         "value": None,
                         "message": "same key as another record in this replay",
                     }
                 ]
             ),
-            "rules": "_row.duplicate_key",
+            "rules": DUPLICATE_KEY_RULE,
             "normalized": None,
         }
     normalized_json = dict(
@@ -265,7 +265,7 @@ def replay_records(
                         _replay_source(store, part, contract, actor, expected_versions or {})
                     )
                     break
-                except ConflictError as exc:
+                except ReviewConflictError as exc:
                     if len(ids) == 1:
                         raise
                     # another reviewer got there first: report it, replay the others

@@ -1,7 +1,8 @@
 """Routing: split a validated batch into rows to load, quarantine, or count as duplicates."""
 
 from tidegate.batches import QUARANTINE_SCHEMA, RoutedBatch, quarantine_rows, reject_rows
-from tidegate.route._split import DUPLICATE_KEY_RULE, HELD_RULE, route, route_frames
+from tidegate.route._split import route, route_frames
+from tidegate.rules import DUPLICATE_KEY_RULE, HELD_RULE
 
 __all__ = [
     "DUPLICATE_KEY_RULE",

@@ -19,10 +19,8 @@ from tidegate.batches import (
 )
 from tidegate.contracts._model import Contract
 from tidegate.normalize import NormalizedBatch
+from tidegate.rules import DUPLICATE_KEY_RULE, HELD_RULE
 from tidegate.validate import ValidatedBatch
-
-HELD_RULE = "_batch.held"
-DUPLICATE_KEY_RULE = "_row.duplicate_key"
 
 
 def _key_repeats(typed: pl.DataFrame, failing: pl.Series, key: tuple[str, ...]) -> pl.DataFrame:

@@ -13,11 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tidegate.errors import SourceUnavailableError
-
-
-class CircuitOpenError(SourceUnavailableError):
-    """The host's circuit is open: the call was not made."""
+from tidegate.errors import CircuitOpenError
 
 
 @dataclass

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tidegate.errors import SourceConfigError
 from tidegate.sources._base import Source
 from tidegate.sources._files import FileSource
-from tidegate.sources._http import http_source_from_config
+from tidegate.sources._http_config import http_source_from_config
 from tidegate.sources._landing import landing_source_from_config
-from tidegate.sources._sql import SqlSource, sql_source_from_config
-
-if TYPE_CHECKING:
-    from tidegate.store._location import Store
+from tidegate.sources._sql import sql_source_from_config
 
 _FILE_OPTIONS: dict[str, type] = {
     "kind": str,
@@ -61,19 +58,31 @@ def _check_keys(name: str, config: Mapping[str, Any], valid: Mapping[str, type])
             )
 
 
+def cursor_column(config: Mapping[str, Any]) -> str | None:
+    """The cursor column of an incremental source (``kind: sql`` with ``cursor:``), or None.
+
+    Its last committed value is what the caller hands to :func:`source_from_config` as
+    ``watermark``.
+    """
+    if not isinstance(config, Mapping) or config.get("kind") != "sql":
+        return None
+    column = config.get("cursor")
+    return column if isinstance(column, str) else None
+
+
 def source_from_config(
     name: str,
     config: Mapping[str, Any],
     base_dir: Path,
-    store: Store | None = None,
     *,
-    reprocess: bool = False,
+    watermark: str | None = None,
 ) -> Source:
     """The source declared as ``config`` in a pipeline file; relative paths from ``base_dir``.
 
-    ``store`` is the store an incremental source (``kind: sql`` with a cursor) reads its
-    last committed watermark from; by default the project's default store. With
-    ``reprocess`` (`tidegate run --reprocess`) it reads every window from the first row.
+    ``watermark`` is, for an incremental source (``kind: sql`` with a cursor, see
+    :func:`cursor_column`), the last committed cursor value: it reads the rows after it.
+    None reads every window from the first row (`tidegate run --reprocess` passes None).
+    Other kinds ignore it. A source never reads the store: its caller does.
 
     Example: ``{"kind": "file", "path": "sample_data/orders/*.csv", "format": "csv"}``.
     Raises SourceConfigError naming the bad key or value and what would be valid.
@@ -90,9 +99,6 @@ def source_from_config(
             f"source {name!r}: kind is {shown}; valid kinds: {', '.join(_KINDS)} "
             "(set `kind:` in the pipeline file)"
         )
-    source = _KINDS[kind](name, config, base_dir)
-    if isinstance(source, SqlSource):
-        if store is not None:
-            source.store = store
-        source.from_start = reprocess
-    return source
+    if kind == "sql":
+        return sql_source_from_config(name, config, base_dir, watermark=watermark)
+    return _KINDS[kind](name, config, base_dir)

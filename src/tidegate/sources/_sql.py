@@ -1,11 +1,13 @@
 """SqlSource: a table or query of PostgreSQL, MySQL/MariaDB or SQLite, read through connectorx.
 
 With a ``cursor`` column the source is incremental: each run reads the rows with
-``cursor > last committed watermark``, ordered by the cursor, ``chunk_size`` rows at a
-time. Every chunk is one RawBatch (one window ``(lo, hi]``) whose batch key is the hash of
-``(relation, cursor, lo, hi)``; its watermark ``hi`` is stored by ``commit_batch`` on the
-batch's checkpoint in the batch's own transaction. A window never splits rows that share
-one cursor value, so ``cursor > hi`` never skips a row.
+``cursor > watermark``, ordered by the cursor, ``chunk_size`` rows at a time. The
+watermark (the last committed cursor value, or None to start from the first row) is
+handed in by the caller: a source never reads the store. Every chunk is one RawBatch
+(one window ``(lo, hi]``) whose batch key is the hash of ``(relation, cursor, lo, hi)``;
+its watermark ``hi`` is stored by ``commit_batch`` on the batch's checkpoint in the
+batch's own transaction. A window never splits rows that share one cursor value, so
+``cursor > hi`` never skips a row.
 
 Without a cursor, every run reads the whole table or query; each chunk's key is the hash of
 its content, so unchanged content is skipped as already committed.
@@ -21,7 +23,7 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
@@ -30,9 +32,6 @@ from tidegate.errors import SourceConfigError, SourceUnavailableError
 from tidegate.sources._blocks import load_secret_block
 from tidegate.sources._parquet import _as_text
 from tidegate.sources._sql_url import SqlUrl, check_reachable, parse_url, scrub
-
-if TYPE_CHECKING:
-    from tidegate.store._location import Store
 
 # Test-only hook: seconds to sleep after a chunk is read and before it is handed on,
 # so that a test can kill the process between read and commit.
@@ -56,6 +55,8 @@ class SqlSource:
 
     The URL is either ``url`` (``${ENV}`` is interpolated) or the value of the Prefect
     ``Secret`` block named ``url_block``, loaded here so that a bad one fails before a run.
+    With a ``cursor`` column, ``watermark`` is the last committed cursor value: every read
+    starts after it (None: from the first row, as for `tidegate run --reprocess`).
     """
 
     def __init__(
@@ -67,8 +68,8 @@ class SqlSource:
         cursor: str | None = None,
         chunk_size: int = 100_000,
         base_dir: str | Path | None = None,
-        store: Store | None = None,
         url_block: str | None = None,
+        watermark: str | None = None,
     ) -> None:
         self.name = name
         self.base_dir = None if base_dir is None else Path(base_dir)
@@ -108,10 +109,9 @@ class SqlSource:
             raise SourceConfigError(f"source {name!r}: `query:` is empty; give a SELECT")
         self.cursor = cursor
         self.chunk_size = chunk_size
-        self.store = store
-        # `tidegate run --reprocess`: read every window again from the first row; a window
-        # already committed is replaced in its batch's transaction, a new one is committed
-        self.from_start = False
+        # None: read every window from the first row (`tidegate run --reprocess`; a window
+        # already committed is then replaced in its batch's transaction)
+        self.watermark = watermark
 
     def __repr__(self) -> str:
         what = f"table={self.table!r}" if self.table else f"query={self.query!r}"
@@ -199,27 +199,14 @@ class SqlSource:
             con.close()
         return pl.DataFrame(data, schema=dict.fromkeys(names, pl.String()))
 
-    def _store_path(self) -> Store:
-        if self.store is not None:
-            return self.store
-        from tidegate.store import default_store_path
-
-        return default_store_path(self.base_dir)
-
-    def watermark(self) -> str | None:
-        """The last committed cursor value of this source, or None before the first commit."""
-        from tidegate.store._cursors import last_cursor
-
-        return last_cursor(self._store_path(), self.name, self.cursor)
-
     def read(self) -> Iterator[RawBatch | FileReject]:
-        """One RawBatch per chunk; incremental from the last committed watermark (from the
-        first row with ``from_start``)."""
+        """One RawBatch per chunk; incremental after ``watermark`` (from the first row
+        when it is None)."""
         check_reachable(self.target, self.name)
         if self.cursor is None:
             yield from self._read_all()
             return
-        lo = None if self.from_start else self.watermark()
+        lo = self.watermark
         while True:
             frame, hi = self._next_window(lo)
             if frame.is_empty() or hi is None:
@@ -328,10 +315,13 @@ _SQL_OPTIONS: dict[str, type] = {
 }
 
 
-def sql_source_from_config(name: str, config: Mapping[str, Any], base_dir: Path) -> SqlSource:
+def sql_source_from_config(
+    name: str, config: Mapping[str, Any], base_dir: Path, *, watermark: str | None = None
+) -> SqlSource:
     """``{kind: sql, url: ..., table: ... | query: ..., cursor: updated_at, chunk_size: N}``.
 
     Instead of ``url:``, ``url_block:`` names a Prefect ``Secret`` block holding the URL.
+    ``watermark``: the last committed value of the ``cursor`` column (see :class:`SqlSource`).
     """
     for key, value in config.items():
         if key not in _SQL_OPTIONS:
@@ -347,4 +337,4 @@ def sql_source_from_config(name: str, config: Mapping[str, Any], base_dir: Path)
                 "(fix the pipeline file)"
             )
     options = {key: value for key, value in config.items() if key != "kind"}
-    return SqlSource(name, base_dir=base_dir, **options)
+    return SqlSource(name, base_dir=base_dir, watermark=watermark, **options)

@@ -19,7 +19,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tidegate.errors import StoreError, StoreLockedError, WriteConflictError
+from tidegate.errors import StoreError, StoreLockedError, TransientWriteConflictError
 from tidegate.store._location import PostgresStore, Store, parse_store
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def transaction(path: Store) -> Iterator[duckdb.DuckDBPyConnection]:
         except duckdb.TransactionException as exc:
             _rollback(con)
             if "conflict" in str(exc).lower():
-                raise WriteConflictError(
+                raise TransientWriteConflictError(
                     f"another transaction changed the same rows first ({exc}); try again"
                 ) from exc
             raise

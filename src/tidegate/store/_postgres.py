@@ -31,7 +31,7 @@ from tidegate.errors import (
     StoreLockedError,
     StoreUnavailableError,
     TidegateError,
-    WriteConflictError,
+    TransientWriteConflictError,
 )
 
 if TYPE_CHECKING:
@@ -218,7 +218,9 @@ def translate_error(exc: Exception, store: PostgresStore) -> Exception:
             "raise TIDEGATE_LOCK_WAIT"
         )
     if isinstance(exc, errors.SerializationFailure | errors.DeadlockDetected):
-        return WriteConflictError(f"another transaction changed the same rows first ({text})")
+        return TransientWriteConflictError(
+            f"another transaction changed the same rows first ({text})"
+        )
     if isinstance(exc, psycopg.OperationalError) and not isinstance(exc, errors.QueryCanceled):
         return StoreUnavailableError(f"PostgreSQL store {store} stopped answering: {text}")
     if isinstance(exc, psycopg.Error):

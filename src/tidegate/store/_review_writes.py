@@ -6,18 +6,18 @@ from typing import Any
 
 import polars as pl
 
-from tidegate.errors import ConflictError
+from tidegate.errors import ReviewConflictError
 from tidegate.store._batches import utc_now
 from tidegate.store._connect import fetch_one
 
 
-def _conflict(con: Any, record_id: int, expected: int) -> ConflictError:
+def _conflict(con: Any, record_id: int, expected: int) -> ReviewConflictError:
     row = fetch_one(
         con, "SELECT version, status, updated_by FROM quarantine WHERE id = ?", [record_id]
     )
     if row is None:
-        return ConflictError(record_id, expected, -1, "deleted", "a reprocess of its batch")
-    return ConflictError(record_id, expected, row[0], row[1], row[2])
+        return ReviewConflictError(record_id, expected, -1, "deleted", "a reprocess of its batch")
+    return ReviewConflictError(record_id, expected, row[0], row[1], row[2])
 
 
 Claim = tuple[int, int, dict[str, Any]]  # (record id, expected version, column -> new value)
@@ -26,7 +26,7 @@ Claim = tuple[int, int, dict[str, Any]]  # (record id, expected version, column 
 def claim_versions(con: Any, claims: list[Claim], actor: str) -> None:
     """Update pending records whose version is still the expected one, in one statement.
 
-    If any record was changed meanwhile (or is no longer pending), raise ConflictError
+    If any record was changed meanwhile (or is no longer pending), raise ReviewConflictError
     naming it; the caller's transaction then rolls back every update.
     """
     if not claims:

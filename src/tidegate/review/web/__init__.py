@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tidegate.review.web._auth import TOKENS_HELP, TokenFileError, User, load_tokens
+from tidegate.errors import TokenFileError
+from tidegate.review.web._auth import TOKENS_HELP, User, load_tokens
 
 if TYPE_CHECKING:
     from tidegate.review.web._app import create_app

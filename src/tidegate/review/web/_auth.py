@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tidegate.errors import ConfigError
+from tidegate.errors import TokenFileError
 
 ROLES = ("reviewer", "admin")
 MIN_TOKEN_LENGTH = 16
@@ -34,10 +34,6 @@ TOKENS_HELP = (
     "  <another token>: {user: bob, role: admin}\n"
     f"then run `tidegate review --tokens tokens.yaml` (or set {TOKENS_ENV}=tokens.yaml)"
 )
-
-
-class TokenFileError(ConfigError):
-    """The review tokens are missing or malformed."""
 
 
 @dataclass(frozen=True)

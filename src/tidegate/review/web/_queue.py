@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from tidegate.errors import ConflictError, ReviewError, TidegateError
+from tidegate.errors import ReviewConflictError, ReviewError, SelectionChanged, TidegateError
 from tidegate.review import contracts_by_source, reject_records, replay_records
 from tidegate.review.web._auth import User
 from tidegate.review.web._common import (
@@ -100,10 +100,6 @@ class QueueParams:
         if params.page > 1:
             query["page"] = str(params.page)
         return "/?" + urlencode(query) if query else "/"
-
-
-class SelectionChanged(ReviewError):
-    """Records matching the filter changed between the confirmation and the action."""
 
 
 def _when(name: str, value: str) -> datetime | None:
@@ -199,7 +195,7 @@ def summary_text(summary: Any) -> str:
 
 
 def _action_error(request: Request, exc: TidegateError, back: str) -> Response:
-    code = 409 if isinstance(exc, ConflictError | SelectionChanged) else 400
+    code = 409 if isinstance(exc, ReviewConflictError | SelectionChanged) else 400
     prefix = "conflict: " if code == 409 else ""
     return render(
         request,

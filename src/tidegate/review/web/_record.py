@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from tidegate.contracts import Contract
-from tidegate.errors import ConflictError, ReviewError, TidegateError
+from tidegate.errors import ReviewConflictError, ReviewError, TidegateError
 from tidegate.review import (
     contract_for,
     contracts_by_source,
@@ -22,6 +22,7 @@ from tidegate.review.web._auth import User
 from tidegate.review.web._common import current_user, flash, render, safe_back, state, with_store
 from tidegate.review.web._masking import mask_value
 from tidegate.review.web._queue import summary_text
+from tidegate.rules import UNREADABLE_FILE_RULE
 from tidegate.store import append_audit, transaction
 from tidegate.store._quarantine import QuarantineRecord, get_records
 
@@ -153,7 +154,7 @@ async def _page(
             "contract": contract,
             "view": _view(record, contract, revealed),
             "revealed": revealed,
-            "replayable": "_file.unreadable" not in record.rules,
+            "replayable": UNREADABLE_FILE_RULE not in record.rules,
             "back": safe_back(request.query_params.get("back")),
         },
         status_code=status_code,
@@ -186,7 +187,7 @@ def _record_url(record_id: int, back: str) -> str:
 
 
 async def _failed(request: Request, record_id: int, exc: TidegateError, note: str = "") -> Response:
-    if isinstance(exc, ConflictError):
+    if isinstance(exc, ReviewConflictError):
         return await _page(
             request, record_id, status_code=409, messages=[("error", f"conflict: {exc}{note}")]
         )

@@ -15,14 +15,14 @@ from typing import Any
 import yaml
 
 from tidegate.errors import PipelineError
-from tidegate.flows._schedule import (
+from tidegate.monitor._config import MonitorConfig, parse_monitor
+from tidegate.pipelines._schedule import (
     ConcurrencyConfig,
     ScheduleSpec,
     parse_concurrency,
     parse_retries,
     parse_schedule,
 )
-from tidegate.monitor._config import MonitorConfig, parse_monitor
 
 PIPELINE_KEYS = (
     "name",
@@ -54,7 +54,9 @@ class ParallelConfig:
 
 
 @dataclass(frozen=True)
-class Pipeline:
+class PipelineSpec:
+    """One pipeline file, validated: its source, its contract, when and how it runs."""
+
     name: str
     path: Path
     project_dir: Path
@@ -108,7 +110,7 @@ def parse_parallel(path: Path, value: object) -> ParallelConfig | None:
     return ParallelConfig(runner=runner, address=address, workers=workers)
 
 
-def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
+def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -148,7 +150,7 @@ def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
     retries = parse_retries(path, data.get("retries"))
     parallel = parse_parallel(path, data.get("parallel"))
     monitor = data.get("monitor")
-    return Pipeline(
+    return PipelineSpec(
         name=name,
         path=path,
         project_dir=project_dir,
@@ -165,7 +167,7 @@ def load_pipeline(path: Path, project_dir: Path) -> Pipeline:
     )
 
 
-def load_pipelines(project_dir: Path) -> list[Pipeline]:
+def load_pipelines(project_dir: Path) -> list[PipelineSpec]:
     folder = project_dir / "pipelines"
     if not folder.is_dir():
         raise PipelineError(
@@ -181,7 +183,7 @@ def load_pipelines(project_dir: Path) -> list[Pipeline]:
     return pipelines
 
 
-def find_pipeline(project_dir: Path, name: str) -> Pipeline:
+def find_pipeline(project_dir: Path, name: str) -> PipelineSpec:
     pipelines = load_pipelines(project_dir)
     for p in pipelines:
         if p.name == name:
@@ -195,7 +197,7 @@ def find_pipeline(project_dir: Path, name: str) -> Pipeline:
     )
 
 
-def preflight(pipeline: Pipeline) -> None:
+def preflight(pipeline: PipelineSpec) -> None:
     """Refuse bad configuration before Prefect starts: the contract must load, the
     source must build and, for files, the path or glob must match something."""
     from tidegate.contracts import load_contract

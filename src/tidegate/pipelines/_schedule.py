@@ -3,7 +3,7 @@
 Parsing and next-run arithmetic import neither Prefect nor DuckDB, so
 ``tidegate pipelines list`` stays fast. Interval schedules are anchored at
 ``INTERVAL_ANCHOR`` in the schedule's timezone (``interval: 1h`` runs on the hour),
-both here and in the Prefect deployments built by ``_deploy.py``, so the next run
+both here and in the Prefect deployments built by ``tidegate.flows._deploy``, so the next run
 shown by ``pipelines list`` is the one Prefect will schedule.
 """
 

@@ -1,0 +1,30 @@
+"""The watermark an incremental source reads after, read from the store by its caller.
+
+A source never reads the store (see :mod:`tidegate.sources`): the flow or a Pipeline
+reads the last committed cursor value here, under the source's lock, and hands it to
+``source_from_config(..., watermark=...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from tidegate.sources import cursor_column
+from tidegate.store._cursors import last_cursor
+
+if TYPE_CHECKING:
+    from tidegate.store._location import Store
+
+
+def committed_watermark(
+    store: Store, source: str, config: Mapping[str, Any], reprocess: bool = False
+) -> str | None:
+    """The last committed cursor value of ``source`` in ``store``, for the incremental
+    source declared by ``config``; None to read from the first row: with ``reprocess``
+    (`tidegate run --reprocess`), for a source that is not incremental (the store is not
+    read), or before the first commit."""
+    column = cursor_column(config)
+    if reprocess or column is None:
+        return None
+    return last_cursor(store, source, column)
