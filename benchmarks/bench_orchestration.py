@@ -78,7 +78,12 @@ else:
     import time as _t
     from tidegate.contracts import load_contract
     from tidegate.flows import find_pipeline
-    from tidegate.flows._locks import source_lock
+    try:
+        from tidegate.flows._locks import source_lock
+    except ImportError:  # since the Store protocol the lock is the store's own
+        from tidegate.store import open_store
+        def source_lock(store, *args):
+            return open_store(store).source_lock(*args)
     from tidegate.flows._report_artifacts import source_figures
     from tidegate.flows._steps import process
     from tidegate.monitor import monitor_batch

@@ -11,8 +11,7 @@ import polars as pl
 from tidegate.contracts import contract_from_dict
 from tidegate.contracts._model import Contract
 from tidegate.sources import RawBatch
-from tidegate.store._connect import connect
-from tidegate.store._location import Store
+from tidegate.store import DuckDBStore, Store, connect
 
 
 def make_contract(**overrides: Any) -> Contract:
@@ -62,7 +61,7 @@ def make_raw(
 
 def query(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     """Rows of one statement on either store backend (``?`` placeholders on both)."""
-    if isinstance(store, Path):
+    if isinstance(store, Path | DuckDBStore):
         con = duckdb.connect(str(store), read_only=True)
         try:
             return con.execute(sql, params or []).fetchall()

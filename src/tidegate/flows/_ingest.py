@@ -21,7 +21,6 @@ from tidegate.contracts import Contract, load_contract
 from tidegate.errors import SourceUnavailableError
 from tidegate.flows._artifacts import publish_summary
 from tidegate.flows._events import emit_batch_events
-from tidegate.flows._locks import source_lock
 from tidegate.flows._outcome import HELD_STATE, verdict
 from tidegate.flows._pipelines import find_pipeline
 from tidegate.flows._progress import emit
@@ -165,7 +164,7 @@ def ingest(
             return final_state(dask_outcomes)
         parallel = True
     store_path = parse_store(store) if store else default_store_path(project)
-    with source_lock(store_path, spec.name, spec.concurrency.on_busy) as held:
+    with store_path.source_lock(spec.name, spec.concurrency.on_busy) as held:
         if not held:  # another run of this source is in progress and on_busy is skip
             emit("source_busy", source=spec.name)
             return []
