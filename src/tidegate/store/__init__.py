@@ -15,6 +15,7 @@ from tidegate.store._audit_log import (
     entry_hash,
     read_audit,
 )
+from tidegate.store._audit_reads import AuditMatch, read_chain
 from tidegate.store._batches import (
     BatchOutcome,
     CommittedBatch,
@@ -35,6 +36,7 @@ from tidegate.store._tables import ensure_store_tables, store_tables
 __all__ = [
     "GENESIS_HASH",
     "AuditEntry",
+    "AuditMatch",
     "AuditProtection",
     "BatchOutcome",
     "CommittedBatch",
@@ -57,6 +59,7 @@ __all__ = [
     "open_store",
     "parse_store",
     "read_audit",
+    "read_chain",
     "read_if_made",
     "record_skip",
     "record_source_failure",
