@@ -81,7 +81,13 @@ else:
         from tidegate.pipelines import find_pipeline
     except ImportError:  # a tidegate from before the pipelines package
         from tidegate.flows import find_pipeline
-    from tidegate.flows._locks import source_lock
+    try:
+        from tidegate.flows._locks import source_lock
+    except ImportError:  # since the Store protocol the lock is the store's own
+        from tidegate.store import open_store
+
+        def source_lock(store, *args):
+            return open_store(store).source_lock(*args)
     from tidegate.flows._report_artifacts import source_figures
     from tidegate.engine import prepare
     from tidegate.monitor import monitor_batch

@@ -12,8 +12,7 @@ from tidegate.batches import RoutedBatch
 from tidegate.contracts import Contract, contract_from_dict
 from tidegate.engine import prepare
 from tidegate.sources import RawBatch
-from tidegate.store._connect import connect
-from tidegate.store._location import Store
+from tidegate.store import DuckDBStore, Store, connect
 
 
 def process(raw: RawBatch, contract: Contract) -> RoutedBatch:
@@ -68,7 +67,7 @@ def make_raw(
 
 def query(store: Store, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     """Rows of one statement on either store backend (``?`` placeholders on both)."""
-    if isinstance(store, Path):
+    if isinstance(store, Path | DuckDBStore):
         con = duckdb.connect(str(store), read_only=True)
         try:
             return con.execute(sql, params or []).fetchall()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sql_backends import require_service
-from tidegate.store._location import PostgresStore, Store
+from tidegate.store import PostgresStore, Store, open_store
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_DATABASE_URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test"
@@ -38,7 +38,7 @@ def drop_pg_store(store: PostgresStore) -> None:
 
 def make_store(kind: str, folder: Path) -> Store:
     if kind == "duckdb":
-        return folder / "tidegate.duckdb"
+        return open_store(folder / "tidegate.duckdb")
     require_service("PostgreSQL", PG_HOST, PG_PORT)
     return new_pg_store()
 

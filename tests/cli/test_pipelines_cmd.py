@@ -21,8 +21,7 @@ from typer.testing import CliRunner
 from helpers import query
 from store_backends import store_arg
 from tidegate.cli import _pipelines
-from tidegate.flows._locks import source_lock
-from tidegate.store._location import Store
+from tidegate.store import Store, open_store
 
 runner = CliRunner()
 
@@ -212,14 +211,13 @@ LOCKED_RUN = """
 import sys
 from pathlib import Path
 from tidegate.flows import ingest_flow
-from tidegate.flows._locks import source_lock
 from tidegate.pipelines import find_pipeline
 from tidegate.store._location import parse_store
 
 project, store, name, actor = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 spec = find_pipeline(project, name)
 print("ready", flush=True)
-with source_lock(parse_store(store), spec.name, spec.concurrency.on_busy) as held:
+with parse_store(store).source_lock(spec.name, spec.concurrency.on_busy) as held:
     if not held:
         print("busy: skipped", flush=True)
         sys.exit(0)
@@ -251,7 +249,7 @@ def test_two_runs_of_one_source_wait_and_never_interleave(
     On DuckDB only (it waits ~9 s): the PostgreSQL advisory lock is the same contract,
     checked by the skip tests below and tests/flows/test_schedules.py on both backends."""
     store = tmp_path / "s.duckdb"
-    with source_lock(store, "orders"):  # busy: both runs must queue behind it
+    with open_store(store).source_lock("orders"):  # busy: both runs must queue behind it
         first = start_run(project, store, "orders", "run-a")
         second = start_run(project, store, "orders", "run-b")
         time.sleep(3)
@@ -278,7 +276,7 @@ def test_a_run_of_a_busy_source_is_skipped_when_configured(
 ) -> None:
     """Across processes: a lock file next to the DuckDB store, a PostgreSQL advisory lock."""
     set_keys(project, "customers", concurrency={"on_busy": "skip"})
-    with source_lock(store, "customers"):
+    with store.source_lock("customers"):
         run = start_run(project, store, "customers", "run-b")
         out = run.communicate(timeout=60)[0]
     assert run.returncode == 0 and "busy: skipped" in out and "done" not in out
@@ -299,7 +297,7 @@ def _lock_is_wired() -> bool:
 def test_tidegate_run_of_a_busy_source_skips(project: Path, store: Store, prefect_api: str) -> None:
     """The real `tidegate run`, once the lock is wired into the flow or the command."""
     set_keys(project, "customers", concurrency={"on_busy": "skip"})
-    with source_lock(store, "customers"):
+    with store.source_lock("customers"):
         out = subprocess.run(
             [
                 sys.executable,

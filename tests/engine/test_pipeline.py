@@ -59,21 +59,19 @@ def test_from_project_runs_what_the_pipeline_file_declares(
     for folder in ("schemas", "pipelines", "sample_data"):
         shutil.copytree(project_root / folder, tmp_path / folder)
     pipeline = tidegate.Pipeline.from_project("orders", tmp_path)
-    assert pipeline.store == tmp_path / ".tidegate" / "tidegate.duckdb"
+    assert pipeline.store == tidegate.open_store(tmp_path / ".tidegate" / "tidegate.duckdb")
     result = pipeline.run()
     events = [o.event for o in result.outcomes]
     assert events.count("batch_committed") == 2 and events.count("file_rejected") == 2
     assert result.exit_code == tidegate.EXIT_DATA_HELD  # two unreadable files
-    store = tidegate.open_store(pipeline.store)
+    store = pipeline.store
     loaded = query(store, "SELECT count(*) FROM orders")[0][0]
     assert loaded == result.loaded - sum(o.updated for o in result.outcomes)
     assert (1001,) in query(store, "SELECT order_id FROM orders")
 
 
 def test_a_busy_source_with_on_busy_skip_returns_at_once(tmp_path: Path) -> None:
-    from tidegate.flows._locks import source_lock
-
-    store = tmp_path / "tidegate.duckdb"
+    store = tidegate.open_store(tmp_path / "tidegate.duckdb")
     pipeline = tidegate.Pipeline(
         source=[ROW], contract=make_contract(), store=store, on_busy="skip"
     )
@@ -81,7 +79,7 @@ def test_a_busy_source_with_on_busy_skip_returns_at_once(tmp_path: Path) -> None
     release = threading.Event()
 
     def hold() -> None:
-        with source_lock(store, "orders", "wait"):
+        with store.source_lock("orders", "wait"):
             held.set()
             release.wait(30)
 
@@ -95,6 +93,7 @@ def test_a_busy_source_with_on_busy_skip_returns_at_once(tmp_path: Path) -> None
         other.join()
     assert result.busy and result.outcomes == ()
     assert not store.exists(), "a busy run wrote to the store"
+    assert not (tmp_path / "tidegate.duckdb").exists()
 
 
 def test_a_source_that_is_not_one_is_refused_by_name(tmp_path: Path) -> None:

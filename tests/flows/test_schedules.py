@@ -20,7 +20,6 @@ import pytest
 import yaml
 
 from tidegate.errors import PipelineError
-from tidegate.flows._locks import lock_path, source_lock
 from tidegate.pipelines import load_pipeline
 from tidegate.pipelines._schedule import (
     ConcurrencyConfig,
@@ -30,7 +29,7 @@ from tidegate.pipelines._schedule import (
     parse_retries,
     parse_schedule,
 )
-from tidegate.store._location import Store
+from tidegate.store import DuckDBStore, Store
 
 F = Path("pipelines/orders.yaml")
 
@@ -379,24 +378,25 @@ def test_served_interval_schedule_runs_twice(
 def test_lock_waits_or_skips(store: Store) -> None:
     """The same behaviour from a lock file (DuckDB) and an advisory lock (PostgreSQL)."""
     order: list[str] = []
-    with source_lock(store, "orders") as held:
-        assert held and (not isinstance(store, Path) or lock_path(store, "orders").exists())
-        with source_lock(store, "orders", "skip") as again:
+    with store.source_lock("orders") as held:
+        assert held
+        assert not isinstance(store, DuckDBStore) or store.source_lock_path("orders").exists()
+        with store.source_lock("orders", "skip") as again:
             assert again  # re-entrant in the thread that holds it
 
         def other_thread() -> None:
-            with source_lock(store, "orders", "skip") as second:
+            with store.source_lock("orders", "skip") as second:
                 order.append(f"second holder: {second}")
 
         t = threading.Thread(target=other_thread)
         t.start()
         t.join(5)
         assert order.pop() == "second holder: False"  # another thread is refused
-        with source_lock(store, "customers", "skip") as other:
+        with store.source_lock("customers", "skip") as other:
             assert other  # other sources are not blocked
 
         def waiter() -> None:
-            with source_lock(store, "orders", "wait"):
+            with store.source_lock("orders", "wait"):
                 order.append("waiter")
 
         thread = threading.Thread(target=waiter)
@@ -408,7 +408,7 @@ def test_lock_waits_or_skips(store: Store) -> None:
     taken, release = threading.Event(), threading.Event()
 
     def holder() -> None:
-        with source_lock(store, "orders"):
+        with store.source_lock("orders"):
             taken.set()
             release.wait(5)
 
@@ -418,11 +418,11 @@ def test_lock_waits_or_skips(store: Store) -> None:
     try:
         with (
             pytest.raises(PipelineError, match="still being ingested"),
-            source_lock(store, "orders", wait_seconds=0.2),
+            store.source_lock("orders", wait_seconds=0.2),
         ):
             pass
     finally:
         release.set()
         thread.join(5)
-    with pytest.raises(PipelineError, match="on_busy"), source_lock(store, "orders", "later"):
+    with pytest.raises(PipelineError, match="on_busy"), store.source_lock("orders", "later"):
         pass

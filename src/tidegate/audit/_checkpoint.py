@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING, Any
 from tidegate.audit._filters import AT_FORMAT
 from tidegate.audit._verify import ChainReport, verify_entries
 from tidegate.errors import AuditQueryError
-from tidegate.store import AuditEntry, connect, read_audit
-from tidegate.store._tables import STORE_TABLES_SQL
+from tidegate.store import AuditEntry, open_store, read_chain
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 CHECKPOINT_FORMAT = "tidegate-audit-checkpoint/1"
 _HEX = frozenset("0123456789abcdef")
@@ -45,9 +44,7 @@ class AuditCheckpoint:
 
 
 def _read_entries(store: Store) -> list[AuditEntry]:
-    with connect(store, read_only=True) as con:
-        tables = {r[0] for r in con.execute(STORE_TABLES_SQL).fetchall()}
-        return read_audit(con) if "audit" in tables else []
+    return read_chain(store) or []
 
 
 def make_checkpoint(store: Store, entries: list[AuditEntry] | None = None) -> AuditCheckpoint:
@@ -68,7 +65,7 @@ def make_checkpoint(store: Store, entries: list[AuditEntry] | None = None) -> Au
         head_hash=report.head_hash,
         head_at=head_at,
         exported_at=datetime.now(UTC).strftime(AT_FORMAT),
-        store=str(store.resolve() if isinstance(store, Path) else store),
+        store=open_store(store).label(),
     )
 
 

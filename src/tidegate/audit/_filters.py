@@ -1,18 +1,17 @@
-"""Filters over the audit table, turned into one SQL ``WHERE`` clause.
+"""Filters over the audit table, as a person types them (the store reads by them).
 
 ``at`` is stored as an ISO-8601 UTC string (``2026-11-24T12:00:00.123456Z``), so
-since/until compare as strings once the bound is written the same way. ``at`` is
-a reserved word in DuckDB: it is always quoted.
+since/until bounds are written the same way and compare as strings.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from tidegate.errors import AuditQueryError
+from tidegate.store import AuditMatch
 
 AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -43,16 +42,12 @@ def parse_when(text: str, *, option: str = "--since", now: datetime | None = Non
 
 
 @dataclass(frozen=True)
-class AuditFilter:
-    """Which audit entries to read; every field left empty matches everything."""
+class AuditFilter(AuditMatch):
+    """Which audit entries to read; every field left empty matches everything.
 
-    source: str | None = None
-    events: tuple[str, ...] = field(default_factory=tuple)
-    actor: str | None = None
-    batch: str | None = None
-    since: str | None = None  # inclusive, in AT_FORMAT
-    until: str | None = None  # exclusive, in AT_FORMAT
-    after_seq: int | None = None
+    The store turns it into its query (:class:`tidegate.store.AuditMatch`); here it is
+    built from what a person typed.
+    """
 
     @classmethod
     def from_options(
@@ -76,30 +71,3 @@ class AuditFilter:
             )
         flat = tuple(e.strip() for item in events or () for e in item.split(",") if e.strip())
         return cls(source, flat, actor, batch, lower, upper, after_seq)
-
-    def where(self) -> tuple[str, list[Any]]:
-        """``("WHERE ...", params)``, or ``("", [])`` when nothing is filtered."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if self.source is not None:
-            clauses.append("source = ?")
-            params.append(self.source)
-        if self.events:
-            clauses.append(f"event IN ({', '.join('?' for _ in self.events)})")
-            params.extend(self.events)
-        if self.actor is not None:
-            clauses.append("actor = ?")
-            params.append(self.actor)
-        if self.batch is not None:
-            clauses.append("batch_id = ?")
-            params.append(self.batch)
-        if self.since is not None:
-            clauses.append('"at" >= ?')
-            params.append(self.since)
-        if self.until is not None:
-            clauses.append('"at" < ?')
-            params.append(self.until)
-        if self.after_seq is not None:
-            clauses.append("seq > ?")
-            params.append(self.after_seq)
-        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params

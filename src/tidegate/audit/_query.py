@@ -10,11 +10,22 @@ from typing import TYPE_CHECKING, Any
 
 from tidegate.audit._filters import AuditFilter
 from tidegate.errors import AuditQueryError
-from tidegate.store import AuditEntry, connect, read_audit
-from tidegate.store._connect import fetch_one
+from tidegate.store import AuditEntry, connect
+from tidegate.store._audit_reads import (
+    batch_ids_starting,
+    count_entries,
+    entries_between,
+    entry_at,
+    has_audit,
+    page_seqs,
+    seq_bounds,
+)
+from tidegate.store._audit_reads import (
+    entries_of_batch as read_batch_entries,
+)
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 ENTRY_FIELDS = ("seq", "at", "actor", "event", "source", "batch_id", "detail", "prev_hash", "hash")
 
@@ -55,15 +66,6 @@ def entry_summary(entry: AuditEntry) -> str:
     return str(d.get("reason", ""))[:60]
 
 
-def _has_audit(con: Any) -> bool:
-    row = fetch_one(
-        con,
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit' "
-        "AND table_schema = current_schema()",
-    )
-    return bool(row and row[0])
-
-
 @dataclass(frozen=True)
 class AuditPage:
     entries: list[AuditEntry]  # ascending seq
@@ -88,23 +90,16 @@ def list_entries(
     oldest with ``oldest_first``); each page is returned in ascending seq order."""
     if limit < 1 or page < 1:
         raise AuditQueryError(f"--limit {limit} and --page {page} must both be 1 or more")
-    where, params = flt.where()
-    order = "ASC" if oldest_first else "DESC"
     with connect(store, read_only=True) as con:
-        if not _has_audit(con):
+        if not has_audit(con):
             return AuditPage([], 0, page, limit)
-        row = fetch_one(con, f"SELECT count(*) FROM audit {where}", params)
-        total = int(row[0]) if row else 0
-        seqs = [
-            r[0]
-            for r in con.execute(
-                f"SELECT seq FROM audit {where} ORDER BY seq {order} LIMIT ? OFFSET ?",
-                [*params, limit, (page - 1) * limit],
-            ).fetchall()
-        ]
+        total = count_entries(con, flt)
+        seqs = page_seqs(
+            con, flt, limit=limit, offset=(page - 1) * limit, oldest_first=oldest_first
+        )
         if not seqs:
             return AuditPage([], total, page, limit)
-        entries = read_audit(con, "WHERE seq BETWEEN ? AND ?", [min(seqs), max(seqs)])
+        entries = entries_between(con, min(seqs), max(seqs))
     wanted = set(seqs)
     return AuditPage([e for e in entries if e.seq in wanted], total, page, limit)
 
@@ -112,13 +107,12 @@ def list_entries(
 def entry_by_seq(store: Store, seq: int) -> AuditEntry:
     """The entry numbered ``seq``; refuses with the range that exists."""
     with connect(store, read_only=True) as con:
-        if not _has_audit(con):
+        if not has_audit(con):
             raise AuditQueryError(f"no audit entries in {store} yet; run `tidegate demo` first")
-        found = read_audit(con, "WHERE seq = ?", [seq])
-        if found:
-            return found[0]
-        bounds = fetch_one(con, "SELECT min(seq), max(seq) FROM audit")
-    low, high = bounds if bounds else (None, None)
+        found = entry_at(con, seq)
+        if found is not None:
+            return found
+        low, high = seq_bounds(con)
     span = f"seq {low} to {high}" if low is not None else "no entries"
     raise AuditQueryError(
         f"no audit entry with seq {seq} (the log holds {span}); see `tidegate audit list`"
@@ -128,22 +122,14 @@ def entry_by_seq(store: Store, seq: int) -> AuditEntry:
 def entries_of_batch(store: Store, batch: str) -> list[AuditEntry]:
     """Every entry of a batch id; a unique prefix of a batch id is accepted too."""
     with connect(store, read_only=True) as con:
-        if not _has_audit(con):
+        if not has_audit(con):
             raise AuditQueryError(f"no audit entries in {store} yet; run `tidegate demo` first")
-        exact = read_audit(con, "WHERE batch_id = ?", [batch])
+        exact = read_batch_entries(con, batch)
         if exact:
             return exact
-        like = batch.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        ids = [
-            r[0]
-            for r in con.execute(
-                "SELECT DISTINCT batch_id FROM audit WHERE batch_id LIKE ? ESCAPE '\\' "
-                "ORDER BY batch_id LIMIT 6",
-                [like],
-            ).fetchall()
-        ]
+        ids = batch_ids_starting(con, batch, limit=6)
         if len(ids) == 1:
-            return read_audit(con, "WHERE batch_id = ?", [ids[0]])
+            return read_batch_entries(con, ids[0])
     if ids:
         raise AuditQueryError(
             f"batch {batch!r} is ambiguous: it starts {', '.join(ids[:5])}"

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING
 
 from tidegate.audit._figures import BatchRun, Figures, RatioPoint, RuleCount, compute_figures
 from tidegate.audit._verify import ChainReport, verify_entries
-from tidegate.store import connect, read_audit
-from tidegate.store._tables import STORE_TABLES_SQL
+from tidegate.store import read_chain
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 TEMPLATES = Path(__file__).parent / "templates"
 PALETTE = ("#1f6fb2", "#e07b24", "#2e9d57", "#8a5cc2", "#a05a3c", "#d45d9e", "#1a9fb0", "#9a9a25")
@@ -289,9 +288,7 @@ def load_report(
     until: datetime | None = None,
 ) -> Report:
     """Read the audit trail (read-only), verify its chain and compute the figures."""
-    with connect(store, read_only=True) as con:
-        tables = {r[0] for r in con.execute(STORE_TABLES_SQL).fetchall()}
-        entries = read_audit(con) if "audit" in tables else []
+    entries = read_chain(store) or []
     return Report(
         figures=compute_figures(entries, source=source, since=since, until=until),
         chain=verify_entries(entries),

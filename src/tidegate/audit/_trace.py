@@ -15,16 +15,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tidegate.audit._query import entry_record
-from tidegate.errors import AuditQueryError, StoreError
-from tidegate.store import AuditEntry, connect, read_audit
-from tidegate.store._tables import STORE_TABLES_SQL, is_postgres_connection
+from tidegate.errors import AuditQueryError
+from tidegate.store import AuditEntry, connect, store_tables
+from tidegate.store._audit_reads import entries_of_batch, review_entries
+from tidegate.store._lookups import (
+    checkpoint_of_batch,
+    quarantine_rows_mentioning,
+    target_rows_by_key,
+)
 
 if TYPE_CHECKING:
     from tidegate.contracts._model import Contract
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 BATCH_EVENTS = ("batch_committed", "batch_reprocessed", "batch_held", "file_rejected")
-_PLAIN = re.compile(r"^[\w.@:+ -]+$")
 _LINE_SPLIT = re.compile(r"[,;\t|]")
 _ASSIGNMENT = re.compile(r"^\s*[A-Za-z_]\w*\s*=")  # "order_id=1001", not a bare value
 
@@ -89,37 +93,8 @@ class RecordTrace:
         }
 
 
-def _tables(con: Any) -> set[str]:
-    rows = con.execute(STORE_TABLES_SQL).fetchall()
-    return {r[0] for r in rows}
-
-
 def _target_rows(con: Any, table: str, key: dict[str, str]) -> list[dict[str, Any]]:
-    types = dict(
-        con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = ? AND table_schema = current_schema()",
-            [table],
-        ).fetchall()
-    )
-    # DuckDB: TRY_CAST gives NULL for a key that is not of the column's type. PostgreSQL
-    # has no TRY_CAST; its cast error means the same: no row can have that key.
-    cast = "CAST" if is_postgres_connection(con) else "TRY_CAST"
-    clauses = []
-    for column in key:
-        if column not in types:
-            return []
-        clauses.append(f'"{column}" = {cast}(? AS {types[column]})')
-    try:
-        result = con.execute(
-            f'SELECT * FROM "{table}" WHERE {" AND ".join(clauses)}', list(key.values())
-        )
-    except StoreError:
-        if cast == "TRY_CAST":
-            raise
-        return []
-    names = [d[0] for d in result.description]
-    return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in result.fetchall()]
+    return [{n: _plain(v) for n, v in row.items()} for row in target_rows_by_key(con, table, key)]
 
 
 def _matches(row: dict[str, Any], key: dict[str, str], contract: Contract) -> str | None:
@@ -145,24 +120,8 @@ def _matches(row: dict[str, Any], key: dict[str, str], contract: Contract) -> st
 
 
 def _quarantine_rows(con: Any, contract: Contract, key: dict[str, str]) -> list[dict[str, Any]]:
-    sql = (
-        "SELECT id, batch_id, location, record, status, version, rules, errors, raw, "
-        "normalized, edited, reason, contract_version, updated_by, updated_at "
-        "FROM quarantine WHERE source = ?"
-    )
-    params: list[Any] = [contract.source]
-    if all(_PLAIN.match(v) for v in key.values()):  # cheap prefilter; JSON keeps these verbatim
-        for v in key.values():
-            sql += " AND (raw || coalesce(normalized, '') || coalesce(edited, '')) LIKE ?"
-            params.append(
-                "%" + v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
-        sql = sql.replace("LIKE ?", "LIKE ? ESCAPE '\\'")
-    result = con.execute(sql + " ORDER BY id", params)
-    names = [d[0] for d in result.description]
     out = []
-    for values in result.fetchall():
-        row = dict(zip(names, values, strict=True))
+    for row in quarantine_rows_mentioning(con, contract.source, list(key.values())):
         for name in ("raw", "normalized", "edited", "errors"):
             row[name] = json.loads(row[name]) if row[name] else None
         how = _matches(row, key, contract)
@@ -194,26 +153,16 @@ def _header_map(headers: list[str], contract: Contract) -> dict[str, str]:
 
 def _batch_origin(con: Any, batch_id: str, tables: set[str]) -> dict[str, Any]:
     origin: dict[str, Any] = {"batch_id": batch_id}
-    if "checkpoints" in tables:
-        result = con.execute(
-            "SELECT location, status, contract_version, contract_hash, committed_at "
-            "FROM checkpoints WHERE batch_id = ?",
-            [batch_id],
+    checkpoint = checkpoint_of_batch(con, batch_id) if "checkpoints" in tables else None
+    if checkpoint is not None:
+        origin.update(
+            location=checkpoint["location"],
+            checkpoint_status=checkpoint["status"],
+            contract_version=checkpoint["contract_version"],
+            contract_hash=checkpoint["contract_hash"],
+            committed_at=str(checkpoint["committed_at"]),
         )
-        rows = result.fetchall()
-        if rows:
-            location, status, version, chash, at = rows[-1]
-            origin.update(
-                location=location,
-                checkpoint_status=status,
-                contract_version=version,
-                contract_hash=chash,
-                committed_at=str(at),
-            )
-    marks = ", ".join("?" for _ in BATCH_EVENTS)
-    entries = read_audit(
-        con, f"WHERE batch_id = ? AND event IN ({marks})", [batch_id, *BATCH_EVENTS]
-    )
+    entries = entries_of_batch(con, batch_id, BATCH_EVENTS)
     if entries:
         last = entries[-1]
         detail = last.detail_dict
@@ -238,7 +187,7 @@ def trace_record(store: Store, contract: Contract, key: dict[str, str]) -> Recor
     """Everything the store knows about one key of ``contract.source``."""
     trace = RecordTrace(contract.source, key)
     with connect(store, read_only=True) as con:
-        tables = _tables(con)
+        tables = store_tables(con)
         if contract.target_table in tables:
             trace.loaded = _target_rows(con, contract.target_table, key)
         if "quarantine" in tables:
@@ -249,8 +198,6 @@ def trace_record(store: Store, contract: Contract, key: dict[str, str]) -> Recor
             trace.batches[batch_id] = _batch_origin(con, batch_id, tables)
         ids = {q["id"] for q in trace.quarantine}
         if ids and "audit" in tables:
-            reviews = read_audit(
-                con, "WHERE source = ? AND event LIKE 'record\\_%' ESCAPE '\\'", [contract.source]
-            )
+            reviews = review_entries(con, contract.source)
             trace.reviews = [e for e in reviews if e.detail_dict.get("id") in ids]
     return trace

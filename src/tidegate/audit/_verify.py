@@ -6,11 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tidegate.store import GENESIS_HASH, AuditEntry, connect, entry_hash, read_audit
-from tidegate.store._tables import STORE_TABLES_SQL
+from tidegate.store import GENESIS_HASH, AuditEntry, entry_hash, read_chain
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 
 @dataclass(frozen=True)
@@ -62,8 +61,7 @@ def verify_entries(entries: Iterable[AuditEntry]) -> ChainReport:
 
 def verify_chain(store: Store) -> ChainReport:
     """Read the whole audit table (read-only) and verify it."""
-    with connect(store, read_only=True) as con:
-        tables = {r[0] for r in con.execute(STORE_TABLES_SQL).fetchall()}
-        if "audit" not in tables:
-            return ChainReport(0, 0, GENESIS_HASH)
-        return verify_entries(read_audit(con))
+    entries = read_chain(store)
+    if entries is None:
+        return ChainReport(0, 0, GENESIS_HASH)
+    return verify_entries(entries)

@@ -11,7 +11,7 @@ from rich.console import Console
 from tidegate.errors import TidegateError
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -46,10 +46,9 @@ ActorOpt = Annotated[
 
 def resolve_store(project: Path, store: str | Path | None) -> Store:
     """``--store`` (a file or a ``postgresql://`` URL), else the project's default."""
-    from tidegate.store._connect import default_store_path
-    from tidegate.store._location import parse_store
+    from tidegate.store import default_store_path, open_store
 
-    return parse_store(store) if store else default_store_path(project.resolve())
+    return open_store(store) if store else default_store_path(project.resolve())
 
 
 def fail(exc: TidegateError | str, code: int = 2) -> typer.Exit:

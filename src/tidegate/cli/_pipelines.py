@@ -22,7 +22,7 @@ from tidegate.errors import TidegateError
 from tidegate.pipelines import PipelineSpec
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 app = typer.Typer(
     help="Pipelines in pipelines/*.yaml: their schedules, next runs and last results.",
@@ -62,28 +62,19 @@ def last_results(store: Store, sources: dict[str, list[str]]) -> dict[str, LastR
 
     ``sources`` maps a pipeline name to the source names its audit entries carry."""
     from tidegate.store import connect
+    from tidegate.store._audit_reads import has_audit, last_batch_event
 
     if not store.exists() or not sources:
         return {}
     out: dict[str, LastResult] = {}
     with connect(store, read_only=True) as con:
-        has_audit = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit' "
-            "AND table_schema = current_schema()"
-        ).fetchall()
-        if not has_audit or not has_audit[0][0]:
+        if not has_audit(con):
             return {}
         for pipeline, names in sources.items():
-            marks = ", ".join("?" for _ in names)
-            events = ", ".join("?" for _ in BATCH_EVENTS)
-            rows = con.execute(
-                f'SELECT event, "at", detail FROM audit WHERE source IN ({marks}) '
-                f"AND event IN ({events}) ORDER BY seq DESC LIMIT 1",
-                [*names, *BATCH_EVENTS],
-            ).fetchall()
-            if rows:
-                event, at, detail = rows[0]
-                out[pipeline] = LastResult(str(event), str(at), _location(detail))
+            last = last_batch_event(con, names, BATCH_EVENTS)
+            if last is not None:
+                event, at, detail = last
+                out[pipeline] = LastResult(event, at, _location(detail))
     return out
 
 

@@ -22,7 +22,7 @@ from tidegate.cli._common import ActorOpt, ProjectOpt, StoreOpt, console, fail, 
 from tidegate.errors import TidegateError
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 app = typer.Typer(
     help="Review quarantined records: list, show, edit, replay, reject.", no_args_is_help=True

@@ -22,7 +22,7 @@ from tidegate.engine._outcome import EXIT_DATA_HELD, EXIT_FAILED, RunVerdict, ve
 from tidegate.errors import TidegateError
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 
 def _run_pipelines(
@@ -68,7 +68,7 @@ def _ingest_each(
                 results[name] = ingest(
                     pipeline=name,
                     project_dir=str(project),
-                    store=str(store),
+                    store=store.argument(),
                     reprocess=reprocess,
                     actor=actor,
                 )

@@ -69,11 +69,11 @@ def copy(
     from rich.progress import Progress
 
     from tidegate.audit import verify_chain
-    from tidegate.store._copy import copy_store
-    from tidegate.store._location import PostgresStore, parse_store
+    from tidegate.store import open_store
+    from tidegate.store._copy import can_copy, copy_store
 
-    source, target = resolve_store(project, store), parse_store(to)
-    if not isinstance(source, Path) or not isinstance(target, PostgresStore):
+    source, target = resolve_store(project, store), open_store(to)
+    if not can_copy(source, target):
         raise fail(
             f"copy goes from a DuckDB file (--store, now {source}) to a PostgreSQL store "
             f"(--to postgresql://..., now {target})"

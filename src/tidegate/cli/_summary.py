@@ -12,7 +12,7 @@ from rich.table import Table
 from tidegate.cli._common import console
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 EVENT_STYLE = {
     "batch_committed": "green",

@@ -18,7 +18,7 @@ from tidegate.doctor._project import (
 from tidegate.doctor._store import append_only_check, chain_check, last_run_check, read_store
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 ORDER = (
     "pipelines",

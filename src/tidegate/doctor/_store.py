@@ -15,12 +15,10 @@ from typing import TYPE_CHECKING
 from tidegate.audit._verify import verify_entries
 from tidegate.doctor._model import CheckResult
 from tidegate.errors import TidegateError
-from tidegate.store import AuditEntry, connect, read_audit
-from tidegate.store._location import PostgresStore
-from tidegate.store._tables import STORE_TABLES_SQL
+from tidegate.store import AuditEntry, open_store, read_chain
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store, StoreLike
 
 RUN_EVENTS = (
     "batch_committed",
@@ -35,33 +33,19 @@ STORE_WAIT_SECONDS = 5.0
 def _store_errors(store: Store) -> tuple[type[Exception], ...]:
     """What reading ``store`` may raise: tidegate's errors (the PostgreSQL store's
     failures arrive as StoreError / StoreUnavailableError) and the driver's own."""
-    if isinstance(store, PostgresStore):
-        import psycopg
-
-        return (TidegateError, psycopg.Error)
-    import duckdb
-
-    return (TidegateError, duckdb.Error)
+    return (TidegateError, *store.driver_errors())
 
 
 def _unreadable(store: Store, exc: Exception) -> CheckResult:
-    if isinstance(store, PostgresStore):
-        from tidegate.store._postgres import translate_error
-
-        exc = translate_error(exc, store)  # a driver error that slipped through: password out
-        todo = (
-            "check that the PostgreSQL server is running and reachable from here, and the "
-            "user, password and database in --store / TIDEGATE_STORE"
-        )
-    else:
-        todo = "check the path and permissions; if a flow holds it, run doctor when it ends"
+    exc = store.translate_error(exc)  # a driver error that slipped through: password out
     text = str(exc)  # the PostgreSQL store's errors name the store (its URL redacted)
     detail = text if str(store) in text else f"cannot read {store}: {text}"
-    return CheckResult("store", "", "fail", detail, todo)
+    return CheckResult("store", "", "fail", detail, store.unreachable_hint())
 
 
-def read_store(store: Store) -> tuple[CheckResult, list[AuditEntry] | None]:
+def read_store(store: StoreLike) -> tuple[CheckResult, list[AuditEntry] | None]:
     """The store check and the audit entries (None when the store cannot be read)."""
+    store = open_store(store)
     errors = _store_errors(store)
     try:
         exists = store.exists()  # a PostgreSQL store is asked: it may not answer
@@ -80,9 +64,7 @@ def read_store(store: Store) -> tuple[CheckResult, list[AuditEntry] | None]:
             None,
         )
     try:
-        with connect(store, read_only=True, wait_seconds=STORE_WAIT_SECONDS) as con:
-            tables = {r[0] for r in con.execute(STORE_TABLES_SQL).fetchall()}
-            entries = read_audit(con) if "audit" in tables else None
+        entries = read_chain(store, wait_seconds=STORE_WAIT_SECONDS)
     except errors as exc:
         return _unreadable(store, exc), None
     if entries is None:
@@ -181,12 +163,13 @@ def last_run_check(source: str, entries: list[AuditEntry] | None) -> CheckResult
 APPEND_ONLY_TRIGGERS = frozenset({"audit_append_only", "audit_no_truncate", "audit_chain_link"})
 
 
-def append_only_check(store: Store, readable: bool) -> CheckResult:
+def append_only_check(store: StoreLike, readable: bool) -> CheckResult:
     """Can the audit log be rewritten behind tidegate's back, by whom?"""
     check = "append-only audit"
     if not readable:
         return CheckResult(check, "", "warn", "not checked: the store cannot be read")
-    if not isinstance(store, PostgresStore):
+    protection = open_store(store).audit_protection(wait_seconds=STORE_WAIT_SECONDS)
+    if protection is None:
         return CheckResult(
             check,
             "",
@@ -196,20 +179,8 @@ def append_only_check(store: Store, readable: bool) -> CheckResult:
             "keep `tidegate audit checkpoint -o FILE` copies off this host and limit who can "
             "write the file, or move the team to a PostgreSQL store (README, Team setup)",
         )
-    with connect(store, read_only=True, wait_seconds=STORE_WAIT_SECONDS) as con:
-        triggers = {
-            r[0]
-            for r in con.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('audit') "
-                "AND tgenabled <> 'D'"
-            ).fetchall()
-        }
-        role, owns, superuser = con.execute(
-            "SELECT current_user, pg_get_userbyid(c.relowner) = current_user, r.rolsuper "
-            "FROM pg_class c, pg_roles r WHERE c.oid = to_regclass('audit') "
-            "AND r.rolname = current_user"
-        ).fetchall()[0]
-    missing = sorted(APPEND_ONLY_TRIGGERS - triggers)
+    role, owns, superuser = protection.role, protection.owns_audit, protection.superuser
+    missing = sorted(APPEND_ONLY_TRIGGERS - protection.triggers)
     if missing:
         return CheckResult(
             check,

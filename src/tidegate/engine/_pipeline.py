@@ -108,8 +108,7 @@ class Pipeline:
         actor: str | None = None,
         base_dir: str | Path | None = None,
     ) -> None:
-        from tidegate.store import default_store_path
-        from tidegate.store._location import parse_store
+        from tidegate.store import default_store_path, open_store
 
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         if isinstance(contract, Contract):
@@ -118,13 +117,11 @@ class Pipeline:
             path = Path(contract)
             self.contract = load_contract(path if path.is_absolute() else self.base_dir / path)
         self.source = source
+        if isinstance(store, str | Path) and not str(store).startswith(("postgres", "/")):
+            store = self.base_dir / store  # a relative DuckDB file: from base_dir
         self.store: Store = (
-            default_store_path(self.base_dir)
-            if store is None
-            else (store if not isinstance(store, str | Path) else parse_store(store))
+            default_store_path(self.base_dir) if store is None else open_store(store)
         )
-        if isinstance(self.store, Path) and not self.store.is_absolute():
-            self.store = self.base_dir / self.store
         if on_busy not in ("wait", "skip"):
             raise PipelineError(f"on_busy: {on_busy!r} is not valid; expected wait or skip")
         self.monitor = monitor
@@ -187,9 +184,7 @@ class Pipeline:
 
         One run per source at a time, as with the flow: a second run waits for this one,
         or returns at once with ``busy=True`` when ``on_busy="skip"``."""
-        from tidegate.flows._locks import source_lock
-
-        with source_lock(self.store, self.contract.source, self.on_busy) as held:
+        with self.store.source_lock(self.contract.source, self.on_busy) as held:
             if not held:
                 return RunResult(self.contract.source, (), busy=True)
             source = self._open_source(reprocess)  # an incremental source's watermark: now

@@ -22,7 +22,7 @@ from tidegate.store import BatchOutcome, lookup_committed
 from tidegate.store._skips import batch_key_of, committed_keys, record_skips
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 # Skips audited per transaction, and raw rows held by waiting skips, at most.
 FLUSH_ITEMS = 500

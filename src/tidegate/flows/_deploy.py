@@ -18,10 +18,10 @@ from prefect.schedules import Cron, Interval, Schedule
 
 from tidegate.errors import PipelineError
 from tidegate.pipelines import ConcurrencyConfig, PipelineSpec, ScheduleSpec, load_pipelines
-from tidegate.store._location import PostgresStore
+from tidegate.store import open_store
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 RETRY_DELAY_SECONDS = 30
 
@@ -173,4 +173,4 @@ def deploy(plans: list[DeploymentPlan], work_pool: str, image: str | None = None
 def store_parameter(store: Store) -> str:
     """The store as a deployment parameter: an absolute file path, or the URL as written
     (its ``${ENV}`` references are resolved by the worker that runs the flow)."""
-    return store.url if isinstance(store, PostgresStore) else str(store.resolve())
+    return open_store(store).argument()

@@ -20,7 +20,6 @@ from tidegate.contracts import load_contract
 from tidegate.engine import committed_watermark, run_items, verdict
 from tidegate.flows._artifacts import publish_summary
 from tidegate.flows._events import emit_batch_events
-from tidegate.flows._locks import source_lock
 from tidegate.flows._outcome import HELD_STATE
 from tidegate.flows._progress import emit
 from tidegate.flows._report_artifacts import publish_report_artifacts
@@ -63,7 +62,7 @@ def ingest(
             return final_state(dask_outcomes)
         parallel = True
     store_path = parse_store(store) if store else default_store_path(project)
-    with source_lock(store_path, spec.name, spec.concurrency.on_busy) as held:
+    with store_path.source_lock(spec.name, spec.concurrency.on_busy) as held:
         if not held:  # another run of this source is in progress and on_busy is skip
             emit("source_busy", source=spec.name)
             return []

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from tidegate.audit._figures import BatchRun, Figures, compute_figures
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 SPARKS = "▁▂▃▄▅▆▇█"
 RECENT = 30

@@ -28,7 +28,7 @@ from tidegate.store import BatchOutcome, ensure_store_tables, transaction
 from tidegate.store._profiles import has_profile, read_recent_profiles, save_profile
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 log = logging.getLogger("tidegate.monitor")
 

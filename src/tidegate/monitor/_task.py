@@ -16,7 +16,7 @@ from tidegate.monitor._monitor import monitor_batch
 from tidegate.store import BatchOutcome
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 
 @task(

@@ -23,7 +23,7 @@ from tidegate.monitor._alert import Alert
 from tidegate.monitor._config import WebhookConfig
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 log = logging.getLogger("tidegate.monitor")
 

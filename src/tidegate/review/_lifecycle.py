@@ -24,7 +24,7 @@ from tidegate.store._review_writes import Claim, claim_versions
 from tidegate.store._tables import ensure_store_tables
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 
 def require_records(store: Store, ids: Sequence[int]) -> list[QuarantineRecord]:

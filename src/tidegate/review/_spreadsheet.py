@@ -12,7 +12,7 @@ from tidegate.review._lifecycle import current_values
 from tidegate.store._quarantine import QuarantineRecord, get_records
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 META = ("id", "version", "source", "location", "record", "rules", "errors")
 READ_ONLY = ("source", "location", "record", "rules", "errors")

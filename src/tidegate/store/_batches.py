@@ -30,7 +30,7 @@ from tidegate.store._tables import (
 if TYPE_CHECKING:
     import duckdb
 
-    from tidegate.store._location import Store
+    from tidegate.store._protocol import Store
 
 EXISTING_KEY_RULE = "_row.existing_key"
 UNREADABLE_FILE_RULE = "_file.unreadable"

@@ -14,19 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tidegate.errors import StoreError
 from tidegate.store._connect import connect, fetch_one, transaction
-from tidegate.store._location import PostgresStore
+from tidegate.store._duckdb import DuckDBStore
+from tidegate.store._location import open_store
+from tidegate.store._pg_store import PostgresStore
 from tidegate.store._profiles import ensure_profiles_table
-from tidegate.store._tables import (
-    OWN_TABLES,
-    STORE_TABLES_SQL,
-    ensure_store_tables,
-    quote_ident,
-)
+from tidegate.store._tables import OWN_TABLES, ensure_store_tables, quote_ident, store_tables
+
+if TYPE_CHECKING:
+    from tidegate.store._protocol import StoreLike
 
 ORDER_BY = {"audit": "seq", "quarantine": "id"}
 BATCH_ROWS = 100_000
@@ -45,22 +44,30 @@ def _pg_column_type(duckdb_type: str) -> str:
     )
 
 
+def can_copy(source: StoreLike, target: StoreLike) -> bool:
+    """Does a copy go this way: from a DuckDB file to a PostgreSQL store?"""
+    return isinstance(open_store(source), DuckDBStore) and isinstance(
+        open_store(target), PostgresStore
+    )
+
+
 def copy_store(
-    source: Path,
-    target: PostgresStore,
+    source: StoreLike,
+    target: StoreLike,
     progress: Callable[[str, int], None] | None = None,
 ) -> CopyReport:
     """Copy every table of the DuckDB store ``source`` into the empty store ``target``.
 
     ``progress(table, rows)`` is called after each copied slice of a table.
     """
-    if not isinstance(source, Path) or not isinstance(target, PostgresStore):
+    source, target = open_store(source), open_store(target)
+    if not can_copy(source, target):
         raise StoreError(
             f"copy goes from a DuckDB file to a PostgreSQL store; got {source} -> {target}"
         )
     report = CopyReport()
     with connect(source, read_only=True) as src, transaction(target) as dst:
-        tables = [r[0] for r in src.execute(STORE_TABLES_SQL).fetchall()]
+        tables = store_tables(src)
         if "audit" not in tables:
             raise StoreError(f"{source} holds no tidegate store (no audit table)")
         ensure_store_tables(dst)

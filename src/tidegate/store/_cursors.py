@@ -19,7 +19,7 @@ from tidegate.store._tables import is_postgres_connection
 if TYPE_CHECKING:
     import duckdb
 
-    from tidegate.store._location import Store
+    from tidegate.store._protocol import Store
 
 
 def find_last_cursor(

@@ -13,17 +13,12 @@ from typing import TYPE_CHECKING
 
 from tidegate.errors import StoreError
 from tidegate.store._connect import transaction
-from tidegate.store._location import PostgresStore
+from tidegate.store._location import open_store
 from tidegate.store._profiles import ensure_profiles_table
-from tidegate.store._tables import (
-    OWN_TABLES,
-    STORE_TABLES_SQL,
-    ensure_store_tables,
-    quote_ident,
-)
+from tidegate.store._tables import OWN_TABLES, ensure_store_tables, quote_ident, store_tables
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store._protocol import StoreLike
 
 
 @dataclass
@@ -49,9 +44,10 @@ def writer_grants(role: str, schema: str, target_tables: list[str]) -> list[str]
     return statements
 
 
-def init_store(store: Store, writer_roles: list[str] | tuple[str, ...] = ()) -> InitReport:
+def init_store(store: StoreLike, writer_roles: list[str] | tuple[str, ...] = ()) -> InitReport:
     """Create the tables (and on PostgreSQL the audit triggers); grant each writer role."""
-    if writer_roles and not isinstance(store, PostgresStore):
+    store = open_store(store)
+    if writer_roles and not store.has_roles:
         raise StoreError(
             f"--grant-writer needs a PostgreSQL store; {store} is a DuckDB file, which "
             "has no roles (protect it with file permissions instead)"
@@ -60,7 +56,7 @@ def init_store(store: Store, writer_roles: list[str] | tuple[str, ...] = ()) -> 
     with transaction(store) as con:
         ensure_store_tables(con)
         ensure_profiles_table(con)
-        tables = sorted(r[0] for r in con.execute(STORE_TABLES_SQL).fetchall())
+        tables = sorted(store_tables(con))
         if writer_roles:
             schema = con.execute("SELECT current_schema()").fetchall()[0][0]
             targets = [t for t in tables if t not in OWN_TABLES]

@@ -1,61 +1,32 @@
 """Where the store lives: a DuckDB file (the default) or a PostgreSQL database (a team).
 
-``--store`` / ``$TIDEGATE_STORE`` takes either a file path or a ``postgresql://`` URL.
-A URL may carry ``${ENV}`` references (resolved when the store is opened) and libpq
-options, e.g. ``?options=-csearch_path%3Dtidegate`` to keep the tables in their own
-schema. The password never appears in messages: ``str(store)`` is the redacted URL.
+``--store`` / ``$TIDEGATE_STORE`` takes either a file path or a ``postgresql://`` URL;
+:func:`open_store` turns either into a :class:`~tidegate.store.Store`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias
+
+from tidegate.store._duckdb import DuckDBStore
+from tidegate.store._pg_store import PostgresStore
+from tidegate.store._protocol import Store, StoreLike
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
-
-@dataclass(frozen=True)
-class PostgresStore:
-    """A store in a PostgreSQL database. Compares and hashes by URL."""
-
-    url: str
-    shown: str = field(compare=False, default="")
-
-    def __post_init__(self) -> None:
-        from tidegate._redact import redact
-
-        object.__setattr__(self, "shown", redact(self.url))
-
-    def __str__(self) -> str:
-        return self.shown
-
-    def conninfo(self) -> str:
-        """The URL with ``${ENV}`` resolved, for the driver (never printed)."""
-        from tidegate._env import expand_env
-        from tidegate.errors import StoreError
-
-        def missing(name: str) -> StoreError:
-            return StoreError(
-                f"store URL {self.shown} uses ${{{name}}} but the environment variable "
-                f"{name} is not set; export it, or pass the URL with --store"
-            )
-
-        return expand_env(self.url, missing)[0]
-
-    def exists(self) -> bool:
-        """Does the database hold a tidegate store yet? (its audit table)"""
-        from tidegate.store._postgres import has_store_tables
-
-        return has_store_tables(self)
+__all__ = ["POSTGRES_SCHEMES", "DuckDBStore", "PostgresStore", "Store", "open_store", "parse_store"]
 
 
-Store: TypeAlias = Path | PostgresStore
-
-
-def parse_store(value: str | Path) -> Store:
-    """A ``postgresql://`` URL becomes a :class:`PostgresStore`; anything else is a file."""
+def open_store(value: StoreLike) -> Store:
+    """The store ``value`` names: a ``postgresql://`` (or ``postgres://``) URL is a
+    :class:`PostgresStore`, any other text or path a :class:`DuckDBStore` of that file,
+    and a store comes back as it is."""
+    if not isinstance(value, str | Path):
+        return value
     text = str(value)
     if text.startswith(POSTGRES_SCHEMES):
         return PostgresStore(text)
-    return Path(text)
+    return DuckDBStore(Path(text))
+
+
+parse_store = open_store  # the older name, used widely

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import psycopg
     import pyarrow as pa
 
-    from tidegate.store._location import PostgresStore
+    from tidegate.store._pg_store import PostgresStore
 
 CONNECT_TIMEOUT_S = 5
 COPY_SLICE_ROWS = 100_000  # rows per CSV slice sent to COPY (bounds the text in memory)

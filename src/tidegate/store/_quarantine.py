@@ -11,7 +11,7 @@ from tidegate.store._connect import connect, fetch_one
 from tidegate.store._tables import dialect_of
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store._protocol import Store
 
 QUARANTINE_COLUMNS = (
     "id, source, batch_id, location, record, raw, normalized, errors, rules, status, version, "

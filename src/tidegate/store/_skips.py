@@ -23,7 +23,7 @@ from tidegate.store._tables import ensure_store_tables
 if TYPE_CHECKING:
     import duckdb
 
-    from tidegate.store._location import Store
+    from tidegate.store._protocol import Store
 
 # Above this many committed keys a run looks keys up one by one instead of holding
 # them all in memory (a set of some 100-byte strings).

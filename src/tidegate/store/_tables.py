@@ -95,6 +95,11 @@ def is_postgres_connection(con: object) -> bool:
     return dialect_of(con) == "postgres"
 
 
+def store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The names of this store's tables (its own and the sources' target tables)."""
+    return {r[0] for r in con.execute(STORE_TABLES_SQL).fetchall()}
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 

@@ -30,7 +30,7 @@ from tidegate.review.web._common import (
 )
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 SECRET_ENV = "TIDEGATE_REVIEW_SECRET"
 SESSION_HOURS = 12

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from tidegate.review.web._auth import User, fingerprint
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 CSRF_FIELD = "csrf_token"

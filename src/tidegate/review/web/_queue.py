@@ -31,7 +31,7 @@ from tidegate.store._quarantine import (
 )
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 PAGE_SIZE = 50
 ACTION_CHUNK = 5000

@@ -27,7 +27,7 @@ from tidegate.store import append_audit, transaction
 from tidegate.store._quarantine import QuarantineRecord, get_records
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 router = APIRouter()
 FIELD_PREFIX = "col__"

@@ -1,6 +1,6 @@
-"""One run per source at a time: a lock file next to the store, held with ``fcntl.flock``,
-or, for a PostgreSQL store, a session advisory lock in that database (so workers on
-different machines take turns too).
+"""One run per source at a time: a lock file next to a DuckDB store, held with
+``fcntl.flock``, or, for a PostgreSQL store, a session advisory lock in that database (so
+workers on different machines take turns too). Reached as ``store.source_lock(...)``.
 
 Scheduled runs are also serialized by the deployment's concurrency limit; this lock
 covers everything else (`tidegate run` twice, a run next to a served schedule).
@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tidegate.errors import PipelineError
-from tidegate.store._location import PostgresStore
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store._pg_store import PostgresStore
 
-_held = threading.local()  # lock files this thread holds: taking one again is a no-op
+_held = threading.local()  # locks this thread holds: taking one again is a no-op
 
 
 def lock_path(store: Path, source: str) -> Path:
@@ -33,11 +32,21 @@ def lock_path(store: Path, source: str) -> Path:
     return store.with_name(f"{store.name}.{source}.lock")
 
 
+def _held_here() -> set[object]:
+    held: set[object] = _held.__dict__.setdefault("paths", set())
+    return held
+
+
+def _check_on_busy(on_busy: str) -> None:
+    if on_busy not in ("wait", "skip"):
+        raise PipelineError(f"on_busy: {on_busy!r} is not valid; expected wait or skip")
+
+
 @contextmanager
-def source_lock(
-    store: Store, source: str, on_busy: str = "wait", wait_seconds: float | None = None
+def file_source_lock(
+    store: Path, source: str, on_busy: str = "wait", wait_seconds: float | None = None
 ) -> Iterator[bool]:
-    """Hold the source's lock for the block. Yields True when held.
+    """Hold the source's lock file next to the DuckDB file ``store``. Yields True when held.
 
     Re-entrant within one thread (`tidegate run` may take it, then the flow again);
     other threads and processes wait or skip.
@@ -46,22 +55,8 @@ def source_lock(
     if given, then raises); ``on_busy="skip"`` yields False at once when busy, and the
     caller returns without reading anything.
     """
-    if on_busy not in ("wait", "skip"):
-        raise PipelineError(f"on_busy: {on_busy!r} is not valid; expected wait or skip")
-    held: set[object] = _held.__dict__.setdefault("paths", set())
-    if isinstance(store, PostgresStore):
-        pg_key = (store.url, source)
-        if pg_key in held:
-            yield True
-            return
-        with _pg_lock(store, source, on_busy, wait_seconds) as got:
-            if got:
-                held.add(pg_key)
-            try:
-                yield got
-            finally:
-                held.discard(pg_key)
-        return
+    _check_on_busy(on_busy)
+    held = _held_here()
     path = lock_path(store, source)
     key = path.resolve()
     if key in held:  # this thread holds it already (a locked caller runs the flow)
@@ -107,6 +102,27 @@ def _acquire(fd: int, on_busy: str, wait_seconds: float | None, path: Path, sour
 
 
 _PG_LOCK_KEY = "hashtext('tidegate-source:' || current_setting('search_path') || ':' || ?)"
+
+
+@contextmanager
+def pg_source_lock(
+    store: PostgresStore, source: str, on_busy: str = "wait", wait_seconds: float | None = None
+) -> Iterator[bool]:
+    """Hold the source's advisory lock in the PostgreSQL store; as :func:`file_source_lock`
+    (re-entrant within one thread, wait or skip when another run holds it)."""
+    _check_on_busy(on_busy)
+    held = _held_here()
+    pg_key = (store.url, source)
+    if pg_key in held:
+        yield True
+        return
+    with _pg_lock(store, source, on_busy, wait_seconds) as got:
+        if got:
+            held.add(pg_key)
+        try:
+            yield got
+        finally:
+            held.discard(pg_key)
 
 
 @contextmanager

@@ -1,0 +1,158 @@
+"""Named reads of the audit table: what the audit commands, the doctor, the report and
+`tidegate pipelines list` ask of it. Each takes an open connection (one operation, one
+connection: the caller opens it with ``connect(store, read_only=True)``), except
+:func:`read_chain`, which opens its own.
+
+``at`` is stored as an ISO-8601 UTC string (``2026-11-24T12:00:00.123456Z``), so
+since/until compare as strings once the bound is written the same way. ``at`` is
+a reserved word in DuckDB: it is always quoted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tidegate.store._audit_log import AuditEntry, read_audit
+from tidegate.store._connect import connect, fetch_one
+from tidegate.store._tables import store_tables
+
+if TYPE_CHECKING:
+    from tidegate.store._protocol import Connection, StoreLike
+
+
+@dataclass(frozen=True)
+class AuditMatch:
+    """Which audit entries to read; every field left empty matches everything."""
+
+    source: str | None = None
+    events: tuple[str, ...] = field(default_factory=tuple)
+    actor: str | None = None
+    batch: str | None = None
+    since: str | None = None  # inclusive, as stored in "at"
+    until: str | None = None  # exclusive, as stored in "at"
+    after_seq: int | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        """``("WHERE ...", params)``, or ``("", [])`` when nothing is filtered."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.source is not None:
+            clauses.append("source = ?")
+            params.append(self.source)
+        if self.events:
+            clauses.append(f"event IN ({', '.join('?' for _ in self.events)})")
+            params.extend(self.events)
+        if self.actor is not None:
+            clauses.append("actor = ?")
+            params.append(self.actor)
+        if self.batch is not None:
+            clauses.append("batch_id = ?")
+            params.append(self.batch)
+        if self.since is not None:
+            clauses.append('"at" >= ?')
+            params.append(self.since)
+        if self.until is not None:
+            clauses.append('"at" < ?')
+            params.append(self.until)
+        if self.after_seq is not None:
+            clauses.append("seq > ?")
+            params.append(self.after_seq)
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def has_audit(con: Connection) -> bool:
+    """Has the first write made the audit table yet?"""
+    return "audit" in store_tables(con)
+
+
+def read_chain(store: StoreLike, *, wait_seconds: float | None = None) -> list[AuditEntry] | None:
+    """Every audit entry in seq order, read-only; None while the store has no audit table."""
+    with connect(store, read_only=True, wait_seconds=wait_seconds) as con:
+        return read_audit(con) if has_audit(con) else None
+
+
+def count_entries(con: Connection, match: AuditMatch) -> int:
+    """How many entries ``match`` selects, over all pages."""
+    where, params = match.where()
+    row = fetch_one(con, f"SELECT count(*) FROM audit {where}", params)
+    return int(row[0]) if row else 0
+
+
+def page_seqs(
+    con: Connection, match: AuditMatch, *, limit: int, offset: int, oldest_first: bool
+) -> list[int]:
+    """The seqs of one page of matching entries, newest (or oldest) first."""
+    where, params = match.where()
+    order = "ASC" if oldest_first else "DESC"
+    return [
+        r[0]
+        for r in con.execute(
+            f"SELECT seq FROM audit {where} ORDER BY seq {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
+    ]
+
+
+def entries_between(con: Connection, low: int, high: int) -> list[AuditEntry]:
+    """The entries from seq ``low`` to ``high``, both included, in seq order."""
+    return read_audit(con, "WHERE seq BETWEEN ? AND ?", [low, high])
+
+
+def entry_at(con: Connection, seq: int) -> AuditEntry | None:
+    """The entry numbered ``seq``, if there is one."""
+    found = read_audit(con, "WHERE seq = ?", [seq])
+    return found[0] if found else None
+
+
+def seq_bounds(con: Connection) -> tuple[int | None, int | None]:
+    """The lowest and the highest seq (None, None for an empty log)."""
+    bounds = fetch_one(con, "SELECT min(seq), max(seq) FROM audit")
+    return (bounds[0], bounds[1]) if bounds else (None, None)
+
+
+def entries_of_batch(
+    con: Connection, batch_id: str, events: Sequence[str] | None = None
+) -> list[AuditEntry]:
+    """Every entry of ``batch_id`` (only of the given ``events``, if any), in seq order."""
+    if not events:
+        return read_audit(con, "WHERE batch_id = ?", [batch_id])
+    marks = ", ".join("?" for _ in events)
+    return read_audit(con, f"WHERE batch_id = ? AND event IN ({marks})", [batch_id, *events])
+
+
+def batch_ids_starting(con: Connection, prefix: str, limit: int) -> list[str]:
+    """Up to ``limit`` distinct batch ids that start with ``prefix``, sorted."""
+    like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT batch_id FROM audit WHERE batch_id LIKE ? ESCAPE '\\' "
+            "ORDER BY batch_id LIMIT ?",
+            [like, limit],
+        ).fetchall()
+    ]
+
+
+def review_entries(con: Connection, source: str) -> list[AuditEntry]:
+    """The review actions (``record_*`` events) on ``source``'s quarantine, in seq order."""
+    return read_audit(con, "WHERE source = ? AND event LIKE 'record\\_%' ESCAPE '\\'", [source])
+
+
+def last_batch_event(
+    con: Connection, sources: Sequence[str], events: Sequence[str]
+) -> tuple[str, str, Any] | None:
+    """``(event, at, detail)`` of the newest entry of any of ``sources`` whose event is
+    one of ``events``; None when there is none."""
+    marks = ", ".join("?" for _ in sources)
+    kinds = ", ".join("?" for _ in events)
+    rows = con.execute(
+        f'SELECT event, "at", detail FROM audit WHERE source IN ({marks}) '
+        f"AND event IN ({kinds}) ORDER BY seq DESC LIMIT 1",
+        [*sources, *events],
+    ).fetchall()
+    if not rows:
+        return None
+    event, at, detail = rows[0]
+    return str(event), str(at), detail

@@ -1,0 +1,89 @@
+"""Look-ups by key behind `tidegate audit trace`: a target row by its primary key, the
+quarantine rows that may hold a key, the checkpoint of a batch. Each takes an open
+connection; rows come back as dicts of column name to the value as stored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from tidegate.errors import StoreError
+from tidegate.store._tables import is_postgres_connection, quote_ident
+
+if TYPE_CHECKING:
+    from tidegate.store._protocol import Connection
+
+# A value JSON keeps verbatim, so a LIKE over the stored JSON text can prefilter on it.
+_PLAIN = re.compile(r"^[\w.@:+ -]+$")
+QUARANTINE_TRACE_COLUMNS = (
+    "id, batch_id, location, record, status, version, rules, errors, raw, "
+    "normalized, edited, reason, contract_version, updated_by, updated_at"
+)
+
+
+def _rows(result: Any) -> list[dict[str, Any]]:
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def target_rows_by_key(con: Connection, table: str, key: dict[str, str]) -> list[dict[str, Any]]:
+    """The rows of target ``table`` whose primary key columns equal ``key`` (values as
+    text, cast to each column's type); none when a key column is missing or a value
+    cannot be of its column's type."""
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = current_schema()",
+            [table],
+        ).fetchall()
+    )
+    # DuckDB: TRY_CAST gives NULL for a key that is not of the column's type. PostgreSQL
+    # has no TRY_CAST; its cast error means the same: no row can have that key.
+    cast = "CAST" if is_postgres_connection(con) else "TRY_CAST"
+    clauses = []
+    for column in key:
+        if column not in types:
+            return []
+        clauses.append(f"{quote_ident(column)} = {cast}(? AS {types[column]})")
+    try:
+        result = con.execute(
+            f"SELECT * FROM {quote_ident(table)} WHERE {' AND '.join(clauses)}",
+            list(key.values()),
+        )
+    except StoreError:
+        if cast == "TRY_CAST":
+            raise
+        return []
+    return _rows(result)
+
+
+def quarantine_rows_mentioning(
+    con: Connection, source: str, values: list[str]
+) -> list[dict[str, Any]]:
+    """``source``'s quarantine rows, in id order, narrowed (when every value is plain
+    text that JSON keeps verbatim) to those whose raw, normalized or edited JSON contains
+    each value. JSON columns come back as their text: the caller decides what matches."""
+    sql = f"SELECT {QUARANTINE_TRACE_COLUMNS} FROM quarantine WHERE source = ?"
+    params: list[Any] = [source]
+    if all(_PLAIN.match(v) for v in values):  # cheap prefilter
+        for v in values:
+            sql += " AND (raw || coalesce(normalized, '') || coalesce(edited, '')) LIKE ?"
+            params.append(
+                "%" + v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+        sql = sql.replace("LIKE ?", "LIKE ? ESCAPE '\\'")
+    return _rows(con.execute(sql + " ORDER BY id", params))
+
+
+def checkpoint_of_batch(con: Connection, batch_id: str) -> dict[str, Any] | None:
+    """The (last) checkpoint row of ``batch_id``: location, status, contract_version,
+    contract_hash, committed_at; None when the batch has none."""
+    rows = _rows(
+        con.execute(
+            "SELECT location, status, contract_version, contract_hash, committed_at "
+            "FROM checkpoints WHERE batch_id = ?",
+            [batch_id],
+        )
+    )
+    return rows[-1] if rows else None
