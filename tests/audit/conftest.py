@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from helpers import copy_store, scalar
 from store_backends import STORE_BACKENDS, pg_database_copy, store_arg
 from tidegate.cli import app
-from tidegate.store._location import PostgresStore, Store
+from tidegate.store import PostgresStore, Store
 
 runner = CliRunner()
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from helpers import query, scalar
 from store_backends import store_arg
 from tidegate.cli import app
-from tidegate.store._location import Store
+from tidegate.store import Store
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()

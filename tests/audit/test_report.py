@@ -24,8 +24,7 @@ from helpers import copy_store, query, scalar
 from store_backends import STORE_BACKENDS, make_store, pg_database_copy, store_arg
 from tidegate.audit._report import load_report
 from tidegate.cli._report import doctor, report
-from tidegate.store import connect, read_audit
-from tidegate.store._location import PostgresStore, Store
+from tidegate.store import PostgresStore, Store, connect, read_audit
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()

@@ -19,8 +19,14 @@ from tidegate.flows._report_artifacts import (
     report_table,
     sparkline,
 )
-from tidegate.store import GENESIS_HASH, AuditEntry, canonical_json, entry_hash
-from tidegate.store._location import PostgresStore, Store
+from tidegate.store import (
+    GENESIS_HASH,
+    AuditEntry,
+    PostgresStore,
+    Store,
+    canonical_json,
+    entry_hash,
+)
 
 
 def chain(rows: list[tuple[str, str, str, dict[str, Any]]]) -> list[AuditEntry]:

@@ -212,7 +212,7 @@ import sys
 from pathlib import Path
 from tidegate.flows import ingest_flow
 from tidegate.pipelines import find_pipeline
-from tidegate.store._location import parse_store
+from tidegate.store import parse_store
 
 project, store, name, actor = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 spec = find_pipeline(project, name)

@@ -11,8 +11,7 @@ from helpers import copy_store, make_contract, make_raw, process, query, scalar
 from store_backends import drop_pg_store, make_store, store_arg
 from tidegate.audit import verify_chain
 from tidegate.cli import app
-from tidegate.store import commit_batch
-from tidegate.store._location import PostgresStore, Store
+from tidegate.store import PostgresStore, Store, commit_batch
 
 runner = CliRunner()
 

@@ -21,8 +21,7 @@ from sql_backends import require_service
 from store_backends import PG_HOST, PG_PORT, STORE_BACKENDS, pg_database_copy, store_arg
 from tidegate.cli._report import doctor
 from tidegate.doctor import CheckResult, DoctorReport, run_doctor
-from tidegate.store import append_audit, ensure_store_tables, transaction
-from tidegate.store._location import PostgresStore, Store
+from tidegate.store import PostgresStore, Store, append_audit, ensure_store_tables, transaction
 
 runner = CliRunner()
 SOURCES = ("customers", "inventory", "orders")

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from helpers import copy_store, query, scalar
 from store_backends import STORE_BACKENDS, drop_pg_store, make_store, store_arg
 from tidegate.cli import app
-from tidegate.store._location import PostgresStore, Store
+from tidegate.store import PostgresStore, Store
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()

@@ -17,7 +17,7 @@ from sql_backends import ROWS, Backend, make_project
 from store_backends import store_arg
 from tidegate.errors import StoreError
 from tidegate.sources._sql import TEST_SLEEP_ENV
-from tidegate.store._location import Store
+from tidegate.store import Store
 
 pytestmark = pytest.mark.e2e
 

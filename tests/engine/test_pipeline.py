@@ -12,7 +12,7 @@ import tidegate
 from helpers import make_contract, query
 from tidegate.audit import verify_chain
 from tidegate.errors import PipelineError
-from tidegate.store._location import Store
+from tidegate.store import Store
 
 ROW = {"order_id": "1", "status": "shipped", "amount": "10.00", "order_date": "2024-01-02"}
 

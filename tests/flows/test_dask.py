@@ -16,7 +16,7 @@ from helpers import query
 from store_backends import store_arg
 from tidegate.errors import PipelineError
 from tidegate.pipelines import load_pipeline
-from tidegate.store._location import PostgresStore, Store
+from tidegate.store import PostgresStore, Store
 
 pytest.importorskip("prefect_dask", reason="needs the dask extra: pip install 'tidegate[dask]'")
 

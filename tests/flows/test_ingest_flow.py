@@ -14,7 +14,7 @@ import pytest
 from helpers import query, scalar
 from store_backends import store_arg
 from tidegate.errors import ContractError, StoreLockedError, StoreUnavailableError, transient_only
-from tidegate.store._location import PostgresStore, Store
+from tidegate.store import PostgresStore, Store
 
 
 def test_only_transient_errors_are_retried() -> None:

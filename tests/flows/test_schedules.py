@@ -260,7 +260,7 @@ def test_a_postgres_store_is_a_deployment_parameter_as_written(project: Path) ->
     PostgreSQL store is the parameter: the URL as written, ``${ENV}`` unresolved, so the
     password stays out of the deployment and each worker resolves it from its environment."""
     from tidegate.flows._deploy import build_deployments, plan_deployments
-    from tidegate.store._location import parse_store
+    from tidegate.store import parse_store
 
     write_pipeline(project, schedule={"interval": 30})
     url = "postgresql://flows:${PGPASSWORD}@db.internal/warehouse?options=-csearch_path%3Dtg"

@@ -11,7 +11,7 @@ from helpers import query
 from store_backends import store_arg
 from tidegate.audit import verify_chain
 from tidegate.errors import SourceUnavailableError
-from tidegate.store._location import Store
+from tidegate.store import Store
 
 
 @pytest.fixture

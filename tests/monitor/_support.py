@@ -17,8 +17,7 @@ from tidegate.batches import RoutedBatch
 from tidegate.contracts import contract_from_dict
 from tidegate.contracts._model import Contract
 from tidegate.monitor import Alert, MonitorConfig, monitor_batch
-from tidegate.store import BatchOutcome, commit_batch
-from tidegate.store._location import Store
+from tidegate.store import BatchOutcome, Store, commit_batch
 
 REGIONS = ("north", "south", "east")
 

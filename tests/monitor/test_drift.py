@@ -10,7 +10,7 @@ import pytest
 from helpers import query
 from monitor._support import run_batch, sales_rows, summary
 from tidegate.monitor import MonitorConfig, ValueDriftConfig
-from tidegate.store._location import Store
+from tidegate.store import Store
 
 DRIFT = MonitorConfig(
     schema_drift=True,

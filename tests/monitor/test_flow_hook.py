@@ -15,7 +15,7 @@ from helpers import query, scalar
 from monitor._support import SALES_CONTRACT, sales_rows, webhook_receiver
 from store_backends import store_arg
 from tidegate.monitor import wait_for_deliveries
-from tidegate.store._location import Store
+from tidegate.store import Store
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from helpers import process
 from monitor._support import run_batch, sales_contract, sales_rows
 from tidegate.monitor import monitor_batch
-from tidegate.store import commit_batch, ensure_store_tables, transaction
-from tidegate.store._location import Store
+from tidegate.store import Store, commit_batch, ensure_store_tables, transaction
 from tidegate.store._profiles import read_recent_profiles, save_profile
 
 

@@ -10,8 +10,7 @@ from tidegate.contracts import load_contract
 from tidegate.monitor import monitor_batch
 from tidegate.pipelines import find_pipeline
 from tidegate.sources import RawBatch, source_from_config
-from tidegate.store import commit_batch
-from tidegate.store._location import Store
+from tidegate.store import Store, commit_batch
 
 
 def test_the_sample_data_raises_no_alert(project_root: Path, store: Store) -> None:

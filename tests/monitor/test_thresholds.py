@@ -8,7 +8,7 @@ from monitor._support import run_batch, sales_rows, summary
 from tidegate.monitor import MonitorConfig, RowCountConfig
 from tidegate.monitor._alert import BatchRef
 from tidegate.monitor._checks import check_quarantine_ratio, check_row_count
-from tidegate.store._location import Store
+from tidegate.store import Store
 
 REF = BatchRef("sales", "sales-1", "mem.csv")
 

@@ -11,7 +11,7 @@ import pytest
 from helpers import query
 from monitor._support import free_port, run_batch, sales_rows, webhook_receiver
 from tidegate.monitor import MonitorConfig, WebhookConfig, wait_for_deliveries
-from tidegate.store._location import Store
+from tidegate.store import Store
 
 
 def config(url: str, **webhook: float) -> MonitorConfig:

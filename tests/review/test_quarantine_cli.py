@@ -15,7 +15,7 @@ from store_backends import store_arg
 from tidegate.cli import app
 from tidegate.errors import ReviewConflictError
 from tidegate.review import contracts_by_source, edit_records
-from tidegate.store._location import Store
+from tidegate.store import Store
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tidegate.review.web import User, create_app
-from tidegate.store._location import Store
+from tidegate.store import Store
 
 with warnings.catch_warnings():  # starlette's TestClient deprecates httpx in favour of httpx2
     warnings.simplefilter("ignore")

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from helpers import query, scalar
-from tidegate.store import transaction
-from tidegate.store._location import Store
+from tidegate.store import Store, transaction
 
 pytestmark = pytest.mark.e2e  # the store comes from the real demo flow; on each backend
 

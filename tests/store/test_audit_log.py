@@ -8,8 +8,14 @@ import pytest
 
 from helpers import query
 from tidegate.audit import verify_chain
-from tidegate.store import GENESIS_HASH, append_audit, canonical_json, entry_hash, transaction
-from tidegate.store._location import Store
+from tidegate.store import (
+    GENESIS_HASH,
+    Store,
+    append_audit,
+    canonical_json,
+    entry_hash,
+    transaction,
+)
 from tidegate.store._tables import ensure_store_tables
 
 

@@ -8,8 +8,7 @@ import pytest
 from helpers import make_contract, make_raw, process, query, scalar
 from tidegate.audit import verify_chain
 from tidegate.sources import FileReject
-from tidegate.store import commit_batch, commit_file_reject
-from tidegate.store._location import Store
+from tidegate.store import Store, commit_batch, commit_file_reject
 
 ROW = {"order_id": "1", "status": "shipped", "amount": "10", "order_date": "2024-01-05"}
 

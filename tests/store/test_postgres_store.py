@@ -19,8 +19,7 @@ from store_backends import drop_pg_store, make_store, writer_role
 from tidegate.audit import verify_chain
 from tidegate.cli import app
 from tidegate.errors import StoreError, StoreUnavailableError
-from tidegate.store import append_audit, commit_batch, transaction
-from tidegate.store._location import PostgresStore, parse_store
+from tidegate.store import PostgresStore, append_audit, commit_batch, parse_store, transaction
 from tidegate.store._tables import ensure_store_tables
 
 pytestmark = pytest.mark.postgres
@@ -90,7 +89,7 @@ def test_an_entry_that_does_not_extend_the_chain_is_refused(
 WRITER = """
 import sys
 from tidegate.store import append_audit, transaction
-from tidegate.store._location import parse_store
+from tidegate.store import parse_store
 from tidegate.store._tables import ensure_store_tables
 store, name = parse_store(sys.argv[1]), sys.argv[2]
 for i in range(int(sys.argv[3])):

@@ -25,8 +25,7 @@ from tidegate.sources import FileSource, MemorySource, Source, source_from_confi
 
 if TYPE_CHECKING:
     from tidegate.monitor import MonitorConfig
-    from tidegate.store import BatchOutcome
-    from tidegate.store._location import Store
+    from tidegate.store import BatchOutcome, Store
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ from tidegate.errors import SourceUnavailableError
 
 if TYPE_CHECKING:
     from tidegate.monitor import MonitorConfig
-    from tidegate.store import BatchOutcome
-    from tidegate.store._location import Store
+    from tidegate.store import BatchOutcome, Store
 
 Item = RawBatch | FileReject
 

@@ -20,8 +20,7 @@ from tidegate.validate import validate
 
 if TYPE_CHECKING:
     from tidegate.monitor import Alert, MonitorConfig
-    from tidegate.store import BatchOutcome
-    from tidegate.store._location import Store
+    from tidegate.store import BatchOutcome, Store
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from tidegate.sources import cursor_column
 from tidegate.store._cursors import last_cursor
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 
 def committed_watermark(

@@ -26,8 +26,7 @@ from tidegate.flows._report_artifacts import publish_report_artifacts
 from tidegate.flows._tasks import TASK_STAGES
 from tidegate.pipelines import find_pipeline
 from tidegate.sources import source_from_config
-from tidegate.store import BatchOutcome, default_store_path
-from tidegate.store._location import parse_store
+from tidegate.store import BatchOutcome, default_store_path, parse_store
 
 
 @flow(name="ingest", log_prints=False, validate_parameters=False)

@@ -32,7 +32,7 @@ from tidegate.store import BatchOutcome, lookup_committed
 
 if TYPE_CHECKING:
     from tidegate.pipelines import PipelineSpec
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 INSTALL_HINT = "pip install 'tidegate[dask]'"
 

@@ -22,7 +22,7 @@ from tidegate.monitor import monitor_task
 from tidegate.store import BatchOutcome
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 
 @task(name="prepare", cache_policy=NO_CACHE)

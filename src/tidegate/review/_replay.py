@@ -32,7 +32,7 @@ from tidegate.store._review_writes import claim_versions
 from tidegate.store._tables import LINEAGE_BATCH, ensure_store_tables, ensure_target_table
 
 if TYPE_CHECKING:
-    from tidegate.store._location import Store
+    from tidegate.store import Store
 
 
 @dataclass

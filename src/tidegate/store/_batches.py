@@ -16,6 +16,7 @@ import polars as pl
 
 from tidegate.batches import RECORD_COLUMN, FileReject, RoutedBatch
 from tidegate.contracts._model import Contract
+from tidegate.rules import EXISTING_KEY_RULE, UNREADABLE_FILE_RULE
 from tidegate.store._audit_log import append_audit, canonical_json, default_actor
 from tidegate.store._connect import fetch_one, read_if_made, transaction
 from tidegate.store._tables import (
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     import duckdb
 
     from tidegate.store._protocol import Store
-
-EXISTING_KEY_RULE = "_row.existing_key"
-UNREADABLE_FILE_RULE = "_file.unreadable"
 
 
 @dataclass(frozen=True)
