@@ -22,6 +22,7 @@ Every exception tidegate raises on purpose is defined here, and drawn here:
     ├── StoreError                      the store refused an operation (terminal)
     │   ├── ConservationError           rows_in != loaded + quarantined + duplicates
     │   ├── AuditChainError             the audit chain does not verify
+    │   ├── ReadQueryError              the database refused a read-only query (its words)
     │   └── ReviewConflictError         another reviewer changed the record: reload (not retried)
     ├── AuditQueryError                 a bad filter, SQL, key or checkpoint for an audit command
     └── ReviewError                     a review action that cannot apply (unknown id or column)
@@ -126,6 +127,10 @@ class StoreError(TidegateError):
 
 class ConservationError(StoreError):
     """A batch's counts do not add up: rows_in != loaded + quarantined + duplicates."""
+
+
+class ReadQueryError(StoreError):
+    """The database refused or failed a read-only query itself (its message says why)."""
 
 
 class AuditChainError(StoreError):

@@ -6,6 +6,7 @@ two implementations, :class:`DuckDBStore` (a file, the default) and
 ``--store`` value.
 """
 
+from tidegate.errors import ReadQueryError
 from tidegate.store._audit_log import (
     GENESIS_HASH,
     AuditEntry,
@@ -30,7 +31,6 @@ from tidegate.store._duckdb import DuckDBStore
 from tidegate.store._location import open_store, parse_store
 from tidegate.store._pg_store import PostgresStore
 from tidegate.store._protocol import AuditProtection, QueryResult, Store, StoreLike
-from tidegate.store._read_query import ReadQueryError
 from tidegate.store._tables import ensure_store_tables, store_tables
 
 __all__ = [

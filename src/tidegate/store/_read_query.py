@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tidegate.errors import StoreError
+from tidegate.errors import ReadQueryError, StoreError
 from tidegate.store._protocol import QueryResult
 
 if TYPE_CHECKING:
@@ -39,10 +39,6 @@ READ_ONLY_CONFIG: dict[str, Any] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
 }
-
-
-class ReadQueryError(StoreError):
-    """The database refused or failed the query itself (its message says why)."""
 
 
 def _open_read_only(store: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
