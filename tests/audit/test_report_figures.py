@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from tidegate.audit import verify_entries
 from tidegate.audit._figures import compute_figures, parse_time, select_entries
 from tidegate.audit._report import Report, axis_scale, charts, render_report
-from tidegate.audit._verify import verify_entries
 from tidegate.flows._report_artifacts import (
     report_artifact_key,
     report_markdown,

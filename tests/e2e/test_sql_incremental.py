@@ -37,7 +37,7 @@ SOURCE_AND_STORE = pytest.mark.parametrize(
 
 
 def run_ingest(project: Path, store: Store) -> list[dict[str, object]]:
-    from tidegate.flows._ingest import ingest
+    from tidegate.tasks import ingest
 
     return ingest(pipeline="items", project_dir=str(project), store=store_arg(store))
 
@@ -90,7 +90,7 @@ def test_sigkill_mid_run_loses_and_doubles_nothing(
     project = make_project(tmp_path, backend, chunk_size=2)  # windows: [1], [2,3], [4,5]
     env = {**os.environ, TEST_SLEEP_ENV: "2", "PREFECT_API_URL": prefect_api}
     code = (
-        "from tidegate.flows._ingest import ingest; "
+        "from tidegate.tasks import ingest; "
         f"ingest(pipeline='items', project_dir={str(project)!r}, store={store_arg(store)!r})"
     )
     proc = subprocess.Popen(

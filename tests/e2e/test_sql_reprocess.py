@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _ingest(project: Path, reprocess: bool = False) -> list[dict[str, object]]:
-    from tidegate.flows._ingest import ingest
+    from tidegate.tasks import ingest
 
     return ingest(pipeline="items", project_dir=str(project), reprocess=reprocess)
 

@@ -14,8 +14,7 @@ from typing import Any
 
 from helpers import make_raw, process
 from tidegate.batches import RoutedBatch
-from tidegate.contracts import contract_from_dict
-from tidegate.contracts._model import Contract
+from tidegate.contracts import Contract, contract_from_dict
 from tidegate.monitor import Alert, MonitorConfig, monitor_batch
 from tidegate.store import BatchOutcome, Store, commit_batch
 

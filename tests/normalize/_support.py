@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from tidegate.batches import RECORD_COLUMN
-from tidegate.contracts._model import ColumnNormalize, ColumnSpec, Contract, ContractNormalize
+from tidegate.contracts import ColumnNormalize, ColumnSpec, Contract, ContractNormalize
 from tidegate.normalize import NormalizedBatch
 
 

@@ -13,10 +13,10 @@ from tidegate.store import (
     Store,
     append_audit,
     canonical_json,
+    ensure_store_tables,
     entry_hash,
     transaction,
 )
-from tidegate.store._tables import ensure_store_tables
 
 
 def _store_with(store: Store, n: int) -> Store:

@@ -19,8 +19,14 @@ from store_backends import drop_pg_store, make_store, writer_role
 from tidegate.audit import verify_chain
 from tidegate.cli import app
 from tidegate.errors import StoreError, StoreUnavailableError
-from tidegate.store import PostgresStore, append_audit, commit_batch, parse_store, transaction
-from tidegate.store._tables import ensure_store_tables
+from tidegate.store import (
+    PostgresStore,
+    append_audit,
+    commit_batch,
+    ensure_store_tables,
+    parse_store,
+    transaction,
+)
 
 pytestmark = pytest.mark.postgres
 runner = CliRunner()
@@ -90,7 +96,7 @@ WRITER = """
 import sys
 from tidegate.store import append_audit, transaction
 from tidegate.store import parse_store
-from tidegate.store._tables import ensure_store_tables
+from tidegate.store import ensure_store_tables
 store, name = parse_store(sys.argv[1]), sys.argv[2]
 for i in range(int(sys.argv[3])):
     with transaction(store) as con:
