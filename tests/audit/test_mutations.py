@@ -32,8 +32,13 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from tidegate.audit import verify_chain, verify_entries
-from tidegate.audit._checkpoint import make_checkpoint, verify_against, verify_store_against
+from tidegate.audit import (
+    make_checkpoint,
+    verify_against,
+    verify_chain,
+    verify_entries,
+    verify_store_against,
+)
 from tidegate.cli import app
 from tidegate.store import GENESIS_HASH, AuditEntry, canonical_json, connect, entry_hash, read_audit
 
@@ -280,7 +285,7 @@ def test_mutations_through_sql_are_detected(
         app, ["audit", "checkpoint", "-o", str(checkpoint_file), "--store", str(duckdb_audit_store)]
     )
     assert result.exit_code == 0, result.output
-    from tidegate.audit._checkpoint import read_checkpoint
+    from tidegate.audit import read_checkpoint
 
     checkpoint = read_checkpoint(checkpoint_file)
     rng = random.Random(SEED)

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tidegate.audit._sql import read_only_statement
-from tidegate.audit._trace import parse_key
+from tidegate.audit import parse_key, read_only_statement
 from tidegate.cli import app
 from tidegate.errors import TidegateError
 from tidegate.store import append_audit, ensure_store_tables, transaction
