@@ -11,6 +11,7 @@ in :mod:`tidegate.tasks`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +94,9 @@ class Pipeline:
       ``postgresql://`` URL; by default ``$TIDEGATE_STORE``, else
       ``.tidegate/tidegate.duckdb`` under ``base_dir``.
 
-    Relative paths are taken from ``base_dir`` (default: the current directory).
+    Relative paths of the source and the contract are taken from ``base_dir`` (default:
+    the current directory); a relative store path, as any Python path, from the current
+    directory.
     """
 
     def __init__(
@@ -116,8 +119,6 @@ class Pipeline:
             path = Path(contract)
             self.contract = load_contract(path if path.is_absolute() else self.base_dir / path)
         self.source = source
-        if isinstance(store, str | Path) and not str(store).startswith(("postgres", "/")):
-            store = self.base_dir / store  # a relative DuckDB file: from base_dir
         self.store: Store = (
             default_store_path(self.base_dir) if store is None else open_store(store)
         )
@@ -164,8 +165,8 @@ class Pipeline:
         given = self.source
         if isinstance(given, Source):
             return given
-        if isinstance(given, str | Path):
-            return FileSource(name, given, base_dir=self.base_dir)
+        if isinstance(given, str | os.PathLike):
+            return FileSource(name, os.fspath(given), base_dir=self.base_dir)
         if isinstance(given, Mapping):
             watermark = committed_watermark(self.store, name, given, reprocess)
             return source_from_config(name, given, self.base_dir, watermark=watermark)
