@@ -48,10 +48,10 @@ def test_the_packages_re_export_the_same_constants() -> None:
     from tidegate.normalize import HEADER_RENAME_RULE
     from tidegate.review import _replay
     from tidegate.route import DUPLICATE_KEY_RULE, HELD_RULE
-    from tidegate.store import _batches
+    from tidegate.store import _batches, _row_writes
 
     assert HELD_RULE is rules.HELD_RULE and DUPLICATE_KEY_RULE is rules.DUPLICATE_KEY_RULE
     assert HEADER_RENAME_RULE is rules.HEADER_RENAME_RULE
     assert _replay.FILE_RULE is rules.UNREADABLE_FILE_RULE
-    assert _batches.EXISTING_KEY_RULE is rules.EXISTING_KEY_RULE
+    assert _row_writes.EXISTING_KEY_RULE is rules.EXISTING_KEY_RULE
     assert _batches.UNREADABLE_FILE_RULE is rules.UNREADABLE_FILE_RULE

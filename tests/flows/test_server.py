@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT, free_port
 from helpers import query
 from tidegate.errors import ConfigError, PrefectUnavailableError
-from tidegate.flows import _server
+from tidegate.flows import _prefect_api, _server
 
 EXE = Path(sys.executable).with_name("tidegate")
 
@@ -127,13 +127,13 @@ def test_a_bad_setting_is_named(
 def test_a_prefect_api_lost_during_a_run_is_one_message() -> None:
     os.environ["PREFECT_API_URL"] = "http://127.0.0.1:9/api"
     try:
-        message = _server.prefect_failure(httpx.ConnectError("All connection attempts failed"))
+        message = _prefect_api.prefect_failure(httpx.ConnectError("All connection attempts failed"))
     finally:
         del os.environ["PREFECT_API_URL"]
     assert message is not None
     assert "http://127.0.0.1:9/api" in message and "stopped answering" in message
     assert "the batch under way was not written" in message
-    assert _server.prefect_failure(ValueError("a bug")) is None
+    assert _prefect_api.prefect_failure(ValueError("a bug")) is None
 
 
 def _events(api_url: str, prefix: str) -> list[dict]:

@@ -23,11 +23,11 @@ def quiet_prefect() -> None:
 
 @contextmanager
 def prefect_session(long_lived: str | None = None) -> Iterator[str]:
-    """Run the block against a Prefect API (``tidegate.flows._server``); a Prefect API
+    """Run the block against a Prefect API (``tidegate.flows._prefect_api``); a Prefect API
     lost on the way becomes :class:`PrefectUnavailableError`. ``long_lived`` names a
     command that needs a server which outlives it (serve, deploy)."""
     quiet_prefect()
-    from tidegate.flows._server import prefect_api, prefect_failure
+    from tidegate.flows._prefect_api import prefect_api, prefect_failure
 
     with (
         _waiting_status() as (on_wait, on_start),

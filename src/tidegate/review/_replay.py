@@ -26,9 +26,9 @@ from tidegate.rules import DUPLICATE_KEY_RULE
 from tidegate.rules import UNREADABLE_FILE_RULE as FILE_RULE
 from tidegate.store import default_actor, transaction
 from tidegate.store._audit_log import append_audit_many
-from tidegate.store._batches import apply_existing_keys, insert_target_rows
 from tidegate.store._quarantine import QuarantineRecord
 from tidegate.store._review_writes import claim_versions
+from tidegate.store._row_writes import apply_existing_keys, insert_target_rows
 from tidegate.store._tables import LINEAGE_BATCH, ensure_store_tables, ensure_target_table
 
 if TYPE_CHECKING:

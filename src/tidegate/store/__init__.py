@@ -17,15 +17,8 @@ from tidegate.store._audit_log import (
     read_audit,
 )
 from tidegate.store._audit_reads import AuditMatch, read_chain
-from tidegate.store._batches import (
-    BatchOutcome,
-    CommittedBatch,
-    commit_batch,
-    commit_file_reject,
-    lookup_committed,
-    record_skip,
-    record_source_failure,
-)
+from tidegate.store._batches import commit_batch, commit_file_reject, record_source_failure
+from tidegate.store._committed import BatchOutcome, CommittedBatch, lookup_committed, record_skip
 from tidegate.store._connect import connect, default_store_path, read_if_made, transaction
 from tidegate.store._duckdb import DuckDBStore
 from tidegate.store._location import open_store, parse_store

@@ -7,8 +7,8 @@ from typing import Any
 import polars as pl
 
 from tidegate.errors import ReviewConflictError
-from tidegate.store._batches import utc_now
 from tidegate.store._connect import fetch_one
+from tidegate.store._row_writes import utc_now
 
 
 def _conflict(con: Any, record_id: int, expected: int) -> ReviewConflictError:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from tidegate.batches import FileReject, RawBatch
 from tidegate.contracts._model import Contract
 from tidegate.store._audit_log import append_audit_many, default_actor
-from tidegate.store._batches import BatchOutcome, CommittedBatch, skip_detail, skip_outcome
+from tidegate.store._committed import BatchOutcome, CommittedBatch, skip_detail, skip_outcome
 from tidegate.store._connect import read_if_made, transaction
 from tidegate.store._tables import ensure_store_tables
 

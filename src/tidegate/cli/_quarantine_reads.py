@@ -1,0 +1,199 @@
+"""`tidegate quarantine list|show`: read quarantined records; nothing is written.
+
+These only read (no Prefect, no pandera), so they start fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
+from tidegate.cli._quarantine_options import (
+    BatchOpt,
+    ColumnOpt,
+    RuleOpt,
+    SinceOpt,
+    SourceOpt,
+    UntilOpt,
+    _filter,
+)
+from tidegate.errors import TidegateError
+
+
+def _first_message(record: Any) -> str:
+    if not record.errors:
+        return ""
+    e = record.errors[0]
+    more = f" (+{len(record.errors) - 1})" if len(record.errors) > 1 else ""
+    column = f"{e['column']}: " if e.get("column") else ""
+    return f"{column}{e['message']}{more}"
+
+
+def list_records(
+    source: SourceOpt = None,
+    rule: RuleOpt = None,
+    column: ColumnOpt = None,
+    status: Annotated[
+        str | None, typer.Option(help="pending, replayed or rejected (default: all).")
+    ] = None,
+    batch: BatchOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    limit: Annotated[int, typer.Option(min=1, max=10000, help="Records per page.")] = 50,
+    page: Annotated[int, typer.Option(min=1, help="Page number, from 1.")] = 1,
+    output: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+) -> None:
+    """List quarantined records with filters and paging."""
+    from tidegate.store._quarantine import STATUSES
+    from tidegate.store._quarantine import list_records as read_page
+
+    if output not in ("table", "json", "csv"):
+        raise fail(f"--format {output!r} is not valid; use table, json or csv")
+    if status and status not in STATUSES:
+        raise fail(f"--status {status!r} is not valid; use one of {', '.join(STATUSES)}")
+    flt = _filter(
+        source=source,
+        rule=rule,
+        column=column,
+        status=status,
+        batch=batch,
+        since=since,
+        until=until,
+    )
+    try:
+        records, total = read_page(
+            resolve_store(project, store), flt, limit=limit, offset=(page - 1) * limit
+        )
+    except TidegateError as exc:
+        raise fail(exc) from exc
+    if output == "json":
+        for r in records:
+            typer.echo(json.dumps(r.as_dict(), default=str))
+        return
+    if output == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(
+            [
+                "id",
+                "source",
+                "location",
+                "record",
+                "status",
+                "version",
+                "rules",
+                "message",
+                "updated_by",
+                "updated_at",
+            ]
+        )
+        for r in records:
+            writer.writerow(
+                [
+                    r.id,
+                    r.source,
+                    r.location,
+                    r.record,
+                    r.status,
+                    r.version,
+                    ",".join(r.rules),
+                    _first_message(r),
+                    r.updated_by,
+                    r.updated_at,
+                ]
+            )
+        return
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        "id",
+        *([] if source else ["source"]),
+        "file:line",
+        "status",
+        "rules",
+        "first error",
+        "by",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for col in table.columns:
+        col.no_wrap, col.overflow = True, "ellipsis"
+    for r in records:
+        where = f"{Path(r.location or '?').name}:{r.record if r.record is not None else 'file'}"
+        table.add_row(
+            str(r.id),
+            *([] if source else [r.source]),
+            where,
+            r.status,
+            ",".join(r.rules),
+            _first_message(r)[:48],
+            r.updated_by,
+        )
+    console.print(table)
+    first = (page - 1) * limit + 1 if records else 0
+    console.print(
+        f"records {first}-{first + len(records) - 1 if records else 0} of {total}"
+        + (f"; next page: --page {page + 1}" if first + len(records) - 1 < total else "")
+    )
+
+
+def show(
+    record_id: Annotated[int, typer.Argument(help="The record's id.")],
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+) -> None:
+    """Show one record: the raw values as read beside the normalized ones, failing cells in red."""
+    from rich.table import Table
+
+    from tidegate.review import contracts_by_source, raw_by_column
+    from tidegate.store._quarantine import get_records
+
+    try:
+        records = get_records(resolve_store(project, store), [record_id])
+    except TidegateError as exc:
+        raise fail(exc) from exc
+    if not records:
+        raise fail(f"no quarantine record with id {record_id}; see `tidegate quarantine list`")
+    r = records[0]
+    contract = contracts_by_source(project.resolve()).get(r.source)
+    console.print(
+        f"[bold]record {r.id}[/] {r.source}  {r.location}:{r.record}  status [bold]{r.status}[/]  "
+        f"version {r.version}  batch {r.batch_id}  contract v{r.contract_version}  "
+        f"last by {r.updated_by} at {r.updated_at:%Y-%m-%d %H:%M:%S}",
+        highlight=False,
+    )
+    raw = raw_by_column(r, contract) if contract else dict(r.raw)
+    columns = contract.column_names if contract else list(raw)
+    failing = r.failing_columns
+    table = Table("column", "raw (as read)", "normalized", "edited")
+    for c in columns:
+        style = "bold red" if c in failing else ""
+        cells = [raw.get(c), (r.normalized or {}).get(c), r.edited.get(c, "")]
+        table.add_row(
+            c,
+            *(
+                f"[{style}]{v}[/]"
+                if style and v not in ("", None)
+                else ("" if v is None else str(v))
+                for v in cells
+            ),
+        )
+    console.print(table)
+    if "text" in r.raw and len(r.raw) == 1:
+        console.print(f"record text as read: {r.raw['text']!r}", highlight=False)
+    for e in r.errors:
+        column = f"[bold]{e['column']}[/] " if e.get("column") else ""
+        console.print(
+            f"  [red]✗[/] {e['rule']}: {column}{e['message']} (value {e['value']!r})",
+            highlight=False,
+        )
+    if r.reason:
+        console.print(f"rejected: {r.reason}")

@@ -1,0 +1,147 @@
+"""Committed batches: what a batch's commit says happened, and whether content is committed.
+
+:class:`BatchOutcome` is what one batch came to, as its audit entry records it;
+:class:`CommittedBatch` is a checkpoint of content committed earlier. A batch whose
+content (``source``, content sha256) is committed already is skipped, and the skip
+is audited (:func:`record_skip`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from tidegate.contracts._model import Contract
+from tidegate.store._audit_log import append_audit, default_actor
+from tidegate.store._connect import fetch_one, read_if_made, transaction
+from tidegate.store._tables import ensure_store_tables
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from tidegate.store._protocol import Store
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What happened to one batch, as recorded in the audit entry."""
+
+    source: str
+    location: str
+    batch_id: str
+    event: str  # batch_committed | batch_held | batch_skipped | file_rejected
+    rows_in: int = 0
+    loaded: int = 0
+    updated: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    failure_counts: dict[str, int] = field(default_factory=dict)
+    normalize_counts: dict[str, int] = field(default_factory=dict)
+    reason: str | None = None
+    audit_seq: int = 0
+    alerts: tuple[str, ...] = ()  # kinds of the monitor alerts this batch raised
+
+    def with_alerts(self, kinds: list[str] | tuple[str, ...]) -> BatchOutcome:
+        return replace(self, alerts=tuple(kinds)) if kinds else self
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "alerts": list(self.alerts)}
+
+
+@dataclass(frozen=True)
+class CommittedBatch:
+    batch_id: str
+    contract_version: int | None
+    committed_at: datetime
+
+
+def new_batch_id(source: str, batch_key: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{source}-{stamp}-{batch_key.split(':')[-1][:8]}-{secrets.token_hex(2)}"
+
+
+def find_committed(
+    con: duckdb.DuckDBPyConnection, source: str, batch_key: str
+) -> CommittedBatch | None:
+    row = fetch_one(
+        con,
+        "SELECT batch_id, contract_version, committed_at FROM checkpoints "
+        "WHERE source = ? AND batch_key = ? AND status = 'committed'",
+        [source, batch_key],
+    )
+    return CommittedBatch(*row) if row else None
+
+
+def lookup_committed(store: Store, source: str, batch_key: str) -> CommittedBatch | None:
+    """Has this content of this source been committed already? (one short read)"""
+    with read_if_made(store) as con:
+        return None if con is None else find_committed(con, source, batch_key)
+
+
+def skip_detail(
+    location: str, batch_key: str, earlier: CommittedBatch, contract: Contract | None
+) -> dict[str, Any]:
+    """The ``detail`` of a ``batch_skipped`` audit entry."""
+    return {
+        "location": location,
+        "batch_key": batch_key,
+        "committed_batch_id": earlier.batch_id,
+        "committed_contract_version": earlier.contract_version,
+        "current_contract_version": contract.version if contract else None,
+        "reason": "content already committed; use `tidegate run --reprocess` to replace it",
+    }
+
+
+def skip_outcome(source: str, location: str, earlier: CommittedBatch, seq: int) -> BatchOutcome:
+    """The outcome of a skipped batch whose audit entry is ``seq``."""
+    return BatchOutcome(
+        source=source,
+        location=location,
+        batch_id=earlier.batch_id,
+        event="batch_skipped",
+        reason=(
+            f"already committed as {earlier.batch_id} under contract v{earlier.contract_version}"
+        ),
+        audit_seq=seq,
+    )
+
+
+def _audit_skip(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    location: str,
+    batch_key: str,
+    earlier: CommittedBatch,
+    contract: Contract | None,
+    actor: str,
+) -> BatchOutcome:
+    entry = append_audit(
+        con,
+        "batch_skipped",
+        skip_detail(location, batch_key, earlier, contract),
+        source=source,
+        batch_id=earlier.batch_id,
+        actor=actor,
+    )
+    return skip_outcome(source, location, earlier, entry.seq)
+
+
+def record_skip(
+    store: Store,
+    source: str,
+    location: str,
+    batch_key: str,
+    contract: Contract | None,
+    actor: str | None = None,
+) -> BatchOutcome | None:
+    """Audit that this content was skipped; None if it was not committed after all."""
+    with transaction(store) as con:
+        ensure_store_tables(con)
+        earlier = find_committed(con, source, batch_key)
+        if earlier is None:
+            return None
+        return _audit_skip(
+            con, source, location, batch_key, earlier, contract, actor or default_actor()
+        )
