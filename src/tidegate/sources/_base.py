@@ -79,12 +79,5 @@ class MemorySource:
 
     @classmethod
     def from_frame(cls, name: str, frame: Any, location: str = "memory") -> MemorySource:
-        """One batch of a frame's rows (a polars DataFrame or LazyFrame, or anything
-        ``polars.DataFrame()`` takes: a pandas frame, a dict of lists, a list of dicts).
-
-        Values become their string form, as a text file would hold them (numbers,
-        dates and booleans as polars writes them); nulls stay null. Records are
-        numbered 1..n unless the frame has ``_tidegate_record``. ``content_sha256`` is
-        the sha256 of the frame written as CSV, so the same rows make the same batch key.
-        """
+        """One batch of a frame's rows, as :meth:`RawBatch.from_frame` makes it."""
         return cls(name, [RawBatch.from_frame(name, frame, location)])
