@@ -1,0 +1,176 @@
+"""Benchmark: peak memory and time of `tidegate run` by input size, beside polars streaming.
+
+    python benchmarks/bench_memory.py --rows 1000000 10000000 --files 100 --file-rows 100000
+
+Inputs are generated streaming (``generate.py`` one million rows at a time, appended to
+one CSV) into a scratch folder and deleted at the end. Each contender runs in its own
+fresh process, on tidegate's own background Prefect server (started once, first):
+
+- tidegate   `tidegate run orders --store ...` end to end (CLI, Prefect flow, DuckDB)
+- polars     ``pl.scan_csv(path, infer_schema=False).sink_parquet(...)``: streaming,
+             no checks, the floor a streaming reader can reach
+
+It prints wall time, CPU seconds, peak RSS and peak RSS as a multiple of the input's
+size. An input that tidegate would need more memory for than the machine has (today a
+file is one batch in memory, at about ten times its size) is not run but reported,
+with the estimate, so that the benchmark never takes the machine down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+PIECE_ROWS = 1_000_000
+RSS_PER_INPUT_BYTE = 12  # measured: today's peak RSS is 10-12x the CSV's size
+
+CHILD = r"""
+import json, resource, subprocess, sys, time
+mode, work, target = sys.argv[1], sys.argv[2], sys.argv[3]
+t, cpu0 = time.perf_counter(), time.process_time()
+if mode == "polars":
+    import polars as pl
+    pl.scan_csv(target, infer_schema=False).sink_parquet(f"{work}/out.parquet")
+    rc = 0
+else:
+    done = subprocess.run(
+        [sys.argv[4], "run", "orders", "--store", f"{work}/tidegate.duckdb"],
+        cwd=work, capture_output=True, text=True,
+    )
+    rc = done.returncode
+    if rc not in (0, 3):
+        print(done.stdout[-2000:] + done.stderr[-3000:], file=sys.stderr)
+wall = time.perf_counter() - t
+me = resource.getrusage(resource.RUSAGE_SELF)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = (time.process_time() - cpu0) + kids.ru_utime + kids.ru_stime
+rss = max(me.ru_maxrss, kids.ru_maxrss) / 1024
+print(json.dumps({"rc": rc, "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": rss}))
+"""
+
+
+def write_rows(path: Path, rows: int, seed: int = 1) -> None:
+    """``rows`` generated order rows in one CSV, a million at a time (ids kept unique)."""
+    import generate
+    import polars as pl
+
+    with path.open("wb") as out:
+        for start in range(0, rows, PIECE_ROWS):
+            n = min(PIECE_ROWS, rows - start)
+            piece = generate.generate(n, seed + start // PIECE_ROWS).with_columns(
+                (pl.col("order_id").cast(pl.Int64) + start).cast(pl.String)
+            )
+            piece.write_csv(out, include_header=start == 0)
+
+
+def project(work: Path, pattern: str) -> None:
+    (work / "schemas").mkdir(parents=True)
+    (work / "pipelines").mkdir()
+    shutil.copy(ROOT / "schemas" / "orders.yaml", work / "schemas" / "orders.yaml")
+    (work / "pipelines" / "orders.yaml").write_text(
+        f"name: orders\nsource: {{kind: file, path: '{pattern}', format: csv}}\n"
+        "contract: schemas/orders.yaml\n"
+    )
+
+
+def available_mb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024
+    return float("inf")
+
+
+def run(mode: str, work: Path, target: Path, tidegate_bin: str) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, str(work), str(target), tidegate_bin],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["rc"] not in (0, 3):
+        raise SystemExit(f"{mode} exited {result['rc']}:\n{done.stderr[-3000:]}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000, 10_000_000])
+    parser.add_argument("--files", type=int, default=100, help="files in the many-files input")
+    parser.add_argument("--file-rows", type=int, default=100_000)
+    args = parser.parse_args()
+    from _prefect_server import prefect_server
+
+    tidegate_bin = str(Path(sys.executable).with_name("tidegate"))
+    rows_table = []
+    with prefect_server(timeout=300, prefix="tg-bench-memory-") as (info, scratch):
+        os.environ["PREFECT_API_URL"] = info.url
+        inputs: list[tuple[str, int, str]] = [(f"1 file, {n:,} rows", n, "one") for n in args.rows]
+        if args.files:
+            inputs.append(
+                (
+                    f"{args.files} files x {args.file_rows:,} rows",
+                    args.files * args.file_rows,
+                    "many",
+                )
+            )
+        for label, rows, kind in inputs:
+            data = Path(tempfile.mkdtemp(prefix="data-", dir=scratch))
+            started = time.perf_counter()
+            if kind == "one":
+                write_rows(data / "orders.csv", rows)
+                pattern, target = str(data / "orders.csv"), data / "orders.csv"
+            else:
+                for i in range(args.files):
+                    write_rows(data / f"orders_{i:04d}.csv", args.file_rows, seed=i + 1)
+                pattern, target = str(data / "orders_*.csv"), data / "orders_*.csv"
+            size_mb = sum(f.stat().st_size for f in data.iterdir()) / 1e6
+            biggest_mb = max(f.stat().st_size for f in data.iterdir()) / 1e6
+            print(f"{label}: {size_mb:,.0f} MB generated in {time.perf_counter() - started:.0f}s")
+            for mode in ("polars", "tidegate"):
+                need = biggest_mb * RSS_PER_INPUT_BYTE
+                if mode == "tidegate" and need > 0.8 * available_mb():
+                    rows_table.append((label, rows, size_mb, mode, None, need))
+                    continue
+                work = Path(tempfile.mkdtemp(prefix=f"{mode}-", dir=scratch))
+                project(work, pattern)
+                rows_table.append(
+                    (label, rows, size_mb, mode, run(mode, work, target, tidegate_bin), 0)
+                )
+                shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(data, ignore_errors=True)
+    print(
+        f"\n{'input':<28}{'MB':>8} {'contender':<10}{'wall s':>9}{'CPU s':>9}"
+        f"{'peak RSS MB':>13}{'RSS/input':>11}{'us/row':>8}"
+    )
+    for label, rows, size_mb, mode, r, need in rows_table:
+        if r is None:
+            print(
+                f"{label:<28}{size_mb:>8,.0f} {mode:<10}   not run: would need about "
+                f"{need / 1024:,.0f} GB (a file is one batch in memory today)"
+            )
+            continue
+        print(
+            f"{label:<28}{size_mb:>8,.0f} {mode:<10}{r['wall_s']:>9.1f}{r['cpu_s']:>9.1f}"
+            f"{r['peak_rss_mb']:>13,.0f}{r['peak_rss_mb'] / size_mb:>11.1f}"
+            f"{r['cpu_s'] / rows * 1e6:>8.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
