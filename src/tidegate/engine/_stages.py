@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
-from tidegate.batches import RawBatch, RoutedBatch
+from tidegate.batches import FileReject, RawBatch, RoutedBatch
 from tidegate.contracts import Contract
 from tidegate.normalize import normalize
 from tidegate.route import route
@@ -93,7 +93,7 @@ def observe(
 
 
 def reject(
-    store: Store, item: Any, contract: Contract, reprocess: bool, actor: str | None
+    store: Store, item: FileReject, contract: Contract, reprocess: bool, actor: str | None
 ) -> BatchOutcome:
     """One file-level quarantine entry for a file that could not be read at all."""
     from tidegate.store import commit_file_reject
