@@ -10,6 +10,7 @@ import pytest
 
 import tidegate
 from helpers import make_contract, query
+from sql_backends import ROWS, Backend, write_contract
 from tidegate.audit import verify_chain
 from tidegate.errors import PipelineError
 from tidegate.store import Store
@@ -104,3 +105,32 @@ def test_a_source_that_is_not_one_is_refused_by_name(tmp_path: Path) -> None:
         pipeline.run()
     with pytest.raises(PipelineError, match="on_busy"):
         tidegate.Pipeline(source=[ROW], contract=make_contract(), on_busy="later")
+
+
+def test_an_incremental_sql_declaration_is_handed_its_watermark(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """``source={"kind": "sql", ...}``: the Pipeline reads the committed watermark under
+    the source's lock and hands it to the source, as the flow does."""
+    backend.create_items()
+    backend.insert(*ROWS)
+    contract = tidegate.load_contract(write_contract(tmp_path))
+    declared = {
+        "kind": "sql",
+        "url": backend.url,
+        "table": backend.table,
+        "cursor": "updated_at",
+        "chunk_size": 2,
+    }
+    store = tidegate.open_store(tmp_path / "store.duckdb")
+    pipeline = tidegate.Pipeline(source=declared, contract=contract, store=store)
+    first = pipeline.run()
+    assert [o.event for o in first.outcomes] == ["batch_committed"] * 3
+    assert first.loaded == len(ROWS)
+    assert pipeline.run().outcomes == ()  # nothing after the watermark: nothing read
+    backend.insert((6, "fay", "60.00", "2024-01-02 09:00:00"))
+    third = pipeline.run()
+    assert [(o.event, o.rows_in) for o in third.outcomes] == [("batch_committed", 1)]
+    assert query(store, "SELECT id FROM items ORDER BY id") == [(i,) for i in range(1, 7)]
+    again = pipeline.run(reprocess=True)  # from the first row: every window again
+    assert sum(o.rows_in for o in again.outcomes) == len(ROWS) + 1
