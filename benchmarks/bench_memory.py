@@ -74,16 +74,6 @@ def write_rows(path: Path, rows: int, seed: int = 1) -> None:
             piece.write_csv(out, include_header=start == 0)
 
 
-def project(work: Path, pattern: str) -> None:
-    (work / "schemas").mkdir(parents=True)
-    (work / "pipelines").mkdir()
-    shutil.copy(ROOT / "schemas" / "orders.yaml", work / "schemas" / "orders.yaml")
-    (work / "pipelines" / "orders.yaml").write_text(
-        f"name: orders\nsource: {{kind: file, path: '{pattern}', format: csv}}\n"
-        "contract: schemas/orders.yaml\n"
-    )
-
-
 def available_mb() -> float:
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemAvailable:"):
@@ -115,6 +105,7 @@ def main() -> None:
     parser.add_argument("--file-rows", type=int, default=100_000)
     args = parser.parse_args()
     from _prefect_server import prefect_server
+    from bench_ingest import _project as project
 
     tidegate_bin = str(Path(sys.executable).with_name("tidegate"))
     rows_table = []
@@ -148,7 +139,7 @@ def main() -> None:
                     rows_table.append((label, rows, size_mb, mode, None, need))
                     continue
                 work = Path(tempfile.mkdtemp(prefix=f"{mode}-", dir=scratch))
-                project(work, pattern)
+                project(work, Path(pattern))  # bench_ingest's project, on this input
                 rows_table.append(
                     (label, rows, size_mb, mode, run(mode, work, target, tidegate_bin), 0)
                 )

@@ -94,7 +94,8 @@ else:
     from tidegate.sources import FileReject, source_from_config
     from tidegate.store import commit_batch, commit_file_reject, lookup_committed, record_skip
     try:
-        from tidegate.store._skips import batch_key_of, committed_keys, record_skips
+        from tidegate.store._committed import batch_key_of
+        from tidegate.store._skips import committed_keys, record_skips
     except ImportError:  # a tidegate from before bulk skips: one lookup and one skip per file
         committed_keys = None
     def run(name, store):

@@ -46,7 +46,7 @@ from tidegate.contracts import load_contract
 from tidegate.engine import prepare
 from tidegate.sources import FileSource
 from tidegate.store import commit_batch
-from tidegate.store._location import parse_store
+from tidegate.store._location import open_store
 contract = load_contract(Path(sys.argv[5]) / "schemas" / "orders.yaml")
 (raw,) = list(FileSource("orders", str(csv_path)).read())
 routed = prepare(raw, contract).routed
@@ -78,7 +78,7 @@ elif mode == "pg-copy":
             with con.cursor().copy(f"COPY {name} FROM STDIN (FORMAT csv, NULL '\\N')") as cp:
                 cp.write(body.encode())
 else:
-    store = parse_store(pg_url) if mode == "tidegate-pg" else work / "tidegate.duckdb"
+    store = open_store(pg_url) if mode == "tidegate-pg" else work / "tidegate.duckdb"
     outcome = commit_batch(store, routed, contract)
     assert outcome.loaded == routed.loaded and outcome.quarantined == routed.quarantined
 wall = time.perf_counter() - t

@@ -212,12 +212,12 @@ import sys
 from pathlib import Path
 from tidegate.flows import ingest_flow
 from tidegate.pipelines import find_pipeline
-from tidegate.store import parse_store
+from tidegate.store import open_store
 
 project, store, name, actor = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 spec = find_pipeline(project, name)
 print("ready", flush=True)
-with parse_store(store).source_lock(spec.name, spec.concurrency.on_busy) as held:
+with open_store(store).source_lock(spec.name, spec.concurrency.on_busy) as held:
     if not held:
         print("busy: skipped", flush=True)
         sys.exit(0)

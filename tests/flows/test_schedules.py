@@ -260,11 +260,11 @@ def test_a_postgres_store_is_a_deployment_parameter_as_written(project: Path) ->
     PostgreSQL store is the parameter: the URL as written, ``${ENV}`` unresolved, so the
     password stays out of the deployment and each worker resolves it from its environment."""
     from tidegate.flows._deploy import build_deployments, plan_deployments
-    from tidegate.store import parse_store
+    from tidegate.store import open_store
 
     write_pipeline(project, schedule={"interval": 30})
     url = "postgresql://flows:${PGPASSWORD}@db.internal/warehouse?options=-csearch_path%3Dtg"
-    (plan,) = plan_deployments(project, parse_store(url))
+    (plan,) = plan_deployments(project, open_store(url))
     assert plan.parameters["store"] == url
     (deployment,) = build_deployments([plan])
     assert deployment.parameters["store"] == url

@@ -24,7 +24,7 @@ from tidegate.store import (
     append_audit,
     commit_batch,
     ensure_store_tables,
-    parse_store,
+    open_store,
     transaction,
 )
 
@@ -95,9 +95,9 @@ def test_an_entry_that_does_not_extend_the_chain_is_refused(
 WRITER = """
 import sys
 from tidegate.store import append_audit, transaction
-from tidegate.store import parse_store
+from tidegate.store import open_store
 from tidegate.store import ensure_store_tables
-store, name = parse_store(sys.argv[1]), sys.argv[2]
+store, name = open_store(sys.argv[1]), sys.argv[2]
 for i in range(int(sys.argv[3])):
     with transaction(store) as con:
         ensure_store_tables(con)
@@ -175,12 +175,12 @@ def test_a_writer_role_loads_but_cannot_rewrite_or_unprotect_the_audit(
 
 
 def test_a_bad_store_url_fails_fast_and_hides_the_password() -> None:
-    missing_db = parse_store("postgresql://postgres:s3cr3t-pw@127.0.0.1:5432/no_such_db")
+    missing_db = open_store("postgresql://postgres:s3cr3t-pw@127.0.0.1:5432/no_such_db")
     with pytest.raises(StoreError) as info, transaction(missing_db):
         pass
     assert "s3cr3t-pw" not in str(info.value) and "***" in str(info.value)
     assert "does not exist" in str(info.value)
-    down = parse_store("postgresql://postgres:s3cr3t-pw@127.0.0.1:1/test")
+    down = open_store("postgresql://postgres:s3cr3t-pw@127.0.0.1:1/test")
     # transient, so Prefect retries it
     with pytest.raises(StoreUnavailableError) as unavailable, transaction(down):
         pass

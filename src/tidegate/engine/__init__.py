@@ -30,7 +30,7 @@ from tidegate.engine._stages import (
     skip,
 )
 from tidegate.engine._verdict import Verdict, validate_frame
-from tidegate.engine._watermark import committed_watermark
+from tidegate.engine._watermark import committed_watermark, open_declared_source
 
 __all__ = [
     "ENGINE_STAGES",
@@ -47,6 +47,7 @@ __all__ = [
     "committed_watermark",
     "ingest_batch",
     "observe",
+    "open_declared_source",
     "prepare",
     "read_or_audit",
     "reject",

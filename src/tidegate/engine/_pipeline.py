@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from tidegate.contracts import Contract, load_contract
 from tidegate.engine._outcome import RunVerdict, verdict
 from tidegate.engine._run import run_items
-from tidegate.engine._watermark import committed_watermark
+from tidegate.engine._watermark import open_declared_source
 from tidegate.errors import PipelineError
-from tidegate.sources import FileSource, MemorySource, Source, source_from_config
+from tidegate.sources import FileSource, MemorySource, Source
 
 if TYPE_CHECKING:
     from tidegate.monitor import MonitorConfig
@@ -168,8 +168,7 @@ class Pipeline:
         if isinstance(given, str | os.PathLike):
             return FileSource(name, os.fspath(given), base_dir=self.base_dir)
         if isinstance(given, Mapping):
-            watermark = committed_watermark(self.store, name, given, reprocess)
-            return source_from_config(name, given, self.base_dir, watermark=watermark)
+            return open_declared_source(self.store, name, given, self.base_dir, reprocess)
         try:
             return MemorySource.from_frame(name, given)
         except (TypeError, ValueError) as exc:

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from tidegate.batches import FileReject, RawBatch
 from tidegate.contracts import Contract
 from tidegate.store import BatchOutcome, lookup_committed
-from tidegate.store._skips import batch_key_of, committed_keys, record_skips
+from tidegate.store._committed import batch_key_of
+from tidegate.store._skips import committed_keys, record_skips
 
 if TYPE_CHECKING:
     from tidegate.store import Store

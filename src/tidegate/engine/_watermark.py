@@ -8,9 +8,10 @@ reads the last committed cursor value here, under the source's lock, and hands i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tidegate.sources import cursor_column
+from tidegate.sources import Source, cursor_column, source_from_config
 from tidegate.store._cursors import last_cursor
 
 if TYPE_CHECKING:
@@ -28,3 +29,12 @@ def committed_watermark(
     if reprocess or column is None:
         return None
     return last_cursor(store, source, column)
+
+
+def open_declared_source(
+    store: Store, name: str, config: Mapping[str, Any], base_dir: Path, reprocess: bool
+) -> Source:
+    """The source a pipeline file declares, handed its committed watermark (call it
+    under the source's lock, so the watermark is current)."""
+    watermark = committed_watermark(store, name, config, reprocess)
+    return source_from_config(name, config, base_dir, watermark=watermark)

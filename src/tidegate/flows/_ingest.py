@@ -17,7 +17,7 @@ from prefect.context import FlowRunContext
 from prefect.states import Completed
 
 from tidegate.contracts import load_contract
-from tidegate.engine import committed_watermark, run_items, verdict
+from tidegate.engine import open_declared_source, run_items, verdict
 from tidegate.flows._artifacts import publish_summary
 from tidegate.flows._events import emit_batch_events
 from tidegate.flows._outcome import HELD_STATE
@@ -25,8 +25,7 @@ from tidegate.flows._progress import emit
 from tidegate.flows._report_artifacts import publish_report_artifacts
 from tidegate.flows._tasks import TASK_STAGES
 from tidegate.pipelines import find_pipeline
-from tidegate.sources import source_from_config
-from tidegate.store import BatchOutcome, default_store_path, parse_store
+from tidegate.store import BatchOutcome, default_store_path, open_store
 
 
 @flow(name="ingest", log_prints=False, validate_parameters=False)
@@ -60,13 +59,12 @@ def ingest(
             dask_outcomes: Any = dask_ingest(pipeline, project_dir, store, reprocess, actor)
             return final_state(dask_outcomes)
         parallel = True
-    store_path = parse_store(store) if store else default_store_path(project)
+    store_path = open_store(store) if store else default_store_path(project)
     with store_path.source_lock(spec.name, spec.concurrency.on_busy) as held:
         if not held:  # another run of this source is in progress and on_busy is skip
             emit("source_busy", source=spec.name)
             return []
-        watermark = committed_watermark(store_path, contract.source, spec.source, reprocess)
-        source = source_from_config(contract.source, spec.source, project, watermark=watermark)
+        source = open_declared_source(store_path, contract.source, spec.source, project, reprocess)
         emit("source_started", source=spec.name)
         if parallel:  # read here, prepared and committed in order in Dask workers
             from tidegate.flows._parallel import run_on_dask

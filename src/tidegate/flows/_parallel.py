@@ -29,6 +29,7 @@ from tidegate.flows._tasks import TASK_STAGES
 from tidegate.monitor._config import MonitorConfig
 from tidegate.pipelines import ParallelConfig
 from tidegate.store import BatchOutcome, lookup_committed
+from tidegate.store._committed import batch_key_of
 
 if TYPE_CHECKING:
     from tidegate.pipelines import PipelineSpec
@@ -71,7 +72,7 @@ def prepare_in_worker(
     """The engine's stages for one file or chunk, in a Dask worker (no store writes).
 
     ``None`` for content already committed: the ordered commit step audits the skip."""
-    if not reprocess and lookup_committed(store, raw.source, f"sha256:{raw.content_sha256}"):
+    if not reprocess and lookup_committed(store, raw.source, batch_key_of(raw)):
         return None
     return prepare(raw, contract)
 
@@ -93,14 +94,13 @@ def commit_in_order_task(
     if isinstance(item, FileReject):
         rejected: BatchOutcome = TASK_STAGES.reject(store, item, contract, reprocess, actor)
         return rejected
-    if not reprocess and lookup_committed(store, item.source, f"sha256:{item.content_sha256}"):
-        key = f"sha256:{item.content_sha256}"
+    if prepared is None and not reprocess:  # committed when the worker looked: audit the skip
         skipped: list[BatchOutcome] = TASK_STAGES.skip(
-            store, item.source, [(item.location, key)], contract, actor
+            store, item.source, [(item.location, batch_key_of(item))], contract, actor
         )
         if skipped:
             return skipped[0]
-    # skipped while preparing but no longer committed: the stages run here instead
+    # prepared (the commit checks for a skip again), or no longer committed: run it here
     stages = TASK_STAGES if prepared is None else TASK_STAGES._replace(prepare=_given(prepared))
     return ingest_batch(
         store, item, contract, reprocess=reprocess, actor=actor, monitor=monitor, stages=stages

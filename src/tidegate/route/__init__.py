@@ -1,7 +1,7 @@
 """Routing: split a validated batch into rows to load, quarantine, or count as duplicates."""
 
 from tidegate.batches import QUARANTINE_SCHEMA, RoutedBatch, quarantine_rows, reject_rows
-from tidegate.route._split import route, route_frames
+from tidegate.route._split import route
 from tidegate.rules import DUPLICATE_KEY_RULE, HELD_RULE
 
 __all__ = [
@@ -12,5 +12,4 @@ __all__ = [
     "quarantine_rows",
     "reject_rows",
     "route",
-    "route_frames",
 ]

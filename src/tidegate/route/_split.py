@@ -62,33 +62,7 @@ def route(
     The normalized batch's ``header_map`` (header in the file -> contract column) lets
     each error carry the value exactly as read.
     """
-    return route_frames(
-        raw,
-        normalized.frame,
-        validated.typed,
-        validated.failures,
-        contract,
-        normalize_counts=normalized.rule_counts,
-        unknown_columns=normalized.unknown_columns,
-        missing_columns=normalized.missing_columns,
-        header_map=normalized.header_map,
-    )
-
-
-def route_frames(
-    raw: RawBatch,
-    normalized: pl.DataFrame,
-    typed: pl.DataFrame,
-    failures: pl.DataFrame,
-    contract: Contract,
-    *,
-    normalize_counts: dict[str, int] | None = None,
-    unknown_columns: tuple[str, ...] = (),
-    missing_columns: tuple[str, ...] = (),
-    header_map: dict[str, str] | None = None,
-) -> RoutedBatch:
-    """:func:`route` on the frames themselves (the normalized frame, the typed frame and
-    the failures); without ``header_map`` an error carries the normalized value."""
+    typed, failures, frame = validated.typed, validated.failures, normalized.frame
     failing = failures["_row"].unique()
     duplicates = 0
     duplicate_records: tuple[int, ...] = ()
@@ -116,10 +90,12 @@ def route_frames(
         removed = repeats["_row"]
     else:
         removed = pl.Series("_row", [], dtype=pl.UInt32)
-    all_failures = concat_failures([with_raw_values(failures, raw.frame, header_map or {}), *extra])
+    all_failures = concat_failures(
+        [with_raw_values(failures, raw.frame, normalized.header_map), *extra]
+    )
     rows_in = raw.rows_in
     bad = all_failures["_row"].n_unique() + len(raw.rejects)
-    held = _hold_reason(contract, bad, rows_in, missing_columns, normalized.width - 1)
+    held = _hold_reason(contract, bad, rows_in, normalized.missing_columns, frame.width - 1)
     if held:
         failing_rows = all_failures["_row"].unique()
         everything_else = pl.DataFrame(
@@ -139,7 +115,7 @@ def route_frames(
     gone = pl.concat([quarantined_rows, removed.cast(pl.UInt32)]).unique()
     load = typed.with_row_index("_row").filter(~pl.col("_row").is_in(gone.implode())).drop("_row")
     quarantine = pl.concat(
-        [quarantine_rows(raw.frame, normalized, all_failures), reject_rows(raw.rejects)]
+        [quarantine_rows(raw.frame, frame, all_failures), reject_rows(raw.rejects)]
     )
     counts = all_failures.group_by("rule").agg(pl.col("_row").n_unique().alias("n")).sort("rule")
     failure_counts = {r: int(n) for r, n in counts.iter_rows()}
@@ -158,12 +134,12 @@ def route_frames(
         duplicates=duplicates,
         duplicate_records=duplicate_records,
         held=held,
-        normalize_counts=dict(normalize_counts or {}),
+        normalize_counts=dict(normalized.rule_counts),
         failure_counts=failure_counts,
-        unknown_columns=unknown_columns,
-        missing_columns=missing_columns,
+        unknown_columns=normalized.unknown_columns,
+        missing_columns=normalized.missing_columns,
         raw_frame=raw.frame,
-        normalized_frame=normalized,
+        normalized_frame=frame,
     )
     routed.check_conservation()
     return routed

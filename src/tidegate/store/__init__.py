@@ -21,7 +21,7 @@ from tidegate.store._batches import commit_batch, commit_file_reject, record_sou
 from tidegate.store._committed import BatchOutcome, CommittedBatch, lookup_committed, record_skip
 from tidegate.store._connect import connect, default_store_path, read_if_made, transaction
 from tidegate.store._duckdb import DuckDBStore
-from tidegate.store._location import open_store, parse_store
+from tidegate.store._location import open_store
 from tidegate.store._pg_store import PostgresStore
 from tidegate.store._protocol import AuditProtection, QueryResult, Store, StoreLike
 from tidegate.store._tables import ensure_store_tables, store_tables
@@ -50,7 +50,6 @@ __all__ = [
     "entry_hash",
     "lookup_committed",
     "open_store",
-    "parse_store",
     "read_audit",
     "read_chain",
     "read_if_made",

@@ -15,7 +15,13 @@ from tidegate.batches import FileReject, RoutedBatch
 from tidegate.contracts._model import Contract
 from tidegate.rules import UNREADABLE_FILE_RULE
 from tidegate.store._audit_log import append_audit, canonical_json, default_actor
-from tidegate.store._committed import BatchOutcome, _audit_skip, find_committed, new_batch_id
+from tidegate.store._committed import (
+    BatchOutcome,
+    _audit_skip,
+    batch_key_of,
+    find_committed,
+    new_batch_id,
+)
 from tidegate.store._connect import transaction
 from tidegate.store._row_writes import (
     _insert_checkpoint,
@@ -143,11 +149,7 @@ def commit_file_reject(
 ) -> BatchOutcome:
     """One file-level quarantine entry for a file that could not be read at all."""
     actor = actor or default_actor()
-    batch_key = (
-        f"sha256:{reject.content_sha256}"
-        if reject.content_sha256
-        else f"unreadable:{reject.location}"
-    )
+    batch_key = batch_key_of(reject)
     with transaction(store) as con:
         ensure_store_tables(con)
         earlier = find_committed(con, reject.source, batch_key)

@@ -14,7 +14,7 @@ from tidegate.store._protocol import Store, StoreLike
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
-__all__ = ["POSTGRES_SCHEMES", "DuckDBStore", "PostgresStore", "Store", "open_store", "parse_store"]
+__all__ = ["POSTGRES_SCHEMES", "DuckDBStore", "PostgresStore", "Store", "open_store"]
 
 
 def open_store(value: StoreLike) -> Store:
@@ -27,6 +27,3 @@ def open_store(value: StoreLike) -> Store:
     if text.startswith(POSTGRES_SCHEMES):
         return PostgresStore(text)
     return DuckDBStore(Path(text))
-
-
-parse_store = open_store  # the older name, used widely

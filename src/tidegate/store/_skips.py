@@ -13,10 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tidegate.batches import FileReject, RawBatch
 from tidegate.contracts._model import Contract
 from tidegate.store._audit_log import append_audit_many, default_actor
-from tidegate.store._committed import BatchOutcome, CommittedBatch, skip_detail, skip_outcome
+from tidegate.store._committed import (
+    BatchOutcome,
+    CommittedBatch,
+    skip_detail,
+    skip_outcome,
+)
 from tidegate.store._connect import read_if_made, transaction
 from tidegate.store._tables import ensure_store_tables
 
@@ -28,13 +32,6 @@ if TYPE_CHECKING:
 # Above this many committed keys a run looks keys up one by one instead of holding
 # them all in memory (a set of some 100-byte strings).
 COMMITTED_KEYS_LIMIT = 100_000
-
-
-def batch_key_of(item: RawBatch | FileReject) -> str:
-    """The batch key the store commits ``item`` under (as commit_batch/commit_file_reject)."""
-    if isinstance(item, FileReject) and not item.content_sha256:
-        return f"unreadable:{item.location}"
-    return f"sha256:{item.content_sha256}"
 
 
 def committed_keys(
