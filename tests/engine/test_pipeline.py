@@ -134,3 +134,13 @@ def test_an_incremental_sql_declaration_is_handed_its_watermark(
     assert query(store, "SELECT id FROM items ORDER BY id") == [(i,) for i in range(1, 7)]
     again = pipeline.run(reprocess=True)  # from the first row: every window again
     assert sum(o.rows_in for o in again.outcomes) == len(ROWS) + 1
+
+
+def test_any_source_object_runs_through_the_same_engine(tmp_path: Path) -> None:
+    rows = [ROW, {**ROW, "order_id": "2", "amount": "-1"}]
+    source = tidegate.MemorySource.from_records("orders", rows, location="from-memory")
+    store = tidegate.open_store(tmp_path / "s.duckdb")
+    result = tidegate.Pipeline(source=source, contract=make_contract(), store=store).run()
+    (outcome,) = result.outcomes
+    assert (outcome.location, outcome.loaded, outcome.quarantined) == ("from-memory", 1, 1)
+    assert query(store, "SELECT record, rules FROM quarantine") == [(2, "amount.ge")]
