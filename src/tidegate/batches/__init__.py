@@ -16,12 +16,24 @@ from tidegate.batches._quarantine import (
 )
 from tidegate.batches._raw import RECORD_COLUMN, FileReject, RawBatch, RecordReject
 from tidegate.batches._routed import RoutedBatch
+from tidegate.batches._stream import (
+    DEFAULT_CHUNK_SIZE,
+    ChunkSize,
+    FileBatch,
+    FileChanged,
+    FileUnreadable,
+)
 
 __all__ = [
+    "DEFAULT_CHUNK_SIZE",
     "FAILURE_SCHEMA",
     "QUARANTINE_SCHEMA",
     "RECORD_COLUMN",
+    "ChunkSize",
+    "FileBatch",
+    "FileChanged",
     "FileReject",
+    "FileUnreadable",
     "RawBatch",
     "RecordReject",
     "RoutedBatch",
