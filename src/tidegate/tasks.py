@@ -12,6 +12,9 @@ tasks, or call them one by one::
         prepared = prepare_task(batch, contract)
         return commit_task(store, prepared, contract, False, None)
 
+A file read in chunks (a ``FileBatch``) runs as ``stage_task`` then ``publish_task``
+instead: each chunk is staged in the store, and the file published in one transaction.
+
 Importing this module imports Prefect.
 """
 
@@ -20,8 +23,10 @@ from tidegate.flows._tasks import (
     TASK_STAGES,
     commit_task,
     prepare_task,
+    publish_task,
     reject_task,
     skip_task,
+    stage_task,
 )
 from tidegate.monitor import monitor_task
 
@@ -31,6 +36,8 @@ __all__ = [
     "ingest",
     "monitor_task",
     "prepare_task",
+    "publish_task",
     "reject_task",
     "skip_task",
+    "stage_task",
 ]

@@ -7,6 +7,7 @@ commit, :func:`ingest_batch` is an ingest run's batch (prepare, commit, monitor)
 :class:`Pipeline` all go through here; the flow only wraps the steps in Prefect tasks.
 """
 
+from tidegate.engine._chunked import Deferred, StagedBatch, publish, stage
 from tidegate.engine._outcome import (
     EXIT_DATA_HELD,
     EXIT_FAILED,
@@ -23,6 +24,7 @@ from tidegate.engine._stages import (
     Stages,
     commit,
     ingest_batch,
+    ingest_file,
     observe,
     prepare,
     reject,
@@ -37,24 +39,29 @@ __all__ = [
     "EXIT_DATA_HELD",
     "EXIT_FAILED",
     "EXIT_OK",
+    "Deferred",
     "Pipeline",
     "PreparedBatch",
     "RunResult",
     "RunVerdict",
+    "StagedBatch",
     "Stages",
     "Verdict",
     "commit",
     "committed_watermark",
     "ingest_batch",
+    "ingest_file",
     "observe",
     "open_declared_source",
     "prepare",
+    "publish",
     "read_or_audit",
     "reject",
     "run_batch",
     "run_items",
     "skip",
     "skip_committed",
+    "stage",
     "validate_frame",
     "verdict",
 ]

@@ -1,12 +1,15 @@
 """A source's run, Prefect-free: every item read, committed content skipped, each new
-batch through the stages, each unreadable file quarantined, in read order."""
+batch through the stages, each unreadable file quarantined, in read order.
+
+The caller holds the source's run lock (:meth:`Store.source_lock`), so what an earlier,
+killed run of the source staged and never published is deleted first."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from tidegate.batches import FileReject, RawBatch
+from tidegate.batches import FileBatch, FileReject, RawBatch
 from tidegate.contracts import Contract
 from tidegate.engine._skips import skip_committed
 from tidegate.engine._stages import ENGINE_STAGES, Stages, ingest_batch
@@ -16,7 +19,7 @@ if TYPE_CHECKING:
     from tidegate.monitor import MonitorConfig
     from tidegate.store import BatchOutcome, Store
 
-Item = RawBatch | FileReject
+Item = RawBatch | FileBatch | FileReject
 
 
 def read_or_audit(
@@ -50,7 +53,9 @@ def run_items(
     ``on_item`` is called as an item starts, ``on_outcome`` as it ends (the flow
     reports progress and emits events there)."""
     from tidegate.store import BatchOutcome
+    from tidegate.store._staging import clear_staging
 
+    clear_staging(store, contract)  # what a killed run of this source staged and left
     pending = skip_committed(
         iter(items), store, contract, actor, reprocess=reprocess, record=stages.skip
     )

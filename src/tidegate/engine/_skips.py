@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from tidegate.batches import FileReject, RawBatch
+from tidegate.batches import FileBatch, FileReject, RawBatch
 from tidegate.contracts import Contract
 from tidegate.store import BatchOutcome, lookup_committed
 from tidegate.store._committed import batch_key_of
-from tidegate.store._skips import committed_keys, record_skips
+from tidegate.store._skips import committed_keys, committed_locations, record_skips
 
 if TYPE_CHECKING:
     from tidegate.store import Store
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 FLUSH_ITEMS = 500
 FLUSH_ROWS = 200_000
 
-Item = RawBatch | FileReject
+Item = RawBatch | FileBatch | FileReject
 
 
 # record(store, source, [(location, batch_key), ...], contract, actor) -> outcomes
@@ -52,6 +52,7 @@ def skip_committed(
         yield from items
         return
     committed = committed_keys(store, contract.source)
+    locations = committed_locations(store, contract.source)
     waiting: list[Item] = []
     rows = 0
     while True:
@@ -62,8 +63,8 @@ def skip_committed(
         except BaseException:  # the source failed: the skips read so far are audited first
             _audit(waiting, store, contract, actor, record)
             raise
-        key = batch_key_of(item)
-        known = (
+        key = _batch_key(item, locations)
+        known = key is not None and (
             key in committed
             if committed is not None
             else lookup_committed(store, contract.source, key) is not None
@@ -79,6 +80,19 @@ def skip_committed(
         rows = 0
         yield item
     yield from _drain(waiting, store, contract, actor, record)
+
+
+def _batch_key(item: Item, locations: frozenset[str] | None) -> str | None:
+    """The item's batch key, or None for a file not hashed yet at a path that never
+    committed: it is read once, hashing while it is parsed, and its publication checks
+    the key. A file at a path that committed before is hashed first (likely the same
+    content again: a skip then costs one read of the bytes and no parse)."""
+    if isinstance(item, RawBatch | FileReject) or item.content_sha256 is not None:
+        return batch_key_of(item)
+    if locations is not None and item.location not in locations:
+        return None
+    item.hash()
+    return batch_key_of(item)
 
 
 def _drain(

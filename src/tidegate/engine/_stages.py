@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from tidegate.batches import FileReject, RawBatch, RoutedBatch
+from tidegate.batches import FileBatch, FileReject, RawBatch, RoutedBatch
 from tidegate.contracts import Contract
+from tidegate.engine._chunked import Deferred, StagedBatch, publish, stage
 from tidegate.normalize import normalize
 from tidegate.route import route
 from tidegate.validate import validate
@@ -80,15 +81,18 @@ def commit(
 def observe(
     store: Store,
     monitor: MonitorConfig | None,
-    routed: RoutedBatch,
+    routed: RoutedBatch | dict[str, Any],
     outcome: BatchOutcome,
     contract: Contract,
     actor: str | None,
 ) -> list[Alert]:
     """Profile a committed batch and check the monitor's thresholds (its own transaction:
-    the batch is committed already, so a retry here never commits twice)."""
-    from tidegate.monitor import monitor_batch
+    the batch is committed already, so a retry here never commits twice). ``routed`` is
+    the batch routed in memory, or a staged file's profile parts (``StagedBatch.profile``)."""
+    from tidegate.monitor import monitor_batch, monitor_staged
 
+    if isinstance(routed, dict):
+        return monitor_staged(store, monitor, routed, outcome, contract, actor=actor)
     return monitor_batch(store, monitor, routed, outcome, contract, actor=actor)
 
 
@@ -120,6 +124,8 @@ class Stages(NamedTuple):
     observe: Callable[..., list[Alert]] = observe
     reject: Callable[..., BatchOutcome] = reject
     skip: Callable[..., list[BatchOutcome]] = skip
+    stage: Callable[..., StagedBatch | FileReject | Deferred] = stage
+    publish: Callable[..., BatchOutcome] = publish
 
 
 ENGINE_STAGES = Stages()
@@ -127,7 +133,7 @@ ENGINE_STAGES = Stages()
 
 def ingest_batch(
     store: Store,
-    raw: RawBatch,
+    raw: RawBatch | FileBatch,
     contract: Contract,
     *,
     reprocess: bool = False,
@@ -135,9 +141,16 @@ def ingest_batch(
     monitor: MonitorConfig | None = None,
     stages: Stages = ENGINE_STAGES,
 ) -> BatchOutcome:
-    """One raw batch of an ingest run, start to end: prepared, committed, monitored.
+    """One batch of an ingest run, start to end: prepared, committed, monitored.
 
-    Content committed already comes back as its audited skip (the commit checks)."""
+    A RawBatch (a batch held in memory: a SQL window, an API page, a frame) is prepared
+    and committed in one piece; a FileBatch (a file read in chunks) is staged chunk by
+    chunk and published in one transaction (:mod:`tidegate.engine._chunked`). Content
+    committed already comes back as its audited skip (the commit checks)."""
+    if not isinstance(raw, RawBatch):
+        return ingest_file(
+            store, raw, contract, reprocess=reprocess, actor=actor, monitor=monitor, stages=stages
+        )
 
     def write(prepared: PreparedBatch) -> BatchOutcome:
         outcome = stages.commit(store, prepared, contract, reprocess, actor)
@@ -145,3 +158,25 @@ def ingest_batch(
         return outcome.with_alerts([a.kind for a in alerts])
 
     return run_batch(raw, contract, write, prepare_step=stages.prepare)
+
+
+def ingest_file(
+    store: Store,
+    batch: FileBatch,
+    contract: Contract,
+    *,
+    reprocess: bool = False,
+    actor: str | None = None,
+    monitor: MonitorConfig | None = None,
+    stages: Stages = ENGINE_STAGES,
+) -> BatchOutcome:
+    """One file read in chunks: staged, published, monitored; a file found unreadable
+    part-way is quarantined whole, one that changed while read is deferred."""
+    staged = stages.stage(store, batch, contract)
+    if isinstance(staged, FileReject):
+        return stages.reject(store, staged, contract, reprocess, actor)
+    if isinstance(staged, Deferred):
+        return staged.outcome()
+    outcome = stages.publish(store, staged, batch, contract, reprocess, actor)
+    alerts = stages.observe(store, monitor, staged.profile, outcome, contract, actor)
+    return outcome.with_alerts([a.kind for a in alerts])

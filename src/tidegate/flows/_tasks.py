@@ -1,5 +1,7 @@
 """The engine's steps as Prefect tasks, for the ``ingest`` flow and for teams who
 compose their own flows (``from tidegate.tasks import prepare_task, commit_task``).
+A batch held in memory runs as ``prepare`` and ``commit``, a file read in chunks as
+``stage`` and ``publish``; both then ``monitor``.
 
 Each task only wraps one engine step (:mod:`tidegate.engine`): no logic here. Store
 tasks retry transient errors only (a locked store); ``prepare`` touches nothing
@@ -14,9 +16,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tidegate import engine
-from tidegate.batches import FileReject, RawBatch
+from tidegate.batches import FileBatch, FileReject, RawBatch
 from tidegate.contracts import Contract
-from tidegate.engine import PreparedBatch, Stages
+from tidegate.engine import Deferred, PreparedBatch, StagedBatch, Stages
 from tidegate.flows._task_options import TASK_OPTIONS
 from tidegate.monitor import monitor_task
 from tidegate.store import BatchOutcome
@@ -37,6 +39,29 @@ def commit_task(
 ) -> BatchOutcome:
     """Commit one prepared batch in one store transaction."""
     return engine.commit(store, prepared, contract, reprocess, actor)
+
+
+@task(name="stage", **TASK_OPTIONS)
+def stage_task(
+    store: Store, batch: FileBatch, contract: Contract
+) -> StagedBatch | FileReject | Deferred:
+    """Read, check and stage every chunk of one file (each chunk in its own short store
+    transaction); returns a small summary, never the rows."""
+    return engine.stage(store, batch, contract)
+
+
+@task(name="publish", **TASK_OPTIONS)
+def publish_task(
+    store: Store,
+    staged: StagedBatch,
+    batch: FileBatch,
+    contract: Contract,
+    reprocess: bool,
+    actor: str | None,
+) -> BatchOutcome:
+    """Publish one staged file in one store transaction (the whole-batch rules, then the
+    rows, the checkpoint and the audit entry), or audit its skip."""
+    return engine.publish(store, staged, batch, contract, reprocess, actor)
 
 
 @task(name="commit-file-reject", **TASK_OPTIONS)
@@ -65,4 +90,6 @@ TASK_STAGES = Stages(
     observe=monitor_task,
     reject=reject_task,
     skip=skip_task,
+    stage=stage_task,
+    publish=publish_task,
 )

@@ -25,14 +25,17 @@ from tidegate.monitor._config import (
 
 if TYPE_CHECKING:
     from tidegate.monitor._alert import Alert
-    from tidegate.monitor._monitor import monitor_batch
+    from tidegate.monitor._monitor import monitor_batch, monitor_staged
     from tidegate.monitor._profile import profile_batch
+    from tidegate.monitor._profile_stream import ProfileParts
     from tidegate.monitor._task import monitor_task
     from tidegate.monitor._webhook import wait_for_deliveries
 
 _LAZY = {
     "Alert": "tidegate.monitor._alert",
     "monitor_batch": "tidegate.monitor._monitor",
+    "monitor_staged": "tidegate.monitor._monitor",
+    "ProfileParts": "tidegate.monitor._profile_stream",
     "profile_batch": "tidegate.monitor._profile",
     "monitor_task": "tidegate.monitor._task",
     "wait_for_deliveries": "tidegate.monitor._webhook",
@@ -50,10 +53,12 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Alert",
     "MonitorConfig",
+    "ProfileParts",
     "RowCountConfig",
     "ValueDriftConfig",
     "WebhookConfig",
     "monitor_batch",
+    "monitor_staged",
     "monitor_task",
     "parse_monitor",
     "profile_batch",

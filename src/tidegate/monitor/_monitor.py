@@ -13,6 +13,7 @@ Order of work, per batch:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tidegate.batches import RoutedBatch
@@ -22,10 +23,16 @@ from tidegate.monitor._checks import check_quarantine_ratio, check_row_count, ch
 from tidegate.monitor._config import MonitorConfig
 from tidegate.monitor._notify import audit_alerts, emit_prefect_events
 from tidegate.monitor._profile import profile_batch
+from tidegate.monitor._profile_stream import assemble_profile
 from tidegate.monitor._schema_drift import check_schema_drift
 from tidegate.monitor._webhook import deliver_in_background
 from tidegate.store import BatchOutcome, ensure_store_tables, transaction
-from tidegate.store._profiles import has_profile, read_recent_profiles, save_profile
+from tidegate.store._profiles import (
+    has_profile,
+    loaded_column_stats,
+    read_recent_profiles,
+    save_profile,
+)
 
 if TYPE_CHECKING:
     from tidegate.store import Store
@@ -76,12 +83,55 @@ def monitor_batch(
         return []
     pii = {c.name for c in contract.columns if c.pii} if contract else set()
     profile = profile_batch(routed, pii_columns=pii)
+    return _check_and_save(store, config, outcome, lambda con: profile, actor, logger)
+
+
+def monitor_staged(
+    store: Store,
+    config: MonitorConfig | None,
+    parts: dict[str, Any],
+    outcome: BatchOutcome,
+    contract: Contract,
+    *,
+    actor: str | None = None,
+    logger: logging.Logger | logging.LoggerAdapter[Any] | None = None,
+) -> list[Alert]:
+    """:func:`monitor_batch` for a batch read in chunks: its profile is the chunk-wise
+    ``parts`` (:class:`tidegate.monitor.ProfileParts`) and the statistics of its loaded
+    rows, computed by the store in the monitor's transaction."""
+    if outcome.event not in MONITORED_EVENTS:
+        return []
+    pii = {c.name for c in contract.columns if c.pii}
+
+    def profile(con: Any) -> dict[str, Any]:
+        stats = loaded_column_stats(con, contract, outcome.batch_id, pii)
+        return assemble_profile(
+            parts,
+            stats,
+            rows_in=outcome.rows_in,
+            loaded=outcome.loaded,
+            quarantined=outcome.quarantined,
+            held=outcome.event == "batch_held",
+        )
+
+    return _check_and_save(store, config, outcome, profile, actor, logger)
+
+
+def _check_and_save(
+    store: Store,
+    config: MonitorConfig | None,
+    outcome: BatchOutcome,
+    make_profile: Callable[[Any], dict[str, Any]],
+    actor: str | None,
+    logger: logging.Logger | logging.LoggerAdapter[Any] | None,
+) -> list[Alert]:
     ref = BatchRef(outcome.source, outcome.batch_id, outcome.location)
     limit = config.recent_batches if config else DEFAULT_RECENT
     with transaction(store) as con:
         ensure_store_tables(con)
         if has_profile(con, outcome.batch_id):
             return []
+        profile = make_profile(con)
         recent = read_recent_profiles(con, outcome.source, limit, exclude_batch_id=outcome.batch_id)
         alerts = (
             run_checks(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -12,7 +12,7 @@ from tidegate.contracts import Contract
 from tidegate.errors import TransientError, transient_only
 from tidegate.monitor._alert import Alert
 from tidegate.monitor._config import MonitorConfig
-from tidegate.monitor._monitor import monitor_batch
+from tidegate.monitor._monitor import monitor_batch, monitor_staged
 from tidegate.store import BatchOutcome
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def monitor_task(
     store: Store,
     config: MonitorConfig | None,
-    routed: RoutedBatch,
+    routed: RoutedBatch | dict[str, Any],
     outcome: BatchOutcome,
     contract: Contract | None = None,
     actor: str | None = None,
@@ -38,6 +38,11 @@ def monitor_task(
     logged and the flow goes on; a locked store is retried like the other tasks."""
     logger = get_run_logger()
     try:
+        if isinstance(routed, dict):  # a file read in chunks: its profile parts
+            assert contract is not None
+            return monitor_staged(
+                store, config, routed, outcome, contract, actor=actor, logger=logger
+            )
         alerts = monitor_batch(store, config, routed, outcome, contract, actor=actor, logger=logger)
     except TransientError:
         raise

@@ -95,7 +95,7 @@ def route(
     )
     rows_in = raw.rows_in
     bad = all_failures["_row"].n_unique() + len(raw.rejects)
-    held = _hold_reason(contract, bad, rows_in, normalized.missing_columns, frame.width - 1)
+    held = hold_reason(contract, bad, rows_in, normalized.missing_columns, frame.width - 1)
     if held:
         failing_rows = all_failures["_row"].unique()
         everything_else = pl.DataFrame(
@@ -163,9 +163,11 @@ def with_raw_values(
     return concat_failures(parts)
 
 
-def _hold_reason(
+def hold_reason(
     contract: Contract, bad: int, rows_in: int, missing: tuple[str, ...], n_columns: int
 ) -> str | None:
+    """Why the whole batch is held under the contract's policy, or None: ``bad`` of
+    ``rows_in`` records failed, ``missing`` of its ``n_columns`` columns are absent."""
     if rows_in == 0:
         return None
     if n_columns and len(missing) == n_columns:

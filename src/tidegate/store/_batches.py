@@ -7,12 +7,14 @@ all of it or none of it. The batch key is ``(source, content sha256)``.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from tidegate.batches import FileReject, RoutedBatch
 from tidegate.contracts._model import Contract
+from tidegate.errors import ConservationError
 from tidegate.rules import UNREADABLE_FILE_RULE
 from tidegate.store._audit_log import append_audit, canonical_json, default_actor
 from tidegate.store._committed import (
@@ -33,6 +35,8 @@ from tidegate.store._row_writes import (
 from tidegate.store._tables import LINEAGE_BATCH, ensure_store_tables, ensure_target_table
 
 if TYPE_CHECKING:
+    import duckdb
+
     from tidegate.store._protocol import Store
 
 
@@ -85,56 +89,117 @@ def commit_batch(
             contract_version=contract.version,
             actor=actor,
         )
-        _insert_checkpoint(
-            con,
+        figures = BatchFigures(
             source=routed.source,
-            batch_key=batch_key,
-            batch_id=batch_id,
             location=routed.location,
-            contract=contract,
-            counts=(routed.rows_in, routed.loaded, routed.quarantined, routed.duplicates),
+            batch_key=batch_key,
+            rows_in=routed.rows_in,
+            loaded=routed.loaded,
+            updated=updated,
+            quarantined=routed.quarantined,
+            duplicates=routed.duplicates,
+            duplicate_records=routed.duplicate_records,
+            held=routed.held,
+            failure_counts=routed.failure_counts,
+            normalize_counts=routed.normalize_counts,
+            unknown_columns=routed.unknown_columns,
+            missing_columns=routed.missing_columns,
+            duration_ms=duration_ms,
+            replaced=replaced,
             cursor=cursor,
         )
-        event = (
-            "batch_held"
-            if routed.held
-            else ("batch_reprocessed" if replaced else "batch_committed")
-        )
-        detail = {
-            "location": routed.location,
-            "batch_key": batch_key,
-            "contract": {"version": contract.version, "hash": contract.content_hash},
-            "rows_in": routed.rows_in,
-            "loaded": routed.loaded,
-            "updated": updated,
-            "quarantined": routed.quarantined,
-            "duplicates": routed.duplicates,
-            "duplicate_records": list(routed.duplicate_records),
-            "held": routed.held,
-            "failures": routed.failure_counts,
-            "normalized": routed.normalize_counts,
-            "unknown_columns": list(routed.unknown_columns),
-            "missing_columns": list(routed.missing_columns),
-            "duration_ms": duration_ms,
-            **({"reprocess": replaced} if replaced else {}),
-            **({"cursor": {"column": cursor[0], "value": cursor[1]}} if cursor else {}),
-        }
-        entry = append_audit(
-            con, event, detail, source=routed.source, batch_id=batch_id, actor=actor
-        )
+        return record_commit(con, figures, contract, batch_id, actor)
+
+
+@dataclass(frozen=True)
+class BatchFigures:
+    """What a committed batch's checkpoint and audit entry record (see :func:`record_commit`)."""
+
+    source: str
+    location: str
+    batch_key: str
+    rows_in: int
+    loaded: int
+    updated: int
+    quarantined: int
+    duplicates: int
+    duplicate_records: tuple[int, ...] = ()
+    held: str | None = None
+    failure_counts: dict[str, int] = field(default_factory=dict)
+    normalize_counts: dict[str, int] = field(default_factory=dict)
+    unknown_columns: tuple[str, ...] = ()
+    missing_columns: tuple[str, ...] = ()
+    duration_ms: int | None = None
+    replaced: dict[str, Any] = field(default_factory=dict)
+    cursor: tuple[str, str] | None = None
+    chunks: int | None = None  # how many chunks a file was read in (a streamed batch)
+
+    def check_conservation(self) -> None:
+        total = self.loaded + self.quarantined + self.duplicates
+        if total != self.rows_in:
+            raise ConservationError(
+                f"batch {self.source}:{self.location}: rows_in={self.rows_in} but "
+                f"loaded={self.loaded} + quarantined={self.quarantined} + "
+                f"duplicates={self.duplicates} = {total}; this is a tidegate bug, please report it"
+            )
+
+
+def record_commit(
+    con: duckdb.DuckDBPyConnection,
+    figures: BatchFigures,
+    contract: Contract,
+    batch_id: str,
+    actor: str,
+) -> BatchOutcome:
+    """The checkpoint and the audit entry of a batch whose rows are written, in the same
+    transaction; the batch's outcome."""
+    f = figures
+    f.check_conservation()
+    _insert_checkpoint(
+        con,
+        source=f.source,
+        batch_key=f.batch_key,
+        batch_id=batch_id,
+        location=f.location,
+        contract=contract,
+        counts=(f.rows_in, f.loaded, f.quarantined, f.duplicates),
+        cursor=f.cursor,
+    )
+    event = "batch_held" if f.held else ("batch_reprocessed" if f.replaced else "batch_committed")
+    detail = {
+        "location": f.location,
+        "batch_key": f.batch_key,
+        "contract": {"version": contract.version, "hash": contract.content_hash},
+        "rows_in": f.rows_in,
+        "loaded": f.loaded,
+        "updated": f.updated,
+        "quarantined": f.quarantined,
+        "duplicates": f.duplicates,
+        "duplicate_records": list(f.duplicate_records),
+        "held": f.held,
+        "failures": f.failure_counts,
+        "normalized": f.normalize_counts,
+        "unknown_columns": list(f.unknown_columns),
+        "missing_columns": list(f.missing_columns),
+        "duration_ms": f.duration_ms,
+        **({"chunks": f.chunks} if f.chunks is not None else {}),
+        **({"reprocess": f.replaced} if f.replaced else {}),
+        **({"cursor": {"column": f.cursor[0], "value": f.cursor[1]}} if f.cursor else {}),
+    }
+    entry = append_audit(con, event, detail, source=f.source, batch_id=batch_id, actor=actor)
     return BatchOutcome(
-        source=routed.source,
-        location=routed.location,
+        source=f.source,
+        location=f.location,
         batch_id=batch_id,
         event=event,
-        rows_in=routed.rows_in,
-        loaded=routed.loaded,
-        updated=updated,
-        quarantined=routed.quarantined,
-        duplicates=routed.duplicates,
-        failure_counts=routed.failure_counts,
-        normalize_counts=routed.normalize_counts,
-        reason=routed.held,
+        rows_in=f.rows_in,
+        loaded=f.loaded,
+        updated=f.updated,
+        quarantined=f.quarantined,
+        duplicates=f.duplicates,
+        failure_counts=f.failure_counts,
+        normalize_counts=f.normalize_counts,
+        reason=f.held,
         audit_seq=entry.seq,
     )
 

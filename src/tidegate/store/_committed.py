@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tidegate.batches import FileReject, RawBatch
+from tidegate.batches import FileBatch, FileReject, RawBatch
 from tidegate.contracts._model import Contract
 from tidegate.store._audit_log import append_audit, default_actor
 from tidegate.store._connect import fetch_one, read_if_made, transaction
@@ -63,8 +63,9 @@ def new_batch_id(source: str, batch_key: str) -> str:
     return f"{source}-{stamp}-{batch_key.split(':')[-1][:8]}-{secrets.token_hex(2)}"
 
 
-def batch_key_of(item: RawBatch | FileReject) -> str:
-    """The batch key the store commits ``item`` under (as commit_batch/commit_file_reject)."""
+def batch_key_of(item: RawBatch | FileBatch | FileReject) -> str:
+    """The batch key the store commits ``item`` under (as commit_batch/commit_file_reject);
+    a FileBatch's once its content is hashed."""
     if isinstance(item, FileReject) and not item.content_sha256:
         return f"unreadable:{item.location}"
     return f"sha256:{item.content_sha256}"

@@ -8,10 +8,12 @@ the table never needs a migration when the profile gains a statistic.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from tidegate.contracts._model import Contract
 from tidegate.store._audit_log import canonical_json
 
 if TYPE_CHECKING:
@@ -90,3 +92,77 @@ def has_profile(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
     ensure_profiles_table(con)
     rows = con.execute("SELECT count(*) FROM profiles WHERE batch_id = ?", [batch_id]).fetchall()
     return bool(rows and rows[0][0])
+
+
+NUMERIC_TYPES = ("int64", "float64")
+TOP_VALUES = 20
+
+
+def loaded_column_stats(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    batch_id: str,
+    pii_columns: Collection[str] = (),
+) -> dict[str, dict[str, Any]]:
+    """The statistics of a batch's loaded rows, by contract column, as a profile holds
+    them (``kind`` numeric: count, mean, std, min, max; string: count, n_distinct and the
+    top values unless ``pii``; other: count), computed in the database."""
+    from tidegate.store._tables import LINEAGE_BATCH, is_postgres_connection, quote_ident
+
+    table = quote_ident(contract.target_table)
+    where = f"WHERE {LINEAGE_BATCH} = ?"
+    picks: list[str] = []
+    for column in contract.columns:
+        c = quote_ident(column.name)
+        if column.type in NUMERIC_TYPES or column.decimal_precision_scale:
+            v = f"CAST({c} AS DOUBLE PRECISION)"
+            picks += [f"count({c})", f"avg({v})", f"stddev_samp({v})", f"min({v})", f"max({v})"]
+        elif column.type == "string":
+            picks += [f"count({c})", f"count(DISTINCT {c})"]
+        else:
+            picks += [f"count({c})"]
+    row = list(
+        con.execute(f"SELECT {', '.join(picks)} FROM {table} {where}", [batch_id]).fetchall()[0]
+    )
+    collate = ' COLLATE "C"' if is_postgres_connection(con) else ""
+    stats: dict[str, dict[str, Any]] = {}
+    for column in contract.columns:
+        if column.type in NUMERIC_TYPES or column.decimal_precision_scale:
+            count, mean, std, low, high = row[:5]
+            del row[:5]
+            stats[column.name] = (
+                {
+                    "kind": "numeric",
+                    "count": int(count),
+                    "mean": float(mean),
+                    "std": None if std is None else float(std),
+                    "min": float(low),
+                    "max": float(high),
+                }
+                if count
+                else {"kind": "numeric", "count": 0}
+            )
+        elif column.type == "string":
+            count, distinct = row[:2]
+            del row[:2]
+            out: dict[str, Any] = {
+                "kind": "string",
+                "count": int(count),
+                "n_distinct": int(distinct),
+            }
+            if column.name in pii_columns:
+                out["pii"] = True
+            else:
+                c = quote_ident(column.name)
+                top = con.execute(
+                    f"SELECT {c}, count(*) AS n FROM {table} {where} AND {c} IS NOT NULL "
+                    f"GROUP BY {c} ORDER BY n DESC, {c}{collate} LIMIT {TOP_VALUES}",
+                    [batch_id],
+                ).fetchall()
+                out["top"] = [[str(v), int(n)] for v, n in top]
+            stats[column.name] = out
+        else:
+            (count,) = row[:1]
+            del row[:1]
+            stats[column.name] = {"kind": "other", "count": int(count)}
+    return stats

@@ -51,6 +51,24 @@ def committed_keys(
     return frozenset(str(r[0]) for r in rows)
 
 
+def committed_locations(
+    store: Store, source: str, limit: int = COMMITTED_KEYS_LIMIT
+) -> frozenset[str] | None:
+    """The locations (file paths) of ``source`` that committed a batch so far, or None
+    when there are more than ``limit`` of them (then treat every path as seen before)."""
+    with read_if_made(store) as con:
+        if con is None:
+            return frozenset()
+        rows = con.execute(
+            "SELECT DISTINCT location FROM checkpoints WHERE source = ? "
+            "AND status = 'committed' AND location IS NOT NULL LIMIT ?",
+            [source, limit + 1],
+        ).fetchall()
+    if len(rows) > limit:
+        return None
+    return frozenset(str(r[0]) for r in rows)
+
+
 def _find_many(
     con: duckdb.DuckDBPyConnection, source: str, keys: Sequence[str]
 ) -> dict[str, CommittedBatch]:

@@ -1,0 +1,281 @@
+"""A file read in chunks: staged chunk by chunk, published in one transaction.
+
+Memory stays bounded by the chunk size, whatever the size of the file, and the batch
+stays atomic:
+
+1. :func:`stage` reads the file's chunks (hashing its bytes as it goes); each chunk is
+   normalized, validated by its own rows' checks and routed (:func:`route_chunk`), and
+   its typed rows and quarantine rows are staged in the store in one short transaction
+   (:func:`tidegate.store.stage_chunk`). What the batch's profile and audit entry need
+   is added up on the way; nothing of a chunk is kept after it is staged.
+2. :func:`publish` opens one transaction (:func:`tidegate.store.publishing`): a content
+   committed already is audited as a skip; otherwise the rules that span the whole batch
+   run in SQL over the staged rows (``unique`` values and primary keys repeated across
+   chunks, keys already in the target), the batch is held when its policy says so, and
+   when a rule moved rows that had been staged to load (or the batch is held), the file
+   is read a second time to write those rows' quarantine entries with every error, as a
+   batch routed in one piece would have them. Then the staged rows are published with
+   the checkpoint and the audit entry.
+
+A kill -9 anywhere leaves only staged rows no checkpoint names (deleted by the source's
+next run), so a file is published whole or not at all.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from tidegate.batches import RECORD_COLUMN, FileBatch, FileChanged, FileReject, FileUnreadable
+from tidegate.contracts import Contract
+from tidegate.normalize import normalize
+from tidegate.route import hold_reason, route_chunk
+from tidegate.validate import validate
+
+if TYPE_CHECKING:
+    from tidegate.store import BatchOutcome, Store
+    from tidegate.store._staging import Publication
+
+
+# Staged rows are written when this much has been routed (a transaction per chunk would
+# cost a store connection per chunk when chunks are small).
+WRITE_BYTES = 16 * 1024**2
+
+
+@dataclass(frozen=True)
+class StagedBatch:
+    """What staging a file left to publish: small (no rows), so a Prefect task can pass
+    it on and a flow over many files holds only these."""
+
+    stage_id: str
+    source: str
+    location: str
+    content_sha256: str
+    rows_in: int  # records read: parsed rows and records that could not be split
+    quarantined: int  # rows that failed their own checks, and unreadable records
+    chunks: int
+    duration_ms: int
+    normalize_counts: dict[str, int] = field(default_factory=dict)
+    missing_columns: tuple[str, ...] = ()
+    unknown_columns: tuple[str, ...] = ()
+    profile: dict[str, Any] = field(default_factory=dict)  # the chunk-wise profile parts
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A file that changed while it was read: nothing of it is published this run."""
+
+    source: str
+    location: str
+    why: str
+
+    def outcome(self) -> BatchOutcome:
+        from tidegate.store import BatchOutcome
+
+        return BatchOutcome(
+            source=self.source,
+            location=self.location,
+            batch_id="",
+            event="batch_deferred",
+            reason=f"changed while it was read ({self.why}); left for a later run",
+        )
+
+
+def stage(
+    store: Store, batch: FileBatch, contract: Contract
+) -> StagedBatch | FileReject | Deferred:
+    """Read, check and stage every chunk of one file (see the module docstring).
+
+    A file found unreadable part-way comes back as its FileReject, a file that changed
+    while it was read as Deferred; either way what was staged of it is deleted."""
+    from tidegate.monitor import ProfileParts
+    from tidegate.store._staging import discard_staged, new_stage_id, stage_chunks
+
+    started = time.perf_counter()
+    pending: list[tuple[int, pl.DataFrame, pl.DataFrame]] = []
+    pending_bytes = 0
+    written = False
+
+    def flush() -> None:
+        nonlocal pending_bytes, written
+        if pending or not written:
+            stage_chunks(store, contract, stage_id, pending, first=not written)
+        pending.clear()
+        pending_bytes = 0
+        written = True
+
+    stage_id = new_stage_id()
+    parts = ProfileParts()
+    rows_in = quarantined = chunks = 0
+    counts: dict[str, int] = {}
+    unknown: dict[str, None] = {}
+    missing: tuple[str, ...] = ()
+    try:
+        for chunk in batch.chunks():
+            normalized = normalize(chunk.frame, contract)
+            validated = validate(normalized.frame, contract)
+            routed = route_chunk(chunk, normalized, validated, contract)
+            pending.append((chunks, routed.typed, routed.quarantine))
+            pending_bytes += routed.typed.estimated_size() + routed.quarantine.estimated_size()
+            if pending_bytes >= WRITE_BYTES:
+                flush()
+            parts.add(chunk.frame, normalized.frame, normalized.unknown_columns)
+            rows_in += routed.rows_in
+            quarantined += routed.quarantine.height
+            for rule, n in normalized.rule_counts.items():
+                counts[rule] = counts.get(rule, 0) + n
+            unknown.update(dict.fromkeys(normalized.unknown_columns))
+            missing = normalized.missing_columns  # columns only grow from chunk to chunk
+            chunks += 1
+        flush()
+    except FileUnreadable as exc:
+        discard_staged(store, contract, stage_id)
+        return exc.reject
+    except FileChanged as exc:
+        discard_staged(store, contract, stage_id)
+        return Deferred(contract.source, batch.location, exc.why)
+    except BaseException:
+        discard_staged(store, contract, stage_id)
+        raise
+    return StagedBatch(
+        stage_id=stage_id,
+        source=contract.source,
+        location=batch.location,
+        content_sha256=batch.content_sha256 or "",
+        rows_in=rows_in,
+        quarantined=quarantined,
+        chunks=chunks,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+        normalize_counts=dict(sorted(counts.items())),
+        missing_columns=missing,
+        unknown_columns=tuple(unknown),
+        profile=parts.finish(missing),
+    )
+
+
+def publish(
+    store: Store,
+    staged: StagedBatch,
+    batch: FileBatch,
+    contract: Contract,
+    reprocess: bool,
+    actor: str | None,
+) -> BatchOutcome:
+    """Publish one staged file in one transaction, or audit it as a skip (content
+    committed already); a file that changed before its second read is Deferred."""
+    from tidegate.store import default_actor
+    from tidegate.store._batches import BatchFigures, record_commit
+    from tidegate.store._committed import new_batch_id
+    from tidegate.store._staging import discard_staged, publishing
+
+    actor = actor or default_actor()
+    started = time.perf_counter()
+    batch_key = f"sha256:{staged.content_sha256}"
+    try:
+        with publishing(store, contract, staged.stage_id) as pub:
+            earlier = pub.committed(contract.source, batch_key)
+            replaced: dict[str, Any] = {}
+            if earlier is not None:
+                if not reprocess:
+                    return pub.skip(staged.location, batch_key, earlier, actor)
+                replaced = {
+                    "replaced_batch_id": earlier.batch_id,
+                    "replaced_contract_version": earlier.contract_version,
+                    **pub.replace(earlier),
+                }
+            rules = pub.find_batch_rules()
+            held = hold_reason(
+                contract,
+                staged.quarantined + rules.newly_failing,
+                staged.rows_in,
+                staged.missing_columns,
+                len(contract.columns),
+            )
+            updated = 0
+            if held is None and contract.policy.on_existing_key == "update":
+                updated = pub.update_existing_keys()
+            elif held is None:
+                pub.quarantine_existing_keys()
+            if held or pub.has_findings():
+                _rewrite_quarantine(pub, batch, staged, contract, held)
+            failure_counts = pub.failure_counts()
+            batch_id = new_batch_id(contract.source, batch_key)
+            loaded, quarantined = pub.publish(
+                batch_id=batch_id,
+                load=held is None,
+                location=staged.location,
+                contract_version=contract.version,
+                actor=actor,
+            )
+            figures = BatchFigures(
+                source=contract.source,
+                location=staged.location,
+                batch_key=batch_key,
+                rows_in=staged.rows_in,
+                loaded=loaded,
+                updated=updated,
+                quarantined=quarantined,
+                duplicates=rules.exact,
+                duplicate_records=rules.exact_records,
+                held=held,
+                failure_counts=failure_counts,
+                normalize_counts=staged.normalize_counts,
+                unknown_columns=staged.unknown_columns,
+                missing_columns=staged.missing_columns,
+                duration_ms=staged.duration_ms + int((time.perf_counter() - started) * 1000),
+                replaced=replaced,
+                chunks=staged.chunks,
+            )
+            return record_commit(pub.con, figures, contract, batch_id, actor)
+    except FileChanged as exc:
+        discard_staged(store, contract, staged.stage_id)
+        return Deferred(contract.source, staged.location, exc.why).outcome()
+
+
+def _record_range(chunk_records: pl.Series, rejects: tuple[Any, ...]) -> tuple[int, int] | None:
+    numbers = [int(r.record) for r in rejects]
+    if chunk_records.len():
+        numbers += [int(chunk_records.min()), int(chunk_records.max())]  # type: ignore[arg-type]
+    return (min(numbers), max(numbers)) if numbers else None
+
+
+def _rewrite_quarantine(
+    pub: Publication,
+    batch: FileBatch,
+    staged: StagedBatch,
+    contract: Contract,
+    held: str | None,
+) -> None:
+    """The second read: the quarantine entries of the rows a whole-batch rule moved
+    (every row, for a held batch), written in place of what the first read staged."""
+    if held:
+        pub.clear_quarantine()
+    for chunk in batch.chunks():
+        span = _record_range(chunk.frame.get_column(RECORD_COLUMN), chunk.rejects)
+        if span is None:
+            continue
+        findings = pub.findings_between(*span)
+        if findings.is_empty() and not held:
+            continue
+        normalized = normalize(chunk.frame, contract)
+        validated = validate(normalized.frame, contract)
+        routed = route_chunk(
+            chunk,
+            normalized,
+            validated,
+            contract,
+            findings=findings,
+            repeats=pub.exact_between(*span) if held else None,
+            held=held,
+        )
+        if held:
+            pub.write_quarantine(routed.quarantine)
+            continue
+        moved = findings.get_column("record").unique()
+        rows = routed.quarantine.filter(pl.col("record").is_in(moved.implode()))
+        pub.write_quarantine(rows, replacing=moved)
+    if batch.content_sha256 != staged.content_sha256:
+        raise FileChanged(staged.location, "its content differs from the first read")

@@ -1,0 +1,488 @@
+"""Staging: a large file's chunks written under a stage id, published in one transaction.
+
+A file read in chunks is staged chunk by chunk, each chunk in its own short
+transaction (the writer lock is held for one chunk at a time, so a review action or
+another source's commit is never kept waiting for a whole file):
+
+* every typed row of the chunk goes into the source's staging table (the target's
+  columns plus the stage id, the record, the chunk number and whether the row passed
+  its own checks), and
+* every quarantine row of the chunk into the shared quarantine staging table.
+
+Nothing staged is visible in a target table or the quarantine. The batch is then
+published by one transaction (:class:`Publication`): the rules that span the whole
+batch run in SQL over the staged rows (a value repeated across chunks under
+``unique``, a primary key repeated anywhere in the file, keys already in the target),
+the engine decides whether the batch is held, and the staged rows are copied into the
+target and the quarantine with the checkpoint and the audit entry. A crash (kill -9)
+at any point before that transaction commits leaves only staged rows under a stage id
+that no checkpoint names; the next run of the source deletes them
+(:func:`clear_staging`), so a batch is published whole or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from tidegate.batches import RECORD_COLUMN
+from tidegate.contracts._model import Contract
+from tidegate.rules import DUPLICATE_KEY_RULE, EXISTING_KEY_RULE
+from tidegate.store._committed import BatchOutcome, CommittedBatch, _audit_skip, find_committed
+from tidegate.store._connect import fetch_one, transaction
+from tidegate.store._row_writes import _replace_earlier, utc_now
+from tidegate.store._tables import (
+    LINEAGE_BATCH,
+    duckdb_type,
+    ensure_pg_target_indexes,
+    ensure_store_tables,
+    ensure_target_table,
+    is_postgres_connection,
+    quote_ident,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from tidegate.store._protocol import Store
+
+STAGING_PREFIX = "_tidegate_staging_"
+QUARANTINE_STAGING = "_tidegate_staging_quarantine"
+CHUNK_COLUMN = "_tidegate_chunk"
+PASSED_COLUMN = "_tidegate_passed"  # the row passed its own checks (a load candidate)
+_FINDINGS = "_tg_batch_findings"  # temporary, inside a publication
+_EXACT = "_tg_exact_repeats"
+
+QUARANTINE_STAGING_COLUMNS = ("record", "raw", "normalized", "errors", "rules")
+
+
+def is_staging_table(name: str) -> bool:
+    return name.startswith(STAGING_PREFIX)
+
+
+def staging_table(contract: Contract) -> str:
+    """The staging table of a source's target table (a short name: PostgreSQL cuts at 63)."""
+    tag = hashlib.sha256(contract.target_table.encode()).hexdigest()[:16]
+    return f"{STAGING_PREFIX}{tag}"
+
+
+def new_stage_id() -> str:
+    return f"stage-{secrets.token_hex(8)}"
+
+
+def _create(con: duckdb.DuckDBPyConnection) -> str:
+    return "CREATE UNLOGGED TABLE" if is_postgres_connection(con) else "CREATE TABLE"
+
+
+def _columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _ensure_staging(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
+    """Make the staging tables (again, when the contract's columns changed); the name."""
+    ensure_store_tables(con)
+    ensure_target_table(con, contract)
+    name = staging_table(contract)
+    columns = [(c.name, duckdb_type(c)) for c in contract.columns]
+    columns += [
+        (LINEAGE_BATCH, "VARCHAR NOT NULL"),
+        (RECORD_COLUMN, "BIGINT NOT NULL"),
+        (CHUNK_COLUMN, "INTEGER NOT NULL"),
+        (PASSED_COLUMN, "BOOLEAN NOT NULL"),
+    ]
+    have = _columns_of(con, name)
+    if have != [c for c, _ in columns]:
+        if have:
+            con.execute(f"DROP TABLE {quote_ident(name)}")
+        ddl = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns)
+        con.execute(f"{_create(con)} {quote_ident(name)} ({ddl})")
+    if not _columns_of(con, QUARANTINE_STAGING):
+        con.execute(
+            f"{_create(con)} {QUARANTINE_STAGING} (stage_id VARCHAR NOT NULL, "
+            "source VARCHAR NOT NULL, record BIGINT, raw VARCHAR NOT NULL, normalized VARCHAR, "
+            "errors VARCHAR NOT NULL, rules VARCHAR NOT NULL)"
+        )
+    return name
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Append a frame's rows to ``table`` (columns by name)."""
+    if frame.is_empty():
+        return
+    if is_postgres_connection(con):
+        con.copy_into(table, frame)  # type: ignore[attr-defined]
+        return
+    cols = ", ".join(quote_ident(c) for c in frame.columns)
+    con.register("_tg_rows", frame.to_arrow())
+    try:
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _tg_rows")
+    finally:
+        con.unregister("_tg_rows")
+
+
+def stage_chunks(
+    store: Store,
+    contract: Contract,
+    stage_id: str,
+    chunks: list[tuple[int, pl.DataFrame, pl.DataFrame]],
+    *,
+    first: bool,
+) -> None:
+    """Stage chunks in one short transaction: each chunk's number, its typed rows (the
+    contract's columns, ``_tidegate_record`` and ``_tidegate_passed``) and its quarantine
+    rows. ``first``: the batch's first write (the staging tables are made if need be)."""
+    names = [*contract.column_names, RECORD_COLUMN, PASSED_COLUMN]
+    with transaction(store) as con:
+        table = _ensure_staging(con, contract) if first else staging_table(contract)
+        for number, typed, quarantine in chunks:
+            _insert(
+                con,
+                quote_ident(table),
+                typed.select(names).with_columns(
+                    pl.lit(stage_id).alias(LINEAGE_BATCH),
+                    pl.lit(number, pl.Int32).alias(CHUNK_COLUMN),
+                ),
+            )
+            _insert(
+                con,
+                QUARANTINE_STAGING,
+                quarantine.select(QUARANTINE_STAGING_COLUMNS).with_columns(
+                    pl.lit(stage_id).alias("stage_id"), pl.lit(contract.source).alias("source")
+                ),
+            )
+
+
+def _delete_staged(
+    con: duckdb.DuckDBPyConnection, contract: Contract, stage_id: str | None
+) -> None:
+    table = quote_ident(staging_table(contract))
+    if not _columns_of(con, staging_table(contract)):
+        return
+    if stage_id is None:  # every staged row of the source: a killed run's leftovers
+        con.execute(f"DELETE FROM {table}")
+        con.execute(f"DELETE FROM {QUARANTINE_STAGING} WHERE source = ?", [contract.source])
+        return
+    con.execute(f"DELETE FROM {table} WHERE {LINEAGE_BATCH} = ?", [stage_id])
+    con.execute(f"DELETE FROM {QUARANTINE_STAGING} WHERE stage_id = ?", [stage_id])
+
+
+def clear_staging(store: Store, contract: Contract) -> None:
+    """Delete what runs of this source staged and never published (a run killed part-way).
+
+    Called at the start of a run, under the source's run lock, so no batch of the source
+    is being staged meanwhile."""
+    with store.read_if_made() as peek:
+        if peek is None or not _columns_of(peek, staging_table(contract)):
+            return
+    with transaction(store) as con:
+        _delete_staged(con, contract, None)
+
+
+def discard_staged(store: Store, contract: Contract, stage_id: str) -> None:
+    """Delete one stage id's rows (a file found unreadable or changed part-way); best
+    effort: what is left is deleted by the source's next run."""
+    with suppress(Exception), transaction(store) as con:
+        _delete_staged(con, contract, stage_id)
+
+
+@dataclass(frozen=True)
+class BatchRules:
+    """What the whole-batch rules found over the staged rows."""
+
+    exact: int  # rows repeating an earlier row's key with the same values (duplicates)
+    exact_records: tuple[int, ...]  # the first 100 of them
+    newly_failing: int  # rows that passed their chunk's checks but fail a batch rule
+
+
+class Publication:
+    """One batch's publication, inside one transaction (see the module docstring)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, contract: Contract, stage_id: str) -> None:
+        self.con = con
+        self.contract = contract
+        self.stage_id = stage_id
+        self.staged = quote_ident(staging_table(contract))
+        self.target = quote_ident(contract.target_table)
+        con.execute(f"DROP TABLE IF EXISTS {_FINDINGS}")
+        con.execute(f"DROP TABLE IF EXISTS {_EXACT}")
+        con.execute(
+            f"CREATE TEMPORARY TABLE {_FINDINGS} (record BIGINT NOT NULL, rule VARCHAR NOT NULL, "
+            "col VARCHAR, first_record BIGINT)"
+        )
+        con.execute(f"CREATE TEMPORARY TABLE {_EXACT} (record BIGINT NOT NULL)")
+
+    def _count(self, sql: str, params: list[Any]) -> int:
+        row = fetch_one(self.con, sql, params)
+        return int(row[0]) if row and row[0] is not None else 0
+
+    # -- skip and reprocess -------------------------------------------------------------
+
+    def committed(self, source: str, batch_key: str) -> CommittedBatch | None:
+        return find_committed(self.con, source, batch_key)
+
+    def skip(
+        self, location: str, batch_key: str, earlier: CommittedBatch, actor: str
+    ) -> BatchOutcome:
+        """Audit that the content was committed already; the staged rows are dropped."""
+        _delete_staged(self.con, self.contract, self.stage_id)
+        source = self.contract.source
+        return _audit_skip(self.con, source, location, batch_key, earlier, self.contract, actor)
+
+    def replace(self, earlier: CommittedBatch) -> dict[str, int]:
+        """``--reprocess``: the earlier batch of this content leaves the target."""
+        return _replace_earlier(self.con, self.contract, earlier)
+
+    # -- the whole-batch rules ----------------------------------------------------------
+
+    def find_batch_rules(self) -> BatchRules:
+        """``unique`` values repeated across chunks, then primary keys repeated anywhere
+        in the batch (an exact repeat is a duplicate, a repeat with other values a
+        finding against the first occurrence)."""
+        con, staged, stage = self.con, self.staged, [self.stage_id]
+        key = self.contract.primary_key
+        for column in self.contract.columns:
+            if not column.unique or key == (column.name,):
+                continue
+            c = quote_ident(column.name)
+            con.execute(
+                f"INSERT INTO {_FINDINGS} (record, rule, col) "
+                f"SELECT {RECORD_COLUMN}, CAST(? AS VARCHAR), CAST(? AS VARCHAR) FROM {staged} "
+                f"WHERE {LINEAGE_BATCH} = ? "
+                f"AND {c} IN (SELECT {c} FROM {staged} WHERE {LINEAGE_BATCH} = ? "
+                f"AND {c} IS NOT NULL GROUP BY {c} HAVING count(DISTINCT {CHUNK_COLUMN}) > 1)",
+                [f"{column.name}.unique", column.name, self.stage_id, self.stage_id],
+            )
+        if key:
+            self._key_repeats(key)
+        exact = self._count(f"SELECT count(*) FROM {_EXACT}", [])
+        first = con.execute(f"SELECT record FROM {_EXACT} ORDER BY record LIMIT 100").fetchall()
+        newly = self._count(
+            f"SELECT count(*) FROM {staged} s WHERE s.{LINEAGE_BATCH} = ? AND s.{PASSED_COLUMN} "
+            f"AND EXISTS (SELECT 1 FROM {_FINDINGS} x WHERE x.record = s.{RECORD_COLUMN})",
+            stage,
+        )
+        return BatchRules(exact, tuple(int(r[0]) for r in first), newly)
+
+    def _key_repeats(self, key: tuple[str, ...]) -> None:
+        keys = ", ".join(quote_ident(k) for k in key)
+        on = " AND ".join(f"r.{quote_ident(k)} = g.{quote_ident(k)}" for k in key)
+        same = " AND ".join(
+            f"r.{quote_ident(c)} IS NOT DISTINCT FROM f.{quote_ident(c)}"
+            for c in self.contract.column_names
+        )
+        candidates = (
+            f"(SELECT * FROM {self.staged} s WHERE s.{LINEAGE_BATCH} = ? AND s.{PASSED_COLUMN} "
+            f"AND NOT EXISTS (SELECT 1 FROM {_FINDINGS} x WHERE x.record = s.{RECORD_COLUMN}))"
+        )
+        self.con.execute(
+            "CREATE TEMPORARY TABLE _tg_repeats "
+            "(record BIGINT NOT NULL, first_record BIGINT NOT NULL, exact BOOLEAN NOT NULL)"
+        )
+        self.con.execute(
+            "INSERT INTO _tg_repeats (record, first_record, exact) "
+            f"SELECT r.{RECORD_COLUMN}, g.first_record, ({same}) FROM {candidates} r "
+            f"JOIN (SELECT {keys}, min({RECORD_COLUMN}) AS first_record FROM {candidates} c "
+            f"GROUP BY {keys} HAVING count(*) > 1) g ON {on} "
+            f"JOIN {candidates} f ON f.{RECORD_COLUMN} = g.first_record "
+            f"WHERE r.{RECORD_COLUMN} <> g.first_record",
+            [self.stage_id] * 3,
+        )
+        self.con.execute("INSERT INTO " + _EXACT + " SELECT record FROM _tg_repeats WHERE exact")
+        self.con.execute(
+            f"INSERT INTO {_FINDINGS} (record, rule, col, first_record) "
+            "SELECT record, CAST(? AS VARCHAR), NULL, first_record FROM _tg_repeats "
+            "WHERE NOT exact",
+            [DUPLICATE_KEY_RULE],
+        )
+        self.con.execute("DROP TABLE _tg_repeats")
+
+    def _loadable(self) -> str:
+        """The staged rows that would load: passed, not repeated, no finding (one ``?``:
+        the stage id)."""
+        return (
+            f"SELECT * FROM {self.staged} s WHERE s.{LINEAGE_BATCH} = ? AND s.{PASSED_COLUMN} "
+            f"AND NOT EXISTS (SELECT 1 FROM {_FINDINGS} x WHERE x.record = s.{RECORD_COLUMN}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {_EXACT} e WHERE e.record = s.{RECORD_COLUMN})"
+        )
+
+    def _key_hits(self) -> tuple[str, str]:
+        """Loadable staged rows whose key is in the target already (one ``?``), and the
+        join condition (target ``t``, staged ``s``)."""
+        on = " AND ".join(
+            f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in self.contract.primary_key
+        )
+        hits = (
+            f"SELECT s.{RECORD_COLUMN} FROM ({self._loadable()}) s "
+            f"WHERE EXISTS (SELECT 1 FROM {self.target} t WHERE {on})"
+        )
+        return hits, on
+
+    def update_existing_keys(self) -> int:
+        """``on_existing_key: update``: the target's rows with a key this batch loads
+        again are deleted (the batch's rows replace them); how many new rows replace one."""
+        if not self.contract.primary_key:
+            return 0
+        hits, on = self._key_hits()
+        updated = self._count(f"SELECT count(*) FROM ({hits}) h", [self.stage_id])
+        if updated:
+            self.con.execute(
+                f"DELETE FROM {self.target} t WHERE EXISTS "
+                f"(SELECT 1 FROM ({self._loadable()}) s WHERE {on})",
+                [self.stage_id],
+            )
+        return updated
+
+    def quarantine_existing_keys(self) -> None:
+        """``on_existing_key: quarantine``: each loadable row whose key is in the target
+        already becomes a finding (quarantined instead of loaded)."""
+        if not self.contract.primary_key:
+            return
+        hits, _ = self._key_hits()
+        self.con.execute(
+            f"INSERT INTO {_FINDINGS} (record, rule, col) "
+            f"SELECT {RECORD_COLUMN}, CAST(? AS VARCHAR), NULL FROM ({hits}) h",
+            [EXISTING_KEY_RULE, self.stage_id],
+        )
+
+    # -- rewriting quarantine rows (the engine's second pass) ---------------------------
+
+    def has_findings(self) -> bool:
+        return self._count(f"SELECT count(*) FROM {_FINDINGS}", []) > 0
+
+    def findings_between(self, low: int, high: int) -> pl.DataFrame:
+        """The findings of records ``low..high``: record, rule, column, first_record."""
+        rows = self.con.execute(
+            f"SELECT record, rule, col, first_record FROM {_FINDINGS} "
+            "WHERE record BETWEEN ? AND ? ORDER BY record, rule",
+            [low, high],
+        ).fetchall()
+        return pl.DataFrame(
+            rows,
+            schema={
+                "record": pl.Int64,
+                "rule": pl.String,
+                "column": pl.String,
+                "first_record": pl.Int64,
+            },
+            orient="row",
+        )
+
+    def exact_between(self, low: int, high: int) -> pl.Series:
+        rows = self.con.execute(
+            f"SELECT record FROM {_EXACT} WHERE record BETWEEN ? AND ?", [low, high]
+        ).fetchall()
+        return pl.Series("record", [int(r[0]) for r in rows], dtype=pl.Int64)
+
+    def clear_quarantine(self) -> None:
+        """Every staged quarantine row goes (a held batch's are written again, whole)."""
+        self.con.execute(f"DELETE FROM {QUARANTINE_STAGING} WHERE stage_id = ?", [self.stage_id])
+
+    def write_quarantine(self, rows: pl.DataFrame, replacing: pl.Series | None = None) -> None:
+        """Stage quarantine rows, first dropping the staged rows of ``replacing`` records."""
+        if replacing is not None and replacing.len():
+            self.con.register("_tg_replacing", replacing.to_frame("record").to_arrow())
+            try:
+                self.con.execute(
+                    f"DELETE FROM {QUARANTINE_STAGING} WHERE stage_id = ? "
+                    "AND record IN (SELECT record FROM _tg_replacing)",
+                    [self.stage_id],
+                )
+            finally:
+                self.con.unregister("_tg_replacing")
+        _insert(
+            self.con,
+            QUARANTINE_STAGING,
+            rows.select(QUARANTINE_STAGING_COLUMNS).with_columns(
+                pl.lit(self.stage_id).alias("stage_id"),
+                pl.lit(self.contract.source).alias("source"),
+            ),
+        )
+
+    # -- publishing ---------------------------------------------------------------------
+
+    def quarantined(self) -> int:
+        return self._count(
+            f"SELECT count(*) FROM {QUARANTINE_STAGING} WHERE stage_id = ?", [self.stage_id]
+        )
+
+    def failure_counts(self) -> dict[str, int]:
+        """Quarantined rows per rule id, from the staged quarantine's ``rules`` lists."""
+        if is_postgres_connection(self.con):
+            sql = (
+                f"SELECT r, count(*) FROM {QUARANTINE_STAGING}, "
+                "unnest(string_to_array(rules, ',')) AS r WHERE stage_id = ? GROUP BY r"
+            )
+        else:
+            sql = (
+                "SELECT r, count(*) FROM (SELECT unnest(string_split(rules, ',')) AS r "
+                f"FROM {QUARANTINE_STAGING} WHERE stage_id = ?) GROUP BY r"
+            )
+        rows = self.con.execute(sql, [self.stage_id]).fetchall()
+        return {str(r): int(n) for r, n in sorted(rows)}
+
+    def publish(
+        self,
+        *,
+        batch_id: str,
+        load: bool,
+        location: str,
+        contract_version: int | None,
+        actor: str,
+    ) -> tuple[int, int]:
+        """Copy the loadable staged rows into the target (unless ``load`` is False: a
+        held batch) and the staged quarantine rows into the quarantine, all under
+        ``batch_id``; the staged rows go. Returns (loaded, quarantined)."""
+        con, contract = self.con, self.contract
+        loaded = 0
+        if load:
+            names = [*contract.column_names, LINEAGE_BATCH, RECORD_COLUMN]
+            cols = ", ".join(quote_ident(c) for c in names)
+            picks = ", ".join(
+                "CAST(? AS VARCHAR) AS " + quote_ident(c) if c == LINEAGE_BATCH else quote_ident(c)
+                for c in names
+            )
+            loaded = self._count(f"SELECT count(*) FROM ({self._loadable()}) s", [self.stage_id])
+            if loaded:
+                con.execute(
+                    f"INSERT INTO {self.target} ({cols}) "
+                    f"SELECT {picks} FROM ({self._loadable()}) s",
+                    [batch_id, self.stage_id],
+                )
+                if is_postgres_connection(con):
+                    ensure_pg_target_indexes(con, contract)
+        quarantined = self.quarantined()
+        now = utc_now()
+        con.execute(
+            "INSERT INTO quarantine (source, batch_id, location, record, raw, normalized, errors, "
+            "rules, status, version, contract_version, created_at, updated_at, updated_by) "
+            "SELECT source, ?, ?, record, raw, normalized, errors, rules, 'pending', 1, ?, ?, ?, ? "
+            f"FROM {QUARANTINE_STAGING} WHERE stage_id = ? ORDER BY record",
+            [batch_id, location, contract_version, now, now, actor, self.stage_id],
+        )
+        _delete_staged(con, contract, self.stage_id)
+        return loaded, quarantined
+
+
+@contextmanager
+def publishing(store: Store, contract: Contract, stage_id: str) -> Iterator[Publication]:
+    """One transaction that publishes (or skips) one staged batch."""
+    with transaction(store) as con:
+        _ensure_staging(con, contract)
+        publication = Publication(con, contract, stage_id)
+        try:
+            yield publication
+        finally:
+            with suppress(Exception):
+                con.execute(f"DROP TABLE IF EXISTS {_FINDINGS}")
+                con.execute(f"DROP TABLE IF EXISTS {_EXACT}")

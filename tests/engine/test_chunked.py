@@ -1,0 +1,213 @@
+"""A file staged in chunks and published in one transaction ends exactly as the same
+records committed in one piece: same target rows, same quarantine entries (same record
+numbers, same errors), same audit counts, on both stores, whatever the chunk size.
+
+The chunks come from :class:`SlicedBatch` (a RawBatch sliced in memory) so that the
+engine is tested apart from the file readers; tests/e2e test files read from disk.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.sliced import SlicedBatch, sliced
+from tidegate import MemorySource, contract_from_dict
+from tidegate.batches import RawBatch, RecordReject
+from tidegate.engine import ingest_batch
+from tidegate.store import Store, read_audit, transaction
+from tidegate.store._staging import QUARANTINE_STAGING, staging_table
+
+CHUNK_ROWS = (1, 4, 1000)
+
+
+def contract(**policy: Any) -> Any:
+    return contract_from_dict(
+        {
+            "source": "orders",
+            "version": 1,
+            "primary_key": ["id"],
+            "columns": {
+                "id": {"type": "int64"},
+                "amount": {"type": "float64", "checks": [{"ge": 0}]},
+                "code": {"type": "string", "unique": True, "nullable": True},
+                "status": {"type": "string", "checks": [{"isin": ["new", "paid"]}]},
+            },
+            "policy": {"max_quarantine_ratio": 1.0, **policy},
+        }
+    )
+
+
+def records(n: int = 40) -> list[dict[str, str | None]]:
+    """Messy rows: failures, exact repeats and conflicting repeats of a key far apart,
+    a `unique` code repeated across the file, nulls."""
+    rows: list[dict[str, str | None]] = []
+    for i in range(1, n + 1):
+        rows.append(
+            {
+                "id": str(i),
+                "amount": "-1" if i % 9 == 0 else f"{i}.5",
+                "code": None if i % 4 == 0 else f"c{i}",
+                "status": "lost" if i % 11 == 0 else ("new" if i % 2 else "paid"),
+            }
+        )
+    rows.append(dict(rows[3]))  # an exact repeat of record 4, at the end
+    rows.append({**rows[7], "amount": "99"})  # key 8 again with other values
+    rows.append({"id": "500", "amount": "1", "code": "c5", "status": "new"})  # code c5 again
+    rows.append({"id": "x", "amount": "1", "code": None, "status": "new"})
+    rows.append(dict(rows[11]))  # record 12 twice more: both exact
+    rows.append(dict(rows[11]))
+    return rows
+
+
+def raw_batch(
+    rows: list[dict[str, str | None]], rejects: tuple[RecordReject, ...] = ()
+) -> RawBatch:
+    (raw,) = MemorySource.from_records("orders", rows, location="orders.csv").read()
+    assert isinstance(raw, RawBatch)
+    if rejects:  # records that could not be split, numbered after the parsed ones
+        from dataclasses import replace
+
+        raw = replace(raw, rejects=rejects)
+    return raw
+
+
+def snapshot(store: Store) -> dict[str, Any]:
+    with transaction(store) as con:
+        target = con.execute(
+            "SELECT id, amount, code, status, _tidegate_record FROM orders "
+            "ORDER BY _tidegate_record"
+        ).fetchall()
+        quarantine = con.execute(
+            "SELECT record, raw, normalized, errors, rules, status FROM quarantine "
+            "ORDER BY record, raw, errors"
+        ).fetchall()
+        checkpoints = con.execute(
+            "SELECT rows_in, loaded, quarantined, duplicates, status FROM checkpoints "
+            "ORDER BY committed_at"
+        ).fetchall()
+        staged = con.execute(f'SELECT count(*) FROM "{staging_table(contract())}"').fetchall()
+        staged_q = con.execute(f"SELECT count(*) FROM {QUARANTINE_STAGING}").fetchall()
+        audit = read_audit(con)
+    entries = []
+    for entry in audit:
+        detail = {
+            k: v
+            for k, v in json.loads(entry.detail).items()
+            if k not in ("duration_ms", "chunks", "committed_batch_id", "replaced_batch_id")
+        }
+        if isinstance(detail.get("reprocess"), dict):
+            detail["reprocess"] = {
+                k: v for k, v in detail["reprocess"].items() if k != "replaced_batch_id"
+            }
+        entries.append((entry.event, json.dumps(detail, sort_keys=True)))
+    assert staged[0][0] == 0 and staged_q[0][0] == 0, "staged rows left behind"
+    return {
+        "target": [tuple(str(v) for v in r) for r in target],
+        "quarantine": [tuple(str(v) for v in r) for r in quarantine],
+        "checkpoints": checkpoints,
+        "audit": entries,
+    }
+
+
+def ingest_whole(store: Store, raw: RawBatch, c: Any, **kw: Any) -> Any:
+    return ingest_batch(store, raw, c, **kw)
+
+
+@pytest.fixture
+def reference(tmp_path: Path) -> Any:
+    """The same records committed in one piece (the in-memory path), on DuckDB."""
+    from tidegate import open_store
+
+    def run(steps: list[tuple[RawBatch, dict[str, Any]]], c: Any) -> dict[str, Any]:
+        ref = open_store(tmp_path / f"ref-{len(list(tmp_path.iterdir()))}.duckdb")
+        for raw, kw in steps:
+            ingest_batch(ref, raw, c, **kw)
+        return snapshot_mem(ref)
+
+    return run
+
+
+def snapshot_mem(store: Store) -> dict[str, Any]:
+    """snapshot() of a store the in-memory path made (it has no staging tables)."""
+    with transaction(store) as con:
+        con.execute(f'CREATE TABLE IF NOT EXISTS "{staging_table(contract())}" (x INTEGER)')
+        con.execute(f"CREATE TABLE IF NOT EXISTS {QUARANTINE_STAGING} (x INTEGER)")
+    return snapshot(store)
+
+
+@pytest.mark.parametrize("rows", CHUNK_ROWS)
+def test_chunked_equals_one_piece(store: Store, rows: int, reference: Any) -> None:
+    c = contract()
+    rejects = (RecordReject(60, "a,b", "ragged row: 2 fields, header has 4"),)
+    raw = raw_batch(records(), rejects)
+    outcome = ingest_batch(store, sliced(raw, rows), c)
+    assert outcome.event == "batch_committed"
+    assert outcome.rows_in == outcome.loaded + outcome.quarantined + outcome.duplicates
+    assert outcome.duplicates == 3  # record 4 once, record 12 twice, across chunks
+    assert outcome.failure_counts["_row.duplicate_key"] == 1
+    assert outcome.failure_counts["code.unique"] == 2  # c5 at record 5 and 43
+    assert snapshot(store) == reference([(raw, {})], c)
+
+
+@pytest.mark.parametrize("rows", (1, 1000))
+def test_a_held_batch_of_many_chunks_loads_nothing(store: Store, rows: int, reference: Any) -> None:
+    c = contract(max_quarantine_ratio=0.05)
+    raw = raw_batch(records())
+    outcome = ingest_batch(store, sliced(raw, rows), c)
+    assert outcome.event == "batch_held" and outcome.loaded == 0
+    assert outcome.quarantined == outcome.rows_in - outcome.duplicates
+    got = snapshot(store)
+    assert got["target"] == []
+    assert all("_batch.held" in q[4] for q in got["quarantine"])
+    assert got == reference([(raw, {})], c)
+
+
+@pytest.mark.parametrize("policy", ["update", "quarantine"])
+@pytest.mark.parametrize("rows", (1, 1000))
+def test_existing_keys_and_reprocess_across_chunks(
+    store: Store, rows: int, policy: str, reference: Any
+) -> None:
+    c = contract(on_existing_key=policy)
+    first = raw_batch(records(20))
+    again = raw_batch([{**r, "amount": "3.25"} for r in records(30)])
+    ingest_batch(store, sliced(first, rows), c)
+    second = ingest_batch(store, sliced(again, rows), c)
+    if policy == "update":
+        assert second.updated > 0
+    else:
+        assert second.failure_counts.get("_row.existing_key", 0) > 0
+    skipped = ingest_batch(store, sliced(again, rows), c)
+    assert skipped.event == "batch_skipped"
+    redone = ingest_batch(store, sliced(again, rows), c, reprocess=True)
+    assert redone.event == "batch_reprocessed"
+    assert snapshot(store) == reference(
+        [(first, {}), (again, {}), (again, {}), (again, {"reprocess": True})], c
+    )
+
+
+def test_a_key_in_chunk_1_and_chunk_90_is_a_repeat(store: Store) -> None:
+    rows = [{"id": str(i), "amount": "1", "code": None, "status": "new"} for i in range(1, 901)]
+    rows.append({"id": "1", "amount": "2", "code": None, "status": "new"})
+    outcome = ingest_batch(store, sliced(raw_batch(rows), 10), contract())
+    assert outcome.failure_counts == {"_row.duplicate_key": 1}
+    got = snapshot(store)
+    assert len(got["target"]) == 900
+    (entry,) = got["quarantine"]
+    assert entry[0] == "901" and "already seen at record 1 of this batch" in entry[3]
+
+
+def test_a_file_that_changes_between_reads_publishes_nothing(store: Store) -> None:
+    c = contract(max_quarantine_ratio=0.01)  # held: the second read rewrites every entry
+    batch = SlicedBatch(raw_batch(records()), 4, change_on_read=2)
+    outcome = ingest_batch(store, batch, c)
+    assert outcome.event == "batch_deferred"
+    assert "changed while it was read" in (outcome.reason or "")
+    assert batch.reads == 2
+    with transaction(store) as con:
+        assert con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0] == 0
+        assert con.execute("SELECT count(*) FROM checkpoints").fetchall()[0][0] == 0
+        assert con.execute(f"SELECT count(*) FROM {QUARANTINE_STAGING}").fetchall()[0][0] == 0
