@@ -49,6 +49,10 @@ class ChunkSize:
     def __str__(self) -> str:
         return f"{self.rows} rows" if self.rows is not None else f"{self.bytes} bytes"
 
+    def as_setting(self) -> int | str:
+        """The size as a pipeline file writes it: rows as a number, bytes as ``"NB"``."""
+        return self.rows if self.rows is not None else f"{self.bytes}B"
+
     @classmethod
     def parse(cls, value: object) -> ChunkSize:
         """``100000`` or ``"100000 rows"`` (rows); ``"64MB"``, ``"32MiB"``, ``"4096 B"``

@@ -119,7 +119,7 @@ def stage(
             validated = validate(normalized.frame, contract)
             routed = route_chunk(chunk, normalized, validated, contract)
             pending.append((chunks, routed.typed, routed.quarantine))
-            pending_bytes += routed.typed.estimated_size() + routed.quarantine.estimated_size()
+            pending_bytes += int(routed.typed.estimated_size() + routed.quarantine.estimated_size())
             if pending_bytes >= WRITE_BYTES:
                 flush()
             parts.add(chunk.frame, normalized.frame, normalized.unknown_columns)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tidegate.batches import ChunkSize
 from tidegate.contracts import Contract, load_contract
 from tidegate.engine._outcome import RunVerdict, verdict
 from tidegate.engine._run import run_items
@@ -97,6 +98,11 @@ class Pipeline:
     Relative paths of the source and the contract are taken from ``base_dir`` (default:
     the current directory); a relative store path, as any Python path, from the current
     directory.
+
+    ``chunk_size``: how much of a file is read, checked and staged at a time (rows, e.g.
+    ``100_000``, or bytes, e.g. ``"64MB"``; default 32 MiB), for a source given as a
+    path or a file/landing declaration. Memory stays bounded by it whatever the size of
+    the file; each file is still one batch, published in one transaction.
     """
 
     def __init__(
@@ -109,6 +115,7 @@ class Pipeline:
         on_busy: str = "wait",
         actor: str | None = None,
         base_dir: str | Path | None = None,
+        chunk_size: ChunkSize | int | str | None = None,
     ) -> None:
         from tidegate.store import default_store_path, open_store
 
@@ -127,6 +134,13 @@ class Pipeline:
         self.monitor = monitor
         self.on_busy = on_busy
         self.actor = actor
+        self.chunk_size = None if chunk_size is None else ChunkSize.parse(chunk_size)
+        if self.chunk_size is not None and not isinstance(source, str | os.PathLike | Mapping):
+            raise PipelineError(
+                f"chunk_size applies to a source given as a file path or glob or as a "
+                f"file/landing declaration, not to a {type(source).__name__}; pass it to "
+                "the source itself, e.g. FileSource(name, path, chunk_size=...)"
+            )
 
     def __repr__(self) -> str:
         return (
@@ -166,8 +180,18 @@ class Pipeline:
         if isinstance(given, Source):
             return given
         if isinstance(given, str | os.PathLike):
-            return FileSource(name, os.fspath(given), base_dir=self.base_dir)
+            return FileSource(
+                name, os.fspath(given), base_dir=self.base_dir, chunk_size=self.chunk_size
+            )
         if isinstance(given, Mapping):
+            if self.chunk_size is not None and "chunk_size" not in given:
+                if given.get("kind", "file") not in ("file", "landing"):
+                    raise PipelineError(
+                        f"chunk_size applies to file and landing sources, not to kind "
+                        f"{given.get('kind')!r} (a SQL declaration's own `chunk_size` is the "
+                        "rows of each window, each window its own batch)"
+                    )
+                given = {**given, "chunk_size": self.chunk_size.as_setting()}
             return open_declared_source(self.store, name, given, self.base_dir, reprocess)
         try:
             return MemorySource.from_frame(name, given)

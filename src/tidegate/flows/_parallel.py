@@ -4,25 +4,36 @@ A pipeline file opts in with ``parallel: {runner: dask, address: null, workers: 
 (parsed in :mod:`tidegate.pipelines`). ``prefect-dask`` is an optional extra
 (``pip install 'tidegate[dask]'``), imported only when a parallel run starts.
 
-The read of the source stays in the flow process; each item (one file or chunk) is
-submitted to the Dask cluster as a ``prepare`` task (normalize, validate, route: the
-CPU work, all items at once) and a ``commit-in-order`` task (skip check, commit,
-monitor) that waits for the previous item's commit, so the tables, the quarantine and
-the audit trail end exactly as in a sequential run. Each commit opens its own short
+The read of the source stays in the flow process; each item (one file, or one batch
+held in memory) is submitted to the Dask cluster as a ``prepare`` task (normalize,
+validate, route: the CPU work, all items at once; a file read in chunks is staged in
+the store there, chunk by chunk, under a stage id nothing reads yet) and a
+``commit-in-order`` task (skip check, commit or publish, monitor) that waits for the
+previous item's commit, so the tables, the quarantine and the audit trail end exactly
+as in a sequential run. Each commit opens its own short
 connection to the store and retries on the cross-process file lock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from tidegate.batches import FileReject, RawBatch
+from tidegate.batches import FileBatch, FileReject, RawBatch
 from tidegate.contracts import Contract
-from tidegate.engine import PreparedBatch, ingest_batch, prepare, read_or_audit
+from tidegate.engine import (
+    Deferred,
+    PreparedBatch,
+    StagedBatch,
+    ingest_batch,
+    ingest_file,
+    prepare,
+    read_or_audit,
+    stage,
+)
 from tidegate.errors import PipelineError
 from tidegate.flows._progress import emit
 from tidegate.flows._tasks import TASK_STAGES
@@ -30,6 +41,9 @@ from tidegate.monitor._config import MonitorConfig
 from tidegate.pipelines import ParallelConfig
 from tidegate.store import BatchOutcome, lookup_committed
 from tidegate.store._committed import batch_key_of
+from tidegate.store._staging import clear_staging
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from tidegate.pipelines import PipelineSpec
@@ -67,21 +81,26 @@ def uses_dask(task_runner: object) -> bool:
 
 @task(name="prepare", cache_policy=NO_CACHE)
 def prepare_in_worker(
-    store: Store, raw: RawBatch, contract: Contract, reprocess: bool
-) -> PreparedBatch | None:
-    """The engine's stages for one file or chunk, in a Dask worker (no store writes).
+    store: Store, raw: RawBatch | FileBatch, contract: Contract, reprocess: bool
+) -> PreparedBatch | StagedBatch | FileReject | Deferred | None:
+    """The engine's stages for one batch, in a Dask worker: a batch held in memory is
+    prepared (no store writes), a file read in chunks is staged (its chunks written under
+    a stage id that nothing reads until the ordered step publishes it).
 
     ``None`` for content already committed: the ordered commit step audits the skip."""
-    if not reprocess and lookup_committed(store, raw.source, batch_key_of(raw)):
+    known = isinstance(raw, RawBatch) or raw.content_sha256 is not None
+    if known and not reprocess and lookup_committed(store, raw.source, batch_key_of(raw)):
         return None
-    return prepare(raw, contract)
+    if isinstance(raw, RawBatch):
+        return prepare(raw, contract)
+    return stage(store, raw, contract)
 
 
 @task(name="commit-in-order", cache_policy=NO_CACHE)
 def commit_in_order_task(
     store: Store,
-    item: RawBatch | FileReject,
-    prepared: PreparedBatch | None,
+    item: RawBatch | FileBatch | FileReject,
+    prepared: PreparedBatch | StagedBatch | FileReject | Deferred | None,
     contract: Contract,
     reprocess: bool,
     actor: str | None,
@@ -91,9 +110,19 @@ def commit_in_order_task(
 
     Commits run one after another in read order (each waits for the previous one), so
     a key updated by several files ends as in a sequential run."""
+    if isinstance(prepared, FileReject):  # found unreadable while a worker staged it
+        item = prepared
     if isinstance(item, FileReject):
         rejected: BatchOutcome = TASK_STAGES.reject(store, item, contract, reprocess, actor)
         return rejected
+    if isinstance(prepared, Deferred):
+        return prepared.outcome()
+    if isinstance(prepared, StagedBatch):
+        assert not isinstance(item, RawBatch)
+        stages = TASK_STAGES._replace(stage=_given(prepared))
+        return ingest_file(
+            store, item, contract, reprocess=reprocess, actor=actor, monitor=monitor, stages=stages
+        )
     if prepared is None and not reprocess:  # committed when the worker looked: audit the skip
         skipped: list[BatchOutcome] = TASK_STAGES.skip(
             store, item.source, [(item.location, batch_key_of(item))], contract, actor
@@ -101,20 +130,21 @@ def commit_in_order_task(
         if skipped:
             return skipped[0]
     # prepared (the commit checks for a skip again), or no longer committed: run it here
+    assert not isinstance(prepared, FileReject)
     stages = TASK_STAGES if prepared is None else TASK_STAGES._replace(prepare=_given(prepared))
     return ingest_batch(
         store, item, contract, reprocess=reprocess, actor=actor, monitor=monitor, stages=stages
     )
 
 
-def _given(prepared: PreparedBatch) -> Callable[[RawBatch, Contract], PreparedBatch]:
-    """A prepare step that hands back what a worker prepared already."""
-    return lambda raw, contract: prepared
+def _given(prepared: T) -> Callable[..., T]:
+    """A prepare (or stage) step that hands back what a worker did already."""
+    return lambda *args: prepared
 
 
 def submit_item(
     store: Store,
-    item: RawBatch | FileReject,
+    item: RawBatch | FileBatch | FileReject,
     contract: Contract,
     reprocess: bool,
     actor: str | None,
@@ -142,7 +172,7 @@ def submit_item(
 
 def run_on_dask(
     store: Store,
-    read: Iterator[RawBatch | FileReject],
+    read: Iterator[RawBatch | FileBatch | FileReject],
     contract: Any,
     reprocess: bool,
     actor: str | None,
@@ -152,8 +182,9 @@ def run_on_dask(
     """Every item submitted to the Dask cluster as it is read (workers check for skips
     themselves); the outcomes in submission order, so the summary reads like a
     sequential run."""
-    items: Iterator[RawBatch | FileReject | BatchOutcome] = iter(read)
+    items: Iterator[RawBatch | FileBatch | FileReject | BatchOutcome] = iter(read)
     futures: list[Any] = []
+    clear_staging(store, contract)  # what a killed run of this source staged and left
     while (item := read_or_audit(items, store, contract.source, actor)) is not None:
         emit("batch_started", source=spec.name, location=item.location)
         assert not isinstance(item, BatchOutcome)

@@ -149,11 +149,11 @@ class ProfileParts:
             if header in raw.columns and header not in self.unknown:
                 self.unknown[header] = _UnknownColumn()
                 self.unknown[header].add_nulls(self.rows)  # absent from earlier chunks
-        for header, column in self.unknown.items():
+        for header, stats in self.unknown.items():
             if header in raw.columns:
-                column.add(raw.get_column(header))
+                stats.add(raw.get_column(header))
             else:
-                column.add_nulls(raw.height)
+                stats.add_nulls(raw.height)
         self.rows += normalized.height
 
     def finish(self, missing_columns: tuple[str, ...]) -> dict[str, Any]:

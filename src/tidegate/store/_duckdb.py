@@ -9,6 +9,7 @@ one process, writers take turns on a lock per file (the writer lock).
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -18,7 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tidegate.errors import StoreError, StoreLockedError, TransientWriteConflictError
+from tidegate.errors import (
+    ConfigError,
+    StoreError,
+    StoreLockedError,
+    TransientWriteConflictError,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -51,6 +57,26 @@ def open_with_retry(path: Path, wait_seconds: float, **options: Any) -> duckdb.D
                 ) from exc
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 1.0)
+
+
+MEMORY_ENV = "TIDEGATE_DUCKDB_MEMORY"
+DEFAULT_MEMORY = "1GB"
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Cap DuckDB's memory (``$TIDEGATE_DUCKDB_MEMORY``, default 1GB): past it, a large
+    join or aggregate (a file's duplicate keys over a hundred million rows) spills to
+    ``<store>.tmp`` instead of growing the process (DuckDB's own default is 80% of RAM)."""
+    import duckdb
+
+    value = os.environ.get(MEMORY_ENV, DEFAULT_MEMORY)
+    try:
+        con.execute(f"SET memory_limit = '{value.replace(chr(39), '')}'")
+    except duckdb.Error as exc:
+        raise ConfigError(
+            f"{MEMORY_ENV}={value!r} is not a memory size DuckDB understands ({exc}); "
+            "use e.g. 1GB, 512MB or 4GiB"
+        ) from None
 
 
 _writers: dict[Path, threading.Lock] = {}
@@ -101,6 +127,7 @@ class DuckDBStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = open_with_retry(self.path, _lock_wait(wait_seconds))
         try:
+            limit_memory(con)
             yield con
         finally:
             con.close()

@@ -39,6 +39,7 @@ from tidegate.store._connect import fetch_one, transaction
 from tidegate.store._row_writes import _replace_earlier, utc_now
 from tidegate.store._tables import (
     LINEAGE_BATCH,
+    STAGING_PREFIX,
     duckdb_type,
     ensure_pg_target_indexes,
     ensure_store_tables,
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
 
     from tidegate.store._protocol import Store
 
-STAGING_PREFIX = "_tidegate_staging_"
 QUARANTINE_STAGING = "_tidegate_staging_quarantine"
 CHUNK_COLUMN = "_tidegate_chunk"
 PASSED_COLUMN = "_tidegate_passed"  # the row passed its own checks (a load candidate)
@@ -60,10 +60,6 @@ _FINDINGS = "_tg_batch_findings"  # temporary, inside a publication
 _EXACT = "_tg_exact_repeats"
 
 QUARANTINE_STAGING_COLUMNS = ("record", "raw", "normalized", "errors", "rules")
-
-
-def is_staging_table(name: str) -> bool:
-    return name.startswith(STAGING_PREFIX)
 
 
 def staging_table(contract: Contract) -> str:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import duckdb
 
 LINEAGE_BATCH = "_tidegate_batch_id"
+STAGING_PREFIX = "_tidegate_staging_"  # staged chunks of files being read; never a target
 LINEAGE_RECORD = "_tidegate_record"
 # tidegate's own tables; every other table of a store is a source's target table.
 # In this order a copy writes the audit last.
@@ -96,8 +97,10 @@ def is_postgres_connection(con: object) -> bool:
 
 
 def store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The names of this store's tables (its own and the sources' target tables)."""
-    return {r[0] for r in con.execute(STORE_TABLES_SQL).fetchall()}
+    """The names of this store's tables (its own and the sources' target tables), without
+    the staging tables of files read in chunks (:mod:`tidegate.store._staging`)."""
+    rows = con.execute(STORE_TABLES_SQL).fetchall()
+    return {r[0] for r in rows if not str(r[0]).startswith(STAGING_PREFIX)}
 
 
 def quote_ident(name: str) -> str:
