@@ -23,6 +23,8 @@ next run), so a file is published whole or not at all.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,6 +40,21 @@ from tidegate.validate import validate
 if TYPE_CHECKING:
     from tidegate.store import BatchOutcome, Store
     from tidegate.store._staging import Publication
+
+
+# Test-only hook (like the SQL source's): seconds to sleep after each chunk (each chunk
+# then staged at once), announced on stderr, so that a test can kill the process
+# part-way through a file's staging or its second read.
+TEST_PAUSE_ENV = "TIDEGATE_TEST_PAUSE_AFTER_CHUNK"
+
+
+def _test_pause(step: str, number: int) -> bool:
+    seconds = os.environ.get(TEST_PAUSE_ENV)
+    if not seconds:
+        return False
+    print(f"tidegate-test: {step} chunk {number}", file=sys.stderr, flush=True)
+    time.sleep(float(seconds))
+    return True
 
 
 # Staged rows are written when this much has been routed (a transaction per chunk would
@@ -120,8 +137,9 @@ def stage(
             routed = route_chunk(chunk, normalized, validated, contract)
             pending.append((chunks, routed.typed, routed.quarantine))
             pending_bytes += int(routed.typed.estimated_size() + routed.quarantine.estimated_size())
-            if pending_bytes >= WRITE_BYTES:
+            if pending_bytes >= WRITE_BYTES or os.environ.get(TEST_PAUSE_ENV):
                 flush()
+            _test_pause("staged", chunks)
             parts.add(chunk.frame, normalized.frame, normalized.unknown_columns)
             rows_in += routed.rows_in
             quarantined += routed.quarantine.height
@@ -253,7 +271,7 @@ def _rewrite_quarantine(
     (every row, for a held batch), written in place of what the first read staged."""
     if held:
         pub.clear_quarantine()
-    for chunk in batch.chunks():
+    for number, chunk in enumerate(batch.chunks()):
         span = _record_range(chunk.frame.get_column(RECORD_COLUMN), chunk.rejects)
         if span is None:
             continue
@@ -273,9 +291,11 @@ def _rewrite_quarantine(
         )
         if held:
             pub.write_quarantine(routed.quarantine)
+            _test_pause("second read", number)
             continue
         moved = findings.get_column("record").unique()
         rows = routed.quarantine.filter(pl.col("record").is_in(moved.implode()))
         pub.write_quarantine(rows, replacing=moved)
+        _test_pause("second read", number)
     if batch.content_sha256 != staged.content_sha256:
         raise FileChanged(staged.location, "its content differs from the first read")
