@@ -49,6 +49,7 @@ elif mode == "tidegate":
     contract = load_contract(work / "schemas" / "orders.yaml")
     t, cpu0 = time.perf_counter(), time.process_time()
     (raw,) = list(FileSource("orders", str(csv_path)).read())
+    raw = raw.collect() if hasattr(raw, "collect") else raw  # a file read whole (streaming: the engine's)
     outcome = commit_batch(work / "tidegate.duckdb", process(raw, contract), contract)
     counts = {k: getattr(outcome, k) for k in ("rows_in", "loaded", "quarantined", "duplicates")}
 else:

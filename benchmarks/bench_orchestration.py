@@ -110,6 +110,8 @@ else:
             source = source_from_config(contract.source, spec.source, work)  # files: no watermark
             known = committed_keys(store, contract.source) if committed_keys else None
             for item in source.read():
+                if hasattr(item, "collect"):  # a file read in chunks: here, whole
+                    item = item.collect()
                 if known is not None:
                     key = batch_key_of(item)
                     if key in known:

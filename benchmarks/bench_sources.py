@@ -114,6 +114,7 @@ elif mode in ("direct", "flow"):
         contract = load_contract(work / "schemas" / "orders.yaml")
         def once():
             (raw,) = list(FileSource("orders", str(work / "tiny.csv")).read())
+            raw = raw.collect() if hasattr(raw, "collect") else raw
             return commit_batch(
                 work / "direct.duckdb", prepare(raw, contract).routed, contract, reprocess=True
             ).rows_in

@@ -49,6 +49,7 @@ from tidegate.store import commit_batch
 from tidegate.store._location import open_store
 contract = load_contract(Path(sys.argv[5]) / "schemas" / "orders.yaml")
 (raw,) = list(FileSource("orders", str(csv_path)).read())
+raw = raw.collect() if hasattr(raw, "collect") else raw  # the file read whole
 routed = prepare(raw, contract).routed
 load, bad = routed.load, routed.quarantine
 t = time.perf_counter()

@@ -9,7 +9,7 @@ from helpers import process, scalar
 from tidegate.contracts import load_contract
 from tidegate.monitor import monitor_batch
 from tidegate.pipelines import find_pipeline
-from tidegate.sources import RawBatch, source_from_config
+from tidegate.sources import FileBatch, RawBatch, source_from_config
 from tidegate.store import Store, commit_batch
 
 
@@ -18,7 +18,8 @@ def test_the_sample_data_raises_no_alert(project_root: Path, store: Store) -> No
     for name in ("orders", "customers", "inventory"):
         spec = find_pipeline(project_root, name)
         contract = load_contract(spec.contract_path)
-        for item in source_from_config(name, spec.source, project_root).read():
+        for file in source_from_config(name, spec.source, project_root).read():
+            item = file.collect() if isinstance(file, FileBatch) else file
             if not isinstance(item, RawBatch):
                 continue
             routed = process(item, contract)
@@ -34,7 +35,9 @@ def test_the_sample_data_raises_no_alert(project_root: Path, store: Store) -> No
 def test_pii_values_stay_out_of_the_profile(project_root: Path, store: Store) -> None:
     spec = find_pipeline(project_root, "customers")
     contract = load_contract(spec.contract_path)
-    (item,) = list(source_from_config("customers", spec.source, project_root).read())
+    (file,) = list(source_from_config("customers", spec.source, project_root).read())
+    assert isinstance(file, FileBatch)
+    item = file.collect()
     assert isinstance(item, RawBatch)
     routed = process(item, contract)
     monitor_batch(store, spec.monitor, routed, commit_batch(store, routed, contract), contract)

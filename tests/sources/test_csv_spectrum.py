@@ -33,7 +33,8 @@ def _spectrum_files() -> list[object]:
 
 
 def _read(path: Path) -> RawBatch:
-    (batch,) = FileSource("spectrum", path).read()
+    (file,) = FileSource("spectrum", path).read()
+    batch = file.collect()
     assert isinstance(batch, RawBatch), batch
     return batch
 

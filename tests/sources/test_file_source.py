@@ -14,8 +14,11 @@ import pytest
 from tidegate.errors import SourceConfigError
 from tidegate.sources import (
     RECORD_COLUMN,
+    FileBatch,
     FileReject,
     FileSource,
+    FileUnreadable,
+    LocalFileBatch,
     MemorySource,
     RawBatch,
     Source,
@@ -30,8 +33,10 @@ def test_glob_reads_files_sorted_by_name(tmp_path: Path, write_file: WriteFile) 
     write_file("orders/a.csv", b"id\n1\n")
     write_file("orders/c.csv", b"id\n3\n\xff\n")
     write_file("orders/notes.md", b"not matched")
-    items = list(FileSource("orders", "orders/*.csv", base_dir=tmp_path).read())
-    assert [Path(item.location).name for item in items] == ["a.csv", "b.csv", "c.csv"]
+    batches = list(FileSource("orders", "orders/*.csv", base_dir=tmp_path).read())
+    assert [Path(item.location).name for item in batches] == ["a.csv", "b.csv", "c.csv"]
+    assert all(isinstance(item, FileBatch) for item in batches)
+    items = [batch.collect() for batch in batches]
     first, second, third = items
     assert isinstance(first, RawBatch) and isinstance(second, RawBatch)
     assert first.frame["id"].to_list() == ["1"] and second.frame["id"].to_list() == ["2"]
@@ -64,7 +69,7 @@ def test_format_from_extension(tmp_path: Path, write_file: WriteFile) -> None:
     buffer = io.BytesIO()
     pl.DataFrame({"a": [3]}).write_parquet(buffer)
     write_file("d/4.parquet", buffer.getvalue())
-    items = list(FileSource("mixed", "d/*", base_dir=tmp_path).read())
+    items = [batch.collect() for batch in FileSource("mixed", "d/*", base_dir=tmp_path).read()]
     assert [item.fmt for item in items if isinstance(item, RawBatch)] == [
         "csv",
         "jsonl",
@@ -91,7 +96,8 @@ def test_unknown_extension_is_a_config_error_before_any_read(
 
 def test_declared_format_overrides_extension(write_file: WriteFile) -> None:
     path = write_file("export.dat", b"a|b\n1|2\n")
-    (batch,) = FileSource("x", path, format="csv", delimiter="|").read()
+    (file,) = FileSource("x", path, format="csv", delimiter="|").read()
+    batch = file.collect()
     assert isinstance(batch, RawBatch)
     assert batch.frame.rows() == [("1", "2", 2)]
 
@@ -102,9 +108,12 @@ def test_unreadable_file_is_a_file_reject(tmp_path: Path) -> None:
     source = FileSource("x", path)
     files = source.files()
     path.unlink()
-    item = source._read_file(*files[0])
+    item = source.read_file(*files[0])
     assert isinstance(item, FileReject) and item.content_sha256 is None
     assert "cannot read" in item.reason
+    with pytest.raises(FileUnreadable, match="cannot read the file") as info:
+        list(source.batch(*files[0]).chunks())
+    assert info.value.reject == item
 
 
 @pytest.mark.parametrize(
@@ -131,7 +140,8 @@ def test_source_from_config(tmp_path: Path, write_file: WriteFile) -> None:
     }
     source = source_from_config("orders", config, tmp_path)
     assert isinstance(source, Source) and source.name == "orders"
-    (batch,) = source.read()
+    (file,) = source.read()
+    batch = file.collect()
     assert isinstance(batch, RawBatch)
     assert batch.frame.rows() == [("1", "Zoë", 2)]
 
@@ -144,6 +154,9 @@ def test_source_from_config(tmp_path: Path, write_file: WriteFile) -> None:
         ({"kind": "file", "path": "x", "sep": ","}, r"unknown option 'sep'.*delimiter"),
         ({"kind": "file"}, r"`path` is missing"),
         ({"kind": "file", "path": "x", "has_header": "yes"}, r"has_header.*true/false"),
+        ({"kind": "file", "path": "x", "chunk_size": 1.5}, r"chunk_size.*integer or a string"),
+        ({"kind": "file", "path": "x", "chunk_size": "lots"}, r"chunk_size 'lots'.*'64MB'"),
+        ({"kind": "file", "path": "x", "chunk_size": 0}, r"chunk_size 0 is not valid"),
     ],
 )
 def test_bad_config_names_what_is_valid(config: dict[str, object], match: str) -> None:
@@ -185,7 +198,7 @@ def test_glob_chars_in_base_dir_are_literal(tmp_path: Path) -> None:
     (base / "in").mkdir(parents=True)
     (base / "in" / "a.csv").write_bytes(b"x\n1\n")
     (batch,) = FileSource("x", "in/*.csv", base_dir=base).read()
-    assert isinstance(batch, RawBatch) and batch.location == str(base / "in" / "a.csv")
+    assert isinstance(batch, LocalFileBatch) and batch.location == str(base / "in" / "a.csv")
 
 
 def test_recursive_glob(tmp_path: Path, write_file: WriteFile) -> None:

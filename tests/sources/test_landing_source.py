@@ -42,7 +42,7 @@ def test_a_file_being_written_is_left_until_it_settles(tmp_path: Path) -> None:
             handle.flush()
             time.sleep(0.2)
     time.sleep(0.6)  # the writer is done; after settle_seconds the file is picked up
-    items = list(source.read())
+    items = [file.collect() for file in source.read()]
     assert [Path(i.location).name for i in items] == ["a.csv", "b.csv"]
     assert isinstance(items[1], RawBatch) and items[1].frame["id"].to_list() == ["0", "1", "2"]
     assert source.skipped == []
@@ -71,8 +71,8 @@ def test_empty_folder_yields_nothing_and_missing_folder_is_an_error(tmp_path: Pa
 def test_unreadable_file_is_a_file_reject(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_bytes(b"id\n\xff\n")
     age(tmp_path / "bad.csv", 10)
-    (item,) = LandingFolderSource("x", tmp_path).read()
-    assert isinstance(item, FileReject)
+    (file,) = LandingFolderSource("x", tmp_path).read()
+    assert isinstance(file.collect(), FileReject)
 
 
 def test_config(tmp_path: Path) -> None:
@@ -108,11 +108,12 @@ def test_committed_files_are_skipped_on_rerun(tmp_path: Path) -> None:
 
     def run() -> list[str]:
         events = []
-        for item in source.read():
-            assert isinstance(item, RawBatch)
-            if lookup_committed(store, "orders", f"sha256:{item.content_sha256}"):
+        for file in source.read():
+            if lookup_committed(store, "orders", f"sha256:{file.hash()}"):
                 events.append("skipped")
                 continue
+            item = file.collect()
+            assert isinstance(item, RawBatch)
             normalized = normalize(item.frame, contract)
             routed = route(item, normalized, validate(normalized.frame, contract), contract)
             commit_batch(store, routed, contract)

@@ -65,14 +65,17 @@ def infer(
     import re
 
     from tidegate.contracts import infer_contract
-    from tidegate.sources import FileReject, FileSource
+    from tidegate.sources import FileChanged, FileReject, FileSource
 
     name = source or re.sub(r"[^a-z0-9_]", "_", file.stem.lower()).strip("_") or "source"
     try:
-        items = list(FileSource(name, str(file), delimiter=delimiter, encoding=encoding).read())
+        reader = FileSource(name, str(file), delimiter=delimiter, encoding=encoding)
+        ((path, fmt),) = reader.files()
+        item = reader.read_file(path, fmt)  # the whole file: every row informs the guess
     except TidegateError as exc:
         raise fail(exc) from exc
-    item = items[0]
+    except FileChanged as exc:
+        raise fail(f"{exc}; run the command again once the file is complete") from exc
     if isinstance(item, FileReject):
         raise fail(f"cannot read {file}: {item.reason}")
     text = infer_contract(item.frame.drop("_tidegate_record"), name)

@@ -13,17 +13,22 @@ from typing import Any, Protocol, runtime_checkable
 
 import polars as pl
 
-from tidegate.batches import RECORD_COLUMN, FileReject, RawBatch
+from tidegate.batches import RECORD_COLUMN, FileBatch, FileReject, RawBatch
+
+# what a source yields: a batch in memory (a SQL window, an HTTP page, a test's rows),
+# a file read as a stream of chunks (FileBatch), or a file that could not be read at all
+SourceItem = RawBatch | FileBatch | FileReject
 
 
 @runtime_checkable
 class Source(Protocol):
-    """Something that yields raw batches: one per file, chunk or cursor window."""
+    """Something that yields batches: one per file, chunk or cursor window."""
 
     name: str
 
-    def read(self) -> Iterator[RawBatch | FileReject]:
-        """Yield each batch, or a FileReject for a file that could not be read at all."""
+    def read(self) -> Iterator[SourceItem]:
+        """Yield each batch (a RawBatch, or a FileBatch for a file read in chunks), or a
+        FileReject for a file that could not be read at all."""
         ...
 
 

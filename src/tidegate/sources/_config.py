@@ -11,21 +11,23 @@ from tidegate.sources._base import Source
 from tidegate.sources._files import FileSource
 from tidegate.sources._http_config import http_source_from_config
 from tidegate.sources._landing import landing_source_from_config
+from tidegate.sources._options import check_options
 from tidegate.sources._sql import sql_source_from_config
 
-_FILE_OPTIONS: dict[str, type] = {
-    "kind": str,
-    "path": str,
-    "format": str,
-    "delimiter": str,
-    "quote": str,
-    "encoding": str,
-    "has_header": bool,
+_FILE_OPTIONS: dict[str, tuple[type, ...]] = {
+    "kind": (str,),
+    "path": (str,),
+    "format": (str,),
+    "delimiter": (str,),
+    "quote": (str,),
+    "encoding": (str,),
+    "has_header": (bool,),
+    "chunk_size": (int, str),  # 100000, "100000 rows", "64MB" (see ChunkSize.parse)
 }
 
 
 def _file_source(name: str, config: Mapping[str, Any], base_dir: Path) -> Source:
-    _check_keys(name, config, _FILE_OPTIONS)
+    check_options(name, "file", config, _FILE_OPTIONS)
     if "path" not in config:
         raise SourceConfigError(
             f"source {name!r}: `path` is missing; give a file or a glob, "
@@ -40,22 +42,6 @@ _KINDS: dict[str, Callable[[str, Mapping[str, Any], Path], Source]] = {"file": _
 _KINDS["http"] = http_source_from_config
 _KINDS["landing"] = landing_source_from_config
 _KINDS["sql"] = sql_source_from_config
-
-
-def _check_keys(name: str, config: Mapping[str, Any], valid: Mapping[str, type]) -> None:
-    for key, value in config.items():
-        if key not in valid:
-            raise SourceConfigError(
-                f"source {name!r}: unknown option {key!r}; valid options for kind "
-                f"{config.get('kind')!r}: {', '.join(valid)} (fix the pipeline file)"
-            )
-        expected = valid[key]
-        if not isinstance(value, expected):
-            raise SourceConfigError(
-                f"source {name!r}: option {key!r} is {value!r} ({type(value).__name__}); "
-                f"expected a {'true/false' if expected is bool else 'string'} "
-                "(fix the pipeline file)"
-            )
 
 
 def cursor_column(config: Mapping[str, Any]) -> str | None:

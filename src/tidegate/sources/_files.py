@@ -1,18 +1,16 @@
-"""FileSource: one file or a glob of files, each read into one RawBatch or FileReject."""
+"""FileSource: one file or a glob of files, each read as a stream of chunks."""
 
 from __future__ import annotations
 
 import glob
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from tidegate.batches import FileReject, RawBatch
-from tidegate.errors import SourceConfigError
-from tidegate.sources._csv import CsvOptions, read_csv_bytes
-from tidegate.sources._jsonl import read_json_bytes
-from tidegate.sources._parquet import read_parquet_bytes
-from tidegate.sources._text import FileInfo, check_encoding
+from tidegate.batches import DEFAULT_CHUNK_SIZE, ChunkSize, FileReject, RawBatch
+from tidegate.errors import ConfigError, SourceConfigError
+from tidegate.sources._csv import CsvOptions
+from tidegate.sources._file_batch import LocalFileBatch
+from tidegate.sources._text import check_encoding
 
 FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
 EXTENSIONS = {
@@ -41,8 +39,11 @@ class FileSource:
 
     ``format`` defaults to the file extension (.csv/.txt -> csv, .tsv -> tsv, .jsonl/.ndjson
     -> jsonl, .json -> json, .parquet/.pq -> parquet). ``delimiter`` defaults to a tab
-    for tsv and a comma otherwise. Each file is read once; its batch key is the sha256
-    of its bytes. Options are checked here; the glob is resolved on each ``read()``.
+    for tsv and a comma otherwise. ``read()`` yields one :class:`LocalFileBatch` per file:
+    the file read in chunks of ``chunk_size`` (rows, or bytes of input: ``100000``,
+    ``"100000 rows"``, ``"64MB"``; None: 32 MiB), in bounded memory; its batch key is
+    the sha256 of its bytes, computed while the chunks are read. Options are checked
+    here; the glob is resolved on each ``read()``.
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class FileSource:
         encoding: str = "utf-8",
         has_header: bool = True,
         base_dir: str | Path | None = None,
+        chunk_size: ChunkSize | int | str | None = None,
     ) -> None:
         self.name = name
         self.path = str(path)
@@ -66,6 +68,7 @@ class FileSource:
         self.base_dir = None if base_dir is None else Path(base_dir)
         check_encoding(encoding)
         self._csv_options(self.format or "csv")  # validates delimiter, quote, has_header
+        self.chunk_size = _chunk_size(name, chunk_size)
 
     def __repr__(self) -> str:
         return f"FileSource(name={self.name!r}, path={self.path!r}, format={self.format!r})"
@@ -123,24 +126,39 @@ class FileSource:
             )
         return fmt
 
-    def read(self) -> Iterator[RawBatch | FileReject]:
-        """One RawBatch or FileReject per file, in path order."""
+    def read(self) -> Iterator[LocalFileBatch]:
+        """One LocalFileBatch per file, in path order (nothing is read until its
+        ``chunks()``, ``hash()`` or ``collect()`` is called)."""
         for path, fmt in self.files():
-            yield self._read_file(path, fmt)
+            yield self.batch(path, fmt)
 
-    def _read_file(self, path: Path, fmt: str) -> RawBatch | FileReject:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            return FileInfo(self.name, str(path), None).reject(
-                None, f"cannot read the file: {exc.strerror or exc}"
-            )
-        info = FileInfo(self.name, str(path), hashlib.sha256(data).hexdigest())
-        if fmt in ("csv", "tsv"):
-            return read_csv_bytes(data, info, self._csv_options(fmt))
-        if fmt in ("jsonl", "json"):
-            return read_json_bytes(data, info, encoding=self.encoding, document=fmt == "json")
-        return read_parquet_bytes(data, info)
+    def batch(self, path: Path, fmt: str) -> LocalFileBatch:
+        """The file at ``path`` (of format ``fmt``) with this source's options."""
+        return LocalFileBatch(
+            self.name,
+            path,
+            fmt,
+            delimiter=self.delimiter,
+            quote=self.quote,
+            encoding=self.encoding,
+            has_header=self.has_header,
+            chunk_size=self.chunk_size,
+        )
+
+    def read_file(self, path: Path, fmt: str) -> RawBatch | FileReject:
+        """The whole file at ``path`` in one RawBatch, or its FileReject."""
+        return self.batch(path, fmt).collect()
+
+
+def _chunk_size(name: str, value: ChunkSize | int | str | None) -> ChunkSize:
+    if value is None:
+        return DEFAULT_CHUNK_SIZE
+    try:
+        return ChunkSize.parse(value)
+    except ConfigError as exc:
+        raise SourceConfigError(
+            f"source {name!r}: {exc} (fix `chunk_size:` in the pipeline file)"
+        ) from None
 
 
 def _static_prefix(pattern: Path) -> list[str]:

@@ -97,10 +97,12 @@ def _error_reason(exc: Exception) -> str:
 class _Collector:
     """Gathers records (as string dicts) and record rejects in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, columns: dict[str, None] | None = None) -> None:
         self.records: list[dict[str, str | None]] = []
         self.numbers: list[int] = []
         self.rejects: list[RecordReject] = []
+        # the keys seen, in first-seen order (shared between the chunks of a stream)
+        self.columns: dict[str, None] = {} if columns is None else columns
 
     def add(self, number: int, value: Any, raw: str, *, escapes: bool) -> None:
         """Add one parsed value; ``escapes`` says the source text had \\u escapes."""
@@ -124,9 +126,18 @@ class _Collector:
             return
         self.records.append(record)
         self.numbers.append(number)
+        columns = self.columns
+        for key in record:
+            if key not in columns:
+                columns[key] = None
+
+    @property
+    def count(self) -> int:
+        """Records added: objects and rejects."""
+        return len(self.records) + len(self.rejects)
 
     def frame(self) -> pl.DataFrame:
-        columns = list(dict.fromkeys(key for record in self.records for key in record))
+        columns = list(self.columns)
         data: dict[str, list[str | None] | list[int]] = {
             name: [record.get(name) for record in self.records] for name in columns
         }
@@ -148,12 +159,20 @@ def read_json_bytes(
     text = decode_text(data, encoding, info, "JSON")
     if isinstance(text, FileReject):
         return text
+    records = parse_json_text(text, document=document)
+    if isinstance(records, str):
+        return info.reject(data, records)
+    return _batch(info, records, fmt)
+
+
+def parse_json_text(text: str, *, document: bool) -> _Collector | str:
+    """The records of a whole decoded text (JSON Lines, or one JSON document), or the
+    reason the file cannot be read at all."""
     content = text.strip(_JSON_WHITESPACE)
     if content == "" and document:
-        return info.reject(
-            data,
+        return (
             "not valid JSON: the file holds no JSON value; if it is JSON Lines and may be "
-            "empty, declare `format: jsonl`",
+            "empty, declare `format: jsonl`"
         )
     records = _Collector()
     doc_error: Exception | None = None
@@ -164,16 +183,15 @@ def read_json_bytes(
             doc_error = exc
         else:
             _add_document(records, text, value)
-            return _batch(info, records, fmt)
+            return records
     _add_lines(records, text)
     if not records.records and _spans_lines(doc_error, text):
         assert isinstance(doc_error, json.JSONDecodeError)
-        return info.reject(
-            data,
+        return (
             f"not valid JSON: {doc_error.msg} at line {doc_error.lineno} column "
-            f"{doc_error.colno} (neither one JSON document nor JSON Lines)",
+            f"{doc_error.colno} (neither one JSON document nor JSON Lines)"
         )
-    return _batch(info, records, fmt)
+    return records
 
 
 def _spans_lines(error: Exception | None, text: str) -> bool:
@@ -206,15 +224,19 @@ def _raw_json(value: Any) -> str:
 
 def _add_lines(records: _Collector, text: str) -> None:
     for index, line in enumerate(text.split("\n")):
-        if line.strip(_JSON_WHITESPACE) == "":
-            continue
-        raw = line.removesuffix("\r")
-        try:
-            value = _loads(line)
-        except (ValueError, RecursionError) as exc:
-            records.rejects.append(RecordReject(index + 1, raw, _error_reason(exc)))
-            continue
-        records.add(index + 1, value, raw, escapes="\\u" in line)
+        if line.strip(_JSON_WHITESPACE) != "":
+            add_line(records, index + 1, line)
+
+
+def add_line(records: _Collector, number: int, line: str) -> None:
+    """One non-blank line of JSON Lines (without its "\\n"): a record or a reject."""
+    raw = line.removesuffix("\r")
+    try:
+        value = _loads(line)
+    except (ValueError, RecursionError) as exc:
+        records.rejects.append(RecordReject(number, raw, _error_reason(exc)))
+        return
+    records.add(number, value, raw, escapes="\\u" in line)
 
 
 def _batch(info: FileInfo, records: _Collector, fmt: str) -> RawBatch:

@@ -1,11 +1,13 @@
 """LandingFolderSource: files that land in a folder, each processed once, never half-written.
 
 Every file matching ``pattern`` is read like :class:`FileSource` reads it (same readers,
-one RawBatch or FileReject per file, batch key = sha256 of its bytes), so a file whose
-content was already committed is skipped by the store. A file that may still be written
-is left for a later run: a name with a temp suffix (``.part``, ``.tmp``, ``.crdownload``,
-...) or a leading dot, a file modified less than ``settle_seconds`` ago, and a file whose
-size or mtime changed while it was read.
+one :class:`LocalFileBatch` per file, read in chunks, batch key = sha256 of its bytes),
+so a file whose content was already committed is skipped by the store. A file that may
+still be written is left for a later run: a name with a temp suffix (``.part``,
+``.tmp``, ``.crdownload``, ...) or a leading dot, and a file modified less than
+``settle_seconds`` ago are not yielded (they are listed in ``skipped``); a file whose
+size or mtime changes while its chunks are read raises :class:`FileChanged` at the end
+of the pass, and the engine leaves it for a later run.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from tidegate.batches import FileReject, RawBatch
+from tidegate.batches import ChunkSize
 from tidegate.errors import SourceConfigError
+from tidegate.sources._file_batch import LocalFileBatch
 from tidegate.sources._files import FileSource
 from tidegate.sources._options import check_options, positive
 
@@ -29,9 +32,9 @@ TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".download
 class LandingFolderSource:
     """Settled files in ``folder`` matching ``pattern`` (a glob relative to the folder).
 
-    ``format``, ``delimiter``, ``quote``, ``encoding`` and ``has_header`` mean what they
-    mean for :class:`FileSource`. ``skipped`` lists, after a ``read()``, the files left
-    for a later run and why.
+    ``format``, ``delimiter``, ``quote``, ``encoding``, ``has_header`` and ``chunk_size``
+    mean what they mean for :class:`FileSource`. ``skipped`` lists, after a ``read()``,
+    the files left for a later run and why (before reading them).
     """
 
     def __init__(
@@ -46,6 +49,7 @@ class LandingFolderSource:
         quote: str = '"',
         encoding: str = "utf-8",
         has_header: bool = True,
+        chunk_size: ChunkSize | int | str | None = None,
         base_dir: str | Path | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -67,7 +71,9 @@ class LandingFolderSource:
             quote=quote,
             encoding=encoding,
             has_header=has_header,
+            chunk_size=chunk_size,
         )
+        self.chunk_size = self._files.chunk_size
 
     def __repr__(self) -> str:
         return (
@@ -85,21 +91,15 @@ class LandingFolderSource:
             )
         return sorted(path for path in self.folder.glob(self.pattern) if path.is_file())
 
-    def read(self) -> Iterator[RawBatch | FileReject]:
-        """One RawBatch or FileReject per settled file, in path order."""
+    def read(self) -> Iterator[LocalFileBatch]:
+        """One LocalFileBatch per settled file, in path order (FileChanged from its
+        ``chunks()`` if it changes while it is read)."""
         self.skipped = []
         for path in self.candidates():
             why = self._unsettled(path)
             if why is None:
-                fmt = self._files._format_of(path)
-                stat = path.stat()
-                item = self._files._read_file(path, fmt)
-                after = path.stat()
-                if (stat.st_size, stat.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
-                    why = "changed while it was read"
-                else:
-                    yield item
-                    continue
+                yield self._files.batch(path, self._files._format_of(path))
+                continue
             self.skipped.append((path, why))
             logger.info("source %s: %s left for a later run: %s", self.name, path, why)
 
@@ -132,6 +132,7 @@ LANDING_OPTIONS: dict[str, tuple[type, ...]] = {
     "quote": (str,),
     "encoding": (str,),
     "has_header": (bool,),
+    "chunk_size": (int, str),
 }
 
 

@@ -1,4 +1,4 @@
-"""Read one Parquet file's bytes into a RawBatch with every column cast to its string form.
+"""Read one Parquet file into a RawBatch with every column cast to its string form.
 
 Dates and times are ISO 8601, booleans "true"/"false", nested lists and structs compact
 JSON, binary values text when they are UTF-8 and hex otherwise. ``_tidegate_record`` is
@@ -17,31 +17,56 @@ from tidegate.sources._text import FileInfo
 _PARQUET_MAGIC = b"PAR1"
 
 
+NOT_PARQUET = (
+    "not a Parquet file: it does not start and end with the 'PAR1' marker "
+    "(truncated, or another format; declare `format:` in the pipeline file if so)"
+)
+
+
+def has_parquet_markers(size: int, head: bytes, tail: bytes) -> bool:
+    """Does a file of ``size`` bytes that starts with ``head`` and ends with ``tail``
+    look like Parquet (the 'PAR1' marker at both ends)?"""
+    return size >= 12 and head.startswith(_PARQUET_MAGIC) and tail.endswith(_PARQUET_MAGIC)
+
+
+def corrupt_reason(exc: Exception) -> str:
+    """The reason for a Parquet file polars cannot read."""
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"corrupt Parquet file: {type(exc).__name__}: {first_line}"
+
+
 def read_parquet_bytes(data: bytes, info: FileInfo) -> RawBatch | FileReject:
     """Read a Parquet file; a truncated or corrupt file is a FileReject with the reason."""
-    if len(data) < 12 or not (data.startswith(_PARQUET_MAGIC) and data.endswith(_PARQUET_MAGIC)):
-        return info.reject(
-            data,
-            "not a Parquet file: it does not start and end with the 'PAR1' marker "
-            "(truncated, or another format; declare `format:` in the pipeline file if so)",
-        )
+    if not has_parquet_markers(len(data), data[:4], data[-4:]):
+        return info.reject(data, NOT_PARQUET)
     try:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:  # polars raises many kinds for corrupt files
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return info.reject(data, f"corrupt Parquet file: {type(exc).__name__}: {first_line}")
-    columns = [_as_text(frame.get_column(name)) for name in frame.columns]
-    names = [_column_name(name) for name in frame.columns]
-    text = pl.DataFrame(
-        [column.alias(name) for column, name in zip(columns, names, strict=True)]
-        + [pl.int_range(frame.height, dtype=pl.Int64, eager=True).alias(RECORD_COLUMN)]
-    )
+        return info.reject(data, corrupt_reason(exc))
     return RawBatch(
         source=info.source,
         location=info.location,
         content_sha256=info.content_sha256 or "",
-        frame=text,
+        frame=text_frame(frame),
         fmt="parquet",
+    )
+
+
+def text_frame(
+    frame: pl.DataFrame, offset: int = 0, hex_columns: frozenset[str] | None = None
+) -> pl.DataFrame:
+    """Every column of ``frame`` as strings, plus ``_tidegate_record``: the row offset
+    in the file (the frame's first row is at ``offset``). ``hex_columns``: the binary
+    columns shown as hex; None decides from this frame (hex if a value is not UTF-8)."""
+    columns = [
+        _as_text(frame.get_column(name), None if hex_columns is None else name in hex_columns)
+        for name in frame.columns
+    ]
+    names = [_column_name(name) for name in frame.columns]
+    numbers = pl.int_range(offset, offset + frame.height, dtype=pl.Int64, eager=True)
+    return pl.DataFrame(
+        [column.alias(name) for column, name in zip(columns, names, strict=True)]
+        + [numbers.alias(RECORD_COLUMN)]
     )
 
 
@@ -49,7 +74,16 @@ def _column_name(name: str) -> str:
     return f"{RECORD_COLUMN}_2" if name == RECORD_COLUMN else name
 
 
-def _as_text(series: pl.Series) -> pl.Series:
+def is_utf8(series: pl.Series) -> bool:
+    """Does every value of a binary column decode as UTF-8?"""
+    try:
+        series.cast(pl.String)
+    except pl.exceptions.PolarsError:
+        return False
+    return True
+
+
+def _as_text(series: pl.Series, hex_binary: bool | None = None) -> pl.Series:
     """One column as strings, nulls kept as nulls."""
     dtype = series.dtype
     try:
@@ -61,10 +95,9 @@ def _as_text(series: pl.Series) -> pl.Series:
         if isinstance(dtype, pl.Duration):
             return series.dt.to_string("iso")
         if dtype == pl.Binary:
-            try:
-                return series.cast(pl.String)
-            except pl.exceptions.PolarsError:
-                return series.bin.encode("hex")
+            if hex_binary is None:
+                hex_binary = not is_utf8(series)
+            return series.bin.encode("hex") if hex_binary else series.cast(pl.String)
         if isinstance(dtype, pl.Struct):
             return _json_text(series, series.struct.json_encode())
         if isinstance(dtype, (pl.List, pl.Array)):
