@@ -40,17 +40,12 @@ if mode == "baseline":
 elif mode == "tidegate":
     from tidegate.contracts import load_contract
     from tidegate.sources import FileSource
-    from tidegate.store import commit_batch
-    try:  # the engine's stages (an older checkout: flows._steps, to compare before/after)
-        from tidegate.engine import prepare
-        process = lambda raw, contract: prepare(raw, contract).routed
-    except ImportError:
-        from tidegate.flows._steps import process
+    from tidegate.store import open_store
+    from tidegate.engine import ingest_batch  # the file read in chunks, staged, published
     contract = load_contract(work / "schemas" / "orders.yaml")
     t, cpu0 = time.perf_counter(), time.process_time()
-    (raw,) = list(FileSource("orders", str(csv_path)).read())
-    raw = raw.collect() if hasattr(raw, "collect") else raw  # a file read whole (streaming: the engine's)
-    outcome = commit_batch(work / "tidegate.duckdb", process(raw, contract), contract)
+    (item,) = list(FileSource("orders", str(csv_path)).read())
+    outcome = ingest_batch(open_store(work / "tidegate.duckdb"), item, contract)
     counts = {k: getattr(outcome, k) for k in ("rows_in", "loaded", "quarantined", "duplicates")}
 else:
     import os

@@ -18,6 +18,8 @@ Every exception tidegate raises on purpose is defined here, and drawn here:
     │   └── SourceUnavailableError      a source timed out or is down
     │       ├── HttpGaveUpError         an HTTP source gave up after its retries
     │       └── CircuitOpenError        the host's circuit breaker is open: no request sent
+    ├── FileUnreadableError             a file is unreadable part-way: quarantined whole
+    ├── FileChangedError                a file changed while it was read: left for a later run
     ├── PrefectUnavailableError         no Prefect API answers, or tidegate's server did not start
     ├── StoreError                      the store refused an operation (terminal)
     │   ├── ConservationError           rows_in != loaded + quarantined + duplicates
@@ -30,6 +32,8 @@ Every exception tidegate raises on purpose is defined here, and drawn here:
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class TidegateError(Exception):
@@ -114,6 +118,27 @@ class HttpGaveUpError(SourceUnavailableError):
 
 class CircuitOpenError(SourceUnavailableError):
     """The host's circuit is open: the call was not made."""
+
+
+class FileUnreadableError(TidegateError):
+    """A file read in chunks turned out unreadable part-way (bad bytes at byte 2,000,000,000,
+    a corrupt Parquet row group): the whole file becomes one file-level quarantine entry,
+    ``reject`` (a :class:`tidegate.FileReject`), and nothing of it is published."""
+
+    def __init__(self, reject: Any) -> None:
+        super().__init__(reject.reason)
+        self.reject = reject
+
+
+class FileChangedError(TidegateError):
+    """A file changed while it was read (its size or modification time moved, or a second
+    read did not give the first read's sha256): nothing of it is published; it is left
+    for a later run."""
+
+    def __init__(self, location: str, why: str) -> None:
+        super().__init__(f"{location} changed while it was read ({why})")
+        self.location = location
+        self.why = why
 
 
 class PrefectUnavailableError(TidegateError):

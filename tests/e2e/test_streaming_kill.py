@@ -81,6 +81,7 @@ def kill_at(proc: subprocess.Popen[str], marker: str) -> None:
 
 def counts(store: Store) -> dict[str, int]:
     with transaction(store) as con:
+
         def one(sql: str) -> int:
             return int(con.execute(sql).fetchall()[0][0])
 
@@ -116,12 +117,20 @@ def test_kill_9_part_way_then_rerun_leaves_one_copy(
     if ratio == 1.0:
         assert (exit_code, loaded, quarantined, duplicates) == (0, 540, 60, 1)
         assert got == {
-            "loaded": 540, "distinct": 540, "quarantined": 60, "checkpoints": 1, "staged_q": 0,
+            "loaded": 540,
+            "distinct": 540,
+            "quarantined": 60,
+            "checkpoints": 1,
+            "staged_q": 0,
         }
     else:
         assert (exit_code, loaded, quarantined, duplicates) == (3, 0, 600, 1)
         assert got == {
-            "loaded": 0, "distinct": 0, "quarantined": 600, "checkpoints": 1, "staged_q": 0,
+            "loaded": 0,
+            "distinct": 0,
+            "quarantined": 600,
+            "checkpoints": 1,
+            "staged_q": 0,
         }
     from tidegate.audit import verify_chain
 

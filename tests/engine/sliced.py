@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from tidegate.batches import RECORD_COLUMN, FileChanged, FileReject, RawBatch
+from tidegate.batches import RECORD_COLUMN, FileChangedError, FileReject, RawBatch
 
 
 @dataclass
@@ -64,9 +64,9 @@ class SlicedBatch:
         if self.change_on_read == self.reads:
             sha = hashlib.sha256(b"changed").hexdigest()
             if self._sha is None:
-                raise FileChanged(self.location, "size 10 -> 20 bytes")
+                raise FileChangedError(self.location, "size 10 -> 20 bytes")
         if self._sha is not None and sha != self._sha:
-            raise FileChanged(self.location, "its content differs from the first read")
+            raise FileChangedError(self.location, "its content differs from the first read")
         self._sha = sha
 
     def collect(self) -> RawBatch | FileReject:

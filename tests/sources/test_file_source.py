@@ -17,7 +17,7 @@ from tidegate.sources import (
     FileBatch,
     FileReject,
     FileSource,
-    FileUnreadable,
+    FileUnreadableError,
     LocalFileBatch,
     MemorySource,
     RawBatch,
@@ -111,7 +111,7 @@ def test_unreadable_file_is_a_file_reject(tmp_path: Path) -> None:
     item = source.read_file(*files[0])
     assert isinstance(item, FileReject) and item.content_sha256 is None
     assert "cannot read" in item.reason
-    with pytest.raises(FileUnreadable, match="cannot read the file") as info:
+    with pytest.raises(FileUnreadableError, match="cannot read the file") as info:
         list(source.batch(*files[0]).chunks())
     assert info.value.reject == item
 

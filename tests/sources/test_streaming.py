@@ -4,7 +4,7 @@ For every format and chunk size the chunks concatenated equal today's whole-file
 (the oracle: ``read_csv_bytes`` / ``parse_csv_text``, ``read_json_bytes``,
 ``read_parquet_bytes``): same columns, values, record numbers and record rejects; the
 sha256 is the file's; an unreadable file gives the whole-file reason; a file that
-changes while it is read raises FileChanged; memory stays bounded.
+changes while it is read raises FileChangedError; memory stays bounded.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from tidegate.batches import (
     RECORD_COLUMN,
     ChunkSize,
     FileBatch,
-    FileChanged,
+    FileChangedError,
     FileReject,
-    FileUnreadable,
+    FileUnreadableError,
     RawBatch,
 )
 from tidegate.errors import SourceConfigError
@@ -358,7 +358,7 @@ def test_unreadable_reasons_equal_the_whole_file(
     want = whole(path, "csv", **options)
     assert isinstance(want, FileReject)
     file = LocalFileBatch("s", path, "csv", chunk_size=size, **options)
-    with pytest.raises(FileUnreadable) as info:
+    with pytest.raises(FileUnreadableError) as info:
         list(file.chunks())
     assert info.value.reject == want
     assert file.collect() == want
@@ -395,7 +395,7 @@ def test_invalid_byte_deep_in_a_large_file(write_file: WriteFile) -> None:
     assert f"byte offset {at} (line " in want.reason
     file = LocalFileBatch("s", path, "csv", chunk_size="64KiB")
     seen = 0
-    with pytest.raises(FileUnreadable) as info:
+    with pytest.raises(FileUnreadableError) as info:
         for _ in file.chunks():
             seen += 1
     assert seen > 10  # chunks were read before the bad byte was
@@ -422,7 +422,7 @@ def test_sha256_is_the_files_and_hash_reads_without_parsing(write_file: WriteFil
 def test_file_appended_while_it_is_read_raises_file_changed(write_file: WriteFile) -> None:
     path = write_file("f.csv", b"a,b\n" + b"1,2\n" * 1000)
     file = LocalFileBatch("s", path, "csv", chunk_size="100 B")
-    with pytest.raises(FileChanged) as info:
+    with pytest.raises(FileChangedError) as info:
         for index, _chunk in enumerate(file.chunks()):
             if index == 3:
                 with path.open("ab") as handle:
@@ -435,7 +435,7 @@ def test_file_appended_while_it_is_read_raises_file_changed(write_file: WriteFil
 def test_file_appended_after_its_last_chunk_raises_file_changed(write_file: WriteFile) -> None:
     path = write_file("f.csv", b"a,b\n1,2\n")
     file = LocalFileBatch("s", path, "csv")
-    with pytest.raises(FileChanged, match="changed while it was read"):
+    with pytest.raises(FileChangedError, match="changed while it was read"):
         for _chunk in file.chunks():
             with path.open("ab") as handle:
                 handle.write(b"3,4\n")
@@ -449,10 +449,10 @@ def test_second_pass_with_other_content_raises_file_changed(write_file: WriteFil
     stat = path.stat()
     path.write_bytes(b"a,b\n9,9\n")  # same size, and the same mtime: only the bytes differ
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    with pytest.raises(FileChanged) as info:
+    with pytest.raises(FileChangedError) as info:
         list(file.chunks())
     assert info.value.why == "its content differs from the first read"
-    with pytest.raises(FileChanged, match="differs from the first read"):
+    with pytest.raises(FileChangedError, match="differs from the first read"):
         file.hash()
     assert file.content_sha256 == first.content_sha256
     again = LocalFileBatch("s", path, "csv")
@@ -470,7 +470,7 @@ def test_landing_file_that_changes_while_read_raises_file_changed(tmp_path: Path
     (file,) = source.read()
     assert isinstance(file, LocalFileBatch) and source.skipped == []
     assert file.chunk_size == ChunkSize(bytes=64)
-    with pytest.raises(FileChanged):
+    with pytest.raises(FileChangedError):
         for _chunk in file.chunks():
             with path.open("ab") as handle:
                 handle.write(b"2\n")
@@ -561,7 +561,7 @@ def test_jsonl_unreadable_is_the_whole_file_reason(write_file: WriteFile) -> Non
     want = whole(path, "jsonl")
     assert isinstance(want, FileReject) and "byte offset 18007 (line 2001," in want.reason
     file = LocalFileBatch("s", path, "jsonl", chunk_size=100)
-    with pytest.raises(FileUnreadable) as info:
+    with pytest.raises(FileUnreadableError) as info:
         list(file.chunks())
     assert info.value.reject == want
 
@@ -627,7 +627,7 @@ def test_parquet_empty_and_unreadable(write_file: WriteFile) -> None:
         want = whole(path, "parquet")
         assert isinstance(want, FileReject), path
         file = LocalFileBatch("s", path, "parquet", chunk_size=100)
-        with pytest.raises(FileUnreadable) as info:
+        with pytest.raises(FileUnreadableError) as info:
             list(file.chunks())
         assert info.value.reject.reason.startswith(("not a Parquet", "corrupt Parquet"))
         assert info.value.reject == want

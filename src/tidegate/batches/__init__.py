@@ -20,8 +20,8 @@ from tidegate.batches._stream import (
     DEFAULT_CHUNK_SIZE,
     ChunkSize,
     FileBatch,
-    FileChanged,
-    FileUnreadable,
+    FileChangedError,
+    FileUnreadableError,
 )
 
 __all__ = [
@@ -31,9 +31,9 @@ __all__ = [
     "RECORD_COLUMN",
     "ChunkSize",
     "FileBatch",
-    "FileChanged",
+    "FileChangedError",
     "FileReject",
-    "FileUnreadable",
+    "FileUnreadableError",
     "RawBatch",
     "RecordReject",
     "RoutedBatch",

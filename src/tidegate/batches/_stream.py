@@ -5,8 +5,8 @@ records arrive as a sequence of :class:`RawBatch` chunks of about :class:`ChunkS
 each. Its content sha256 is computed while the chunks are read, so it is known once
 they all have been. The engine stages each chunk in the store and publishes the batch
 in one transaction; a file that turns out unreadable part-way (bad bytes in chunk 900)
-raises :class:`FileUnreadable`, and a file that changed while it was read raises
-:class:`FileChanged`, so that nothing of it is published.
+raises :class:`FileUnreadableError`, and a file that changed while it was read raises
+:class:`FileChangedError`, so that nothing of it is published.
 """
 
 from __future__ import annotations
@@ -16,8 +16,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "ChunkSize",
+    "FileBatch",
+    "FileChangedError",
+    "FileUnreadableError",
+]
+
 from tidegate.batches._raw import FileReject, RawBatch
-from tidegate.errors import ConfigError
+from tidegate.errors import ConfigError, FileChangedError, FileUnreadableError
 
 _UNITS = {
     "b": 1,
@@ -77,27 +85,6 @@ class ChunkSize:
 DEFAULT_CHUNK_SIZE = ChunkSize(bytes=32 * 1024**2)
 
 
-class FileUnreadable(Exception):
-    """Raised by :meth:`FileBatch.chunks` when the file cannot be read after all (wrong
-    encoding at byte 2,000,000,000, a corrupt Parquet row group): the whole file becomes
-    the file-level quarantine entry ``reject`` and nothing of it is published."""
-
-    def __init__(self, reject: FileReject) -> None:
-        super().__init__(reject.reason)
-        self.reject = reject
-
-
-class FileChanged(Exception):
-    """Raised by :meth:`FileBatch.chunks` when the file changed while it was read (its
-    size or modification time differ from when reading began, or a second read does not
-    give the first read's sha256). Nothing of it is published; it is left for a later run."""
-
-    def __init__(self, location: str, why: str) -> None:
-        super().__init__(f"{location} changed while it was read ({why})")
-        self.location = location
-        self.why = why
-
-
 @runtime_checkable
 class FileBatch(Protocol):
     """One file as a stream of raw chunks (see the module docstring)."""
@@ -116,7 +103,7 @@ class FileBatch(Protocol):
         """Read the file from the start: each chunk a RawBatch of the same columns
         (named as in the file), records numbered as in the whole file. May be called
         again (the engine reads a file a second time only when a whole-batch rule moves
-        rows it had staged to load); raises FileUnreadable or FileChanged."""
+        rows it had staged to load); raises FileUnreadableError or FileChangedError."""
         ...
 
     def hash(self) -> str:

@@ -65,7 +65,7 @@ def infer(
     import re
 
     from tidegate.contracts import infer_contract
-    from tidegate.sources import FileChanged, FileReject, FileSource
+    from tidegate.sources import FileChangedError, FileReject, FileSource
 
     name = source or re.sub(r"[^a-z0-9_]", "_", file.stem.lower()).strip("_") or "source"
     try:
@@ -74,7 +74,7 @@ def infer(
         item = reader.read_file(path, fmt)  # the whole file: every row informs the guess
     except TidegateError as exc:
         raise fail(exc) from exc
-    except FileChanged as exc:
+    except FileChangedError as exc:
         raise fail(f"{exc}; run the command again once the file is complete") from exc
     if isinstance(item, FileReject):
         raise fail(f"cannot read {file}: {item.reason}")

@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from tidegate.batches import RECORD_COLUMN, FileBatch, FileChanged, FileReject, FileUnreadable
+from tidegate.batches import (
+    RECORD_COLUMN,
+    FileBatch,
+    FileChangedError,
+    FileReject,
+    FileUnreadableError,
+)
 from tidegate.contracts import Contract
 from tidegate.normalize import normalize
 from tidegate.route import hold_reason, route_chunk
@@ -149,10 +155,10 @@ def stage(
             missing = normalized.missing_columns  # columns only grow from chunk to chunk
             chunks += 1
         flush()
-    except FileUnreadable as exc:
+    except FileUnreadableError as exc:
         discard_staged(store, contract, stage_id)
         return exc.reject
-    except FileChanged as exc:
+    except FileChangedError as exc:
         discard_staged(store, contract, stage_id)
         return Deferred(contract.source, batch.location, exc.why)
     except BaseException:
@@ -248,7 +254,7 @@ def publish(
                 chunks=staged.chunks,
             )
             return record_commit(pub.con, figures, contract, batch_id, actor)
-    except FileChanged as exc:
+    except FileChangedError as exc:
         discard_staged(store, contract, staged.stage_id)
         return Deferred(contract.source, staged.location, exc.why).outcome()
 
@@ -298,4 +304,4 @@ def _rewrite_quarantine(
         pub.write_quarantine(rows, replacing=moved)
         _test_pause("second read", number)
     if batch.content_sha256 != staged.content_sha256:
-        raise FileChanged(staged.location, "its content differs from the first read")
+        raise FileChangedError(staged.location, "its content differs from the first read")

@@ -16,9 +16,9 @@ from pathlib import Path
 from tidegate.batches import (
     DEFAULT_CHUNK_SIZE,
     ChunkSize,
-    FileChanged,
+    FileChangedError,
     FileReject,
-    FileUnreadable,
+    FileUnreadableError,
     RawBatch,
 )
 from tidegate.sources._chunking import Piece, concat_frames, nonempty_chunks, rows_chunks
@@ -88,8 +88,8 @@ class LocalFileBatch:
         """Read the file from the start, one RawBatch per chunk (``content_sha256`` is ""
         on each: the batch's is :attr:`content_sha256`, known after the last chunk).
 
-        Raises FileUnreadable (the file cannot be read after all: nothing of it is to
-        be published) and FileChanged (its size or modification time changed during
+        Raises FileUnreadableError (the file cannot be read after all: nothing of it is to
+        be published) and FileChangedError (its size or modification time changed during
         the pass, or this pass did not read the bytes an earlier pass read)."""
         try:
             with FilePass(self.source, self.path, min(self.block_bytes, READ_SIZE)) as file:
@@ -103,15 +103,15 @@ class LocalFileBatch:
                         fmt=self.fmt,
                     )
                 digest = file.finish()
-        except FileUnreadable as exc:
+        except FileUnreadableError as exc:
             if exc.reject.content_sha256 is not None:
                 self._settle(exc.reject.content_sha256)
             raise
         self._settle(digest)
 
     def hash(self) -> str:
-        """The sha256 of the file's bytes, read without parsing (FileUnreadable if the
-        file cannot be read, FileChanged as for ``chunks()``)."""
+        """The sha256 of the file's bytes, read without parsing (FileUnreadableError if the
+        file cannot be read, FileChangedError as for ``chunks()``)."""
         with FilePass(self.source, self.path) as file:
             digest = file.finish()
         self._settle(digest)
@@ -119,10 +119,10 @@ class LocalFileBatch:
 
     def collect(self) -> RawBatch | FileReject:
         """The whole file in one RawBatch (every chunk), or the FileReject if it cannot
-        be read; FileChanged propagates."""
+        be read; FileChangedError propagates."""
         try:
             chunks = list(self.chunks())
-        except FileUnreadable as exc:
+        except FileUnreadableError as exc:
             return exc.reject
         assert self._sha256 is not None
         return RawBatch(
@@ -136,7 +136,7 @@ class LocalFileBatch:
 
     def _settle(self, digest: str) -> None:
         if self._sha256 is not None and digest != self._sha256:
-            raise FileChanged(self.location, "its content differs from the first read")
+            raise FileChangedError(self.location, "its content differs from the first read")
         self._sha256 = digest
 
     def _pieces(self, file: FilePass) -> Iterator[Piece]:

@@ -4,7 +4,7 @@ A :class:`FilePass` is what every streaming reader stands on. It records the fil
 size and modification time when it opens it, hashes every byte it hands out (and the
 rest of the file when a reader stops early), keeps the first bytes for a reject's
 ``head`` and the checks that need them, and at the end says whether the file changed
-while it was read (:class:`FileChanged`). The file is read once: hashing and parsing
+while it was read (:class:`FileChangedError`). The file is read once: hashing and parsing
 share the same blocks.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, NoReturn
 
-from tidegate.batches import FileChanged, FileReject, FileUnreadable
+from tidegate.batches import FileChangedError, FileReject, FileUnreadableError
 from tidegate.sources._text import HEAD_BYTES, FileInfo
 
 READ_SIZE = 1 << 20  # bytes per read() call, at most
@@ -30,9 +30,9 @@ class FilePass:
 
     ``blocks()`` yields the bytes in blocks of at most ``read_size``; calling it again
     goes on where the last call stopped. ``finish()`` reads and hashes what is left,
-    closes the file and returns the sha256 of every byte, or raises FileChanged when the
+    closes the file and returns the sha256 of every byte, or raises FileChangedError when the
     file's size or modification time differ from when it was opened. A file that cannot
-    be opened or read raises FileUnreadable with ``content_sha256=None``, as before.
+    be opened or read raises FileUnreadableError with ``content_sha256=None``, as before.
     """
 
     def __init__(self, source: str, path: Path, read_size: int = READ_SIZE) -> None:
@@ -54,7 +54,7 @@ class FilePass:
             stat = os.fstat(self._file.fileno())
         except OSError as exc:
             self.close()
-            raise FileUnreadable(self._cannot_read(exc)) from None
+            raise FileUnreadableError(self._cannot_read(exc)) from None
         self._opened = (stat.st_size, stat.st_mtime_ns)
         return self
 
@@ -78,7 +78,7 @@ class FilePass:
                 block = self._file.read(self.read_size)
             except OSError as exc:
                 self.close()
-                raise FileUnreadable(self._cannot_read(exc)) from None
+                raise FileUnreadableError(self._cannot_read(exc)) from None
             if not block:
                 self._done = True
                 return
@@ -105,10 +105,10 @@ class FilePass:
         return self._sha.hexdigest()
 
     def unreadable(self, reason: str) -> NoReturn:
-        """Raise FileUnreadable for this file (after hashing all of it), or FileChanged
+        """Raise FileUnreadableError for this file (after hashing all of it), or FileChangedError
         when the file changed meanwhile (a writer, not the file, is then to blame)."""
         digest = self.finish()
-        raise FileUnreadable(
+        raise FileUnreadableError(
             FileReject(
                 source=self.source,
                 location=self.location,
@@ -124,14 +124,14 @@ class FilePass:
             stat = os.stat(self.path)
         except OSError as exc:
             why = f"it can no longer be read: {exc.strerror or exc}"
-            raise FileChanged(self.location, why) from None
+            raise FileChangedError(self.location, why) from None
         size, mtime_ns = self._opened
         if stat.st_size != size:
-            raise FileChanged(self.location, f"size {size} -> {stat.st_size} bytes")
+            raise FileChangedError(self.location, f"size {size} -> {stat.st_size} bytes")
         if self.size != size:
-            raise FileChanged(self.location, f"{self.size} bytes read, the file had {size}")
+            raise FileChangedError(self.location, f"{self.size} bytes read, the file had {size}")
         if stat.st_mtime_ns != mtime_ns:
-            raise FileChanged(
+            raise FileChangedError(
                 self.location, f"modification time {mtime_ns} -> {stat.st_mtime_ns} ns"
             )
 

@@ -6,7 +6,7 @@ so a file whose content was already committed is skipped by the store. A file th
 still be written is left for a later run: a name with a temp suffix (``.part``,
 ``.tmp``, ``.crdownload``, ...) or a leading dot, and a file modified less than
 ``settle_seconds`` ago are not yielded (they are listed in ``skipped``); a file whose
-size or mtime changes while its chunks are read raises :class:`FileChanged` at the end
+size or mtime changes while its chunks are read raises :class:`FileChangedError` at the end
 of the pass, and the engine leaves it for a later run.
 """
 
@@ -92,7 +92,7 @@ class LandingFolderSource:
         return sorted(path for path in self.folder.glob(self.pattern) if path.is_file())
 
     def read(self) -> Iterator[LocalFileBatch]:
-        """One LocalFileBatch per settled file, in path order (FileChanged from its
+        """One LocalFileBatch per settled file, in path order (FileChangedError from its
         ``chunks()`` if it changes while it is read)."""
         self.skipped = []
         for path in self.candidates():

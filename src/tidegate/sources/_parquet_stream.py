@@ -33,7 +33,7 @@ Unit = tuple[int, int, int]  # (first row, rows, bytes in the file): consecutive
 
 def parquet_units(file: FilePass, unit_bytes: int) -> Iterator[tuple[Piece, int]]:
     """Each run of row groups of about ``unit_bytes`` (in the file) as a text piece,
-    with its size in the file; the file has been hashed first. Raises FileUnreadable."""
+    with its size in the file; the file has been hashed first. Raises FileUnreadableError."""
     file.drain()
     if not has_parquet_markers(file.size, file.head, file.tail):
         file.unreadable(NOT_PARQUET)
@@ -104,7 +104,7 @@ def _units(path: Path, unit_bytes: int) -> list[Unit] | None:
 
 
 def _read(file: FilePass, path: Path, rows: tuple[int, int] | None) -> pl.DataFrame:
-    """The rows ``(offset, count)`` of the file (None: all), or FileUnreadable."""
+    """The rows ``(offset, count)`` of the file (None: all), or FileUnreadableError."""
     try:
         scan = pl.scan_parquet(path)
         return (scan if rows is None else scan.slice(*rows)).collect()

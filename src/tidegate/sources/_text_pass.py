@@ -58,7 +58,7 @@ def chars_per_byte(encoding: str) -> float:
 class TextPass:
     """The decoded text of one file pass; ``what`` ("CSV", "JSON") names the format in
     the reasons. ``pieces()`` yields the text (without a leading BOM) and raises
-    FileUnreadable, after hashing the whole file, when the bytes are not text."""
+    FileUnreadableError, after hashing the whole file, when the bytes are not text."""
 
     def __init__(self, file: FilePass, encoding: str, what: str) -> None:
         self.file = file
@@ -66,7 +66,7 @@ class TextPass:
         self.what = what
 
     def fail(self, reason: str) -> NoReturn:
-        """Refuse the file with ``reason`` (FileUnreadable; FileChanged if it changed)."""
+        """Refuse the file with ``reason`` (FileUnreadableError; FileChangedError if it changed)."""
         self.file.unreadable(reason)
 
     def pieces(self) -> Iterator[str]:
