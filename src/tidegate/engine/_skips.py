@@ -20,7 +20,7 @@ from tidegate.batches import FileBatch, FileReject, RawBatch
 from tidegate.contracts import Contract
 from tidegate.store import BatchOutcome, lookup_committed
 from tidegate.store._committed import batch_key_of
-from tidegate.store._skips import committed_keys, committed_locations, record_skips
+from tidegate.store._skips import committed_content, record_skips
 
 if TYPE_CHECKING:
     from tidegate.store import Store
@@ -51,8 +51,7 @@ def skip_committed(
     if reprocess:
         yield from items
         return
-    committed = committed_keys(store, contract.source)
-    locations = committed_locations(store, contract.source)
+    committed, locations = committed_content(store, contract.source)
     waiting: list[Item] = []
     rows = 0
     while True:

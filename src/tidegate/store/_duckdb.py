@@ -72,6 +72,7 @@ def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
     value = os.environ.get(MEMORY_ENV, DEFAULT_MEMORY)
     try:
         con.execute(f"SET memory_limit = '{value.replace(chr(39), '')}'")
+        con.execute("SET enable_progress_bar = false")  # a long publish prints nothing
     except duckdb.Error as exc:
         raise ConfigError(
             f"{MEMORY_ENV}={value!r} is not a memory size DuckDB understands ({exc}); "

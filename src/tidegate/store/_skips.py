@@ -39,34 +39,26 @@ def committed_keys(
 ) -> frozenset[str] | None:
     """The batch keys of ``source`` committed so far (one short read), or None when there
     are more than ``limit`` of them (then look each one up with ``lookup_committed``)."""
-    with read_if_made(store) as con:
-        if con is None:
-            return frozenset()
-        rows = con.execute(
-            "SELECT batch_key FROM checkpoints WHERE source = ? AND status = 'committed' LIMIT ?",
-            [source, limit + 1],
-        ).fetchall()
-    if len(rows) > limit:
-        return None
-    return frozenset(str(r[0]) for r in rows)
+    return committed_content(store, source, limit)[0]
 
 
-def committed_locations(
+def committed_content(
     store: Store, source: str, limit: int = COMMITTED_KEYS_LIMIT
-) -> frozenset[str] | None:
-    """The locations (file paths) of ``source`` that committed a batch so far, or None
-    when there are more than ``limit`` of them (then treat every path as seen before)."""
+) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """In one short read: the batch keys of ``source`` committed so far, and the
+    locations (file paths) they were read from; each None when there are more than
+    ``limit`` (then look keys up one by one, and treat every path as seen before)."""
     with read_if_made(store) as con:
         if con is None:
-            return frozenset()
+            return frozenset(), frozenset()
         rows = con.execute(
-            "SELECT DISTINCT location FROM checkpoints WHERE source = ? "
-            "AND status = 'committed' AND location IS NOT NULL LIMIT ?",
+            "SELECT batch_key, location FROM checkpoints WHERE source = ? "
+            "AND status = 'committed' LIMIT ?",
             [source, limit + 1],
         ).fetchall()
     if len(rows) > limit:
-        return None
-    return frozenset(str(r[0]) for r in rows)
+        return None, None
+    return frozenset(str(r[0]) for r in rows), frozenset(str(r[1]) for r in rows if r[1])
 
 
 def _find_many(

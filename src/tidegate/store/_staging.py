@@ -178,9 +178,8 @@ def clear_staging(store: Store, contract: Contract) -> None:
 
     Called at the start of a run, under the source's run lock, so no batch of the source
     is being staged meanwhile."""
-    with store.read_if_made() as peek:
-        if peek is None or not _columns_of(peek, staging_table(contract)):
-            return
+    if not store.exists():
+        return
     with transaction(store) as con:
         _delete_staged(con, contract, None)
 
@@ -473,8 +472,7 @@ class Publication:
 @contextmanager
 def publishing(store: Store, contract: Contract, stage_id: str) -> Iterator[Publication]:
     """One transaction that publishes (or skips) one staged batch."""
-    with transaction(store) as con:
-        _ensure_staging(con, contract)
+    with transaction(store) as con:  # the staging tables exist: staging made them
         publication = Publication(con, contract, stage_id)
         try:
             yield publication
