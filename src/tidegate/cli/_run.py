@@ -60,6 +60,11 @@ def _ingest_each(
                 progress.update(
                     overall, description=f"{data['source']}: {Path(data['location']).name}"
                 )
+            elif event == "chunk_done":  # a large file, chunk by chunk
+                name = Path(data["location"]).name
+                progress.update(
+                    overall, description=f"{data['source']}: {name} ({data['rows']:,} rows read)"
+                )
 
         unsubscribe = subscribe(on_event)
         try:

@@ -39,6 +39,7 @@ from tidegate.batches import (
     FileUnreadableError,
 )
 from tidegate.contracts import Contract
+from tidegate.engine._progress import emit
 from tidegate.normalize import normalize
 from tidegate.route import hold_reason, route_chunk
 from tidegate.validate import validate
@@ -154,6 +155,7 @@ def stage(
             unknown.update(dict.fromkeys(normalized.unknown_columns))
             missing = normalized.missing_columns  # columns only grow from chunk to chunk
             chunks += 1
+            emit("chunk_done", source=contract.source, location=batch.location, rows=rows_in)
         flush()
     except FileUnreadableError as exc:
         discard_staged(store, contract, stage_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tidegate.flows._progress import emit, subscribe
+from tidegate.engine._progress import emit, subscribe
 
 
 def ingest_flow() -> Any:

@@ -18,10 +18,10 @@ from prefect.states import Completed
 
 from tidegate.contracts import load_contract
 from tidegate.engine import open_declared_source, run_items, verdict
+from tidegate.engine._progress import emit
 from tidegate.flows._artifacts import publish_summary
 from tidegate.flows._events import emit_batch_events
 from tidegate.flows._outcome import HELD_STATE
-from tidegate.flows._progress import emit
 from tidegate.flows._report_artifacts import publish_report_artifacts
 from tidegate.flows._tasks import TASK_STAGES
 from tidegate.pipelines import find_pipeline

@@ -34,8 +34,8 @@ from tidegate.engine import (
     read_or_audit,
     stage,
 )
+from tidegate.engine._progress import emit
 from tidegate.errors import PipelineError
-from tidegate.flows._progress import emit
 from tidegate.flows._tasks import TASK_STAGES
 from tidegate.monitor._config import MonitorConfig
 from tidegate.pipelines import ParallelConfig

@@ -1,4 +1,5 @@
-"""In-process progress events, so the CLI can draw a progress bar while a flow runs."""
+"""In-process progress events, so the CLI can draw a progress bar while a flow runs
+(``batch_started``, ``chunk_done`` as each chunk of a file is staged, ``batch_done``)."""
 
 from __future__ import annotations
 
