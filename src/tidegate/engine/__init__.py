@@ -7,7 +7,7 @@ commit, :func:`ingest_batch` is an ingest run's batch (prepare, commit, monitor)
 :class:`Pipeline` all go through here; the flow only wraps the steps in Prefect tasks.
 """
 
-from tidegate.engine._chunked import Deferred, StagedBatch, publish, stage
+from tidegate.engine._chunked import Committed, Deferred, StagedBatch, publish, stage
 from tidegate.engine._outcome import (
     EXIT_DATA_HELD,
     EXIT_FAILED,
@@ -39,6 +39,7 @@ __all__ = [
     "EXIT_DATA_HELD",
     "EXIT_FAILED",
     "EXIT_OK",
+    "Committed",
     "Deferred",
     "Pipeline",
     "PreparedBatch",

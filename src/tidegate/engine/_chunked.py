@@ -23,10 +23,11 @@ next run), so a file is published whole or not at all.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -37,11 +38,12 @@ from tidegate.batches import (
     FileChangedError,
     FileReject,
     FileUnreadableError,
+    RawBatch,
 )
 from tidegate.contracts import Contract
 from tidegate.engine._progress import emit
 from tidegate.normalize import normalize
-from tidegate.route import hold_reason, route_chunk
+from tidegate.route import hold_reason, route, route_chunk
 from tidegate.validate import validate
 
 if TYPE_CHECKING:
@@ -108,13 +110,32 @@ class Deferred:
         )
 
 
+@dataclass(frozen=True)
+class Committed:
+    """A file that fit in one chunk, committed in one piece (one transaction, as a batch
+    held in memory), with its profile for the monitor: nothing to stage or publish."""
+
+    outcome: BatchOutcome
+    profile: dict[str, Any] | None  # None: not monitored (a skip)
+
+
 def stage(
-    store: Store, batch: FileBatch, contract: Contract
-) -> StagedBatch | FileReject | Deferred:
+    store: Store,
+    batch: FileBatch,
+    contract: Contract,
+    reprocess: bool = False,
+    actor: str | None = None,
+    *,
+    one_piece: bool = True,
+) -> StagedBatch | Committed | FileReject | Deferred:
     """Read, check and stage every chunk of one file (see the module docstring).
 
-    A file found unreadable part-way comes back as its FileReject, a file that changed
-    while it was read as Deferred; either way what was staged of it is deleted."""
+    A file of one chunk (most files: the default chunk is 32 MiB) is not staged: it is
+    committed in one piece at once (``Committed``), as a batch held in memory, which costs
+    one transaction instead of a staging write and a copy (``one_piece=False`` stages it
+    anyway: the Dask path, whose commits must run in read order). A file found
+    unreadable part-way comes back as its FileReject, a file that changed while it was
+    read as Deferred; either way what was staged of it is deleted."""
     from tidegate.monitor import ProfileParts
     from tidegate.store._staging import discard_staged, new_stage_id, stage_chunks
 
@@ -131,6 +152,10 @@ def stage(
         pending_bytes = 0
         written = True
 
+    def discard() -> None:
+        if written:
+            discard_staged(store, contract, stage_id)
+
     stage_id = new_stage_id()
     parts = ProfileParts()
     rows_in = quarantined = chunks = 0
@@ -138,7 +163,12 @@ def stage(
     unknown: dict[str, None] = {}
     missing: tuple[str, ...] = ()
     try:
-        for chunk in batch.chunks():
+        read = iter(batch.chunks())
+        first = next(read)
+        second = next(read, None) if one_piece else None
+        if one_piece and second is None:  # the whole file in one chunk
+            return _commit_one_piece(store, batch, first, contract, reprocess, actor, started)
+        for chunk in itertools.chain([first], [second] if second is not None else [], read):
             normalized = normalize(chunk.frame, contract)
             validated = validate(normalized.frame, contract)
             routed = route_chunk(chunk, normalized, validated, contract)
@@ -156,15 +186,16 @@ def stage(
             missing = normalized.missing_columns  # columns only grow from chunk to chunk
             chunks += 1
             emit("chunk_done", source=contract.source, location=batch.location, rows=rows_in)
+        del first, second
         flush()
     except FileUnreadableError as exc:
-        discard_staged(store, contract, stage_id)
+        discard()
         return exc.reject
     except FileChangedError as exc:
-        discard_staged(store, contract, stage_id)
+        discard()
         return Deferred(contract.source, batch.location, exc.why)
     except BaseException:
-        discard_staged(store, contract, stage_id)
+        discard()
         raise
     return StagedBatch(
         stage_id=stage_id,
@@ -180,6 +211,39 @@ def stage(
         unknown_columns=tuple(unknown),
         profile=parts.finish(missing),
     )
+
+
+def _commit_one_piece(
+    store: Store,
+    batch: FileBatch,
+    chunk: RawBatch,
+    contract: Contract,
+    reprocess: bool,
+    actor: str | None,
+    started: float,
+) -> Committed:
+    """A file of one chunk: prepared and committed as a batch held in memory."""
+    from tidegate.monitor import profile_batch
+    from tidegate.monitor._monitor import MONITORED_EVENTS
+    from tidegate.store import commit_batch
+
+    raw = replace(chunk, content_sha256=batch.content_sha256 or "")
+    normalized = normalize(raw.frame, contract)
+    validated = validate(normalized.frame, contract)
+    routed = route(raw, normalized, validated, contract)
+    outcome = commit_batch(
+        store,
+        routed,
+        contract,
+        reprocess=reprocess,
+        actor=actor,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+    )
+    emit("chunk_done", source=contract.source, location=batch.location, rows=raw.rows_in)
+    if outcome.event not in MONITORED_EVENTS:
+        return Committed(outcome, None)
+    pii = {c.name for c in contract.columns if c.pii}
+    return Committed(outcome, profile_batch(routed, pii_columns=pii))
 
 
 def publish(

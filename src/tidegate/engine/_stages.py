@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from tidegate.batches import FileBatch, FileReject, RawBatch, RoutedBatch
 from tidegate.contracts import Contract
-from tidegate.engine._chunked import Deferred, StagedBatch, publish, stage
+from tidegate.engine._chunked import Committed, Deferred, StagedBatch, publish, stage
 from tidegate.normalize import normalize
 from tidegate.route import route
 from tidegate.validate import validate
@@ -88,7 +88,8 @@ def observe(
 ) -> list[Alert]:
     """Profile a committed batch and check the monitor's thresholds (its own transaction:
     the batch is committed already, so a retry here never commits twice). ``routed`` is
-    the batch routed in memory, or a staged file's profile parts (``StagedBatch.profile``)."""
+    the batch routed in memory, a staged file's profile parts (``StagedBatch.profile``),
+    or the profile of a file committed in one piece (``Committed.profile``)."""
     from tidegate.monitor import monitor_batch, monitor_staged
 
     if isinstance(routed, dict):
@@ -124,7 +125,7 @@ class Stages(NamedTuple):
     observe: Callable[..., list[Alert]] = observe
     reject: Callable[..., BatchOutcome] = reject
     skip: Callable[..., list[BatchOutcome]] = skip
-    stage: Callable[..., StagedBatch | FileReject | Deferred] = stage
+    stage: Callable[..., StagedBatch | Committed | FileReject | Deferred] = stage
     publish: Callable[..., BatchOutcome] = publish
 
 
@@ -172,11 +173,17 @@ def ingest_file(
 ) -> BatchOutcome:
     """One file read in chunks: staged, published, monitored; a file found unreadable
     part-way is quarantined whole, one that changed while read is deferred."""
-    staged = stages.stage(store, batch, contract)
+    staged = stages.stage(store, batch, contract, reprocess, actor)
     if isinstance(staged, FileReject):
         return stages.reject(store, staged, contract, reprocess, actor)
     if isinstance(staged, Deferred):
         return staged.outcome()
-    outcome = stages.publish(store, staged, batch, contract, reprocess, actor)
-    alerts = stages.observe(store, monitor, staged.profile, outcome, contract, actor)
+    if isinstance(staged, Committed):  # a file of one chunk, committed in one piece
+        if staged.profile is None:
+            return staged.outcome
+        outcome, profile = staged.outcome, staged.profile
+    else:
+        outcome = stages.publish(store, staged, batch, contract, reprocess, actor)
+        profile = staged.profile
+    alerts = stages.observe(store, monitor, profile, outcome, contract, actor)
     return outcome.with_alerts([a.kind for a in alerts])

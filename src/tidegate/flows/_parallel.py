@@ -25,6 +25,7 @@ from prefect.cache_policies import NO_CACHE
 from tidegate.batches import FileBatch, FileReject, RawBatch
 from tidegate.contracts import Contract
 from tidegate.engine import (
+    Committed,
     Deferred,
     PreparedBatch,
     StagedBatch,
@@ -93,7 +94,9 @@ def prepare_in_worker(
         return None
     if isinstance(raw, RawBatch):
         return prepare(raw, contract)
-    return stage(store, raw, contract)
+    staged = stage(store, raw, contract, reprocess, one_piece=False)  # published in order
+    assert not isinstance(staged, Committed)
+    return staged
 
 
 @task(name="commit-in-order", cache_policy=NO_CACHE)

@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from tidegate import engine
 from tidegate.batches import FileBatch, FileReject, RawBatch
 from tidegate.contracts import Contract
-from tidegate.engine import Deferred, PreparedBatch, StagedBatch, Stages
+from tidegate.engine import Committed, Deferred, PreparedBatch, StagedBatch, Stages
 from tidegate.flows._task_options import TASK_OPTIONS
 from tidegate.monitor import monitor_task
 from tidegate.store import BatchOutcome
@@ -43,11 +43,12 @@ def commit_task(
 
 @task(name="stage", **TASK_OPTIONS)
 def stage_task(
-    store: Store, batch: FileBatch, contract: Contract
-) -> StagedBatch | FileReject | Deferred:
+    store: Store, batch: FileBatch, contract: Contract, reprocess: bool, actor: str | None
+) -> StagedBatch | Committed | FileReject | Deferred:
     """Read, check and stage every chunk of one file (each chunk in its own short store
-    transaction); returns a small summary, never the rows."""
-    return engine.stage(store, batch, contract)
+    transaction), or commit a file of one chunk in one piece; returns a small summary,
+    never the rows."""
+    return engine.stage(store, batch, contract, reprocess, actor)
 
 
 @task(name="publish", **TASK_OPTIONS)

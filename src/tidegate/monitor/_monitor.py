@@ -98,12 +98,15 @@ def monitor_staged(
 ) -> list[Alert]:
     """:func:`monitor_batch` for a batch read in chunks: its profile is the chunk-wise
     ``parts`` (:class:`tidegate.monitor.ProfileParts`) and the statistics of its loaded
-    rows, computed by the store in the monitor's transaction."""
+    rows, computed by the store in the monitor's transaction. ``parts`` may also be a
+    complete profile (``profile_batch`` of a file that was committed in one piece)."""
     if outcome.event not in MONITORED_EVENTS:
         return []
     pii = {c.name for c in contract.columns if c.pii}
 
     def profile(con: Any) -> dict[str, Any]:
+        if "columns" in parts:  # a complete profile (a file committed in one piece)
+            return parts
         stats = loaded_column_stats(con, contract, outcome.batch_id, pii)
         return assemble_profile(
             parts,

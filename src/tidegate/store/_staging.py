@@ -191,6 +191,16 @@ def discard_staged(store: Store, contract: Contract, stage_id: str) -> None:
         _delete_staged(con, contract, stage_id)
 
 
+def _inserted(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> int:
+    """Run one INSERT; how many rows it inserted (DuckDB returns the count as a row,
+    PostgreSQL on the cursor)."""
+    cursor = con.execute(sql, params)
+    if is_postgres_connection(con):
+        return int(cursor.rowcount)
+    row = cursor.fetchall()
+    return int(row[0][0]) if row else 0
+
+
 @dataclass(frozen=True)
 class BatchRules:
     """What the whole-batch rules found over the staged rows."""
@@ -447,15 +457,13 @@ class Publication:
                 "CAST(? AS VARCHAR) AS " + quote_ident(c) if c == LINEAGE_BATCH else quote_ident(c)
                 for c in names
             )
-            loaded = self._count(f"SELECT count(*) FROM ({self._loadable()}) s", [self.stage_id])
-            if loaded:
-                con.execute(
-                    f"INSERT INTO {self.target} ({cols}) "
-                    f"SELECT {picks} FROM ({self._loadable()}) s",
-                    [batch_id, self.stage_id],
-                )
-                if is_postgres_connection(con):
-                    ensure_pg_target_indexes(con, contract)
+            loaded = _inserted(
+                con,
+                f"INSERT INTO {self.target} ({cols}) SELECT {picks} FROM ({self._loadable()}) s",
+                [batch_id, self.stage_id],
+            )
+            if loaded and is_postgres_connection(con):
+                ensure_pg_target_indexes(con, contract)
         quarantined = self.quarantined()
         now = utc_now()
         con.execute(
