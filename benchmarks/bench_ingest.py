@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -105,6 +106,21 @@ def main() -> None:
     size_mb = csv_path.stat().st_size / 1e6
     print(f"input: {args.rows:,} rows, {size_mb:.0f} MB ({csv_path})")
     results: dict[str, dict] = {}
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        if "tidegate-flow" in args.only and not os.environ.get("PREFECT_API_URL"):
+            # a server of its own, waited for as long as it takes (Prefect's temporary
+            # server gives up after 20 s on a busy machine)
+            from _prefect_server import prefect_server
+
+            info, _ = stack.enter_context(prefect_server(timeout=300, prefix="tg-bench-ingest-"))
+            os.environ["PREFECT_API_URL"] = info.url
+        run_all(args, csv_path, results)
+    report(args, results)
+
+
+def run_all(args: argparse.Namespace, csv_path: Path, results: dict[str, dict]) -> None:
     for mode in args.only:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
@@ -127,6 +143,9 @@ def main() -> None:
                 print(f"{mode} failed:\n{proc.stderr[-3000:]}")
                 continue
             results[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def report(args: argparse.Namespace, results: dict[str, dict]) -> None:
     base = results.get("baseline")
     print(
         f"\n{'contender':<15}{'wall s':>9}{'CPU s':>8}{'rows/s':>13}{'peak RSS MB':>13}"
