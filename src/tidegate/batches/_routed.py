@@ -15,6 +15,19 @@ from tidegate.batches._raw import RECORD_COLUMN
 from tidegate.errors import ConservationError
 
 
+def check_conservation(
+    source: str, location: str, rows_in: int, loaded: int, quarantined: int, duplicates: int
+) -> None:
+    """``rows_in = loaded + quarantined + duplicates``, or ConservationError (a bug)."""
+    total = loaded + quarantined + duplicates
+    if total != rows_in:
+        raise ConservationError(
+            f"batch {source}:{location}: rows_in={rows_in} but loaded={loaded} + "
+            f"quarantined={quarantined} + duplicates={duplicates} = {total}; this is a "
+            "tidegate bug, please report it"
+        )
+
+
 @dataclass(frozen=True)
 class RoutedBatch:
     """Where every row of one batch goes. The store writes it in one transaction."""
@@ -47,13 +60,9 @@ class RoutedBatch:
         return self.quarantine.height
 
     def check_conservation(self) -> None:
-        total = self.loaded + self.quarantined + self.duplicates
-        if total != self.rows_in:
-            raise ConservationError(
-                f"batch {self.source}:{self.location}: rows_in={self.rows_in} but "
-                f"loaded={self.loaded} + quarantined={self.quarantined} + "
-                f"duplicates={self.duplicates} = {total}; this is a tidegate bug, please report it"
-            )
+        check_conservation(
+            self.source, self.location, self.rows_in, self.loaded, self.quarantined, self.duplicates
+        )
 
     def move_to_quarantine(self, records: list[int], rule: str, message: str) -> RoutedBatch:
         """Return a copy where the loadable rows with these record numbers are quarantined."""

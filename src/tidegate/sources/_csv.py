@@ -157,6 +157,21 @@ def _line_table(utf8: bytes, options: CsvOptions) -> pl.DataFrame | None:
     return table
 
 
+def read_fields(utf8: bytes, options: CsvOptions, *, skip_lines: int) -> pl.DataFrame:
+    """polars' CSV reader on text the fast path deems safe: every field as a string."""
+    return pl.read_csv(
+        utf8,
+        has_header=False,
+        skip_lines=skip_lines,
+        separator=options.delimiter,
+        quote_char=options.quote,
+        infer_schema=False,
+        empty_string_is_null=False,
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+    )
+
+
 def _parse_fast(text: str, options: CsvOptions, utf8: bytes | None) -> ParsedCsv | None:
     if len(options.delimiter.encode()) != 1 or len(options.quote.encode()) != 1:
         return None  # polars takes single-byte separators only
@@ -172,17 +187,7 @@ def _parse_fast(text: str, options: CsvOptions, utf8: bytes | None) -> ParsedCsv
         return _empty()
     header_at = int(non_blank[0])
     expected = int(table.get_column("fields")[header_at])
-    frame = pl.read_csv(
-        utf8,
-        has_header=False,
-        skip_lines=header_at,
-        separator=options.delimiter,
-        quote_char=options.quote,
-        infer_schema=False,
-        empty_string_is_null=False,
-        truncate_ragged_lines=True,
-        raise_if_empty=False,
-    )
+    frame = read_fields(utf8, options, skip_lines=header_at)
     lines = table.slice(header_at).with_row_index("offset", offset=header_at)
     if frame.height != lines.height or frame.width != expected:
         return None  # polars saw the text differently: let the exact parser decide

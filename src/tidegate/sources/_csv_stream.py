@@ -32,6 +32,7 @@ from tidegate.sources._csv import (
     _line_table,
     _ragged_reason,
     _strip_line_end,
+    read_fields,
 )
 from tidegate.sources._text import unique_names
 
@@ -256,14 +257,4 @@ class CsvStream:
 
 
 def _read(utf8: bytes, options: CsvOptions, *, skip_lines: int) -> pl.DataFrame:
-    return pl.read_csv(
-        utf8,
-        has_header=False,
-        skip_lines=skip_lines,
-        separator=options.delimiter,
-        quote_char=options.quote,
-        infer_schema=False,
-        empty_string_is_null=False,
-        truncate_ragged_lines=True,
-        raise_if_empty=False,
-    )
+    return read_fields(utf8, options, skip_lines=skip_lines)

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tidegate.batches import FileReject, RoutedBatch
+from tidegate.batches._routed import check_conservation
 from tidegate.contracts._model import Contract
-from tidegate.errors import ConservationError
 from tidegate.rules import UNREADABLE_FILE_RULE
 from tidegate.store._audit_log import append_audit, canonical_json, default_actor
 from tidegate.store._committed import (
@@ -135,13 +135,9 @@ class BatchFigures:
     chunks: int | None = None  # how many chunks a file was read in (a streamed batch)
 
     def check_conservation(self) -> None:
-        total = self.loaded + self.quarantined + self.duplicates
-        if total != self.rows_in:
-            raise ConservationError(
-                f"batch {self.source}:{self.location}: rows_in={self.rows_in} but "
-                f"loaded={self.loaded} + quarantined={self.quarantined} + "
-                f"duplicates={self.duplicates} = {total}; this is a tidegate bug, please report it"
-            )
+        check_conservation(
+            self.source, self.location, self.rows_in, self.loaded, self.quarantined, self.duplicates
+        )
 
 
 def record_commit(
