@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from tidegate.cli._common import console
@@ -20,6 +21,7 @@ EVENT_STYLE = {
     "batch_held": "bold red",
     "file_rejected": "red",
     "batch_skipped": "dim",
+    "batch_deferred": "yellow",
 }
 
 
@@ -65,6 +67,9 @@ def print_source_summary(source: str, outcomes: list[dict[str, Any]]) -> None:
     for o in outcomes:
         if o["event"] in ("batch_held", "file_rejected") and o.get("reason"):
             console.print(f"  [red]{Path(o['location']).name}[/]: {o['reason']}", highlight=False)
+        if o["event"] == "batch_deferred":  # changed while read: the next run takes it
+            where = escape(Path(o["location"]).name)
+            console.print(f"  [yellow]{where}[/]: {escape(o['reason'] or '')}", highlight=False)
         if o["event"] == "batch_skipped":
             console.print(f"  [dim]{Path(o['location']).name}: {o['reason']}[/]", highlight=False)
     if rules:
