@@ -204,3 +204,38 @@ def test_a_file_that_changes_between_reads_publishes_nothing(store: Store) -> No
         assert con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0] == 0
         assert con.execute("SELECT count(*) FROM checkpoints").fetchall()[0][0] == 0
         assert con.execute(f"SELECT count(*) FROM {QUARANTINE_STAGING}").fetchall()[0][0] == 0
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def profiles(store: Store) -> list[Any]:
+    with transaction(store) as con:
+        rows = con.execute('SELECT profile FROM profiles ORDER BY "at"').fetchall()
+    return [_rounded(json.loads(text)) for (text,) in rows]
+
+
+@pytest.mark.parametrize("rows", (1, 4))
+def test_the_monitor_profile_is_the_same_in_chunks(store: Store, rows: int, tmp_path: Path) -> None:
+    """Computed chunk by chunk plus one aggregate over the loaded rows, the profile is
+    the one a batch routed in one piece gets: counts, null rates, means, spreads, top
+    values, and an unknown column (``promo``) profiled from its raw text."""
+    from tidegate import open_store
+
+    c = contract()
+    rows_ = [{**r, "promo": "X" if i % 3 else None} for i, r in enumerate(records())]
+    raw = raw_batch(rows_)
+    ingest_batch(store, sliced(raw, rows), c)
+    ref = open_store(tmp_path / "ref.duckdb")
+    ingest_batch(ref, raw, c)
+    (got,), (want,) = profiles(store), profiles(ref)
+    assert got["columns"]["promo"]["unknown"] is True
+    assert got["columns"]["amount"]["kind"] == "numeric" and got["columns"]["amount"]["count"]
+    assert got == want
