@@ -15,7 +15,13 @@ from tidegate.errors import StoreError
 from tidegate.store._connect import transaction
 from tidegate.store._location import open_store
 from tidegate.store._profiles import ensure_profiles_table
-from tidegate.store._tables import OWN_TABLES, ensure_store_tables, quote_ident, store_tables
+from tidegate.store._tables import (
+    OWN_TABLES,
+    ensure_store_tables,
+    quote_ident,
+    staging_tables,
+    store_tables,
+)
 
 if TYPE_CHECKING:
     from tidegate.store._protocol import StoreLike
@@ -59,7 +65,7 @@ def init_store(store: StoreLike, writer_roles: list[str] | tuple[str, ...] = ())
         tables = sorted(store_tables(con))
         if writer_roles:
             schema = con.execute("SELECT current_schema()").fetchall()[0][0]
-            targets = [t for t in tables if t not in OWN_TABLES]
+            targets = [t for t in tables if t not in OWN_TABLES] + sorted(staging_tables(con))
             for role in writer_roles:
                 exists = con.execute(
                     "SELECT count(*) FROM pg_roles WHERE rolname = ?", [role]

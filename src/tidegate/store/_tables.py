@@ -103,6 +103,12 @@ def store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in rows if not str(r[0]).startswith(STAGING_PREFIX)}
 
 
+def staging_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The staging tables of files read in chunks (granted to writers like targets)."""
+    rows = con.execute(STORE_TABLES_SQL).fetchall()
+    return {r[0] for r in rows if str(r[0]).startswith(STAGING_PREFIX)}
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
