@@ -140,3 +140,35 @@ def test_a_file_unreadable_deep_inside_is_one_file_level_entry(tmp_path: Path) -
         tables = {r[0] for r in names}
         for table in tables & {"orders", QUARANTINE_STAGING, staging_table(contract)}:
             assert con.execute(f'SELECT count(*) FROM "{table}"').fetchall() == [(0,)], table
+
+
+def test_tidegate_run_reads_a_file_in_chunks_through_the_prefect_flow(
+    store: Store, tmp_path: Path, orders_csv: Path, prefect_api: str
+) -> None:
+    """`tidegate run` with `chunk_size` in the pipeline file: the flow's stage, publish
+    and monitor tasks, each chunk staged, one batch published; the same as one chunk."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from store_backends import store_arg
+    from tidegate.cli import app
+
+    project = tmp_path / "project"
+    (project / "schemas").mkdir(parents=True)
+    (project / "pipelines").mkdir()
+    (project / "schemas" / "orders.yaml").write_text(yaml.safe_dump(CONTRACT, sort_keys=False))
+    source = {"kind": "file", "path": str(orders_csv), "chunk_size": 2}
+    pipeline = {"name": "orders", "source": source, "contract": "schemas/orders.yaml"}
+    (project / "pipelines" / "orders.yaml").write_text(yaml.safe_dump(pipeline))
+    result = CliRunner().invoke(
+        app, ["run", "orders", "--project", str(project), "--store", store_arg(store)]
+    )
+    assert result.exit_code == 0, result.output
+    got = snapshot(store)
+    assert got == one_piece(tmp_path, orders_csv)
+    with transaction(store) as con:
+        (detail,) = con.execute(
+            "SELECT detail FROM audit WHERE event = 'batch_committed'"
+        ).fetchall()
+        assert con.execute("SELECT count(*) FROM profiles").fetchall() == [(1,)]
+    assert json.loads(detail[0])["chunks"] == 5
