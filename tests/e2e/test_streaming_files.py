@@ -42,7 +42,7 @@ CONTRACT = {
     "policy": {"max_quarantine_ratio": 1.0},
 }
 
-CHUNK_SIZES: list[int | str] = [1, 2, 3, "1B", "40B", "64B", 1000]
+CHUNK_SIZES: list[int | str] = [1, 3, "1B", "40B", 1000]
 
 
 def snapshot(store: Store) -> dict[str, Any]:
@@ -100,7 +100,7 @@ def test_any_chunk_size_gives_the_one_piece_result(
     assert got["target"][1][3] == "a note\r\nthat spans\r\nthree lines"
 
 
-@pytest.mark.parametrize("chunk_size", [1, "40B"])
+@pytest.mark.parametrize("chunk_size", ["40B"])
 def test_a_held_file_of_many_chunks_loads_nothing(
     store: Store, tmp_path: Path, orders_csv: Path, chunk_size: int | str
 ) -> None:
@@ -143,15 +143,16 @@ def test_a_file_unreadable_deep_inside_is_one_file_level_entry(tmp_path: Path) -
 
 
 def test_tidegate_run_reads_a_file_in_chunks_through_the_prefect_flow(
-    store: Store, tmp_path: Path, orders_csv: Path, prefect_api: str
+    tmp_path: Path, orders_csv: Path, prefect_api: str
 ) -> None:
     """`tidegate run` with `chunk_size` in the pipeline file: the flow's stage, publish
     and monitor tasks, each chunk staged, one batch published; the same as one chunk."""
     import yaml
     from typer.testing import CliRunner
 
-    from store_backends import store_arg
     from tidegate.cli import app
+
+    store = open_store(tmp_path / "flow.duckdb")
 
     project = tmp_path / "project"
     (project / "schemas").mkdir(parents=True)
@@ -161,7 +162,7 @@ def test_tidegate_run_reads_a_file_in_chunks_through_the_prefect_flow(
     pipeline = {"name": "orders", "source": source, "contract": "schemas/orders.yaml"}
     (project / "pipelines" / "orders.yaml").write_text(yaml.safe_dump(pipeline))
     result = CliRunner().invoke(
-        app, ["run", "orders", "--project", str(project), "--store", store_arg(store)]
+        app, ["run", "orders", "--project", str(project), "--store", str(store)]
     )
     assert result.exit_code == 0, result.output
     got = snapshot(store)

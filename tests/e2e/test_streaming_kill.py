@@ -104,7 +104,7 @@ def test_kill_9_part_way_then_rerun_leaves_one_copy(
 ) -> None:
     data, contract = write_inputs(tmp_path, ratio)
     args = [str(data), str(contract), store_arg(store)]
-    kill_at(run(args, "0.3"), marker)
+    kill_at(run(args, "0.1"), marker)
     if store.exists():
         with transaction(store) as con:
             left = con.execute("SELECT count(*) FROM checkpoints").fetchall()[0][0]

@@ -21,7 +21,7 @@ from tidegate.engine import ingest_batch
 from tidegate.store import Store, read_audit, transaction
 from tidegate.store._staging import QUARANTINE_STAGING, staging_table
 
-CHUNK_ROWS = (1, 4, 1000)
+CHUNK_ROWS = (1, 7)
 
 
 def contract(**policy: Any) -> Any:
@@ -146,7 +146,7 @@ def test_chunked_equals_one_piece(store: Store, rows: int, reference: Any) -> No
     assert snapshot(store) == reference([(raw, {})], c)
 
 
-@pytest.mark.parametrize("rows", (1, 1000))
+@pytest.mark.parametrize("rows", (1,))
 def test_a_held_batch_of_many_chunks_loads_nothing(store: Store, rows: int, reference: Any) -> None:
     c = contract(max_quarantine_ratio=0.05)
     raw = raw_batch(records())
@@ -160,7 +160,7 @@ def test_a_held_batch_of_many_chunks_loads_nothing(store: Store, rows: int, refe
 
 
 @pytest.mark.parametrize("policy", ["update", "quarantine"])
-@pytest.mark.parametrize("rows", (1, 1000))
+@pytest.mark.parametrize("rows", (3,))
 def test_existing_keys_and_reprocess_across_chunks(
     store: Store, rows: int, policy: str, reference: Any
 ) -> None:
@@ -222,7 +222,7 @@ def profiles(store: Store) -> list[Any]:
     return [_rounded(json.loads(text)) for (text,) in rows]
 
 
-@pytest.mark.parametrize("rows", (1, 4))
+@pytest.mark.parametrize("rows", (4,))
 def test_the_monitor_profile_is_the_same_in_chunks(store: Store, rows: int, tmp_path: Path) -> None:
     """Computed chunk by chunk plus one aggregate over the loaded rows, the profile is
     the one a batch routed in one piece gets: counts, null rates, means, spreads, top
