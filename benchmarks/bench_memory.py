@@ -138,13 +138,16 @@ def main() -> None:
                     write_rows(data / f"orders_{i:04d}.csv", args.file_rows, seed=i + 1)
                 pattern, target = str(data / "orders_*.csv"), data / "orders_*.csv"
             size_mb = sum(f.stat().st_size for f in data.iterdir()) / 1e6
-            print(f"{label}: {size_mb:,.0f} MB generated in {time.perf_counter() - started:.0f}s")
+            print(
+                f"{label}: {size_mb:,.0f} MB generated in {time.perf_counter() - started:.0f}s",
+                flush=True,
+            )
             for mode in ("polars", "tidegate"):
                 work = Path(tempfile.mkdtemp(prefix=f"{mode}-", dir=scratch))
                 project(work, Path(pattern))  # bench_ingest's project, on this input
-                rows_table.append(
-                    (label, rows, size_mb, mode, run(mode, work, target, tidegate_bin), 0)
-                )
+                result = run(mode, work, target, tidegate_bin)
+                print(f"  {mode}: {json.dumps(result)}", flush=True)
+                rows_table.append((label, rows, size_mb, mode, result, 0))
                 shutil.rmtree(work, ignore_errors=True)
             shutil.rmtree(data, ignore_errors=True)
     report(rows_table)

@@ -23,6 +23,7 @@ that no checkpoint names; the next run of the source deletes them
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -66,6 +67,9 @@ def staging_table(contract: Contract) -> str:
     """The staging table of a source's target table (a short name: PostgreSQL cuts at 63)."""
     tag = hashlib.sha256(contract.target_table.encode()).hexdigest()[:16]
     return f"{STAGING_PREFIX}{tag}"
+
+
+STAGE_ID = re.compile(r"stage-[0-9a-f]{16}")
 
 
 def new_stage_id() -> str:
@@ -214,10 +218,14 @@ class Publication:
     """One batch's publication, inside one transaction (see the module docstring)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, contract: Contract, stage_id: str) -> None:
+        if not STAGE_ID.fullmatch(stage_id):  # it is written into SQL text below
+            raise ValueError(f"not a stage id: {stage_id!r}")
         self.con = con
         self.contract = contract
         self.stage_id = stage_id
         self.staged = quote_ident(staging_table(contract))
+        if not is_postgres_connection(con):  # this connection only: a copy of 100M rows
+            con.execute("SET preserve_insertion_order = false")  # spills instead of failing
         self.target = quote_ident(contract.target_table)
         con.execute(f"DROP TABLE IF EXISTS {_FINDINGS}")
         con.execute(f"DROP TABLE IF EXISTS {_EXACT}")
@@ -290,6 +298,16 @@ class Publication:
             f"(SELECT * FROM {self.staged} s WHERE s.{LINEAGE_BATCH} = ? AND s.{PASSED_COLUMN} "
             f"AND NOT EXISTS (SELECT 1 FROM {_FINDINGS} x WHERE x.record = s.{RECORD_COLUMN}))"
         )
+        # Two steps, so that each spills to disk past the memory cap: the keys that
+        # repeat (one aggregate over the staged rows; the result is small), then the
+        # staged rows with one of those keys, beside their key's first row.
+        self.con.execute(
+            f"CREATE TEMPORARY TABLE _tg_repeated_keys AS SELECT {keys}, "
+            f"min({RECORD_COLUMN}) AS first_record FROM {self.staged} s "
+            f"WHERE s.{LINEAGE_BATCH} = '{self.stage_id}' AND s.{PASSED_COLUMN} "
+            f"AND NOT EXISTS (SELECT 1 FROM {_FINDINGS} x WHERE x.record = s.{RECORD_COLUMN}) "
+            f"GROUP BY {keys} HAVING count(*) > 1"
+        )
         self.con.execute(
             "CREATE TEMPORARY TABLE _tg_repeats "
             "(record BIGINT NOT NULL, first_record BIGINT NOT NULL, exact BOOLEAN NOT NULL)"
@@ -297,12 +315,12 @@ class Publication:
         self.con.execute(
             "INSERT INTO _tg_repeats (record, first_record, exact) "
             f"SELECT r.{RECORD_COLUMN}, g.first_record, ({same}) FROM {candidates} r "
-            f"JOIN (SELECT {keys}, min({RECORD_COLUMN}) AS first_record FROM {candidates} c "
-            f"GROUP BY {keys} HAVING count(*) > 1) g ON {on} "
+            f"JOIN _tg_repeated_keys g ON {on} "
             f"JOIN {candidates} f ON f.{RECORD_COLUMN} = g.first_record "
             f"WHERE r.{RECORD_COLUMN} <> g.first_record",
-            [self.stage_id] * 3,
+            [self.stage_id] * 2,
         )
+        self.con.execute("DROP TABLE _tg_repeated_keys")
         self.con.execute("INSERT INTO " + _EXACT + " SELECT record FROM _tg_repeats WHERE exact")
         self.con.execute(
             f"INSERT INTO {_FINDINGS} (record, rule, col, first_record) "
