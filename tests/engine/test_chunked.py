@@ -239,3 +239,24 @@ def test_the_monitor_profile_is_the_same_in_chunks(store: Store, rows: int, tmp_
     assert got["columns"]["promo"]["unknown"] is True
     assert got["columns"]["amount"]["kind"] == "numeric" and got["columns"]["amount"]["count"]
     assert got == want
+
+
+def test_a_large_batch_aggregates_in_parts_with_the_same_result(
+    tmp_path: Path, reference: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``PARTITION_ROWS`` staged rows, DuckDB runs the batch's aggregates (repeated
+    keys, `unique` across chunks, distinct counts and top values) in parts by a hash of
+    the value, to stay within its memory cap; the parts add up to the same result."""
+    from tidegate import open_store
+    from tidegate.store import _tables
+
+    monkeypatch.setattr(_tables, "PARTITION_ROWS", 7)  # 46 rows: 7 parts
+    c = contract()
+    raw = raw_batch([{**r, "promo": "X" if i % 3 else None} for i, r in enumerate(records())])
+    store = open_store(tmp_path / "parts.duckdb")
+    outcome = ingest_batch(store, sliced(raw, 5), c)
+    assert outcome.duplicates == 3 and outcome.failure_counts["code.unique"] == 2
+    ref = open_store(tmp_path / "whole.duckdb")
+    ingest_batch(ref, raw, c)
+    assert snapshot(store) == snapshot(ref)
+    assert profiles(store) == profiles(ref)

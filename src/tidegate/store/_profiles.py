@@ -107,7 +107,7 @@ def loaded_column_stats(
     """The statistics of a batch's loaded rows, by contract column, as a profile holds
     them (``kind`` numeric: count, mean, std, min, max; string: count, n_distinct and the
     top values unless ``pii``; other: count), computed in the database."""
-    from tidegate.store._tables import LINEAGE_BATCH, is_postgres_connection, quote_ident
+    from tidegate.store._tables import LINEAGE_BATCH, quote_ident
 
     table = quote_ident(contract.target_table)
     where = f"WHERE {LINEAGE_BATCH} = ?"
@@ -118,13 +118,14 @@ def loaded_column_stats(
             v = f"CAST({c} AS DOUBLE PRECISION)"
             picks += [f"count({c})", f"avg({v})", f"stddev_samp({v})", f"min({v})", f"max({v})"]
         elif column.type == "string":
-            picks += [f"count({c})", f"count(DISTINCT {c})"]
+            picks += [f"count({c})"]
         else:
             picks += [f"count({c})"]
+    picks.append("count(*)")
     row = list(
         con.execute(f"SELECT {', '.join(picks)} FROM {table} {where}", [batch_id]).fetchall()[0]
     )
-    collate = ' COLLATE "C"' if is_postgres_connection(con) else ""
+    rows = int(row.pop())
     stats: dict[str, dict[str, Any]] = {}
     for column in contract.columns:
         if column.type in NUMERIC_TYPES or column.decimal_precision_scale:
@@ -143,26 +144,48 @@ def loaded_column_stats(
                 else {"kind": "numeric", "count": 0}
             )
         elif column.type == "string":
-            count, distinct = row[:2]
-            del row[:2]
-            out: dict[str, Any] = {
-                "kind": "string",
-                "count": int(count),
-                "n_distinct": int(distinct),
-            }
-            if column.name in pii_columns:
-                out["pii"] = True
-            else:
-                c = quote_ident(column.name)
-                top = con.execute(
-                    f"SELECT {c}, count(*) AS n FROM {table} {where} AND {c} IS NOT NULL "
-                    f"GROUP BY {c} ORDER BY n DESC, {c}{collate} LIMIT {TOP_VALUES}",
-                    [batch_id],
-                ).fetchall()
-                out["top"] = [[str(v), int(n)] for v, n in top]
-            stats[column.name] = out
+            (count,) = row[:1]
+            del row[:1]
+            stats[column.name] = _string_stats(
+                con, table, where, batch_id, column.name, rows, column.name in pii_columns
+            ) | {"count": int(count)}
         else:
             (count,) = row[:1]
             del row[:1]
             stats[column.name] = {"kind": "other", "count": int(count)}
     return stats
+
+
+def _string_stats(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    where: str,
+    batch_id: str,
+    name: str,
+    rows: int,
+    pii: bool,
+) -> dict[str, Any]:
+    """A string column's distinct count and top values, in parts by a hash of the value
+    on a large batch (each value falls in one part: the distinct counts add up, and the
+    top values are among the parts' top values)."""
+    from tidegate.store._tables import is_postgres_connection, quote_ident, value_partitions
+
+    c = quote_ident(name)
+    collate = ' COLLATE "C"' if is_postgres_connection(con) else ""
+    distinct, top = 0, []
+    for part in value_partitions(con, rows, [c]):
+        (n,) = con.execute(
+            f"SELECT count(DISTINCT {c}) FROM {table} {where}{part}", [batch_id]
+        ).fetchall()[0]
+        distinct += int(n)
+        if not pii:
+            top += con.execute(
+                f"SELECT {c}, count(*) AS n FROM {table} {where}{part} AND {c} IS NOT NULL "
+                f"GROUP BY {c} ORDER BY n DESC, {c}{collate} LIMIT {TOP_VALUES}",
+                [batch_id],
+            ).fetchall()
+    out: dict[str, Any] = {"kind": "string", "count": 0, "n_distinct": distinct}
+    if pii:
+        return {**out, "pii": True}
+    ranked = sorted(((str(v), int(n)) for v, n in top), key=lambda t: (-t[1], t[0]))
+    return {**out, "top": [[v, n] for v, n in ranked[:TOP_VALUES]]}

@@ -47,6 +47,7 @@ from tidegate.store._tables import (
     ensure_target_table,
     is_postgres_connection,
     quote_ident,
+    value_partitions,
 )
 
 if TYPE_CHECKING:
@@ -224,6 +225,7 @@ class Publication:
         self.contract = contract
         self.stage_id = stage_id
         self.staged = quote_ident(staging_table(contract))
+        self.rows = 0  # staged rows, counted by find_batch_rules
         if not is_postgres_connection(con):  # this connection only: a copy of 100M rows
             con.execute("SET preserve_insertion_order = false")  # spills instead of failing
         self.target = quote_ident(contract.target_table)
@@ -264,18 +266,20 @@ class Publication:
         finding against the first occurrence)."""
         con, staged, stage = self.con, self.staged, [self.stage_id]
         key = self.contract.primary_key
+        self.rows = self._count(f"SELECT count(*) FROM {staged} WHERE {LINEAGE_BATCH} = ?", stage)
         for column in self.contract.columns:
             if not column.unique or key == (column.name,):
                 continue
             c = quote_ident(column.name)
-            con.execute(
-                f"INSERT INTO {_FINDINGS} (record, rule, col) "
-                f"SELECT {RECORD_COLUMN}, CAST(? AS VARCHAR), CAST(? AS VARCHAR) FROM {staged} "
-                f"WHERE {LINEAGE_BATCH} = ? "
-                f"AND {c} IN (SELECT {c} FROM {staged} WHERE {LINEAGE_BATCH} = ? "
-                f"AND {c} IS NOT NULL GROUP BY {c} HAVING count(DISTINCT {CHUNK_COLUMN}) > 1)",
-                [f"{column.name}.unique", column.name, self.stage_id, self.stage_id],
-            )
+            for part in value_partitions(con, self.rows, [c]):
+                con.execute(
+                    f"INSERT INTO {_FINDINGS} (record, rule, col) SELECT {RECORD_COLUMN}, "
+                    f"CAST(? AS VARCHAR), CAST(? AS VARCHAR) FROM {staged} "
+                    f"WHERE {LINEAGE_BATCH} = ?{part} "
+                    f"AND {c} IN (SELECT {c} FROM {staged} WHERE {LINEAGE_BATCH} = ?{part} "
+                    f"AND {c} IS NOT NULL GROUP BY {c} HAVING count(DISTINCT {CHUNK_COLUMN}) > 1)",
+                    [f"{column.name}.unique", column.name, self.stage_id, self.stage_id],
+                )
         if key:
             self._key_repeats(key)
         exact = self._count(f"SELECT count(*) FROM {_EXACT}", [])
@@ -298,16 +302,25 @@ class Publication:
             f"(SELECT * FROM {self.staged} s WHERE s.{LINEAGE_BATCH} = ? AND s.{PASSED_COLUMN} "
             f"AND NOT EXISTS (SELECT 1 FROM {_FINDINGS} x WHERE x.record = s.{RECORD_COLUMN}))"
         )
-        # Two steps, so that each spills to disk past the memory cap: the keys that
-        # repeat (one aggregate over the staged rows; the result is small), then the
-        # staged rows with one of those keys, beside their key's first row.
-        self.con.execute(
-            f"CREATE TEMPORARY TABLE _tg_repeated_keys AS SELECT {keys}, "
-            f"min({RECORD_COLUMN}) AS first_record FROM {self.staged} s "
+        # Two steps: the keys that repeat (an aggregate over the staged rows, in parts
+        # by a hash of the key when the batch is large, so that each part fits DuckDB's
+        # memory cap; the result is small), then the rows with one of those keys, beside
+        # their key's first row.
+        repeated = (
+            f"SELECT {keys}, min({RECORD_COLUMN}) AS first_record FROM {self.staged} s "
             f"WHERE s.{LINEAGE_BATCH} = '{self.stage_id}' AND s.{PASSED_COLUMN} "
-            f"AND NOT EXISTS (SELECT 1 FROM {_FINDINGS} x WHERE x.record = s.{RECORD_COLUMN}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {_FINDINGS} x WHERE x.record = s.{RECORD_COLUMN})"
+        )
+        parts = value_partitions(self.con, self.rows, [f"s.{quote_ident(k)}" for k in key])
+        self.con.execute(
+            f"CREATE TEMPORARY TABLE _tg_repeated_keys AS {repeated}{parts[0]} "
             f"GROUP BY {keys} HAVING count(*) > 1"
         )
+        for part in parts[1:]:
+            self.con.execute(
+                f"INSERT INTO _tg_repeated_keys {repeated}{part} "
+                f"GROUP BY {keys} HAVING count(*) > 1"
+            )
         self.con.execute(
             "CREATE TEMPORARY TABLE _tg_repeats "
             "(record BIGINT NOT NULL, first_record BIGINT NOT NULL, exact BOOLEAN NOT NULL)"

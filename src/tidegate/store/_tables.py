@@ -103,6 +103,22 @@ def store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in rows if not str(r[0]).startswith(STAGING_PREFIX)}
 
 
+PARTITION_ROWS = 10_000_000  # rows one aggregate of a large batch takes at a time (DuckDB)
+
+
+def value_partitions(con: object, rows: int, columns: list[str]) -> list[str]:
+    """Conditions (`` AND hash(...) % n = i``) that split ``rows`` rows into disjoint
+    parts by a hash of ``columns``, each small enough for one aggregate within DuckDB's
+    memory cap (a value's rows all fall in one part, so per-part counts add up); one
+    empty condition when a single part will do, and always on PostgreSQL, whose
+    aggregates spill to disk on their own."""
+    if is_postgres_connection(con) or rows <= PARTITION_ROWS:
+        return [""]
+    n = rows // PARTITION_ROWS + 1
+    h = f"hash({', '.join(columns)})"
+    return [f" AND {h} % {n} = {i}" for i in range(n)]
+
+
 def staging_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The staging tables of files read in chunks (granted to writers like targets)."""
     rows = con.execute(STORE_TABLES_SQL).fetchall()
