@@ -260,3 +260,11 @@ def test_a_large_batch_aggregates_in_parts_with_the_same_result(
     ingest_batch(ref, raw, c)
     assert snapshot(store) == snapshot(ref)
     assert profiles(store) == profiles(ref)
+    for policy in ("update", "quarantine"):  # keys already in the target, in parts too
+        again = raw_batch(
+            [{**r, "amount": "2.5" if policy == "update" else "3.5"} for r in records(30)]
+        )
+        c2 = contract(on_existing_key=policy)
+        ingest_batch(store, sliced(again, 5), c2)
+        ingest_batch(ref, again, c2)
+        assert snapshot(store) == snapshot(ref)

@@ -352,31 +352,38 @@ class Publication:
             f"AND NOT EXISTS (SELECT 1 FROM {_EXACT} e WHERE e.record = s.{RECORD_COLUMN})"
         )
 
-    def _key_hits(self) -> tuple[str, str]:
+    def _key_hits(self) -> list[tuple[str, str]]:
         """Loadable staged rows whose key is in the target already (one ``?``), and the
-        join condition (target ``t``, staged ``s``)."""
-        on = " AND ".join(
-            f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in self.contract.primary_key
-        )
-        hits = (
-            f"SELECT s.{RECORD_COLUMN} FROM ({self._loadable()}) s "
-            f"WHERE EXISTS (SELECT 1 FROM {self.target} t WHERE {on})"
-        )
-        return hits, on
+        join condition (target ``t``, staged ``s``): in parts by a hash of the key on a
+        large batch, so that each join fits DuckDB's memory cap."""
+        key = self.contract.primary_key
+        on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in key)
+        mine = value_partitions(self.con, self.rows, [f"s.{quote_ident(k)}" for k in key])
+        theirs = value_partitions(self.con, self.rows, [f"t.{quote_ident(k)}" for k in key])
+        return [
+            (
+                f"SELECT s.{RECORD_COLUMN} FROM ({self._loadable()}) s WHERE true{s_part} "
+                f"AND EXISTS (SELECT 1 FROM {self.target} t WHERE {on}{t_part})",
+                f"{on}{s_part}{t_part}",
+            )
+            for s_part, t_part in zip(mine, theirs, strict=True)
+        ]
 
     def update_existing_keys(self) -> int:
         """``on_existing_key: update``: the target's rows with a key this batch loads
         again are deleted (the batch's rows replace them); how many new rows replace one."""
         if not self.contract.primary_key:
             return 0
-        hits, on = self._key_hits()
-        updated = self._count(f"SELECT count(*) FROM ({hits}) h", [self.stage_id])
-        if updated:
-            self.con.execute(
-                f"DELETE FROM {self.target} t WHERE EXISTS "
-                f"(SELECT 1 FROM ({self._loadable()}) s WHERE {on})",
-                [self.stage_id],
-            )
+        updated = 0
+        for hits, on in self._key_hits():
+            found = self._count(f"SELECT count(*) FROM ({hits}) h", [self.stage_id])
+            if found:
+                self.con.execute(
+                    f"DELETE FROM {self.target} t WHERE EXISTS "
+                    f"(SELECT 1 FROM ({self._loadable()}) s WHERE {on})",
+                    [self.stage_id],
+                )
+            updated += found
         return updated
 
     def quarantine_existing_keys(self) -> None:
@@ -384,12 +391,12 @@ class Publication:
         already becomes a finding (quarantined instead of loaded)."""
         if not self.contract.primary_key:
             return
-        hits, _ = self._key_hits()
-        self.con.execute(
-            f"INSERT INTO {_FINDINGS} (record, rule, col) "
-            f"SELECT {RECORD_COLUMN}, CAST(? AS VARCHAR), NULL FROM ({hits}) h",
-            [EXISTING_KEY_RULE, self.stage_id],
-        )
+        for hits, _ in self._key_hits():
+            self.con.execute(
+                f"INSERT INTO {_FINDINGS} (record, rule, col) "
+                f"SELECT {RECORD_COLUMN}, CAST(? AS VARCHAR), NULL FROM ({hits}) h",
+                [EXISTING_KEY_RULE, self.stage_id],
+            )
 
     # -- rewriting quarantine rows (the engine's second pass) ---------------------------
 
