@@ -41,9 +41,10 @@ from tidegate.batches import (
     RawBatch,
 )
 from tidegate.contracts import Contract
+from tidegate.engine._prepare import prepare
 from tidegate.engine._progress import emit
 from tidegate.normalize import normalize
-from tidegate.route import hold_reason, route, route_chunk
+from tidegate.route import hold_reason, route_chunk
 from tidegate.validate import validate
 
 if TYPE_CHECKING:
@@ -228,9 +229,7 @@ def _commit_one_piece(
     from tidegate.store import commit_batch
 
     raw = replace(chunk, content_sha256=batch.content_sha256 or "")
-    normalized = normalize(raw.frame, contract)
-    validated = validate(normalized.frame, contract)
-    routed = route(raw, normalized, validated, contract)
+    routed = prepare(raw, contract).routed
     outcome = commit_batch(
         store,
         routed,
