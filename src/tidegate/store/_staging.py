@@ -241,6 +241,18 @@ class Publication:
         row = fetch_one(self.con, sql, params)
         return int(row[0]) if row and row[0] is not None else 0
 
+    def _listed(self, table: str, *, listed: bool = True) -> str:
+        """`` AND`` staged row ``s`` is (or is not) among the records of ``table``. On
+        DuckDB an uncorrelated ``IN``, whose hash table is built on the (small) list: a
+        correlated EXISTS there is planned as a join that first materializes every
+        staged row, which a batch of 100M rows cannot afford under the memory cap.
+        PostgreSQL plans (NOT) EXISTS as a hash (anti-)join."""
+        record = f"s.{RECORD_COLUMN}"
+        if is_postgres_connection(self.con):
+            exists = f"EXISTS (SELECT 1 FROM {table} x WHERE x.record = {record})"
+            return f" AND {exists}" if listed else f" AND NOT {exists}"
+        return f" AND {record} {'IN' if listed else 'NOT IN'} (SELECT record FROM {table})"
+
     # -- skip and reprocess -------------------------------------------------------------
 
     def committed(self, source: str, batch_key: str) -> CommittedBatch | None:
@@ -285,8 +297,8 @@ class Publication:
         exact = self._count(f"SELECT count(*) FROM {_EXACT}", [])
         first = con.execute(f"SELECT record FROM {_EXACT} ORDER BY record LIMIT 100").fetchall()
         newly = self._count(
-            f"SELECT count(*) FROM {staged} s WHERE s.{LINEAGE_BATCH} = ? AND s.{PASSED_COLUMN} "
-            f"AND EXISTS (SELECT 1 FROM {_FINDINGS} x WHERE x.record = s.{RECORD_COLUMN})",
+            f"SELECT count(*) FROM {staged} s WHERE s.{LINEAGE_BATCH} = ? AND s.{PASSED_COLUMN}"
+            + self._listed(_FINDINGS),
             stage,
         )
         return BatchRules(exact, tuple(int(r[0]) for r in first), newly)
@@ -298,9 +310,10 @@ class Publication:
             f"r.{quote_ident(c)} IS NOT DISTINCT FROM f.{quote_ident(c)}"
             for c in self.contract.column_names
         )
+        unlisted = self._listed(_FINDINGS, listed=False)
         candidates = (
-            f"(SELECT * FROM {self.staged} s WHERE s.{LINEAGE_BATCH} = ? AND s.{PASSED_COLUMN} "
-            f"AND NOT EXISTS (SELECT 1 FROM {_FINDINGS} x WHERE x.record = s.{RECORD_COLUMN}))"
+            f"(SELECT * FROM {self.staged} s WHERE s.{LINEAGE_BATCH} = ? "
+            f"AND s.{PASSED_COLUMN}{unlisted})"
         )
         # Two steps: the keys that repeat (an aggregate over the staged rows, in parts
         # by a hash of the key when the batch is large, so that each part fits DuckDB's
@@ -308,8 +321,7 @@ class Publication:
         # their key's first row.
         repeated = (
             f"SELECT {keys}, min({RECORD_COLUMN}) AS first_record FROM {self.staged} s "
-            f"WHERE s.{LINEAGE_BATCH} = '{self.stage_id}' AND s.{PASSED_COLUMN} "
-            f"AND NOT EXISTS (SELECT 1 FROM {_FINDINGS} x WHERE x.record = s.{RECORD_COLUMN})"
+            f"WHERE s.{LINEAGE_BATCH} = '{self.stage_id}' AND s.{PASSED_COLUMN}{unlisted}"
         )
         parts = value_partitions(self.con, self.rows, [f"s.{quote_ident(k)}" for k in key])
         self.con.execute(
@@ -343,45 +355,50 @@ class Publication:
         )
         self.con.execute("DROP TABLE _tg_repeats")
 
-    def _loadable(self) -> str:
+    def _loadable(self, part: str = "") -> str:
         """The staged rows that would load: passed, not repeated, no finding (one ``?``:
-        the stage id)."""
+        the stage id); ``part``: a condition on ``s`` keeping one part of them."""
         return (
-            f"SELECT * FROM {self.staged} s WHERE s.{LINEAGE_BATCH} = ? AND s.{PASSED_COLUMN} "
-            f"AND NOT EXISTS (SELECT 1 FROM {_FINDINGS} x WHERE x.record = s.{RECORD_COLUMN}) "
-            f"AND NOT EXISTS (SELECT 1 FROM {_EXACT} e WHERE e.record = s.{RECORD_COLUMN})"
+            f"SELECT * FROM {self.staged} s WHERE s.{LINEAGE_BATCH} = ? AND s.{PASSED_COLUMN}"
+            f"{part}{self._listed(_FINDINGS, listed=False)}{self._listed(_EXACT, listed=False)}"
         )
 
     def _key_hits(self) -> list[tuple[str, str]]:
-        """Loadable staged rows whose key is in the target already (one ``?``), and the
-        join condition (target ``t``, staged ``s``): in parts by a hash of the key on a
-        large batch, so that each join fits DuckDB's memory cap."""
+        """Per part of the batch: the loadable staged rows whose key is in the target
+        already (one ``?``), and those rows (``s``) with the target's rows (``t``) they
+        meet, for a DELETE. In parts by a hash of the key on a large batch, so that each
+        join fits DuckDB's memory cap; on DuckDB a SEMI JOIN against the target's keys
+        (hashed on the target side), on PostgreSQL an EXISTS (a hash semi-join)."""
         key = self.contract.primary_key
+        keys = ", ".join(quote_ident(k) for k in key)
         on = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in key)
         mine = value_partitions(self.con, self.rows, [f"s.{quote_ident(k)}" for k in key])
         theirs = value_partitions(self.con, self.rows, [f"t.{quote_ident(k)}" for k in key])
-        return [
-            (
-                f"SELECT s.{RECORD_COLUMN} FROM ({self._loadable()}) s WHERE true{s_part} "
-                f"AND EXISTS (SELECT 1 FROM {self.target} t WHERE {on}{t_part})",
-                f"{on}{s_part}{t_part}",
-            )
-            for s_part, t_part in zip(mine, theirs, strict=True)
-        ]
+        hits = []
+        for s_part, t_part in zip(mine, theirs, strict=True):
+            rows = f"({self._loadable(s_part)}) s"
+            if is_postgres_connection(self.con):
+                meets = f"WHERE EXISTS (SELECT 1 FROM {self.target} t WHERE {on})"
+            else:
+                theirs_part = f"SELECT {keys} FROM {self.target} t WHERE true{t_part}"
+                meets = f"SEMI JOIN ({theirs_part}) t ON {on}"
+            hits.append((f"SELECT s.{RECORD_COLUMN} FROM {rows} {meets}", rows))
+        return hits
 
     def update_existing_keys(self) -> int:
         """``on_existing_key: update``: the target's rows with a key this batch loads
         again are deleted (the batch's rows replace them); how many new rows replace one."""
         if not self.contract.primary_key:
             return 0
+        on = " AND ".join(
+            f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in self.contract.primary_key
+        )
         updated = 0
-        for hits, on in self._key_hits():
+        for hits, rows in self._key_hits():
             found = self._count(f"SELECT count(*) FROM ({hits}) h", [self.stage_id])
             if found:
                 self.con.execute(
-                    f"DELETE FROM {self.target} t WHERE EXISTS "
-                    f"(SELECT 1 FROM ({self._loadable()}) s WHERE {on})",
-                    [self.stage_id],
+                    f"DELETE FROM {self.target} t USING {rows} WHERE {on}", [self.stage_id]
                 )
             updated += found
         return updated
