@@ -1,7 +1,8 @@
-"""`tidegate schema check` and `tidegate schema infer`."""
+"""`tidegate schema check`, `tidegate schema infer` and `tidegate schema json-schema`."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -84,3 +85,45 @@ def infer(
         console.print(f"wrote {output}; review it, then `tidegate schema check {output}`")
     else:
         typer.echo(text)
+
+
+class SchemaKind(StrEnum):
+    """Which file a JSON Schema is for."""
+
+    contract = "contract"
+    pipeline = "pipeline"
+
+
+@app.command("json-schema")
+def json_schema(
+    kind: Annotated[
+        SchemaKind,
+        typer.Argument(
+            help="Which file: contract (schemas/*.yaml) or pipeline (pipelines/*.yaml)."
+        ),
+    ] = SchemaKind.contract,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of contract or pipeline files, for editors that lint YAML."""
+    import json
+
+    from tidegate.reference import contract_json_schema, pipeline_json_schema
+
+    schema = contract_json_schema() if kind is SchemaKind.contract else pipeline_json_schema()
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(
+            f"cannot write {output}: {exc.strerror or exc}; pick a writable path for --output"
+        ) from None
+    console.print(
+        f"wrote {output}; start a YAML file with "
+        f"`# yaml-language-server: $schema={output.name}` (a path relative to it)",
+        highlight=False,
+    )
