@@ -22,6 +22,8 @@ def check(
     project: ProjectOpt = Path("."),
 ) -> None:
     """Refuse a bad contract before any data moves: names the file, key, value and what is valid."""
+    from rich.markup import escape
+
     from tidegate.contracts import check_contracts, find_contracts
 
     paths = list(files or []) or find_contracts(project / "schemas")
@@ -30,11 +32,15 @@ def check(
             f"no contracts found in {project / 'schemas'}; "
             "write one or run `tidegate schema infer FILE`"
         )
-    bad = 0
+    bad = problems = 0
     for path, result in check_contracts(paths):
         if isinstance(result, ContractError):
             bad += 1
-            err_console.print(f"[red]✗[/] {result}", highlight=False)
+            problems += len(result.problems)
+            for problem in result.problems:
+                err_console.print(f"[red]✗[/] {escape(str(problem))}", highlight=False)
+            if len(result.problems) > 1:
+                err_console.print(f"  {path}: {len(result.problems)} problems", highlight=False)
         else:
             console.print(
                 f"[green]✓[/] {path}: source [bold]{result.source}[/] v{result.version}, "
@@ -42,6 +48,13 @@ def check(
                 highlight=False,
             )
     if bad:
+        noun = "file" if len(paths) == 1 else "files"
+        err_console.print(
+            f"{problems} problem{'s' if problems != 1 else ''} in {bad} of {len(paths)} {noun}; "
+            "fix them, then run `tidegate schema check` again "
+            "(every key: docs/reference.md)",
+            highlight=False,
+        )
         raise typer.Exit(1)
 
 
