@@ -57,6 +57,9 @@ def _example(text: str) -> str:
 
 
 def _path(parent: str, name: str) -> str:
+    if parent.endswith(")") and " (" in parent:  # "source (kind: http)" -> "source.auth (...)"
+        base, _, rest = parent.partition(" (")
+        return f"{base}.{name} ({rest}"
     return f"{parent}.{name}" if parent else name
 
 
@@ -78,7 +81,8 @@ def _tables(key: Key, path: str) -> list[str]:
 
 
 def _table(title: str, key: Key) -> str:
-    lines = [f"### `{title}`\n", key.description + _exactly_one(key) + "\n"]
+    heading = title if title.startswith("Top level") else f"`{title}`"
+    lines = [f"### {heading}\n", key.description + _exactly_one(key) + "\n"]
     lines.append("| key | type | default | allowed | description |")
     lines.append("|---|---|---|---|---|")
     for sub in key.keys:
