@@ -33,6 +33,7 @@ Every exception tidegate raises on purpose is defined here, and drawn here:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -65,7 +66,27 @@ class ContractError(ConfigError):
         self.value = value
         self.valid = valid
         self.hint = hint
-        super().__init__(f"{file}: {key}: {value!r} is not valid; expected {valid} ({hint})")
+        # every problem found in the file; file, key, value and valid are the first one's
+        self.problems: tuple[ContractError, ...] = (self,)
+        super().__init__(f"{file}: {self.problem} ({hint})")
+
+    @property
+    def problem(self) -> str:
+        """This problem without the file and the hint: ``key: value is not valid; ...``."""
+        return f"{self.key}: {self.value!r} is not valid; expected {self.valid}"
+
+    @classmethod
+    def of_problems(cls, problems: Sequence[ContractError]) -> ContractError:
+        """One error for every problem of a file: the first one's attributes, a message
+        listing them all (one line) and ``problems`` holding each."""
+        first = problems[0]
+        if len(problems) == 1:
+            return first
+        error = cls(first.file, first.key, first.value, first.valid, hint=first.hint)
+        error.problems = tuple(problems)
+        listed = "; ".join(f"({i}) {p.problem}" for i, p in enumerate(problems, 1))
+        error.args = (f"{first.file}: {len(problems)} problems: {listed} ({first.hint})",)
+        return error
 
 
 class PipelineError(ConfigError):

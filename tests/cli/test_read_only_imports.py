@@ -1,5 +1,6 @@
 """Commands that only read never import Prefect (nor start a server): audit, quarantine,
-report, doctor, review and `server status`, run one after another in one process."""
+report, doctor, review, `server status` and `schema check`/`json-schema`, run one after
+another in one process."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
         ["doctor", "--project", str(project_root), "--store", store],
         ["review", "--tokens", str(tokens), "--project", str(project_root), "--store", store],
         ["server", "status"],
+        ["schema", "check", "--project", str(project_root)],
+        ["schema", "json-schema", "pipeline", "-o", str(tmp_path / "pipeline.json")],
     ]
     code = (
         "import json, sys\n"
@@ -53,3 +56,4 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
     assert "audit verify 0" in lines and "quarantine show 0" in lines
     assert "served 8765" in lines and (tmp_path / "r.html").stat().st_size > 1000
     assert "server status 1" in lines  # none running: said, and no server started
+    assert "schema check 0" in lines and (tmp_path / "pipeline.json").stat().st_size > 1000

@@ -1,7 +1,8 @@
-"""`tidegate schema check` and `tidegate schema infer`."""
+"""`tidegate schema check`, `tidegate schema infer` and `tidegate schema json-schema`."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,8 @@ def check(
     project: ProjectOpt = Path("."),
 ) -> None:
     """Refuse a bad contract before any data moves: names the file, key, value and what is valid."""
+    from rich.markup import escape
+
     from tidegate.contracts import check_contracts, find_contracts
 
     paths = list(files or []) or find_contracts(project / "schemas")
@@ -29,11 +32,15 @@ def check(
             f"no contracts found in {project / 'schemas'}; "
             "write one or run `tidegate schema infer FILE`"
         )
-    bad = 0
+    bad = problems = 0
     for path, result in check_contracts(paths):
         if isinstance(result, ContractError):
             bad += 1
-            err_console.print(f"[red]✗[/] {result}", highlight=False)
+            problems += len(result.problems)
+            for problem in result.problems:
+                err_console.print(f"[red]✗[/] {escape(str(problem))}", highlight=False)
+            if len(result.problems) > 1:
+                err_console.print(f"  {path}: {len(result.problems)} problems", highlight=False)
         else:
             console.print(
                 f"[green]✓[/] {path}: source [bold]{result.source}[/] v{result.version}, "
@@ -41,6 +48,13 @@ def check(
                 highlight=False,
             )
     if bad:
+        noun = "file" if len(paths) == 1 else "files"
+        err_console.print(
+            f"{problems} problem{'s' if problems != 1 else ''} in {bad} of {len(paths)} {noun}; "
+            "fix them, then run `tidegate schema check` again "
+            "(every key: docs/reference.md)",
+            highlight=False,
+        )
         raise typer.Exit(1)
 
 
@@ -84,3 +98,45 @@ def infer(
         console.print(f"wrote {output}; review it, then `tidegate schema check {output}`")
     else:
         typer.echo(text)
+
+
+class SchemaKind(StrEnum):
+    """Which file a JSON Schema is for."""
+
+    contract = "contract"
+    pipeline = "pipeline"
+
+
+@app.command("json-schema")
+def json_schema(
+    kind: Annotated[
+        SchemaKind,
+        typer.Argument(
+            help="Which file: contract (schemas/*.yaml) or pipeline (pipelines/*.yaml)."
+        ),
+    ] = SchemaKind.contract,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of contract or pipeline files, for editors that lint YAML."""
+    import json
+
+    from tidegate.reference import contract_json_schema, pipeline_json_schema
+
+    schema = contract_json_schema() if kind is SchemaKind.contract else pipeline_json_schema()
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(
+            f"cannot write {output}: {exc.strerror or exc}; pick a writable path for --output"
+        ) from None
+    console.print(
+        f"wrote {output}; start a YAML file with "
+        f"`# yaml-language-server: $schema={output.name}` (a path relative to it)",
+        highlight=False,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tidegate.contracts._fields import IDENTIFIER_RE, IDENTIFIER_TEXT, Reader
@@ -62,25 +62,62 @@ def read_column(r: Reader, name: object, raw: object) -> ColumnSpec:
     if isinstance(raw, str):  # shorthand: `amount: decimal(12,2)`
         raw = {"type": raw}
     data = r.mapping(raw, key, "a mapping with at least `type:` (or just the type name)")
-    r.known_keys(data, COLUMN_KEYS, key)
+    r.known_keys(data, COLUMN_KEYS, key, keep_going=True)
     declared = r.required(data, "type", key, VALID_TYPES_TEXT)
     type_name = canonical_type(declared) if isinstance(declared, str) else None
     if type_name is None:
         raise r.refuse(f"{key}.type", declared, VALID_TYPES_TEXT)
     base = base_type(type_name)
+    # each option is read on its own: a refusal is recorded and the others still read
+    formats = r.attempt(_formats, r, data, key, base, default=())
+    true_values, false_values = r.attempt(
+        _bool_tokens, r, data, key, base, default=(DEFAULT_TRUE_VALUES, DEFAULT_FALSE_VALUES)
+    )
+    checks = _read_checks(r, name, data.get("checks", []), f"{key}.checks", type_name)
+    return ColumnSpec(
+        name=name,
+        type=type_name,
+        nullable=r.attempt(r.boolean, data.get("nullable", True), f"{key}.nullable", default=True),
+        unique=r.attempt(r.boolean, data.get("unique", False), f"{key}.unique", default=False),
+        pii=r.attempt(r.boolean, data.get("pii", False), f"{key}.pii", default=False),
+        description=r.attempt(
+            r.text, data.get("description", ""), f"{key}.description", default=""
+        ),
+        aliases=r.attempt(_aliases, r, data.get("aliases", []), f"{key}.aliases", default=()),
+        formats=formats,
+        true_values=true_values,
+        false_values=false_values,
+        normalize=r.attempt(
+            _read_column_normalize,
+            r,
+            data.get("normalize", {}),
+            f"{key}.normalize",
+            default=ColumnNormalize(),
+        ),
+        checks=checks,
+    )
 
-    formats: tuple[str, ...] = ()
-    if "formats" in data:
-        if base not in TEMPORAL_TYPES:
-            raise r.refuse(f"{key}.formats", data["formats"], "formats only on date or datetime")
-        formats = r.str_list(data["formats"], f"{key}.formats")
-        if not formats:
-            raise r.refuse(
-                f"{key}.formats", data["formats"], "a non-empty list of strptime formats"
-            )
-        for i, fmt in enumerate(formats):
-            _check_format(r, f"{key}.formats[{i}]", fmt, base)
 
+def _aliases(r: Reader, value: object, key: str) -> tuple[str, ...]:
+    return r.str_list(value, key, non_empty_items=True)
+
+
+def _formats(r: Reader, data: Mapping[str, Any], key: str, base: str) -> tuple[str, ...]:
+    if "formats" not in data:
+        return ()
+    if base not in TEMPORAL_TYPES:
+        raise r.refuse(f"{key}.formats", data["formats"], "formats only on date or datetime")
+    formats = r.str_list(data["formats"], f"{key}.formats")
+    if not formats:
+        raise r.refuse(f"{key}.formats", data["formats"], "a non-empty list of strptime formats")
+    for i, fmt in enumerate(formats):
+        _check_format(r, f"{key}.formats[{i}]", fmt, base)
+    return formats
+
+
+def _bool_tokens(
+    r: Reader, data: Mapping[str, Any], key: str, base: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     true_values: tuple[str, ...] = DEFAULT_TRUE_VALUES
     false_values: tuple[str, ...] = DEFAULT_FALSE_VALUES
     for opt in ("true_values", "false_values"):
@@ -93,22 +130,7 @@ def read_column(r: Reader, name: object, raw: object) -> ColumnSpec:
     both = sorted(set(true_values) & set(false_values))
     if both:
         raise r.refuse(f"{key}.false_values", both, "tokens not also listed in true_values")
-
-    checks = _read_checks(r, name, data.get("checks", []), f"{key}.checks", type_name)
-    return ColumnSpec(
-        name=name,
-        type=type_name,
-        nullable=r.boolean(data.get("nullable", True), f"{key}.nullable"),
-        unique=r.boolean(data.get("unique", False), f"{key}.unique"),
-        pii=r.boolean(data.get("pii", False), f"{key}.pii"),
-        description=r.text(data.get("description", ""), f"{key}.description"),
-        aliases=r.str_list(data.get("aliases", []), f"{key}.aliases", non_empty_items=True),
-        formats=formats,
-        true_values=true_values,
-        false_values=false_values,
-        normalize=_read_column_normalize(r, data.get("normalize", {}), f"{key}.normalize"),
-        checks=checks,
-    )
+    return true_values, false_values
 
 
 def _token_list(r: Reader, value: object, key: str) -> tuple[str, ...]:
@@ -143,7 +165,7 @@ def _check_format(r: Reader, key: str, fmt: str, base: str) -> None:
 
 def _read_column_normalize(r: Reader, raw: object, key: str) -> ColumnNormalize:
     data = r.mapping(raw, key)
-    r.known_keys(data, COLUMN_NORMALIZE_KEYS, key)
+    r.known_keys(data, COLUMN_NORMALIZE_KEYS, key, keep_going=True)
     trim = data.get("trim")
     lower = r.boolean(data.get("lower", False), f"{key}.lower")
     upper = r.boolean(data.get("upper", False), f"{key}.upper")
@@ -168,36 +190,43 @@ def _read_checks(
     if not isinstance(raw, list):
         raise r.refuse(key, raw, "a list of checks like [{ge: 0}, {isin: [a, b]}]")
     base = base_type(type_name)
-    allowed = KINDS_BY_BASE_TYPE[base]
     checks: list[CheckSpec] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(raw):
-        here = f"{key}[{i}]"
-        data = r.mapping(item, here, "a mapping with one check kind, e.g. {ge: 0}")
-        r.known_keys(data, (*CHECK_KINDS, "name"), here)
-        kinds = [k for k in data if k != "name"]
-        if len(kinds) != 1:
-            raise r.refuse(here, dict(data), f"exactly one check kind of {', '.join(CHECK_KINDS)}")
-        kind = kinds[0]
-        if kind not in allowed:
-            raise r.refuse(
-                f"{here}.{kind}", data[kind], f"a check allowed on {base}: {', '.join(allowed)}"
-            )
-        name = data.get("name")
-        if name is not None and (not isinstance(name, str) or not CHECK_NAME_RE.match(name)):
-            raise r.refuse(f"{here}.name", name, "a name of lower case letters, digits and _")
-        args = _check_args(r, f"{here}.{kind}", kind, data[kind], base)
-        spec = CheckSpec(column=column, kind=kind, args=args, name=name)
-        if spec.rule_id in seen:
-            raise r.refuse(
-                f"{here}.name",
-                name,
-                f"a name that makes rule id {spec.rule_id!r} unique "
-                f"(checks[{seen[spec.rule_id]}] has it already)",
-            )
-        seen[spec.rule_id] = i
-        checks.append(spec)
+        spec = r.attempt(_read_check, r, column, item, f"{key}[{i}]", base, seen, default=None)
+        if spec is not None:
+            seen[spec.rule_id] = i
+            checks.append(spec)
     return tuple(checks)
+
+
+def _read_check(
+    r: Reader, column: str, item: object, here: str, base: str, seen: Mapping[str, int]
+) -> CheckSpec:
+    allowed = KINDS_BY_BASE_TYPE[base]
+    data = r.mapping(item, here, "a mapping with one check kind, e.g. {ge: 0}")
+    r.known_keys(data, (*CHECK_KINDS, "name"), here)
+    kinds = [k for k in data if k != "name"]
+    if len(kinds) != 1:
+        raise r.refuse(here, dict(data), f"exactly one check kind of {', '.join(CHECK_KINDS)}")
+    kind = kinds[0]
+    if kind not in allowed:
+        raise r.refuse(
+            f"{here}.{kind}", data[kind], f"a check allowed on {base}: {', '.join(allowed)}"
+        )
+    name = data.get("name")
+    if name is not None and (not isinstance(name, str) or not CHECK_NAME_RE.match(name)):
+        raise r.refuse(f"{here}.name", name, "a name of lower case letters, digits and _")
+    args = _check_args(r, f"{here}.{kind}", kind, data[kind], base)
+    spec = CheckSpec(column=column, kind=kind, args=args, name=name)
+    if spec.rule_id in seen:
+        raise r.refuse(
+            f"{here}.name",
+            name,
+            f"a name that makes rule id {spec.rule_id!r} unique "
+            f"(checks[{seen[spec.rule_id]}] has it already)",
+        )
+    return spec
 
 
 def _check_args(r: Reader, key: str, kind: str, value: Any, base: str) -> Any:

@@ -5,24 +5,47 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from tidegate.errors import ContractError
 
 IDENTIFIER_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 IDENTIFIER_TEXT = "an identifier matching [a-z_][a-z0-9_]* (lower case letters, digits, _)"
+T = TypeVar("T")
+D = TypeVar("D")
 
 
 @dataclass(frozen=True)
 class Reader:
-    """Carries the file name so every refusal names it."""
+    """Carries the file name so every refusal names it, and collects the refusals of
+    parts read independently of each other (:meth:`attempt`), so that one file's
+    problems are all reported at once (:meth:`raise_problems`)."""
 
     file: str
+    problems: list[ContractError] = field(default_factory=list, compare=False, repr=False)
 
     def refuse(self, key: str, value: object, valid: str) -> ContractError:
         return ContractError(self.file, key, value, valid)
+
+    def note(self, error: ContractError) -> None:
+        """Record a refusal (once) and go on reading."""
+        if not any(p is error for p in self.problems):
+            self.problems.append(error)
+
+    def attempt(self, read: Callable[..., T], *args: Any, default: D) -> T | D:
+        """``read(*args)``; a refusal is recorded and ``default`` returned instead."""
+        try:
+            return read(*args)
+        except ContractError as exc:
+            self.note(exc)
+            return default
+
+    def raise_problems(self) -> None:
+        """Raise one ContractError for every refusal recorded, if there is any."""
+        if self.problems:
+            raise ContractError.of_problems(self.problems)
 
     def mapping(self, value: object, key: str, what: str = "a mapping") -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
@@ -32,14 +55,23 @@ class Reader:
                 raise self.refuse(f"{key}.{k}", k, "string keys (quote it)")
         return value
 
-    def known_keys(self, data: Mapping[str, Any], valid: Iterable[str], key: str) -> None:
+    def known_keys(
+        self, data: Mapping[str, Any], valid: Iterable[str], key: str, *, keep_going: bool = False
+    ) -> None:
+        """Refuse every unknown key of ``data``: each is recorded; then, unless
+        ``keep_going`` (the unknown keys are simply not read), the first is raised."""
         valid = list(valid)
+        unknown: list[ContractError] = []
         for k in data:
             if k not in valid:
                 close = difflib.get_close_matches(k, valid, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 where = f"{key}.{k}" if key else k
-                raise self.refuse(where, k, f"one of {', '.join(valid)}{hint}")
+                unknown.append(self.refuse(where, k, f"one of {', '.join(valid)}{hint}"))
+        for error in unknown:
+            self.note(error)
+        if unknown and not keep_going:
+            raise unknown[0]
 
     def required(self, data: Mapping[str, Any], name: str, key: str, valid: str) -> Any:
         if name not in data or data[name] is None:

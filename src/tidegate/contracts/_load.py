@@ -109,47 +109,41 @@ def load_contract(path: str | Path) -> Contract:
 
 
 def contract_from_dict(data: dict[str, Any], path: str = "<memory>") -> Contract:
-    """Check parsed contract data and build the :class:`Contract`."""
+    """Check parsed contract data and build the :class:`Contract`.
+
+    Parts that do not depend on each other (each top-level key, each column, each
+    check) are all read, so the ContractError raised lists every problem found
+    (``error.problems``); its ``key``, ``value`` and ``valid`` are the first one's.
+    """
     r = Reader(path)
+    contract: Contract | None = None
+    try:
+        contract = _read_contract(r, data, path)
+    except ContractError as exc:
+        r.note(exc)
+    r.raise_problems()
+    assert contract is not None
+    return contract
+
+
+def _read_contract(r: Reader, data: object, path: str) -> Contract:
     top = r.mapping(data, "<top>", "a mapping with source, version and columns")
-    r.known_keys(top, TOP_KEYS, "")
-    source = r.identifier(r.required(top, "source", "", "the source name"), "source")
-    if source in RESERVED_SOURCES:
-        raise r.refuse(
-            "source",
-            source,
-            f"a name other than tidegate's own tables ({', '.join(sorted(RESERVED_SOURCES))})",
-        )
-    version = r.required(top, "version", "", "a positive integer")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise r.refuse("version", version, "a positive integer (bump it on purpose)")
-
-    raw_columns = r.mapping(
-        r.required(top, "columns", "", "a mapping of column name -> spec"),
-        "columns",
-        "a mapping of column name -> {type: ...}",
-    )
-    if not raw_columns:
-        raise r.refuse("columns", {}, "at least one column")
-    columns = [read_column(r, name, spec) for name, spec in raw_columns.items()]
-    names = [c.name for c in columns]
-
-    primary_key = _primary_key(r, top.get("primary_key", []), names)
-    for i, c in enumerate(columns):
-        if c.name in primary_key:
-            if raw_columns[c.name] is not None and _explicit_nullable(raw_columns[c.name]):
-                raise r.refuse(
-                    f"columns.{c.name}.nullable",
-                    True,
-                    "false (or left out) for a primary key column",
-                )
-            columns[i] = _replace(c, nullable=False)
-
-    normalize = _normalize(r, top.get("normalize", {}), columns)
-    check_exprs(r, columns)
+    r.known_keys(top, TOP_KEYS, "", keep_going=True)
+    source = r.attempt(_source, r, top, default="")
+    version = r.attempt(_version, r, top, default=0)
+    raw_columns = r.attempt(_raw_columns, r, top, default=None)
+    columns: list[ColumnSpec] = []
+    primary_key: tuple[str, ...] = ()
+    normalize = ContractNormalize()
+    if raw_columns is not None:  # primary key, renames and exprs name the columns
+        columns, primary_key, normalize = _read_columns(r, top, raw_columns)
     model = top.get("model")
     if model is not None:
-        import_model(r.text(model, "model"), path)
+        r.attempt(lambda: import_model(r.text(model, "model"), path), default=None)
+    policy = r.attempt(_policy, r, top.get("policy", {}), default=Policy())
+    description = r.attempt(r.text, top.get("description", ""), "description", default="")
+    if r.problems:
+        raise r.problems[0]
     return Contract(
         source=source,
         version=version,
@@ -158,10 +152,67 @@ def contract_from_dict(data: dict[str, Any], path: str = "<memory>") -> Contract
         columns=tuple(columns),
         primary_key=primary_key,
         normalize=normalize,
-        policy=_policy(r, top.get("policy", {})),
+        policy=policy,
         model=model,
-        description=r.text(top.get("description", ""), "description"),
+        description=description,
     )
+
+
+def _source(r: Reader, top: Mapping[str, Any]) -> str:
+    source = r.identifier(r.required(top, "source", "", "the source name"), "source")
+    if source in RESERVED_SOURCES:
+        raise r.refuse(
+            "source",
+            source,
+            f"a name other than tidegate's own tables ({', '.join(sorted(RESERVED_SOURCES))})",
+        )
+    return source
+
+
+def _read_columns(
+    r: Reader, top: Mapping[str, Any], raw_columns: Mapping[str, Any]
+) -> tuple[list[ColumnSpec], tuple[str, ...], ContractNormalize]:
+    read = [
+        r.attempt(read_column, r, name, spec, default=None) for name, spec in raw_columns.items()
+    ]
+    columns = [c for c in read if c is not None]
+    names = [str(name) for name in raw_columns]  # a column refused is still declared
+    primary_key = r.attempt(_primary_key, r, top.get("primary_key", []), names, default=())
+    for i, c in enumerate(columns):
+        if c.name in primary_key:
+            if raw_columns[c.name] is not None and _explicit_nullable(raw_columns[c.name]):
+                r.note(
+                    r.refuse(
+                        f"columns.{c.name}.nullable",
+                        True,
+                        "false (or left out) for a primary key column",
+                    )
+                )
+            columns[i] = _replace(c, nullable=False)
+    normalize = r.attempt(
+        _normalize, r, top.get("normalize", {}), columns, names, default=ContractNormalize()
+    )
+    if not r.problems:  # expr checks need every column read and typed
+        check_exprs(r, columns)
+    return columns, primary_key, normalize
+
+
+def _raw_columns(r: Reader, top: Mapping[str, Any]) -> Mapping[str, Any]:
+    raw_columns = r.mapping(
+        r.required(top, "columns", "", "a mapping of column name -> spec"),
+        "columns",
+        "a mapping of column name -> {type: ...}",
+    )
+    if not raw_columns:
+        raise r.refuse("columns", {}, "at least one column")
+    return raw_columns
+
+
+def _version(r: Reader, top: Mapping[str, Any]) -> int:
+    version = r.required(top, "version", "", "a positive integer")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise r.refuse("version", version, "a positive integer (bump it on purpose)")
+    return version
 
 
 def _explicit_nullable(raw: object) -> bool:
@@ -184,10 +235,11 @@ def _primary_key(r: Reader, raw: object, names: list[str]) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def _normalize(r: Reader, raw: object, columns: list[ColumnSpec]) -> ContractNormalize:
+def _normalize(
+    r: Reader, raw: object, columns: list[ColumnSpec], names: list[str]
+) -> ContractNormalize:
     data = r.mapping(raw, "normalize")
-    r.known_keys(data, NORMALIZE_KEYS, "normalize")
-    names = [c.name for c in columns]
+    r.known_keys(data, NORMALIZE_KEYS, "normalize", keep_going=True)
     rename = r.mapping(data.get("rename", {}), "normalize.rename", "a mapping of header -> column")
     for header, target in rename.items():
         if target not in names:
@@ -223,25 +275,33 @@ def _claim(
 
 def _policy(r: Reader, raw: object) -> Policy:
     data = r.mapping(raw, "policy")
-    r.known_keys(data, POLICY_KEYS, "policy")
+    r.known_keys(data, POLICY_KEYS, "policy", keep_going=True)
     defaults = Policy()
-    ratio = r.number(
-        data.get("max_quarantine_ratio", defaults.max_quarantine_ratio),
-        "policy.max_quarantine_ratio",
+    ratio = r.attempt(
+        _ratio, r, data.get("max_quarantine_ratio", defaults.max_quarantine_ratio), default=1.0
     )
-    if not 0 <= ratio <= 1:
-        raise r.refuse("policy.max_quarantine_ratio", ratio, "a number between 0 and 1")
-    row = r.choice(
+    row = r.attempt(
+        r.choice,
         data.get("on_row_failure", defaults.on_row_failure),
         "policy.on_row_failure",
         ("quarantine", "fail_batch"),
+        default=defaults.on_row_failure,
     )
-    key = r.choice(
+    key = r.attempt(
+        r.choice,
         data.get("on_existing_key", defaults.on_existing_key),
         "policy.on_existing_key",
         ("update", "quarantine"),
+        default=defaults.on_existing_key,
     )
     return Policy(on_row_failure=row, on_existing_key=key, max_quarantine_ratio=float(ratio))  # type: ignore[arg-type]
+
+
+def _ratio(r: Reader, value: object) -> float:
+    ratio = r.number(value, "policy.max_quarantine_ratio")
+    if not 0 <= ratio <= 1:
+        raise r.refuse("policy.max_quarantine_ratio", ratio, "a number between 0 and 1")
+    return float(ratio)
 
 
 def import_model(ref: str, file: str = "<memory>") -> type:
