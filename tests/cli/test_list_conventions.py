@@ -59,20 +59,21 @@ def pending(store: Store) -> dict[str, int]:
 
 
 def _table_rows(
-    store: Store, columns: int, monkeypatch: pytest.MonkeyPatch
+    store: Store, columns: int, monkeypatch: pytest.MonkeyPatch, command: str = "quarantine"
 ) -> list[tuple[int, str]]:
-    """(record id, batch as shown) of each row of `quarantine list` at ``columns``."""
+    """(record id or seq, batch as shown) of each row of `quarantine list` (or `audit
+    list`) at ``columns``."""
     from tidegate.cli import _common
 
     monkeypatch.setattr(_common.console, "width", columns)  # as rich reads COLUMNS
     result = runner.invoke(
-        app, ["quarantine", "list", "--store", store_arg(store)], env={"COLUMNS": str(columns)}
+        app, [command, "list", "--store", store_arg(store)], env={"COLUMNS": str(columns)}
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert all(len(line) <= columns for line in lines), lines
-    header = lines[0].split()
-    assert header[0] == "id" and "batch" in header, lines
+    header = lines[0].split()  # "at (UTC)" and its cells are two words each
+    assert header[0] in ("id", "seq") and "batch" in header, lines
     at = header.index("batch")
     cells = [line.split() for line in lines[2:]]
     return [(int(c[0]), c[at]) for c in cells if c and c[0].isdigit()]
@@ -85,8 +86,10 @@ def test_every_id_in_the_table_is_whole_and_usable(
     # the same-second batches show whole, the other up to its second
     shown = {b: b for b in BATCH_IDS[:2]} | {BATCH_IDS[2]: "sales-20261201T100100"}
     expected = [(i, shown[stored[i]]) for i in sorted(stored)]
+    committed = [(1, shown[BATCH_IDS[0]]), (2, shown[BATCH_IDS[1]]), (3, shown[BATCH_IDS[2]])]
     for columns in (80, 100, 120, 200):
         assert _table_rows(store, columns, monkeypatch) == expected, columns
+        assert _table_rows(store, columns, monkeypatch, "audit") == committed, columns
     for label in sorted(set(shown.values())):  # each is accepted back, and names its batch
         listed = tg(store, sales, "quarantine", "list", "--batch", label, "-f", "json")
         records = [json.loads(x) for x in listed.splitlines()]

@@ -144,10 +144,18 @@ def list_entries(
             until=until,
         )
         result = read_page(path, flt, limit=limit, page=page, oldest_first=oldest_first)
+        if fmt == "table":
+            from tidegate.store._batch_ids import short_batch_ids
+
+            labels = short_batch_ids(path, (e.batch_id for e in result.entries if e.batch_id))
     except TidegateError as exc:
         raise fail(exc) from exc
-    print_entries(console, result.entries, fmt)
-    if fmt == "table":
+    if fmt != "table":
+        print_entries(console, result.entries, fmt)
+    else:
+        from tidegate.cli._audit_table import print_audit_entries
+
+        print_audit_entries(console, result.entries, labels)
         more = " (--page N for more)" if result.pages > 1 else ""
         console.print(
             f"page {page} of {result.pages}: {len(result.entries)} of {result.total} "
