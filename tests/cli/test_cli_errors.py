@@ -167,8 +167,18 @@ def test_missing_folders_name_where_tidegate_looked(sales: Path, tmp_path: Path)
     one_line_error(missing, "schemas/sales.yaml", f"no folder {sales / 'schemas'}", "tidegate init")
 
 
-def test_any_file_a_command_cannot_write_is_one_line(tmp_path: Path) -> None:
+def test_any_file_a_command_cannot_write_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sample = tmp_path / "sample.csv"
     sample.write_text(CLEAN_CSV)
     result = runner.invoke(app, ["schema", "infer", str(sample), "-o", "/proc/x/new.yaml"])
-    one_line_error(result, "/proc/x/new.yaml", "check the path")
+    one_line_error(result, "No such file or directory: /proc/x/new.yaml", "check the path")
+
+    def read_only(self: Path, *args: object, **kwargs: object) -> int:
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "write_text", read_only)
+    target = tmp_path / "new.yaml"
+    result = runner.invoke(app, ["schema", "infer", str(sample), "-o", str(target)])
+    one_line_error(result, f"Read-only file system: {target}", "give another path")

@@ -63,11 +63,12 @@ def fail(exc: TidegateError | str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+_ANOTHER = "give another path (for the store: --store or TIDEGATE_STORE)"
 _OS_FIXES = {
-    errno.EACCES: "check its permissions, or point --store (TIDEGATE_STORE) elsewhere",
-    errno.EPERM: "check its permissions, or point --store (TIDEGATE_STORE) elsewhere",
-    errno.EROFS: "the file system is read-only: point --store (TIDEGATE_STORE) at a writable place",
-    errno.ENOSPC: "the disk is full: free some space, or point --store elsewhere",
+    errno.EACCES: f"check its permissions, or {_ANOTHER}",
+    errno.EPERM: f"check its permissions, or {_ANOTHER}",
+    errno.EROFS: f"the file system is read-only: {_ANOTHER}",
+    errno.ENOSPC: f"the disk is full: free some space, or {_ANOTHER}",
     errno.ENOENT: "check the path (a folder in it does not exist)",
 }
 
