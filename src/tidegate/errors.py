@@ -27,6 +27,7 @@ Every exception tidegate raises on purpose is defined here, and drawn here:
     │   ├── ReadQueryError              the database refused a read-only query (its words)
     │   └── ReviewConflictError         another reviewer changed the record: reload (not retried)
     ├── AuditQueryError                 a bad filter, SQL, key or checkpoint for an audit command
+    ├── BatchIdError                    a batch id or prefix that names no batch, or several
     └── ReviewError                     a review action that cannot apply (unknown id or column)
         └── SelectionChanged            the records a filter matches changed before the action
 """
@@ -207,6 +208,11 @@ class ReviewConflictError(StoreError):
 
 class AuditQueryError(TidegateError):
     """A bad filter, SQL text, key or checkpoint file given to an audit command."""
+
+
+class BatchIdError(TidegateError):
+    """A batch id (or the prefix of one) given to a command names no batch of the store,
+    or is the prefix of several: the message names it and, if several, the matches."""
 
 
 class ReviewError(TidegateError):

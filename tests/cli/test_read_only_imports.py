@@ -57,3 +57,20 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
     assert "served 8765" in lines and (tmp_path / "r.html").stat().st_size > 1000
     assert "server status 1" in lines  # none running: said, and no server started
     assert "schema check 0" in lines and (tmp_path / "pipeline.json").stat().st_size > 1000
+
+
+def test_version_imports_no_data_or_orchestration_package() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from tidegate.cli import app\n"
+        "r = CliRunner().invoke(app, ['--version'])\n"
+        "heavy = {'prefect', 'great_expectations', 'polars', 'pandera', 'duckdb'}\n"
+        "loaded = heavy & {m.split('.')[0] for m in sys.modules}\n"
+        "print(r.exit_code, r.output.strip(), sorted(loaded))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    from importlib.metadata import version
+
+    assert proc.stdout.strip() == f"0 tidegate {version('tidegate')} []"

@@ -18,17 +18,21 @@ _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-def parse_when(text: str, *, option: str = "--since", now: datetime | None = None) -> str:
-    """A time bound as stored in ``"at"``: ISO date/time (UTC unless it says) or ``2h``, ``3d``.
+def parse_moment(text: str, *, option: str = "--since", now: datetime | None = None) -> datetime:
+    """A time bound as a person types it, as a naive UTC datetime: an ISO date or time
+    (UTC unless it says) or an age back from now (``90m``, ``12h``, ``7d``, ``2w``).
 
-    >>> parse_when("2026-11-24")
-    '2026-11-24T00:00:00.000000Z'
+    Every list command reads ``--since``/``--until`` with it (``audit list``,
+    ``quarantine list``).
+
+    >>> parse_moment("2026-11-24T13:30:00+01:00")
+    datetime.datetime(2026, 11, 24, 12, 30)
     """
     relative = _RELATIVE.match(text)
     if relative:
         amount, unit = int(relative.group(1)), relative.group(2)
         moment = (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
-        return moment.strftime(AT_FORMAT)
+        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -38,7 +42,16 @@ def parse_when(text: str, *, option: str = "--since", now: datetime | None = Non
         ) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.strftime(AT_FORMAT)
+    return moment
+
+
+def parse_when(text: str, *, option: str = "--since", now: datetime | None = None) -> str:
+    """A time bound as stored in ``"at"`` (see :func:`parse_moment`).
+
+    >>> parse_when("2026-11-24")
+    '2026-11-24T00:00:00.000000Z'
+    """
+    return parse_moment(text, option=option, now=now).strftime(AT_FORMAT)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from tidegate.audit._filters import AuditFilter
 from tidegate.errors import AuditQueryError
 from tidegate.store import AuditEntry, connect
 from tidegate.store._audit_reads import (
-    batch_ids_starting,
     count_entries,
     entries_between,
     entry_at,
@@ -23,6 +22,7 @@ from tidegate.store._audit_reads import (
 from tidegate.store._audit_reads import (
     entries_of_batch as read_batch_entries,
 )
+from tidegate.store._batch_ids import resolve_batch_id
 
 if TYPE_CHECKING:
     from tidegate.store import Store
@@ -120,22 +120,17 @@ def entry_by_seq(store: Store, seq: int) -> AuditEntry:
 
 
 def entries_of_batch(store: Store, batch: str) -> list[AuditEntry]:
-    """Every entry of a batch id; a unique prefix of a batch id is accepted too."""
+    """Every entry of a batch id; a unique prefix of a batch id is accepted too
+    (:func:`~tidegate.store._batch_ids.resolve_batch_id`, as every command takes it)."""
     with connect(store, read_only=True) as con:
         if not has_audit(con):
             raise AuditQueryError(f"no audit entries in {store} yet; run `tidegate demo` first")
-        exact = read_batch_entries(con, batch)
-        if exact:
-            return exact
-        ids = batch_ids_starting(con, batch, limit=6)
-        if len(ids) == 1:
-            return read_batch_entries(con, ids[0])
-    if ids:
+    batch_id = resolve_batch_id(store, batch)
+    with connect(store, read_only=True) as con:
+        entries = read_batch_entries(con, batch_id)
+    if not entries:
         raise AuditQueryError(
-            f"batch {batch!r} is ambiguous: it starts {', '.join(ids[:5])}"
-            f"{' and more' if len(ids) > 5 else ''}; give more of the batch id"
+            f"no audit entry for batch {batch_id!r} (it has quarantine records only); see "
+            "`tidegate quarantine list --batch` or the batch ids with `tidegate audit list`"
         )
-    raise AuditQueryError(
-        f"no audit entry for batch {batch!r}; see the batch ids with "
-        "`tidegate audit list` (or give a seq number)"
-    )
+    return entries

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from tidegate.cli import (
@@ -15,9 +17,11 @@ from tidegate.cli import (
     _server,
     _store,
 )
+from tidegate.cli._common import TidegateGroup
 
 app = typer.Typer(
     name="tidegate",
+    cls=TidegateGroup,
     help=(
         "tidegate: contracts, quarantine and a hash-chained audit trail for data pipelines.\n\n"
         "Start with `tidegate demo`, then `tidegate audit verify`.\n\n"
@@ -29,6 +33,32 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"tidegate {version('tidegate')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Print `tidegate <version>` and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    del show_version  # acted on by its callback, before any command
+
+
 app.command("run")(_run.run)
 app.command("demo")(_run.demo)
 app.add_typer(_schema.app, name="schema")

@@ -9,12 +9,19 @@ from typing import Annotated
 import typer
 
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
+from tidegate.cli._list_options import (
+    BatchOpt,
+    FormatOpt,
+    LimitOpt,
+    SinceOpt,
+    SourceOpt,
+    UntilOpt,
+    batch_id,
+)
 from tidegate.errors import TidegateError
 
 app = typer.Typer(help="Query and verify the audit trail.", no_args_is_help=True)
 
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json (lines) or csv.")]
-SourceOpt = Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")]
 EventOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -22,12 +29,6 @@ EventOpt = Annotated[
     ),
 ]
 ActorOpt = Annotated[str | None, typer.Option("--actor", help="Only entries by this actor.")]
-BatchOpt = Annotated[str | None, typer.Option("--batch", help="Only this batch id.")]
-SinceOpt = Annotated[
-    str | None,
-    typer.Option(help="At or after: UTC date/time (2026-11-24, 2026-11-24T13:00Z) or age (12h)."),
-]
-UntilOpt = Annotated[str | None, typer.Option(help="Before: UTC date/time or age (like --since).")]
 
 
 @app.command("verify")
@@ -117,9 +118,7 @@ def list_entries(
     batch: BatchOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    limit: Annotated[
-        int, typer.Option("--limit", "--last", "-n", min=1, help="Entries per page.")
-    ] = 20,
+    limit: LimitOpt = 20,
     page: Annotated[int, typer.Option(min=1, help="Page 1 is the newest entries.")] = 1,
     oldest_first: Annotated[
         bool, typer.Option("--oldest-first", help="Page from the oldest entries instead.")
@@ -127,23 +126,36 @@ def list_entries(
     output: FormatOpt = "table",
     as_json: Annotated[bool, typer.Option("--json", hidden=True)] = False,
 ) -> None:
-    """List audit entries with filters and paging (newest page first, oldest line first)."""
+    """List audit entries with filters and paging: 20 a page, newest page first (oldest
+    line first); the same -n/--limit, --since, --source and --batch as `quarantine list`."""
     from tidegate.audit._filters import AuditFilter
     from tidegate.audit._query import list_entries as read_page
     from tidegate.audit._render import check_format, print_entries
 
     try:
         fmt = check_format("json" if as_json else output)
+        path = resolve_store(project, store)
         flt = AuditFilter.from_options(
-            source=source, events=event, actor=actor, batch=batch, since=since, until=until
+            source=source,
+            events=event,
+            actor=actor,
+            batch=batch_id(path, batch),
+            since=since,
+            until=until,
         )
-        result = read_page(
-            resolve_store(project, store), flt, limit=limit, page=page, oldest_first=oldest_first
-        )
+        result = read_page(path, flt, limit=limit, page=page, oldest_first=oldest_first)
+        if fmt == "table":
+            from tidegate.store._batch_ids import short_batch_ids
+
+            labels = short_batch_ids(path, (e.batch_id for e in result.entries if e.batch_id))
     except TidegateError as exc:
         raise fail(exc) from exc
-    print_entries(console, result.entries, fmt)
-    if fmt == "table":
+    if fmt != "table":
+        print_entries(console, result.entries, fmt)
+    else:
+        from tidegate.cli._audit_table import print_audit_entries
+
+        print_audit_entries(console, result.entries, labels)
         more = " (--page N for more)" if result.pages > 1 else ""
         console.print(
             f"page {page} of {result.pages}: {len(result.entries)} of {result.total} "

@@ -9,69 +9,61 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
+from tidegate.cli._list_options import FormatOpt, LimitOpt, batch_id, time_range
 from tidegate.cli._quarantine_options import (
     BatchOpt,
     ColumnOpt,
     RuleOpt,
     SinceOpt,
     SourceOpt,
+    StatusOpt,
     UntilOpt,
     _filter,
+    status_filter,
 )
+from tidegate.cli._quarantine_table import first_message
 from tidegate.errors import TidegateError
-
-
-def _first_message(record: Any) -> str:
-    if not record.errors:
-        return ""
-    e = record.errors[0]
-    more = f" (+{len(record.errors) - 1})" if len(record.errors) > 1 else ""
-    column = f"{e['column']}: " if e.get("column") else ""
-    return f"{column}{e['message']}{more}"
 
 
 def list_records(
     source: SourceOpt = None,
     rule: RuleOpt = None,
     column: ColumnOpt = None,
-    status: Annotated[
-        str | None, typer.Option(help="pending, replayed or rejected (default: all).")
-    ] = None,
+    status: StatusOpt = "pending",
     batch: BatchOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    limit: Annotated[int, typer.Option(min=1, max=10000, help="Records per page.")] = 50,
-    page: Annotated[int, typer.Option(min=1, help="Page number, from 1.")] = 1,
-    output: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    limit: LimitOpt = 50,
+    page: Annotated[int, typer.Option(min=1, help="Page number, from 1 (oldest first).")] = 1,
+    output: FormatOpt = "table",
     project: ProjectOpt = Path("."),
     store: StoreOpt = None,
 ) -> None:
-    """List quarantined records with filters and paging."""
-    from tidegate.store._quarantine import STATUSES
+    """List quarantined records with filters and paging: pending ones unless --status says
+    otherwise (as the review web page), 50 a page, oldest first. Every id shown (record
+    and batch) is whole, at any terminal width, and accepted by the other commands."""
     from tidegate.store._quarantine import list_records as read_page
 
     if output not in ("table", "json", "csv"):
         raise fail(f"--format {output!r} is not valid; use table, json or csv")
-    if status and status not in STATUSES:
-        raise fail(f"--status {status!r} is not valid; use one of {', '.join(STATUSES)}")
-    flt = _filter(
-        source=source,
-        rule=rule,
-        column=column,
-        status=status,
-        batch=batch,
-        since=since,
-        until=until,
-    )
     try:
-        records, total = read_page(
-            resolve_store(project, store), flt, limit=limit, offset=(page - 1) * limit
+        lower, upper = time_range(since, until)
+        store_path = resolve_store(project, store)
+        flt = _filter(
+            source=source,
+            rule=rule,
+            column=column,
+            status=status_filter(status),
+            batch=batch_id(store_path, batch),
+            since=lower,
+            until=upper,
         )
+        records, total = read_page(store_path, flt, limit=limit, offset=(page - 1) * limit)
     except TidegateError as exc:
         raise fail(exc) from exc
     if output == "json":
@@ -84,6 +76,7 @@ def list_records(
             [
                 "id",
                 "source",
+                "batch_id",
                 "location",
                 "record",
                 "status",
@@ -99,45 +92,26 @@ def list_records(
                 [
                     r.id,
                     r.source,
+                    r.batch_id,
                     r.location,
                     r.record,
                     r.status,
                     r.version,
                     ",".join(r.rules),
-                    _first_message(r),
+                    first_message(r),
                     r.updated_by,
                     r.updated_at,
                 ]
             )
         return
-    from rich import box
-    from rich.table import Table
+    from tidegate.cli._quarantine_table import print_records
+    from tidegate.store._batch_ids import short_batch_ids
 
-    table = Table(
-        "id",
-        *([] if source else ["source"]),
-        "file:line",
-        "status",
-        "rules",
-        "first error",
-        "by",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    for col in table.columns:
-        col.no_wrap, col.overflow = True, "ellipsis"
-    for r in records:
-        where = f"{Path(r.location or '?').name}:{r.record if r.record is not None else 'file'}"
-        table.add_row(
-            str(r.id),
-            *([] if source else [r.source]),
-            where,
-            r.status,
-            ",".join(r.rules),
-            _first_message(r)[:48],
-            r.updated_by,
-        )
-    console.print(table)
+    try:
+        labels = short_batch_ids(store_path, (r.batch_id for r in records))
+    except TidegateError as exc:
+        raise fail(exc) from exc
+    print_records(console, records, labels, with_source=not source)
     first = (page - 1) * limit + 1 if records else 0
     console.print(
         f"records {first}-{first + len(records) - 1 if records else 0} of {total}"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tidegate.cli._common import ActorOpt, ProjectOpt, StoreOpt, console, fail, resolve_store
+from tidegate.cli._list_options import batch_id
 from tidegate.cli._quarantine_options import BatchOpt, IdsArg, RuleOpt, SourceOpt, _filter
 from tidegate.errors import TidegateError
 
@@ -78,12 +79,14 @@ def _select(
         raise fail("give record ids or a filter (--source, --rule, --batch), not both")
     if ids:
         return ids
-    if not source:
+    if not source and not batch:
         raise fail(
-            "give record ids, or --source (with --rule/--batch) to act on every pending match"
+            "give record ids, or --source (with --rule/--batch) or --batch to act on every "
+            "pending match"
         )
     return matching_ids(
-        store_path, _filter(source=source, rule=rule, batch=batch, status="pending")
+        store_path,
+        _filter(source=source, rule=rule, batch=batch_id(store_path, batch), status="pending"),
     )
 
 
@@ -101,8 +104,8 @@ def replay(
 
     from tidegate.review import contracts_by_source, replay_records
 
-    store_path = resolve_store(project, store)
     try:
+        store_path = resolve_store(project, store)
         selected = _select(ids, source, rule, batch, store_path)
         if not selected:
             console.print("no pending record matches; nothing to replay")
@@ -155,8 +158,8 @@ def reject(
     """Reject records for good, with a reason."""
     from tidegate.review import reject_records
 
-    store_path = resolve_store(project, store)
     try:
+        store_path = resolve_store(project, store)
         selected = _select(ids, source, rule, batch, store_path)
         n = reject_records(store_path, selected, reason, actor=actor) if selected else 0
     except TidegateError as exc:
@@ -167,6 +170,7 @@ def reject(
 def export(
     source: Annotated[str, typer.Option("--source", "-s", help="The source to export.")],
     rule: RuleOpt = None,
+    batch: BatchOpt = None,
     output_format: Annotated[
         str, typer.Option("--format", help="csv (the only format so far).")
     ] = "csv",
@@ -185,9 +189,10 @@ def export(
         raise fail(f"--format {output_format!r} is not valid; use csv")
     try:
         contract = contract_for(contracts_by_source(project.resolve()), source)
+        store_path = resolve_store(project, store)
         records, _ = read_page(
-            resolve_store(project, store),
-            _filter(source=source, rule=rule, status="pending"),
+            store_path,
+            _filter(source=source, rule=rule, batch=batch_id(store_path, batch), status="pending"),
             limit=10**9,
         )
     except TidegateError as exc:

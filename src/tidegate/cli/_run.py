@@ -18,10 +18,15 @@ from tidegate.cli._common import (
 )
 from tidegate.cli._prefect import prefect_session
 from tidegate.cli._summary import print_next_steps, print_source_summary
-from tidegate.engine._outcome import EXIT_DATA_HELD, EXIT_FAILED, RunVerdict, verdict
 from tidegate.errors import TidegateError
 
+# `tidegate run` exits 2 when configuration or machinery failed, 3 when data was held
+# back: tidegate.engine's EXIT_FAILED and EXIT_DATA_HELD (imported there lazily, since
+# importing the engine imports polars and pandera, which read-only commands never need).
+EXIT_FAILED, EXIT_DATA_HELD = 2, 3
+
 if TYPE_CHECKING:
+    from tidegate.engine._outcome import RunVerdict
     from tidegate.store import Store
 
 
@@ -29,9 +34,11 @@ def _run_pipelines(
     names: list[str], project: Path, store: Store, reprocess: bool, actor: str | None
 ) -> dict[str, list[dict[str, Any]]]:
     from tidegate.pipelines import find_pipeline, preflight
+    from tidegate.store._location import check_writable
 
     for name in names:  # bad configuration fails here, before Prefect starts
         preflight(find_pipeline(project, name))
+    check_writable(store)
     with prefect_session():
         return _ingest_each(names, project, store, reprocess, actor)
 
@@ -84,6 +91,8 @@ def _ingest_each(
 
 
 def _report(results: dict[str, list[dict[str, Any]]], store: Store) -> RunVerdict:
+    from tidegate.engine._outcome import verdict
+
     for name, outcomes in results.items():
         print_source_summary(name, outcomes)
     print_next_steps(store)

@@ -17,11 +17,12 @@ def find_contracts(schemas_dir: Path) -> list[Path]:
     schemas_dir = Path(schemas_dir)
     if not schemas_dir.is_dir():
         raise ContractError(
-            str(schemas_dir),
+            str(schemas_dir.absolute()),
             "<dir>",
-            str(schemas_dir),
+            str(schemas_dir.absolute()),
             "an existing directory of contract files",
-            hint="create it or pass the right --schemas directory",
+            hint="run tidegate from the project folder, pass --project, "
+            "or start a project here with `tidegate init`",
         )
     return sorted(
         p

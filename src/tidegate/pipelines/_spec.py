@@ -141,8 +141,10 @@ def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
     contract_path = project_dir / contract
     if not contract_path.exists():
         raise PipelineError(
-            f"{path}: contract: {contract!r} does not exist under {project_dir}; "
-            f"write it (start with `tidegate schema infer FILE`) or fix the path"
+            f"{path}: contract: {contract!r} does not exist under {project_dir}"
+            + ("" if contract_path.parent.is_dir() else f" (no folder {contract_path.parent})")
+            + "; write it (start with `tidegate schema infer FILE`, or `tidegate init` for a "
+            "new project's folders) or fix the path"
         )
     schedule = data.get("schedule")
     schedule_spec = parse_schedule(path, schedule)
@@ -172,7 +174,8 @@ def load_pipelines(project_dir: Path) -> list[PipelineSpec]:
     if not folder.is_dir():
         raise PipelineError(
             f"no pipelines/ folder in {project_dir}; run tidegate from a project folder "
-            "(one with pipelines/ and schemas/) or pass --project"
+            "(one with pipelines/ and schemas/), pass --project, or start one here with "
+            "`tidegate init`"
         )
     pipelines = [load_pipeline(p, project_dir) for p in sorted(folder.glob("*.y*ml"))]
     seen: dict[str, Path] = {}

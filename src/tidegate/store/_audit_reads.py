@@ -122,19 +122,6 @@ def entries_of_batch(
     return read_audit(con, f"WHERE batch_id = ? AND event IN ({marks})", [batch_id, *events])
 
 
-def batch_ids_starting(con: Connection, prefix: str, limit: int) -> list[str]:
-    """Up to ``limit`` distinct batch ids that start with ``prefix``, sorted."""
-    like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT batch_id FROM audit WHERE batch_id LIKE ? ESCAPE '\\' "
-            "ORDER BY batch_id LIMIT ?",
-            [like, limit],
-        ).fetchall()
-    ]
-
-
 def review_entries(con: Connection, source: str) -> list[AuditEntry]:
     """The review actions (``record_*`` events) on ``source``'s quarantine, in seq order."""
     return read_audit(con, "WHERE source = ? AND event LIKE 'record\\_%' ESCAPE '\\'", [source])

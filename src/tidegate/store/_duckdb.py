@@ -49,7 +49,11 @@ def open_with_retry(path: Path, wait_seconds: float, **options: Any) -> duckdb.D
             return duckdb.connect(str(path), **options)
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
-                raise StoreError(f"cannot open store {path}: {exc}") from exc
+                text = " ".join(str(exc).split())
+                raise StoreError(
+                    f"cannot open store {path}: {text}; check that the file and its folder "
+                    "can be written, or point --store (TIDEGATE_STORE) at a writable place"
+                ) from exc
             if time.monotonic() >= deadline:
                 raise StoreLockedError(
                     f"store {path} stayed locked by another process for {wait_seconds:.0f}s; "
@@ -57,6 +61,19 @@ def open_with_retry(path: Path, wait_seconds: float, **options: Any) -> duckdb.D
                 ) from exc
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 1.0)
+
+
+def make_store_folder(path: Path) -> None:
+    """Create the store file's folder; StoreError naming it when it cannot be made."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise StoreError(
+            f"cannot create the store folder {path.parent} ({reason}) for store {path}; "
+            "create it yourself with write access, or point --store (TIDEGATE_STORE) at a "
+            "writable place"
+        ) from None
 
 
 MEMORY_ENV = "TIDEGATE_DUCKDB_MEMORY"
@@ -125,7 +142,7 @@ class DuckDBStore:
                 f"no store at {self.path}: nothing has been ingested yet "
                 "(run `tidegate demo` or `tidegate run SOURCE`, or set TIDEGATE_STORE)"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_store_folder(self.path)
         con = open_with_retry(self.path, _lock_wait(wait_seconds))
         try:
             limit_memory(con)
