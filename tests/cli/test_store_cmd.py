@@ -20,7 +20,8 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
     for _ in range(2):
         result = runner.invoke(app, ["store", "init", "--store", store_arg(store)])
         assert result.exit_code == 0, result.output
-        assert "ready: audit, checkpoints, duplicates, profiles, quarantine" in " ".join(result.output.split())
+        ready = "ready: audit, checkpoints, duplicates, profiles, quarantine"
+        assert ready in " ".join(result.output.split())
     tables = {
         t
         for (t,) in query(
