@@ -234,9 +234,11 @@ def trace_line(store: Store, contract: Contract, location: str | None, record: i
         trace = trace_record(store, contract, keys[0])
     else:
         trace = RecordTrace(contract.source, {})
+        json_columns = ("raw", "normalized", "edited", "errors")
         trace.quarantine = [
             {
                 **{k: _plain(v) for k, v in q.items()},
+                **{k: json.loads(q[k]) if q[k] else None for k in json_columns},
                 "matched_on": "line",
                 "headers_renamed": {},
                 "normalizations": [],
