@@ -149,7 +149,7 @@ def test_report_is_one_self_contained_file(report_file: Path, demo_store: Store)
     assert not re.search(r"""(src|href|action)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
     assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", html, re.I)
     assert "<script" not in html and "<link" not in html and "<img" not in html
-    assert len(re.findall(r'<svg class="chart"', html)) == 4
+    assert len(re.findall(r'<svg class="chart"', html)) == 5
     with connect(demo_store, read_only=True) as con:
         head = read_audit(con)[-1]
     assert f"{head.seq} entries verified" in html and head.hash in html
@@ -258,7 +258,7 @@ def test_report_renders_its_charts_in_headless_chromium(
             page.goto(duckdb_report_file.as_uri())
             page.wait_for_load_state("load")
             charts = page.locator("svg.chart")
-            assert charts.count() == 4
+            assert charts.count() == 5
             for i in range(4):
                 box = charts.nth(i).bounding_box()
                 assert box and box["width"] > 300 and box["height"] > 50, box

@@ -152,9 +152,9 @@ def _report(entries: list[AuditEntry], store: Store = Path("s.duckdb")) -> str:
     )
 
 
-def test_html_is_self_contained_and_has_four_charts() -> None:
+def test_html_is_self_contained_and_has_five_charts() -> None:
     html = _report(ENTRIES)
-    assert len(re.findall(r'<svg class="chart"', html)) == 4
+    assert len(re.findall(r'<svg class="chart"', html)) == 5
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
     assert "<script" not in html and "<link" not in html and "@import" not in html
     assert "Audit chain intact" in html and ENTRIES[-1].hash in html

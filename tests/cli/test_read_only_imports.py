@@ -26,6 +26,17 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
         ["quarantine", "list", "--source", "orders", "--store", store],
         ["quarantine", "show", "1", "--store", store],
         ["report", "-o", str(tmp_path / "r.html"), "--store", store],
+        [
+            "audit",
+            "trace",
+            "orders",
+            "--line",
+            "2",
+            "--project",
+            str(project_root),
+            "--store",
+            store,
+        ],
         ["doctor", "--project", str(project_root), "--store", store],
         ["review", "--tokens", str(tokens), "--project", str(project_root), "--store", store],
         ["server", "status"],
@@ -54,6 +65,7 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
     assert "heavy: " in lines, proc.stdout
     # each ran for real: verify passes, report wrote its file, review served
     assert "audit verify 0" in lines and "quarantine show 0" in lines
+    assert "audit trace 0" in lines
     assert "served 8765" in lines and (tmp_path / "r.html").stat().st_size > 1000
     assert "server status 1" in lines  # none running: said, and no server started
     assert "schema check 0" in lines and (tmp_path / "pipeline.json").stat().st_size > 1000

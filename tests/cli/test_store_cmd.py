@@ -20,7 +20,8 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
     for _ in range(2):
         result = runner.invoke(app, ["store", "init", "--store", store_arg(store)])
         assert result.exit_code == 0, result.output
-        assert "ready: audit, checkpoints, profiles, quarantine" in " ".join(result.output.split())
+        ready = "ready: audit, checkpoints, duplicates, profiles, quarantine"
+        assert ready in " ".join(result.output.split())
     tables = {
         t
         for (t,) in query(
@@ -29,7 +30,7 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
             "WHERE table_schema = current_schema()",
         )
     }
-    assert tables == {"audit", "checkpoints", "profiles", "quarantine"}
+    assert tables == {"audit", "checkpoints", "duplicates", "profiles", "quarantine"}
     if isinstance(store, PostgresStore):
         triggers = {
             t for (t,) in query(store, "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")

@@ -1,9 +1,10 @@
 """Figures for run reports, computed from audit entries (pure functions, no I/O).
 
-Every number here comes from the ``detail`` of an audit entry, so a report says
-exactly what the audit trail says. Batch events (``batch_committed``,
-``batch_held``, ``batch_reprocessed``) carry the row counts; skips and file
-rejections are counted per source but carry no rows.
+Every number of the batch history comes from the ``detail`` of an audit entry, so
+a report says exactly what the audit trail says; the quarantine's state now (pending,
+replayed, rejected) comes from the quarantine table's counts, passed in. Batch events
+(``batch_committed``, ``batch_held``, ``batch_reprocessed``) carry the row counts;
+skips and file rejections are counted per source but carry no rows.
 """
 
 from __future__ import annotations
@@ -101,6 +102,43 @@ class SourceSummary:
 
 
 @dataclass(frozen=True)
+class QuarantineState:
+    """Quarantine entries as they are now, after review."""
+
+    pending: int = 0
+    replayed: int = 0
+    rejected: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.replayed + self.rejected
+
+    def add(self, status: str, n: int) -> QuarantineState:
+        if status not in ("pending", "replayed", "rejected"):
+            return self
+        return QuarantineState(**{**self.__dict__, status: getattr(self, status) + n})
+
+    def describe(self) -> str:
+        """``0 pending (978 replayed, 179 rejected)``."""
+        resolved = [
+            f"{n} {s}" for s, n in (("replayed", self.replayed), ("rejected", self.rejected)) if n
+        ]
+        return f"{self.pending} pending" + (f" ({', '.join(resolved)})" if resolved else "")
+
+
+def quarantine_states(
+    counts: Iterable[tuple[str, str, str, int]],
+) -> tuple[dict[str, QuarantineState], dict[str, QuarantineState]]:
+    """(per source, per batch id) states from ``(source, batch_id, status, n)`` counts."""
+    by_source: dict[str, QuarantineState] = {}
+    by_batch: dict[str, QuarantineState] = {}
+    for source, batch_id, status, n in counts:
+        by_source[source] = by_source.get(source, QuarantineState()).add(status, n)
+        by_batch[batch_id] = by_batch.get(batch_id, QuarantineState()).add(status, n)
+    return dict(sorted(by_source.items())), by_batch
+
+
+@dataclass(frozen=True)
 class Figures:
     """Everything a report shows, for one window of the audit trail."""
 
@@ -111,10 +149,19 @@ class Figures:
     source: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # the quarantine now (read from its table, not the history): per source, per batch
+    quarantine_now: dict[str, QuarantineState] = field(default_factory=dict)
+    quarantine_by_batch: dict[str, QuarantineState] = field(default_factory=dict)
 
     @property
     def sources(self) -> list[str]:
         return [s.source for s in self.summaries]
+
+    def batch_state(self, batch_id: str) -> QuarantineState:
+        return self.quarantine_by_batch.get(batch_id, QuarantineState())
+
+    def source_state(self, source: str) -> QuarantineState:
+        return self.quarantine_now.get(source, QuarantineState())
 
 
 def _int(value: Any) -> int:
@@ -233,11 +280,19 @@ def compute_figures(
     since: datetime | None = None,
     until: datetime | None = None,
     top: int = 10,
+    quarantine_counts: Iterable[tuple[str, str, str, int]] = (),
 ) -> Figures:
-    """All report figures for the entries of one source (or all) in ``[since, until)``."""
+    """All report figures for the entries of one source (or all) in ``[since, until)``;
+    ``quarantine_counts`` are the quarantine table's ``(source, batch_id, status, n)``
+    now (the state beside the history is for the whole source, not the window)."""
     chosen = select_entries(entries, source=source, since=since, until=until)
     runs = batch_runs(chosen)
+    by_source, by_batch = quarantine_states(
+        c for c in quarantine_counts if source is None or c[0] == source
+    )
     return Figures(
+        quarantine_now=by_source,
+        quarantine_by_batch=by_batch,
         runs=runs,
         ratio_by_source=ratio_by_source(runs),
         top_rules=top_failing_rules(runs, top),

@@ -94,7 +94,19 @@ def print_entry_detail(console: Console, entry: AuditEntry) -> None:
 def print_trace(console: Console, trace: RecordTrace) -> None:
     """A record's story: loaded row, origins, quarantine entries, review actions."""
     key = ",".join(f"{k}={v}" for k, v in trace.key.items())
+    if trace.line is not None:
+        where = f"{trace.line[0]}:{trace.line[1]}" if trace.line[0] else f"line {trace.line[1]}"
+        key = f"{where}" + (f" (key {key})" if key else "")
     console.print(f"[bold]{trace.source} {key}[/]", highlight=False)
+    for d in trace.duplicates:
+        this = trace.line is not None and d["record"] == trace.line[1]
+        console.print(
+            f"[magenta]duplicate[/]{' (this line)' if this else ''}: {d['location']} line "
+            f"{d['record']} is an exact duplicate of line {d['first_record']} in batch "
+            f"{d['batch_id']} (same key and values, row hash {str(d['row_hash'])[:19]}...); "
+            "counted, not loaded",
+            highlight=False,
+        )
     for row in trace.loaded:
         values = {k: v for k, v in row.items() if not k.startswith("_tidegate_")}
         console.print(
@@ -102,7 +114,7 @@ def print_trace(console: Console, trace: RecordTrace) -> None:
             f"line {row.get('_tidegate_record')}\n  {_text(values)}",
             highlight=False,
         )
-    if not trace.loaded:
+    if not trace.loaded and trace.key:
         console.print(f"[yellow]not loaded[/]: no row of {trace.source} has this key")
     for batch_id, origin in trace.batches.items():
         console.print(

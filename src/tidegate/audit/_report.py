@@ -15,16 +15,33 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tidegate.audit._figures import BatchRun, Figures, RatioPoint, RuleCount, compute_figures
+from tidegate.audit._figures import (
+    BatchRun,
+    Figures,
+    QuarantineState,
+    RatioPoint,
+    RuleCount,
+    compute_figures,
+)
+from tidegate.audit._palette import (
+    MEANING_COLORS,
+    MEANING_TEXT,
+    QUARANTINE_STATES,
+    SOURCE_COLORS,
+    source_colors,
+)
 from tidegate.audit._verify import ChainReport, verify_entries
 from tidegate.store import read_chain
+from tidegate.store._quarantine import count_by_batch_and_status
 
 if TYPE_CHECKING:
     from tidegate.store import Store
 
 TEMPLATES = Path(__file__).parent / "templates"
-PALETTE = ("#1f6fb2", "#e07b24", "#2e9d57", "#8a5cc2", "#a05a3c", "#d45d9e", "#1a9fb0", "#9a9a25")
-STACK = (("loaded", "#2e9d57"), ("quarantined", "#d2463c"), ("duplicates", "#e8a93a"))
+PALETTE = SOURCE_COLORS
+# A batch's bar, bottom up: loaded, then its quarantine entries by their state now, then
+# its duplicates (each segment in its meaning's colour).
+STACK = ("loaded", "replayed", "rejected", "pending", "duplicate")
 W, H = 1160, 300
 M_LEFT, M_RIGHT, M_TOP, M_BOTTOM = 64, 16, 24, 76
 
@@ -37,8 +54,9 @@ class Report:
     generated_at: datetime
 
 
-def source_colors(sources: list[str]) -> dict[str, str]:
-    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sorted(sources))}
+def meaning_attrs(meaning: str) -> str:
+    """``data-meaning`` and ``fill`` of an SVG shape that shows ``meaning``."""
+    return f'data-meaning="{meaning}" fill="{MEANING_COLORS[meaning]}"'
 
 
 def axis_scale(value: float, ticks: int = 5) -> tuple[float, float]:
@@ -109,44 +127,104 @@ def _x_labels(runs: list[BatchRun], step: float) -> list[str]:
     return out
 
 
-def rows_per_run_chart(runs: list[BatchRun]) -> str:
-    """Stacked bars per batch, in time order: loaded, quarantined, duplicates."""
-    name, label = "rows-per-run", "Rows per batch: loaded, quarantined, duplicates"
+def _segments(r: BatchRun, state: QuarantineState) -> dict[str, int]:
+    """A batch's rows by fate: its quarantine entries split by their state now."""
+    return {
+        "loaded": r.loaded,
+        "replayed": state.replayed,
+        "rejected": state.rejected,
+        "pending": state.pending,
+        "duplicate": r.duplicates,
+    }
+
+
+def rows_per_run_chart(runs: list[BatchRun], figures: Figures | None = None) -> str:
+    """Stacked bars per batch, in time order: loaded, its quarantine entries by their
+    state now (replayed, rejected, pending), duplicates; held batches marked."""
+    name, label = "rows-per-run", "Rows per batch: loaded, quarantine now, duplicates"
     if not runs:
         return _empty(name, label, "no batches in this window")
-    top, tick = axis_scale(max(r.loaded + r.quarantined + r.duplicates for r in runs))
+
+    def state(r: BatchRun) -> QuarantineState:
+        if figures is None:
+            return QuarantineState(pending=r.quarantined)
+        return figures.batch_state(r.batch_id)
+
+    top, tick = axis_scale(max(max(sum(_segments(r, state(r)).values()), 1) for r in runs))
     plot_h = H - M_TOP - M_BOTTOM
     step = (W - M_LEFT - M_RIGHT) / len(runs)
     bar = max(2.0, min(48.0, step * 0.7))
     body = _y_axis(top, tick)
     for i, r in enumerate(runs):
-        x, base = M_LEFT + step * (i + 0.5) - bar / 2, M_TOP + plot_h
-        for key, color in STACK:
-            n = getattr(r, key)
+        x, base = M_LEFT + step * (i + 0.5) - bar / 2, float(M_TOP + plot_h)
+        for key, n in _segments(r, state(r)).items():
             if not n:
                 continue
             h = plot_h * n / top
             base -= h
-            tip = f"{r.source} {r.at:%Y-%m-%d %H:%M:%S} {Path(r.location).name}: {n} {key}"
+            tip = (
+                f"{r.source} {r.at:%Y-%m-%d %H:%M:%S} {Path(r.location).name}: "
+                f"{n} {MEANING_TEXT[key]}"
+            )
             body.append(
-                f'<rect class="bar {key}" x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" '
-                f'height="{h:.1f}" fill="{color}"><title>{escape(tip)}</title></rect>'
+                f'<rect class="bar {key}" data-batch="{escape(r.batch_id)}" data-count="{n}" '
+                f'x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" '
+                f'height="{h:.1f}" {meaning_attrs(key)}><title>{escape(tip)}</title></rect>'
             )
         if r.held:
             body.append(
-                f'<text class="held" x="{x + bar / 2:.1f}" y="{base - 4:.1f}" '
-                f'text-anchor="middle">held</text>'
+                f'<text class="held" {meaning_attrs("held")} x="{x + bar / 2:.1f}" '
+                f'y="{base - 4:.1f}" text-anchor="middle">held</text>'
             )
     body += _x_labels(runs, step)
-    body += _legend([(k, c) for k, c in STACK])
+    body += _legend([(MEANING_TEXT[k], MEANING_COLORS[k], k) for k in (*STACK, "held")])
     return _svg(name, label, H, body)
 
 
-def _legend(items: list[tuple[str, str]]) -> list[str]:
+def quarantine_now_chart(figures: Figures) -> str:
+    """Per source, one bar: its quarantine entries now, pending, replayed and rejected."""
+    name, label = "quarantine-now", "Quarantine now per source: pending, replayed, rejected"
+    states = {s: q for s, q in figures.quarantine_now.items() if q.total}
+    if not states:
+        return _empty(name, label, "no quarantine entries")
+    left, row_h = 200, 26
+    height = M_TOP + row_h * len(states) + 10
+    top = max(q.total for q in states.values())
+    body = []
+    for i, (source, q) in enumerate(states.items()):
+        y, x = M_TOP + i * row_h, float(left)
+        body.append(
+            f'<text class="tick" x="{left - 8}" y="{y + 16}" text-anchor="end">'
+            f"{escape(source)}</text>"
+        )
+        for status in QUARANTINE_STATES:
+            n = getattr(q, status)
+            if not n:
+                continue
+            w = (W - left - 260) * n / top
+            body.append(
+                f'<rect class="bar {status}" data-source="{escape(source)}" data-count="{n}" '
+                f'x="{x:.1f}" y="{y + 4}" width="{max(w, 1):.1f}" height="16" '
+                f"{meaning_attrs(status)}><title>{escape(source)}: {n} {status}</title></rect>"
+            )
+            x += max(w, 1)
+        body.append(
+            f'<text class="value" x="{x + 6:.1f}" y="{y + 16}">{escape(q.describe())}</text>'
+        )
+    body += _legend([(s, MEANING_COLORS[s], s) for s in QUARANTINE_STATES], y=4)
+    return _svg(name, label, height, body)
+
+
+def _legend(items: list[tuple[str, str, str]], y: int = 4) -> list[str]:
+    """(text, colour, what it is: a meaning or ``source``) per swatch."""
     out, x = [], M_LEFT
-    for text, color in items:
-        out.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{color}"/>')
-        out.append(f'<text class="legend" x="{x + 14}" y="13">{escape(text)}</text>')
+    for text, color, what in items:
+        tag = "data-source" if what == "source" else "data-meaning"
+        value = text if what == "source" else what
+        out.append(
+            f'<rect {tag}="{escape(value)}" x="{x}" y="{y}" width="10" height="10" fill="{color}"/>'
+        )
+        out.append(f'<text class="legend" x="{x + 14}" y="{y + 9}">{escape(text)}</text>')
         x += 24 + 7 * len(text)
     return out
 
@@ -192,16 +270,18 @@ def ratio_chart(series: dict[str, list[RatioPoint]], colors: dict[str, str]) -> 
         color, coords = colors[source], [xy(p) for p in ps]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         body.append(
-            f'<polyline class="line" fill="none" stroke="{color}" stroke-width="2" '
+            f'<polyline class="line" data-source="{escape(source)}" fill="none" '
+            f'stroke="{color}" stroke-width="2" '
             f'points="{path}"/>'
         )
         for p, (x, y) in zip(ps, coords, strict=True):
             tip = f"{source} {p.at:%Y-%m-%d %H:%M:%S}: {p.ratio:.1%} quarantined ({p.batch_id})"
             body.append(
-                f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{color}">'
+                f'<circle class="point" data-source="{escape(source)}" cx="{x:.1f}" '
+                f'cy="{y:.1f}" r="4" fill="{color}">'
                 f"<title>{escape(tip)}</title></circle>"
             )
-    body += _legend([(s, colors[s]) for s in series])
+    body += _legend([(s, colors[s], "source") for s in series])
     return _svg(name, label, H, body)
 
 
@@ -218,12 +298,13 @@ def rules_chart(rules: list[RuleCount], colors: dict[str, str]) -> str:
         y = M_TOP + i * row_h
         w = (W - left - 60) * r.rows / top
         text = f"{r.source} · {r.rule}"
-        color = colors.get(r.source, PALETTE[0])
+        color = colors.get(r.source, SOURCE_COLORS[0])
         body += [
             f'<text class="tick" x="{left - 8}" y="{y + 15}" text-anchor="end">'
             f"{escape(text)}</text>",
-            f'<rect class="bar rule" x="{left}" y="{y + 3}" width="{max(w, 1):.1f}" height="16" '
-            f'fill="{color}"><title>{escape(text)}: {r.rows} rows</title></rect>',
+            f'<rect class="bar rule" data-source="{escape(r.source)}" x="{left}" y="{y + 3}" '
+            f'width="{max(w, 1):.1f}" height="16" fill="{color}">'
+            f"<title>{escape(text)}: {r.rows} rows</title></rect>",
             f'<text class="value" x="{left + w + 6:.1f}" y="{y + 15}">{r.rows}</text>',
         ]
     return _svg(name, label, height, body)
@@ -245,19 +326,21 @@ def duration_chart(runs: list[BatchRun], colors: dict[str, str]) -> str:
         x = M_LEFT + step * (i + 0.5) - bar / 2
         tip = f"{r.source} {r.at:%Y-%m-%d %H:%M:%S} {Path(r.location).name}: {r.duration_ms} ms"
         body.append(
-            f'<rect class="bar duration" x="{x:.1f}" y="{M_TOP + plot_h - h:.1f}" '
+            f'<rect class="bar duration" data-source="{escape(r.source)}" x="{x:.1f}" '
+            f'y="{M_TOP + plot_h - h:.1f}" '
             f'width="{bar:.1f}" height="{max(h, 1):.1f}" fill="{colors[r.source]}">'
             f"<title>{escape(tip)}</title></rect>"
         )
     body += _x_labels(timed, step)
-    body += _legend([(s, colors[s]) for s in sorted({r.source for r in timed})])
+    body += _legend([(s, colors[s], "source") for s in sorted({r.source for r in timed})])
     return _svg(name, label, H, body)
 
 
 def charts(figures: Figures) -> dict[str, str]:
     colors = source_colors(figures.sources)
     return {
-        "rows_per_run": rows_per_run_chart(figures.runs),
+        "rows_per_run": rows_per_run_chart(figures.runs, figures),
+        "quarantine_now": quarantine_now_chart(figures),
         "quarantine_ratio": ratio_chart(figures.ratio_by_source, colors),
         "top_rules": rules_chart(figures.top_rules, colors),
         "run_duration": duration_chart(figures.runs, colors),
@@ -277,6 +360,8 @@ def render_report(report: Report) -> str:
         charts={k: Markup(v) for k, v in charts(report.figures).items()},
         css=Markup(css),
         file_name=Path,
+        colors=MEANING_COLORS,
+        meaning_text=MEANING_TEXT,
     )
 
 
@@ -287,10 +372,14 @@ def load_report(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Report:
-    """Read the audit trail (read-only), verify its chain and compute the figures."""
+    """Read the audit trail and the quarantine's state now (read-only), verify the chain
+    and compute the figures."""
     entries = read_chain(store) or []
+    counts = count_by_batch_and_status(store) if entries else []
     return Report(
-        figures=compute_figures(entries, source=source, since=since, until=until),
+        figures=compute_figures(
+            entries, source=source, since=since, until=until, quarantine_counts=counts
+        ),
         chain=verify_entries(entries),
         store=store,
         generated_at=datetime.now(UTC),

@@ -4,7 +4,13 @@ A trace gathers, for one key of one source: the target row if it is loaded (with
 its lineage: batch id and line), each batch involved (file, contract version and
 hash, the normalizations counted for that batch), every quarantine entry for the
 key (matched on the normalized values, the reviewer's edits, or the raw record
-through the contract's header mapping) and every review action on those entries.
+through the contract's header mapping), every review action on those entries, and
+every line that was an exact duplicate of the key (the ``duplicates`` table: which
+line of which batch it repeats).
+
+A record can also be traced by its line (``FILE:LINE`` or ``LINE``,
+:func:`trace_line`): the key of what that line became (a duplicate, a loaded row)
+is traced as above; a line that became a quarantine entry shows that entry.
 """
 
 from __future__ import annotations
@@ -15,12 +21,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tidegate.audit._query import entry_record
+from tidegate.batches._duplicates import key_text
 from tidegate.errors import AuditQueryError
 from tidegate.store import AuditEntry, connect, store_tables
 from tidegate.store._audit_reads import entries_of_batch, review_entries
+from tidegate.store._duplicates import duplicates_of_key, duplicates_of_record
 from tidegate.store._lookups import (
     checkpoint_of_batch,
+    quarantine_at_record,
     quarantine_rows_mentioning,
+    target_keys_at_record,
     target_rows_by_key,
 )
 
@@ -76,10 +86,12 @@ class RecordTrace:
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     reviews: list[AuditEntry] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    line: tuple[str | None, int] | None = None  # traced by FILE:LINE: (file, line)
 
     @property
     def found(self) -> bool:
-        return bool(self.loaded or self.quarantine)
+        return bool(self.loaded or self.quarantine or self.duplicates)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +102,8 @@ class RecordTrace:
             "batches": self.batches,
             "quarantine": self.quarantine,
             "reviews": [entry_record(e) for e in self.reviews],
+            "duplicates": self.duplicates,
+            **({"line": {"file": self.line[0], "line": self.line[1]}} if self.line else {}),
         }
 
 
@@ -183,17 +197,81 @@ def _batch_origin(con: Any, batch_id: str, tables: set[str]) -> dict[str, Any]:
     return origin
 
 
+def parse_line(text: str) -> tuple[str | None, int]:
+    """``orders.csv:57`` -> ("orders.csv", 57); ``57`` -> (None, 57)."""
+    location, sep, number = text.strip().rpartition(":")
+    if not number.isdigit() or (sep and not location):
+        raise AuditQueryError(
+            f"--line {text!r} is not FILE:LINE or LINE; write it as e.g. orders.csv:57 "
+            "(the file as in `tidegate audit list`, the line as in `tidegate quarantine list`)"
+        )
+    return (location or None), int(number)
+
+
+def trace_line(store: Store, contract: Contract, location: str | None, record: int) -> RecordTrace:
+    """What line ``record`` (of file ``location``, or of any file of the source) became:
+    the key of a duplicate or a loaded row is traced; a quarantine entry is shown."""
+    key_columns = tuple(contract.primary_key)
+    with connect(store, read_only=True) as con:
+        tables = store_tables(con)
+        found = (
+            duplicates_of_record(con, contract.source, record, location)
+            if ("duplicates" in tables)
+            else []
+        )
+        keys = [json.loads(d["key_values"]) for d in found if d["key_values"]]
+        if not keys and key_columns and {"checkpoints", contract.target_table} <= tables:
+            rows = target_keys_at_record(
+                con, contract.target_table, contract.source, key_columns, record, location
+            )
+            keys = [{k: str(_plain(v)) for k, v in row.items()} for row in rows]
+        quarantine = (
+            quarantine_at_record(con, contract.source, record, location)
+            if "quarantine" in tables
+            else []
+        )
+    if keys:
+        trace = trace_record(store, contract, keys[0])
+    else:
+        trace = RecordTrace(contract.source, {})
+        json_columns = ("raw", "normalized", "edited", "errors")
+        trace.quarantine = [
+            {
+                **{k: _plain(v) for k, v in q.items()},
+                **{k: json.loads(q[k]) if q[k] else None for k in json_columns},
+                "matched_on": "line",
+                "headers_renamed": {},
+                "normalizations": [],
+            }
+            for q in quarantine
+        ]
+        with connect(store, read_only=True) as con:
+            tables = store_tables(con)
+            for batch_id in dict.fromkeys(q["batch_id"] for q in trace.quarantine):
+                trace.batches[batch_id] = _batch_origin(con, batch_id, tables)
+    trace.line = (location, record)
+    return trace
+
+
 def trace_record(store: Store, contract: Contract, key: dict[str, str]) -> RecordTrace:
     """Everything the store knows about one key of ``contract.source``."""
     trace = RecordTrace(contract.source, key)
     with connect(store, read_only=True) as con:
         tables = store_tables(con)
+        if "duplicates" in tables and contract.primary_key:
+            names = list(contract.primary_key)
+            wanted = key_text(names, [key.get(n) for n in names])
+            trace.duplicates = [
+                {k: _plain(v) for k, v in d.items()}
+                for d in duplicates_of_key(con, contract.source, wanted)
+            ]
         if contract.target_table in tables:
             trace.loaded = _target_rows(con, contract.target_table, key)
         if "quarantine" in tables:
             trace.quarantine = _quarantine_rows(con, contract, key)
         batch_ids = [r.get("_tidegate_batch_id") for r in trace.loaded]
         batch_ids += [q["batch_id"] for q in trace.quarantine]
+        batch_ids += [d["batch_id"] for d in trace.duplicates]
         for batch_id in dict.fromkeys(b for b in batch_ids if b):
             trace.batches[batch_id] = _batch_origin(con, batch_id, tables)
         ids = {q["id"] for q in trace.quarantine}

@@ -5,6 +5,7 @@ make failure and quarantine frames; ``route`` makes a :class:`RoutedBatch`, whic
 store writes. Both sides import this package, so the store imports no stage.
 """
 
+from tidegate.batches._duplicates import DUPLICATE_SCHEMA, duplicate_rows, no_duplicates
 from tidegate.batches._quarantine import (
     FAILURE_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -26,6 +27,7 @@ from tidegate.batches._stream import (
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "DUPLICATE_SCHEMA",
     "FAILURE_SCHEMA",
     "QUARANTINE_SCHEMA",
     "RECORD_COLUMN",
@@ -38,7 +40,9 @@ __all__ = [
     "RecordReject",
     "RoutedBatch",
     "concat_failures",
+    "duplicate_rows",
     "errors_by_row",
+    "no_duplicates",
     "quarantine_rows",
     "reject_rows",
     "reject_rule",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from tidegate.batches._duplicates import no_duplicates
 from tidegate.batches._quarantine import concat_failures, quarantine_rows
 from tidegate.batches._raw import RECORD_COLUMN
 from tidegate.errors import ConservationError
@@ -41,7 +42,9 @@ class RoutedBatch:
     load: pl.DataFrame  # typed contract columns + _tidegate_record
     quarantine: pl.DataFrame  # record, raw, normalized, errors, rules (JSON text)
     duplicates: int
-    duplicate_records: tuple[int, ...] = ()  # first few, for the audit entry
+    duplicate_records: tuple[int, ...] = ()  # the first 100, for the audit entry
+    # every exact duplicate: record, first_record, key_values, row_hash (DUPLICATE_SCHEMA)
+    duplicate_rows: pl.DataFrame = field(default_factory=no_duplicates, repr=False)
     held: str | None = None  # why the whole batch was held, if it was
     normalize_counts: dict[str, int] = field(default_factory=dict)
     failure_counts: dict[str, int] = field(default_factory=dict)

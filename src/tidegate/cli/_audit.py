@@ -225,26 +225,49 @@ def sql(
 def trace(
     source: Annotated[str, typer.Argument(help="The source, as named in schemas/.")],
     key: Annotated[
-        str, typer.Argument(help="Primary key value, or k1=v1,k2=v2 for a composite key.")
-    ],
+        str | None,
+        typer.Argument(help="Primary key value, or k1=v1,k2=v2 for a composite key."),
+    ] = None,
+    line: Annotated[
+        str | None,
+        typer.Option(
+            "--line",
+            "-l",
+            help="Trace a line instead of a key: FILE:LINE (e.g. orders.csv:57) or LINE "
+            "(the record number, in any file of the source).",
+        ),
+    ] = None,
     project: ProjectOpt = Path("."),
     store: StoreOpt = None,
     output: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
-    """Follow one record: its row, file and line, batch, contract, normalizations, reviews."""
+    """Follow one record: its row, file and line, batch, contract, normalizations, reviews,
+    and every line that was an exact duplicate of it (which line of which batch it repeats)."""
     import json
 
     from tidegate.audit._render import print_trace
-    from tidegate.audit._trace import parse_key, trace_record
+    from tidegate.audit._trace import parse_key, parse_line, trace_line, trace_record
     from tidegate.review import contract_for, contracts_by_source
 
     if output not in ("table", "json"):
         raise fail(f"--format {output!r} is not valid; use table or json")
+    if (key is None) == (line is None):
+        raise fail(
+            "give a KEY or --line FILE:LINE, one of the two "
+            f"(e.g. `tidegate audit trace {source} 1009` or "
+            f"`tidegate audit trace {source} --line orders.csv:57`)"
+        )
     try:
         contract = contract_for(contracts_by_source(project.resolve()), source)
-        found = trace_record(
-            resolve_store(project, store), contract, parse_key(key, contract.primary_key, source)
-        )
+        if line is not None:
+            location, record = parse_line(line)
+            found = trace_line(resolve_store(project, store), contract, location, record)
+        else:
+            found = trace_record(
+                resolve_store(project, store),
+                contract,
+                parse_key(str(key), contract.primary_key, source),
+            )
     except TidegateError as exc:
         raise fail(exc) from exc
     if output == "json":
@@ -252,7 +275,14 @@ def trace(
     else:
         print_trace(console, found)
     if not found.found:
-        if output == "table":
+        if output == "table" and line is not None:
+            console.print(
+                f"no line {line} of {source} is in the store (loaded, quarantined or a "
+                "duplicate); check the file and line with `tidegate audit list --source "
+                f"{source}`",
+                highlight=False,
+            )
+        elif output == "table":
             console.print(
                 f"no record of {source} has key {key!r}, loaded or quarantined; check the value "
                 f'with `tidegate audit sql "SELECT * FROM {contract.target_table} LIMIT 5"`',

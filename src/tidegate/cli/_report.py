@@ -51,8 +51,10 @@ def report(
 ) -> None:
     """Write one self-contained HTML report (charts, per-source table, chain status).
 
-    Rows per batch, quarantine ratio per source over time, top failing rules and
-    batch duration, drawn as inline SVG from the audit trail: the file opens
+    Rows per batch (its quarantine entries split by their state now), the quarantine
+    now per source (pending, replayed, rejected, read from the quarantine table beside
+    the batch history), quarantine ratio per source over time, top failing rules and
+    batch duration, drawn as inline SVG, one colour per meaning: the file opens
     offline and fetches nothing. Exit 1 (after writing) if the audit chain is broken.
     """
     from tidegate.audit._report import write_report
@@ -77,6 +79,8 @@ def report(
         f"wrote [cyan]{output}[/]: {len(f.runs)} batches, {len(f.sources)} sources, {chain_text}",
         highlight=False,
     )
+    for name, state in f.quarantine_now.items():
+        console.print(f"  quarantine now, {name}: {state.describe()}", highlight=False)
     if not chain.ok:  # the file is written, but a broken chain must not pass unnoticed
         raise typer.Exit(1)
 

@@ -111,9 +111,8 @@ def _write_replay(
     that now pass loaded (with their original lineage), one audit entry per record."""
     by_id = {r.id: r for r in replayable}
     verdicts = {int(q["record"]): q for q in routed.quarantine.iter_rows(named=True)}
-    for (
-        dup
-    ) in routed.duplicate_records:  # the same key twice in one replay: keep the second pending
+    # the same key twice in one replay: keep the second pending
+    for dup in routed.duplicate_rows["record"].to_list():
         verdicts[dup] = {
             "errors": json.dumps(
                 [

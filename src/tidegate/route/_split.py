@@ -13,6 +13,8 @@ from tidegate.batches import (
     RawBatch,
     RoutedBatch,
     concat_failures,
+    duplicate_rows,
+    no_duplicates,
     quarantine_rows,
     reject_rows,
     reject_rule,
@@ -53,6 +55,18 @@ def _key_repeats(typed: pl.DataFrame, failing: pl.Series, key: tuple[str, ...]) 
     )
 
 
+def _duplicates_frame(typed: pl.DataFrame, exact: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+    """Every exact duplicate: its record, the first record of its key, key and row hash."""
+    if exact.is_empty():
+        return no_duplicates()
+    columns = list(contract.column_names)
+    values = typed.select(columns)[exact["_row"]].rows()
+    rows = zip(
+        exact[RECORD_COLUMN].to_list(), exact["_first_record"].to_list(), values, strict=True
+    )
+    return duplicate_rows(rows, columns, contract.primary_key)
+
+
 def route(
     raw: RawBatch, normalized: NormalizedBatch, validated: ValidatedBatch, contract: Contract
 ) -> RoutedBatch:
@@ -66,12 +80,14 @@ def route(
     failing = failures["_row"].unique()
     duplicates = 0
     duplicate_records: tuple[int, ...] = ()
+    duplicates_frame = no_duplicates()
     extra: list[pl.DataFrame] = []
     if contract.primary_key:
         repeats = _key_repeats(typed, failing, contract.primary_key)
         exact = repeats.filter("exact")
         duplicates = exact.height
         duplicate_records = tuple(exact[RECORD_COLUMN].head(100).to_list())
+        duplicates_frame = _duplicates_frame(typed, exact, contract)
         conflicts = repeats.filter(~pl.col("exact"))
         if conflicts.height:
             extra.append(
@@ -133,6 +149,7 @@ def route(
         quarantine=quarantine,
         duplicates=duplicates,
         duplicate_records=duplicate_records,
+        duplicate_rows=duplicates_frame,
         held=held,
         normalize_counts=dict(normalized.rule_counts),
         failure_counts=failure_counts,

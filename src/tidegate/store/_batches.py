@@ -25,6 +25,7 @@ from tidegate.store._committed import (
     new_batch_id,
 )
 from tidegate.store._connect import transaction
+from tidegate.store._duplicates import insert_duplicates
 from tidegate.store._row_writes import (
     _insert_checkpoint,
     _insert_quarantine,
@@ -88,6 +89,13 @@ def commit_batch(
             location=routed.location,
             contract_version=contract.version,
             actor=actor,
+        )
+        insert_duplicates(
+            con,
+            routed.duplicate_rows,
+            source=routed.source,
+            batch_id=batch_id,
+            location=routed.location,
         )
         figures = BatchFigures(
             source=routed.source,

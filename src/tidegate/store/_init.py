@@ -41,7 +41,8 @@ def writer_grants(role: str, schema: str, target_tables: list[str]) -> list[str]
         f"GRANT USAGE, CREATE ON SCHEMA {s} TO {r}",  # CREATE: a new source's target table
         f"GRANT SELECT, INSERT ON audit TO {r}",
         f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON audit FROM {r}",
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON quarantine, checkpoints, profiles TO {r}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON quarantine, checkpoints, profiles, duplicates "
+        f"TO {r}",
         f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE quarantine_id_seq TO {r}",
     ]
     statements += [

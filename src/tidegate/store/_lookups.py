@@ -87,3 +87,46 @@ def checkpoint_of_batch(con: Connection, batch_id: str) -> dict[str, Any] | None
         )
     )
     return rows[-1] if rows else None
+
+
+def _location_clause(location: str | None, column: str) -> tuple[str, list[Any]]:
+    """`` AND`` a file: its path as stored, or a path ending in ``/location``."""
+    if location is None:
+        return "", []
+    return f" AND ({column} = ? OR {column} LIKE ?)", [location, "%/" + location.lstrip("/")]
+
+
+def target_keys_at_record(
+    con: Connection,
+    table: str,
+    source: str,
+    key: tuple[str, ...],
+    record: int,
+    location: str | None,
+) -> list[dict[str, Any]]:
+    """The primary keys of target rows loaded from line/offset ``record`` (of one file, or
+    of any file of ``source``)."""
+    clause, params = _location_clause(location, "c.location")
+    cols = ", ".join(f"t.{quote_ident(k)}" for k in key)
+    return _rows(
+        con.execute(
+            f"SELECT {cols} FROM {quote_ident(table)} t JOIN checkpoints c "
+            "ON c.batch_id = t._tidegate_batch_id AND c.source = ? "
+            f"WHERE t._tidegate_record = ?{clause}",
+            [source, record, *params],
+        )
+    )
+
+
+def quarantine_at_record(
+    con: Connection, source: str, record: int, location: str | None
+) -> list[dict[str, Any]]:
+    """``source``'s quarantine rows of line/offset ``record`` (of one file, or any)."""
+    clause, params = _location_clause(location, "location")
+    return _rows(
+        con.execute(
+            f"SELECT {QUARANTINE_TRACE_COLUMNS} FROM quarantine WHERE source = ? AND record = ?"
+            f"{clause} ORDER BY id",
+            [source, record, *params],
+        )
+    )

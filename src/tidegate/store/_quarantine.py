@@ -216,3 +216,18 @@ def matching_ids(store: Store, flt: QuarantineFilter) -> list[int]:
                 f"SELECT id FROM quarantine {where} ORDER BY id", params
             ).fetchall()
         ]
+
+
+def count_by_batch_and_status(store: Store) -> list[tuple[str, str, str, int]]:
+    """(source, batch_id, status, records): the quarantine as it is now (after every
+    review), for the report beside the batch history."""
+    with connect(store, read_only=True) as con:
+        if not _has_quarantine(con):
+            return []
+        return [
+            (str(s), str(b), str(st), int(n))
+            for s, b, st, n in con.execute(
+                "SELECT source, batch_id, status, count(*) FROM quarantine "
+                "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+            ).fetchall()
+        ]

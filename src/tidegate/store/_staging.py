@@ -32,11 +32,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from tidegate.batches import RECORD_COLUMN
+from tidegate.batches import RECORD_COLUMN, duplicate_rows
 from tidegate.contracts._model import Contract
 from tidegate.rules import DUPLICATE_KEY_RULE, EXISTING_KEY_RULE
 from tidegate.store._committed import BatchOutcome, CommittedBatch, _audit_skip, find_committed
 from tidegate.store._connect import fetch_one, transaction
+from tidegate.store._duplicates import insert_duplicates
 from tidegate.store._row_writes import _replace_earlier, utc_now
 from tidegate.store._tables import (
     LINEAGE_BATCH,
@@ -60,6 +61,7 @@ CHUNK_COLUMN = "_tidegate_chunk"
 PASSED_COLUMN = "_tidegate_passed"  # the row passed its own checks (a load candidate)
 _FINDINGS = "_tg_batch_findings"  # temporary, inside a publication
 _EXACT = "_tg_exact_repeats"
+DUPLICATES_PAGE = 50_000  # exact repeats read (and hashed) at a time at publication
 
 QUARANTINE_STAGING_COLUMNS = ("record", "raw", "normalized", "errors", "rules")
 
@@ -235,7 +237,10 @@ class Publication:
             f"CREATE TEMPORARY TABLE {_FINDINGS} (record BIGINT NOT NULL, rule VARCHAR NOT NULL, "
             "col VARCHAR, first_record BIGINT)"
         )
-        con.execute(f"CREATE TEMPORARY TABLE {_EXACT} (record BIGINT NOT NULL)")
+        con.execute(
+            f"CREATE TEMPORARY TABLE {_EXACT} "
+            "(record BIGINT NOT NULL, first_record BIGINT NOT NULL)"
+        )
 
     def _count(self, sql: str, params: list[Any]) -> int:
         row = fetch_one(self.con, sql, params)
@@ -346,7 +351,10 @@ class Publication:
             [self.stage_id] * 2,
         )
         self.con.execute("DROP TABLE _tg_repeated_keys")
-        self.con.execute("INSERT INTO " + _EXACT + " SELECT record FROM _tg_repeats WHERE exact")
+        self.con.execute(
+            f"INSERT INTO {_EXACT} (record, first_record) "
+            "SELECT record, first_record FROM _tg_repeats WHERE exact"
+        )
         self.con.execute(
             f"INSERT INTO {_FINDINGS} (record, rule, col, first_record) "
             "SELECT record, CAST(? AS VARCHAR), NULL, first_record FROM _tg_repeats "
@@ -528,8 +536,35 @@ class Publication:
             f"FROM {QUARANTINE_STAGING} WHERE stage_id = ? ORDER BY record",
             [batch_id, location, contract_version, now, now, actor, self.stage_id],
         )
+        self._write_duplicates(batch_id, location)
         _delete_staged(con, contract, self.stage_id)
         return loaded, quarantined
+
+    def _write_duplicates(self, batch_id: str, location: str) -> None:
+        """Every exact repeat found over the staged rows, into ``duplicates`` (in pages,
+        so a file of many duplicates stays in bounded memory)."""
+        contract = self.contract
+        if not contract.primary_key:
+            return
+        columns = list(contract.column_names)
+        picks = ", ".join(f"s.{quote_ident(c)}" for c in columns)
+        after = -(2**62)
+        while True:  # one page at a time, by record, so memory stays bounded
+            page = self.con.execute(
+                f"SELECT e.record, e.first_record, {picks} FROM {_EXACT} e "
+                f"JOIN {self.staged} s ON s.{RECORD_COLUMN} = e.record "
+                f"AND s.{LINEAGE_BATCH} = ? WHERE e.record > ? ORDER BY e.record LIMIT ?",
+                [self.stage_id, after, DUPLICATES_PAGE],
+            ).fetchall()
+            if not page:
+                return
+            frame = duplicate_rows(
+                ((r[0], r[1], r[2:]) for r in page), columns, contract.primary_key
+            )
+            insert_duplicates(
+                self.con, frame, source=contract.source, batch_id=batch_id, location=location
+            )
+            after = int(page[-1][0])
 
 
 @contextmanager

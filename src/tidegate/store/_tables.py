@@ -15,7 +15,7 @@ STAGING_PREFIX = "_tidegate_staging_"  # staged chunks of files being read; neve
 LINEAGE_RECORD = "_tidegate_record"
 # tidegate's own tables; every other table of a store is a source's target table.
 # In this order a copy writes the audit last.
-OWN_TABLES = ("checkpoints", "quarantine", "profiles", "audit")
+OWN_TABLES = ("checkpoints", "quarantine", "profiles", "duplicates", "audit")
 # The tables of this store (DuckDB's main schema, or the PostgreSQL store's schema).
 STORE_TABLES_SQL = (
     "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
@@ -130,11 +130,15 @@ def quote_ident(name: str) -> str:
 
 
 def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
+    from tidegate.store._duplicates import ensure_duplicates_table
+
     if is_postgres_connection(con):
         from tidegate.store._postgres import ensure_pg_store
 
         ensure_pg_store(con, STORE_DDL)  # type: ignore[arg-type]
+        ensure_duplicates_table(con)
         return
+    ensure_duplicates_table(con)
     con.execute(STORE_DDL)
     have = {
         r[0]

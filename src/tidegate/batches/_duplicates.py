@@ -1,0 +1,62 @@
+"""Exact duplicates of a batch, one row each: which record repeats which earlier one.
+
+Both commit paths make these rows the same way (a batch routed in one piece in
+``route``, a file read in chunks at its publication in ``store``), from the typed
+values of each repeated row, so that the ``duplicates`` table holds the same rows for
+any chunk size: the record, the first record with that key, the key's values and a
+hash of the row's values (the same for a duplicate and the row it repeats).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import polars as pl
+
+DUPLICATE_SCHEMA = {
+    "record": pl.Int64,
+    "first_record": pl.Int64,
+    "key_values": pl.String,
+    "row_hash": pl.String,
+}
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)  # decimals, dates and times: their text, the same on every backend
+
+
+def row_hash(values: Sequence[Any]) -> str:
+    """sha256 of a row's typed values, in contract column order."""
+    text = json.dumps([_plain(v) for v in values], separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def key_text(names: Sequence[str], values: Sequence[Any]) -> str:
+    """The key of a row as JSON text, ``{"order_id": "1001"}`` (values as text)."""
+    pairs = {n: None if v is None else str(_plain(v)) for n, v in zip(names, values, strict=True)}
+    return json.dumps(pairs, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def duplicate_rows(
+    rows: Iterable[tuple[int, int, Sequence[Any]]],
+    columns: Sequence[str],
+    key: Sequence[str],
+) -> pl.DataFrame:
+    """``(record, first_record, values in column order)`` -> the duplicates frame."""
+    at = [list(columns).index(k) for k in key]
+    out: dict[str, list[Any]] = {name: [] for name in DUPLICATE_SCHEMA}
+    for record, first, values in rows:
+        out["record"].append(int(record))
+        out["first_record"].append(int(first))
+        out["key_values"].append(key_text(key, [values[i] for i in at]))
+        out["row_hash"].append(row_hash(values))
+    return pl.DataFrame(out, schema=DUPLICATE_SCHEMA)
+
+
+def no_duplicates() -> pl.DataFrame:
+    return pl.DataFrame(schema=DUPLICATE_SCHEMA)
