@@ -6,6 +6,8 @@ import typer
 
 from tidegate.cli import (
     _audit,
+    _init,
+    _new,
     _pipelines,
     _quarantine,
     _report,
@@ -29,6 +31,8 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
+app.command("init")(_init.init)
+app.add_typer(_new.app, name="new")
 app.command("run")(_run.run)
 app.command("demo")(_run.demo)
 app.add_typer(_schema.app, name="schema")
