@@ -177,3 +177,16 @@ def test_init_then_new_source_then_run_loads_both(tmp_path: Path, prefect_api: s
     assert verify.exit_code == 0 and "intact" in verify.output
     events = query(store, "SELECT source, event FROM audit ORDER BY source")
     assert events == [("example", "batch_committed"), ("invoices", "batch_committed")]
+
+
+def test_init_and_new_source_have_help_on_every_option() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for path in (["init"], ["new", "source"], ["schema", "infer"]):
+        command = group
+        for name in path:
+            command = command.commands[name]  # type: ignore[attr-defined]
+        assert command.help, path
+        for param in command.params:
+            assert getattr(param, "help", None), (path, param.name)

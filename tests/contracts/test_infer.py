@@ -172,3 +172,27 @@ def test_float_columns_are_float64(values: list[float]) -> None:
 def test_any_string_frame_round_trips(values: list[str], header: str) -> None:
     c = round_trip(pl.DataFrame({header: values}))
     assert len(c.columns) == 1
+
+
+def test_day_month_order_and_tokens_beyond_the_defaults() -> None:
+    c = round_trip(
+        pl.DataFrame(
+            {
+                "day_first": ["13/01/2024", "01/02/2024", "2024-03-01"],  # 13: day first
+                "both": ["13/01/2024", "01/13/2024", "01/02/2024"],  # needs both orders
+                "switch": ["on", "OFF", "on"],
+                "bits": ["0", "1", "1"],
+            }
+        )
+    )
+    assert c.column("day_first").formats == ("%d/%m/%Y", "%Y-%m-%d")
+    assert set(c.column("both").formats) == {"%d/%m/%Y", "%m/%d/%Y"}
+    assert c.column("switch").type == "bool"
+    assert (c.column("switch").true_values, c.column("switch").false_values) == (("on",), ("off",))
+    bits = c.column("bits")
+    assert bits.type == "int64" and [(k.kind, k.args) for k in bits.checks] == [
+        ("ge", 0),
+        ("le", 1),
+    ]
+    text = infer_contract(pl.DataFrame({"both": ["13/01/2024", "01/13/2024"]}), "s")
+    assert "both %d/%m/%Y and %m/%d/%Y are needed" in text
