@@ -148,6 +148,9 @@ def _temporal(g: ColumnGuess, distinct: pl.Series) -> bool:
         if guess is None:
             continue
         g.type = kind
+        if not guess.formats:
+            g.why = f"every value is an ISO 8601 {kind}"
+            return True
         g.spec["formats"] = list(guess.formats)
         g.why = f"every value parses as a {kind} in {len(guess.formats)} format(s)"
         if guess.note:

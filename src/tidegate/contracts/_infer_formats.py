@@ -41,13 +41,15 @@ _AMBIGUOUS = tuple({f"%d/%m/%Y{t}", f"%m/%d/%Y{t}"} for t in ("", *(f" {time}" f
 
 @dataclass(frozen=True)
 class FormatGuess:
-    formats: tuple[str, ...]  # in the order normalization should try them
+    formats: tuple[str, ...]  # in the order normalization should try them; () for ISO only
     note: str  # why, for a person ("" when nothing to say)
 
 
 def choose_formats(values: pl.Series, kind: str) -> FormatGuess | None:
     """The formats that together parse every value of ``values`` (distinct, non-null
     text), or None when no combination of the candidates does."""
+    from tidegate.normalize._expressions import ISO_DATETIME_INPUT_FORMATS  # lazily: a stage
+
     candidates = DATE_FORMATS if kind == "date" else DATETIME_FORMATS
     dtype = pl.Date() if kind == "date" else pl.Datetime("us")
     if values.len() == 0:
@@ -60,10 +62,20 @@ def choose_formats(values: pl.Series, kind: str) -> FormatGuess | None:
         ]
     )
     ok = {candidates[int(c)]: parsed.get_column(c) for c in parsed.columns}
-    if not parsed.select(pl.any_horizontal(pl.all())).to_series().all():
+    # datetime: ISO 8601 (fractions, offsets) is always tried after a column's formats
+    implicit = values.to_frame("v").select(
+        pl.any_horizontal(
+            [
+                col.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC").is_not_null()
+                for f in (ISO_DATETIME_INPUT_FORMATS if kind == "datetime" else ())
+            ]
+            or [pl.lit(False)]
+        )
+    )
+    left = ~implicit.to_series()
+    if not (parsed.select(pl.any_horizontal(pl.all())).to_series() | ~left).all():
         return None
     chosen: list[str] = []
-    left = pl.Series([True] * values.len())
     while left.any():
         best = max(candidates, key=lambda f: int((ok[f] & left).sum()))
         if not (ok[best] & left).any():
