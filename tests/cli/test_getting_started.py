@@ -130,6 +130,11 @@ def test_init_refuses_to_overwrite_and_new_source_too(tmp_path: Path) -> None:
     bad_name = runner.invoke(app, ["new", "source", "Bad Name", "--from", str(data)])
     assert bad_name.exit_code == 2 and "Bad Name" in bad_name.output
     assert bad_name.exception is None or isinstance(bad_name.exception, SystemExit)
+    reserved = runner.invoke(
+        app, ["new", "source", "audit", "--from", str(data), "-p", str(project)]
+    )
+    assert reserved.exit_code == 2 and "audit" in reserved.output
+    assert not (project / "pipelines" / "audit.yaml").exists()
 
 
 def test_init_then_new_source_then_run_loads_both(tmp_path: Path, prefect_api: str) -> None:

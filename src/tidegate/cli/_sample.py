@@ -25,6 +25,9 @@ def infer_from_file(
 ) -> tuple[Inference, str]:
     """The guess from every row of ``file``, and the file's format (``csv``, ...);
     a file that cannot be read is one error line."""
+    import yaml
+
+    from tidegate.contracts import contract_from_dict
     from tidegate.contracts._infer import infer
     from tidegate.sources import FileChangedError, FileReject, FileSource
 
@@ -39,7 +42,9 @@ def infer_from_file(
             raise fail(f"cannot read {file}: {item.reason}; {hint}")
         skipped = [(r.record, r.reason) for r in item.rejects]
         frame = item.frame.drop("_tidegate_record")
-        return infer(frame, name, skipped=skipped, origin=file.name), found_fmt
+        guess = infer(frame, name, skipped=skipped, origin=file.name)
+        contract_from_dict(yaml.safe_load(guess.yaml), f"<inferred from {file}>")  # loads
+        return guess, found_fmt
     except TidegateError as exc:
         raise fail(exc) from exc
     except FileChangedError as exc:
