@@ -8,6 +8,8 @@ import typer
 
 from tidegate.cli import (
     _audit,
+    _init,
+    _new,
     _pipelines,
     _quarantine,
     _report,
@@ -59,6 +61,8 @@ def _root(
     del show_version  # acted on by its callback, before any command
 
 
+app.command("init")(_init.init)
+app.add_typer(_new.app, name="new")
 app.command("run")(_run.run)
 app.command("demo")(_run.demo)
 app.add_typer(_schema.app, name="schema")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from tidegate.cli._common import ProjectOpt, console, err_console, fail
-from tidegate.errors import ContractError, TidegateError
+from tidegate.errors import ContractError
 
 app = typer.Typer(help="Define and check contracts (schemas/*.yaml).", no_args_is_help=True)
 
@@ -70,34 +70,29 @@ def infer(
         str | None, typer.Option(help="Source name. Default: from the file name.")
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write here (its folder is made) instead of stdout."),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="csv, jsonl, json or parquet. Default: from the suffix."),
     ] = None,
     delimiter: Annotated[str, typer.Option(help="CSV delimiter.")] = ",",
     encoding: Annotated[str, typer.Option(help="File encoding.")] = "utf-8",
 ) -> None:
-    """Write a starter contract from sample data (review it before use)."""
-    import re
+    """Write a starter contract from sample data, and print what it guessed and why.
 
-    from tidegate.contracts import infer_contract
-    from tidegate.sources import FileChangedError, FileReject, FileSource
+    The table of guesses goes to stderr, so the YAML on stdout stays clean."""
+    from tidegate.cli._sample import infer_from_file, print_report, source_name, write_text_file
 
-    name = source or re.sub(r"[^a-z0-9_]", "_", file.stem.lower()).strip("_") or "source"
-    try:
-        reader = FileSource(name, str(file), delimiter=delimiter, encoding=encoding)
-        ((path, fmt),) = reader.files()
-        item = reader.read_file(path, fmt)  # the whole file: every row informs the guess
-    except TidegateError as exc:
-        raise fail(exc) from exc
-    except FileChangedError as exc:
-        raise fail(f"{exc}; run the command again once the file is complete") from exc
-    if isinstance(item, FileReject):
-        raise fail(f"cannot read {file}: {item.reason}")
-    text = infer_contract(item.frame.drop("_tidegate_record"), name)
+    name = source or source_name(file)
+    guess, _ = infer_from_file(file, name, fmt=fmt, delimiter=delimiter, encoding=encoding)
+    print_report(guess)
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_text_file(output, guess.yaml, "choose another path with -o")
         console.print(f"wrote {output}; review it, then `tidegate schema check {output}`")
     else:
-        typer.echo(text)
+        typer.echo(guess.yaml)
 
 
 class SchemaKind(StrEnum):
@@ -120,12 +115,9 @@ def json_schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of contract or pipeline files, for editors that lint YAML."""
-    import json
+    from tidegate.reference import json_schema_text
 
-    from tidegate.reference import contract_json_schema, pipeline_json_schema
-
-    schema = contract_json_schema() if kind is SchemaKind.contract else pipeline_json_schema()
-    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    text = json_schema_text(kind.value)
     if output is None:
         typer.echo(text, nl=False)
         return

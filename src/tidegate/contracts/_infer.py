@@ -1,37 +1,69 @@
 """Infer a starter contract (YAML text) from a frame of raw string columns.
 
-The guess is a starting point for a person to review, never a contract to trust:
-types come from the values seen, ``nullable`` from whether a null token was seen,
-``unique`` from whether every value seen was distinct.
+The guess is a starting point for a person to review, never a contract to trust.
+Each column's guess (:mod:`tidegate.contracts._infer_columns`) says what normalization
+would make its values parse (date formats, currency and thousands separators, null
+tokens, boolean tokens), proposes checks from what was seen (``isin`` for repeated
+text, ranges for numbers, not null) and why; a unique, never-null column is proposed
+as the primary key. Rows the reader could not use (ragged rows) are counted, not
+dropped silently.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 import unicodedata
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import polars as pl
-import yaml
 
 from tidegate.contracts._fields import IDENTIFIER_RE, IDENTIFIER_TEXT
-from tidegate.contracts._model import DEFAULT_FALSE_VALUES, DEFAULT_TRUE_VALUES
+from tidegate.contracts._infer_columns import NULL_TOKENS, ColumnGuess, guess_column
+from tidegate.contracts._infer_yaml import render_contract
 from tidegate.errors import ContractError
 
-NULL_TOKENS = ("", "na", "n/a", "null", "none", "nan", "nil", "-")  # compared lower-cased
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%b %d %Y")
-DATETIME_FORMATS = (
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-)
-BOOL_TOKENS = (*DEFAULT_TRUE_VALUES, *DEFAULT_FALSE_VALUES)
-INT_RE = r"^[+-]?(?:0|[1-9][0-9]*)$"
-# no leading zeros ("00123" is a code, not a number)
-FLOAT_RE = r"^[+-]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+__all__ = ["NULL_TOKENS", "Inference", "infer", "infer_contract", "snake_case"]
+
+DEFAULT_MAX_QUARANTINE_RATIO = 0.05
+
+
+@dataclass(frozen=True)
+class Inference:
+    source: str
+    rows: int  # rows the guess was made from
+    columns: tuple[ColumnGuess, ...]
+    primary_key: tuple[str, ...]
+    primary_key_why: str
+    null_values: tuple[str, ...]
+    skipped: tuple[tuple[int, str], ...]  # (record, reason) of rows not used: ragged rows
+    yaml: str
+
+    @property
+    def notes(self) -> list[str]:
+        """File-level findings for a person, one line each."""
+        out = self.skipped_notes
+        if self.primary_key:
+            out.append(f"primary_key {', '.join(self.primary_key)}: {self.primary_key_why}")
+        else:
+            out.append("no primary key proposed: no unique, never-null id-like column")
+        return out
+
+    @property
+    def skipped_notes(self) -> list[str]:
+        """What the sample held that the guess could not use (ragged rows)."""
+        out = []
+        if self.skipped:
+            lines = ", ".join(str(r) for r, _ in self.skipped[:10])
+            more = f" and {len(self.skipped) - 10} more" if len(self.skipped) > 10 else ""
+            reasons = sorted({reason.split(":")[0] for _, reason in self.skipped})
+            out.append(
+                f"{len(self.skipped)} row(s) not used for the guess ({', '.join(reasons)}; "
+                f"record {lines}{more}); `tidegate run` quarantines them"
+            )
+        return out
 
 
 def snake_case(header: str) -> str:
@@ -62,105 +94,62 @@ def _column_names(headers: list[str]) -> dict[str, str]:
     return {h: names[h] for h in headers}
 
 
-def _stats(frame: pl.DataFrame) -> dict[str, dict[str, Any]]:
-    """One pass of polars expressions: per column counts for every type test."""
-    exprs: list[pl.Expr] = []
-    for i, header in enumerate(frame.columns):
-        raw = pl.col(header).cast(pl.String).str.strip_chars()
-        is_null = raw.is_null() | raw.str.to_lowercase().is_in(NULL_TOKENS)
-        value = pl.when(is_null.not_()).then(raw)
-        p = f"c{i}:"
-        exprs += [
-            value.count().alias(p + "values"),
-            is_null.sum().alias(p + "nulls"),
-            value.n_unique().alias(p + "distinct"),  # counts null once when present
-            (value.str.contains(INT_RE) & value.str.to_integer(strict=False).is_not_null())
-            .sum()
-            .alias(p + "int"),
-            value.str.contains(FLOAT_RE).sum().alias(p + "float"),
-            value.str.to_lowercase().is_in(BOOL_TOKENS).sum().alias(p + "bool"),
-            raw.filter(is_null & raw.is_not_null()).unique().sort().implode().alias(p + "tokens"),
-        ]
-        for kind, dtype, formats in (
-            ("date", pl.Date(), DATE_FORMATS),
-            ("datetime", pl.Datetime("us"), DATETIME_FORMATS),
-        ):
-            parsed = [value.str.strptime(dtype, f, strict=False).is_not_null() for f in formats]
-            exprs += [ok.sum().alias(f"{p}{kind}:{j}") for j, ok in enumerate(parsed)]
-            exprs.append(pl.any_horizontal(parsed).sum().alias(f"{p}{kind}:any"))
-    row = frame.select(exprs).row(0, named=True) if frame.width else {}
-    out: dict[str, dict[str, Any]] = {}
-    for i, header in enumerate(frame.columns):
-        p = f"c{i}:"
-        out[header] = {k[len(p) :]: v for k, v in row.items() if k.startswith(p)}
-    return out
+def _primary_key(columns: Sequence[ColumnGuess]) -> tuple[tuple[str, ...], str]:
+    named = [c for c in columns if c.key_like and c.key_named]
+    if named:
+        return (named[0].name,), "proposed: unique and never null, and named like a key"
+    if columns and columns[0].key_like:
+        return (columns[0].name,), "proposed: the first column, unique and never null"
+    return (), ""
 
 
-def _guess_type(s: dict[str, Any]) -> tuple[str, list[str]]:
-    n = s["values"]
-    if n == 0:
-        return "string", []
-    if s["int"] == n:
-        return "int64", []
-    if s["float"] == n:
-        return "float64", []
-    if s["bool"] == n:
-        return "bool", []
-    for kind, formats in (("date", DATE_FORMATS), ("datetime", DATETIME_FORMATS)):
-        if s[f"{kind}:any"] == n:
-            return kind, [f for j, f in enumerate(formats) if s[f"{kind}:{j}"] > 0]
-    return "string", []
+def _hold_ratio(inf: Inference) -> float:
+    """5%, or more when the sample's own unusable rows (ragged) already pass that: a run
+    of the sample file itself must not be held."""
+    rows_in = inf.rows + len(inf.skipped)
+    if not rows_in:
+        return DEFAULT_MAX_QUARANTINE_RATIO
+    seen = len(inf.skipped) / rows_in
+    return max(DEFAULT_MAX_QUARANTINE_RATIO, math.ceil((seen + 0.05) * 100) / 100)
+
+
+def infer(
+    frame: pl.DataFrame,
+    source: str,
+    *,
+    skipped: Sequence[tuple[int, str]] = (),
+    origin: str = "",
+) -> Inference:
+    """The guess for ``source`` from a frame of raw (string) columns, with the YAML.
+
+    ``skipped`` lists (record, reason) of rows the reader could not use (ragged rows);
+    they are counted in the report and the YAML. ``origin`` names the sample file."""
+    if not IDENTIFIER_RE.match(source):
+        raise ContractError("<infer>", "source", source, IDENTIFIER_TEXT)
+    names = _column_names(frame.columns)
+    columns = [guess_column(frame.get_column(h), h, names[h]) for h in frame.columns]
+    primary_key, pk_why = _primary_key(columns)
+    for c in columns:
+        c.spec["nullable"] = c.nulls > 0
+        if c.name in primary_key:
+            c.spec["unique"] = True
+            c.why += "; primary key"
+    tokens = sorted({"", *(t for c in columns for t in c.tokens)})
+    partial = Inference(
+        source=source,
+        rows=frame.height,
+        columns=tuple(columns),
+        primary_key=primary_key,
+        primary_key_why=pk_why,
+        null_values=tuple(tokens),
+        skipped=tuple(skipped),
+        yaml="",
+    )
+    rename = {h: n for h, n in names.items() if h != n}
+    text = render_contract(partial, rename=rename, ratio=_hold_ratio(partial), origin=origin)
+    return dataclasses.replace(partial, yaml=text)
 
 
 def infer_contract(frame: pl.DataFrame, source: str) -> str:
     """Starter contract YAML for ``source`` from a frame of raw (string) columns."""
-    if not IDENTIFIER_RE.match(source):
-        raise ContractError("<infer>", "source", source, IDENTIFIER_TEXT)
-    stats = _stats(frame)
-    names = _column_names(frame.columns)
-    columns: dict[str, dict[str, Any]] = {}
-    tokens: set[str] = {""}
-    primary_key: list[str] = []
-    for header in frame.columns:
-        s, name = stats[header], names[header]
-        type_name, formats = _guess_type(s)
-        tokens.update(s["tokens"])
-        spec: dict[str, Any] = {"type": type_name, "nullable": s["nulls"] > 0}
-        unique = s["values"] > 0 and s["distinct"] == s["values"] + (1 if s["nulls"] else 0)
-        if unique and type_name != "bool":
-            spec["unique"] = True
-            if (
-                not primary_key
-                and s["nulls"] == 0
-                and name.endswith("id")
-                and type_name in ("int64", "string")
-            ):
-                primary_key.append(name)
-        if formats:
-            spec["formats"] = formats
-        columns[name] = spec
-    doc: dict[str, Any] = {
-        "source": source,
-        "version": 1,
-        "description": f"Inferred from {frame.height} rows; review every guess before use.",
-    }
-    if primary_key:
-        doc["primary_key"] = primary_key
-    rename = {h: n for h, n in names.items() if h != n}
-    doc["normalize"] = {
-        **({"rename": rename} if rename else {}),
-        "null_values": sorted(tokens),
-        "trim": True,
-    }
-    doc["columns"] = columns
-    doc["policy"] = {
-        "on_row_failure": "quarantine",
-        "on_existing_key": "update",
-        "max_quarantine_ratio": 1.0,
-    }
-    header = (
-        f"# Starter contract for {source!r}, inferred by tidegate from {frame.height} rows.\n"
-        "# Review types, nullability, uniqueness and the primary key; add checks.\n"
-    )
-    body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False)
-    return header + body
+    return infer(frame, source).yaml

@@ -72,3 +72,13 @@ def schema_of(key: Key) -> dict[str, Any]:
     if key.default is not REQUIRED and key.default is not NO_DEFAULT:
         described["default"] = key.default
     return {**described, **schema}
+
+
+def json_schema_text(kind: str) -> str:
+    """The JSON Schema of ``kind`` (``contract`` or ``pipeline``) as the text of its file:
+    what ``tidegate schema json-schema`` prints, ``jsonschema/`` holds and ``tidegate
+    init`` writes."""
+    import json
+
+    schema = contract_json_schema() if kind == "contract" else pipeline_json_schema()
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
