@@ -106,11 +106,13 @@ def _where(project: Path, store: str | None) -> tuple[str, str]:
 
 
 def _report(
-    results: dict[str, list[dict[str, Any]]], project: Path, store: str | None
+    results: dict[str, list[dict[str, Any]]], project: Path, store: str | None, store_path: Store
 ) -> RunVerdict:
     for name, outcomes in results.items():
         print_source_summary(name, outcomes)
-    print_next_steps(_target_tables(project, list(results)), *_where(project, store))
+    print_next_steps(
+        str(store_path), _target_tables(project, list(results)), *_where(project, store)
+    )
     run = verdict(o for outcomes in results.values() for o in outcomes)
     if run.data_held:
         console.print(f"[bold red]data held back:[/] {escape(run.message)}", highlight=False)
@@ -159,7 +161,7 @@ def run(
         results = _run_pipelines(names, project, store_path, reprocess, actor)
     except TidegateError as exc:
         raise fail(exc, EXIT_FAILED) from exc
-    run_verdict = _report(results, project, store)
+    run_verdict = _report(results, project, store, store_path)
     if run_verdict.data_held:
         raise typer.Exit(EXIT_DATA_HELD)
 
@@ -186,7 +188,7 @@ def demo(
         results = _run_pipelines(names, project, store_path, False, actor or "demo")
     except TidegateError as exc:
         raise fail(exc, EXIT_FAILED) from exc
-    if _report(results, project, store).data_held:
+    if _report(results, project, store, store_path).data_held:
         console.print(
             "[dim]The sample data is messy on purpose, so the demo exits 0; "
             f"`tidegate run` would exit {EXIT_DATA_HELD} here (see `tidegate run --help`).[/]"

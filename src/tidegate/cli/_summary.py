@@ -80,13 +80,14 @@ def print_source_summary(source: str, outcomes: list[dict[str, Any]]) -> None:
     console.print()
 
 
-def print_next_steps(tables: list[str], where: str, run_where: str = "") -> None:
+def print_next_steps(store: str, tables: list[str], where: str, run_where: str = "") -> None:
     """Where to look next: the run's target tables and `tidegate` commands that query
     them (``where`` is the ``--store``/``--project`` argument that finds the run's
     store, ``run_where`` those another run needs; "" for the defaults)."""
     suffix = f" {where}" if where else ""
     run_suffix = f" {run_where}" if run_where else ""
     console.print("[bold]Where to look next[/]")
+    console.print(f"  store            {escape(store)}", highlight=False)
     console.print(f"  verify the audit `tidegate audit verify{suffix}`", highlight=False)
     for table in tables:
         query = f'"SELECT * FROM {table} LIMIT 10"'
