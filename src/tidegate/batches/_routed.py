@@ -50,6 +50,7 @@ class RoutedBatch:
     failure_counts: dict[str, int] = field(default_factory=dict)
     unknown_columns: tuple[str, ...] = ()
     missing_columns: tuple[str, ...] = ()
+    header_finding: str | None = None  # missing/unknown columns and the fixing rename
     # kept so that the store can move a loadable row to quarantine (on_existing_key)
     raw_frame: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)
     normalized_frame: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)

@@ -90,12 +90,38 @@ def _ingest_each(
     return results
 
 
-def _report(results: dict[str, list[dict[str, Any]]], store: Store) -> RunVerdict:
+def _target_tables(project: Path, names: list[str]) -> list[str]:
+    """The target table of each pipeline run, in run order, each once."""
+    from tidegate.contracts import load_contract
+    from tidegate.pipelines import find_pipeline
+
+    tables = [load_contract(find_pipeline(project, n).contract_path).target_table for n in names]
+    return list(dict.fromkeys(tables))
+
+
+def _where(project: Path, store: str | None) -> tuple[str, str]:
+    """The arguments a follow-up command needs to find what this run used: the store
+    (``--store``, or ``--project`` when the store is the project's default) for a
+    query, and ``--project`` and ``--store`` both for another run; "" for the defaults."""
+    import shlex
+
+    elsewhere = project != Path.cwd().resolve()
+    project_arg = f"--project {shlex.quote(str(project))}" if elsewhere else ""
+    store_arg = f"--store {shlex.quote(store)}" if store else ""
+    run = " ".join(a for a in (project_arg, store_arg) if a)
+    return (store_arg or project_arg), run
+
+
+def _report(
+    results: dict[str, list[dict[str, Any]]], project: Path, store: str | None, store_path: Store
+) -> RunVerdict:
     from tidegate.engine._outcome import verdict
 
     for name, outcomes in results.items():
         print_source_summary(name, outcomes)
-    print_next_steps(store)
+    print_next_steps(
+        str(store_path), _target_tables(project, list(results)), *_where(project, store)
+    )
     run = verdict(o for outcomes in results.values() for o in outcomes)
     if run.data_held:
         console.print(f"[bold red]data held back:[/] {escape(run.message)}", highlight=False)
@@ -144,7 +170,7 @@ def run(
         results = _run_pipelines(names, project, store_path, reprocess, actor)
     except TidegateError as exc:
         raise fail(exc, EXIT_FAILED) from exc
-    run_verdict = _report(results, store_path)
+    run_verdict = _report(results, project, store, store_path)
     if run_verdict.data_held:
         raise typer.Exit(EXIT_DATA_HELD)
 
@@ -171,7 +197,7 @@ def demo(
         results = _run_pipelines(names, project, store_path, False, actor or "demo")
     except TidegateError as exc:
         raise fail(exc, EXIT_FAILED) from exc
-    if _report(results, store_path).data_held:
+    if _report(results, project, store, store_path).data_held:
         console.print(
             "[dim]The sample data is messy on purpose, so the demo exits 0; "
             f"`tidegate run` would exit {EXIT_DATA_HELD} here (see `tidegate run --help`).[/]"

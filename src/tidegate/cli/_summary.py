@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
 from tidegate.cli._common import console
-
-if TYPE_CHECKING:
-    from tidegate.store import Store
 
 EVENT_STYLE = {
     "batch_committed": "green",
@@ -66,25 +63,45 @@ def print_source_summary(source: str, outcomes: list[dict[str, Any]]) -> None:
     console.print(table)
     for o in outcomes:
         if o["event"] in ("batch_held", "file_rejected") and o.get("reason"):
-            console.print(f"  [red]{Path(o['location']).name}[/]: {o['reason']}", highlight=False)
+            where = escape(Path(o["location"]).name)
+            console.print(f"  [red]{where}[/]: {escape(o['reason'])}", highlight=False)
+        elif o.get("headers"):  # committed, but its header does not match the contract
+            where = escape(Path(o["location"]).name)
+            console.print(f"  [yellow]{where}[/]: {escape(o['headers'])}", highlight=False)
         if o["event"] == "batch_deferred":  # changed while read: the next run takes it
             where = escape(Path(o["location"]).name)
             console.print(f"  [yellow]{where}[/]: {escape(o['reason'] or '')}", highlight=False)
         if o["event"] == "batch_skipped":
-            console.print(f"  [dim]{Path(o['location']).name}: {o['reason']}[/]", highlight=False)
+            where = escape(Path(o["location"]).name)
+            console.print(f"  [dim]{where}: {escape(o['reason'] or '')}[/]", highlight=False)
     if rules:
         top = ", ".join(f"{rule} ({n})" for rule, n in rules.most_common(5))
         console.print(f"  top failing rules: {top}", highlight=False)
     console.print()
 
 
-def print_next_steps(store: Store) -> None:
+def print_next_steps(store: str, tables: list[str], where: str, run_where: str = "") -> None:
+    """Where to look next: the run's target tables and `tidegate` commands that query
+    them (``where`` is the ``--store``/``--project`` argument that finds the run's
+    store, ``run_where`` those another run needs; "" for the defaults)."""
+    suffix = f" {where}" if where else ""
+    run_suffix = f" {run_where}" if run_where else ""
     console.print("[bold]Where to look next[/]")
-    console.print(f"  store            {store}")
-    console.print("  verify the audit `tidegate audit verify`")
-    console.print(f'  loaded rows      duckdb {store} "SELECT * FROM orders LIMIT 10"')
+    console.print(f"  store            {escape(store)}", highlight=False)
+    console.print(f"  verify the audit `tidegate audit verify{suffix}`", highlight=False)
+    for table in tables:
+        query = f'"SELECT * FROM {table} LIMIT 10"'
+        console.print(
+            f"  loaded rows      `tidegate audit sql {query}{suffix}`",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(
-        f"  quarantine       duckdb {store} "
-        "\"SELECT source, record, rules, errors FROM quarantine WHERE status = 'pending'\""
+        f"  quarantine       `tidegate quarantine list{suffix}` (pending records, with rules)",
+        highlight=False,
     )
-    console.print("  run again        `tidegate run --all` (already-committed files are skipped)")
+    console.print(
+        f"  run again        `tidegate run --all{run_suffix}` (already-committed files are "
+        "skipped)",
+        highlight=False,
+    )

@@ -154,8 +154,9 @@ def last_run_check(source: str, entries: list[AuditEntry] | None) -> CheckResult
             source,
             "warn",
             f"{detail}; unreadable, file-level quarantine: {', '.join(rejected)}",
-            "re-export or fix those files (or declare `encoding:`/`format:` in the pipeline), "
-            f"then `tidegate run {source}`",
+            "declare the right `encoding:`/`format:` in the pipeline file, then "
+            f"`tidegate run {source} --reprocess` (the same bytes are skipped without it); "
+            f"a re-exported file (new bytes) loads with `tidegate run {source}`",
         )
     return CheckResult("last run", source, "pass", f"{detail}; every file committed")
 

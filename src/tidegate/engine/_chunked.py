@@ -43,7 +43,7 @@ from tidegate.batches import (
 from tidegate.contracts import Contract
 from tidegate.engine._prepare import prepare
 from tidegate.engine._progress import emit
-from tidegate.normalize import normalize
+from tidegate.normalize import header_finding, normalize
 from tidegate.route import hold_reason, route_chunk
 from tidegate.validate import validate
 
@@ -276,12 +276,14 @@ def publish(
                     **pub.replace(earlier),
                 }
             rules = pub.find_batch_rules()
+            finding = header_finding(staged.unknown_columns, staged.missing_columns)
             held = hold_reason(
                 contract,
                 staged.quarantined + rules.newly_failing,
                 staged.rows_in,
                 staged.missing_columns,
                 len(contract.columns),
+                finding,
             )
             updated = 0
             if held is None and contract.policy.on_existing_key == "update":
@@ -314,6 +316,7 @@ def publish(
                 normalize_counts=staged.normalize_counts,
                 unknown_columns=staged.unknown_columns,
                 missing_columns=staged.missing_columns,
+                header_finding=finding,
                 duration_ms=staged.duration_ms + int((time.perf_counter() - started) * 1000),
                 replaced=replaced,
                 chunks=staged.chunks,

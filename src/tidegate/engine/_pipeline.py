@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tidegate.batches import ChunkSize
 from tidegate.contracts import Contract, load_contract
 from tidegate.engine._outcome import RunVerdict, verdict
-from tidegate.engine._run import run_items
+from tidegate.engine._run import read_options_of, run_items
 from tidegate.engine._watermark import open_declared_source
 from tidegate.errors import PipelineError
 from tidegate.sources import FileSource, MemorySource, Source
@@ -218,5 +218,6 @@ class Pipeline:
                 reprocess=reprocess,
                 actor=self.actor,
                 monitor=self.monitor,
+                read_options=read_options_of(source),
             )
         return RunResult(self.contract.source, tuple(outcomes))

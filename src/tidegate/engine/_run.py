@@ -6,10 +6,11 @@ killed run of the source staged and never published is deleted first."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from tidegate.batches import FileBatch, FileReject, RawBatch
+from tidegate.batches._read_options import reading_with
 from tidegate.contracts import Contract
 from tidegate.engine._skips import skip_committed
 from tidegate.engine._stages import ENGINE_STAGES, Stages, ingest_batch
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
     from tidegate.store import BatchOutcome, Store
 
 Item = RawBatch | FileBatch | FileReject
+
+
+def read_options_of(source: object) -> dict[str, Any] | None:
+    """The options that change what a source's bytes read as (a file source's
+    encoding, delimiter, ...), recorded with each batch it commits; None for others."""
+    from tidegate.sources import FileSource
+
+    return source.read_options() if isinstance(source, FileSource) else None
 
 
 def read_or_audit(
@@ -47,11 +56,30 @@ def run_items(
     stages: Stages = ENGINE_STAGES,
     on_item: Callable[[Item | BatchOutcome], None] | None = None,
     on_outcome: Callable[[BatchOutcome], None] | None = None,
+    read_options: Mapping[str, Any] | None = None,
 ) -> list[BatchOutcome]:
     """Run every item a source read; one outcome per item, in read order.
 
     ``on_item`` is called as an item starts, ``on_outcome`` as it ends (the flow
-    reports progress and emits events there)."""
+    reports progress and emits events there). ``read_options`` (:func:`read_options_of`
+    the source) are recorded with each commit and compared when content is skipped."""
+    with reading_with(read_options):
+        return _run_items(
+            store, items, contract, reprocess, actor, monitor, stages, on_item, on_outcome
+        )
+
+
+def _run_items(
+    store: Store,
+    items: Iterable[Item],
+    contract: Contract,
+    reprocess: bool,
+    actor: str | None,
+    monitor: MonitorConfig | None,
+    stages: Stages,
+    on_item: Callable[[Item | BatchOutcome], None] | None,
+    on_outcome: Callable[[BatchOutcome], None] | None,
+) -> list[BatchOutcome]:
     from tidegate.store import BatchOutcome
     from tidegate.store._staging import clear_staging
 

@@ -74,10 +74,25 @@ def observe(
 def reject(
     store: Store, item: FileReject, contract: Contract, reprocess: bool, actor: str | None
 ) -> BatchOutcome:
-    """One file-level quarantine entry for a file that could not be read at all."""
+    """One file-level quarantine entry for a file that could not be read at all; its
+    reason ends with how to read it again (:func:`retry_advice`)."""
+    from dataclasses import replace
+
     from tidegate.store import commit_file_reject
 
+    item = replace(item, reason=f"{item.reason}; {retry_advice(contract.source)}")
     return commit_file_reject(store, item, contract=contract, reprocess=reprocess, actor=actor)
+
+
+def retry_advice(source: str) -> str:
+    """How to read a rejected file again. Its bytes are committed (as rejected), so a
+    plain run skips them: after fixing the pipeline file (``encoding:``, ``format:``,
+    ...) only ``--reprocess`` reads them again; a re-exported file is new content."""
+    return (
+        f"after fixing the pipeline file, read it again with `tidegate run {source} "
+        "--reprocess` (a plain run skips the same bytes); a corrected copy of the file "
+        "loads on the next run"
+    )
 
 
 def skip(

@@ -19,6 +19,7 @@ from prefect.states import Completed
 from tidegate.contracts import load_contract
 from tidegate.engine import open_declared_source, run_items, verdict
 from tidegate.engine._progress import emit
+from tidegate.engine._run import read_options_of
 from tidegate.flows._artifacts import publish_summary
 from tidegate.flows._events import emit_batch_events
 from tidegate.flows._outcome import HELD_STATE
@@ -91,6 +92,7 @@ def ingest(
                     "batch_started", source=spec.name, location=item.location
                 ),
                 on_outcome=lambda outcome: _batch_done(spec.name, outcome),
+                read_options=read_options_of(source),
             )
         publish_summary(spec.name, outcomes)
         publish_report_artifacts(store_path, contract.source)

@@ -27,7 +27,7 @@ from tidegate.normalize._expressions import (
     upper,
     value_map,
 )
-from tidegate.normalize._headers import HeaderMatch, fold_header, match_headers
+from tidegate.normalize._headers import HeaderMatch, fold_header, header_finding, match_headers
 from tidegate.normalize._normalize import (
     NormalizedBatch,
     Step,
@@ -53,6 +53,7 @@ __all__ = [
     "column_steps",
     "describe_rules",
     "fold_header",
+    "header_finding",
     "lower",
     "match_headers",
     "normalize",

@@ -90,3 +90,59 @@ def _find(header: str, tables: list[tuple[dict[str, str], dict[str, str]]]) -> s
         if folded in folded_table:
             return folded_table[folded]
     return None
+
+
+# Folded names at least this alike are offered as a rename (difflib's ratio).
+RENAME_SIMILARITY = 0.5
+
+
+def suggest_renames(unknown: Iterable[str], missing: Iterable[str]) -> dict[str, str]:
+    """Unknown header -> missing column it most likely is, by folded-name similarity
+    (:mod:`difflib`), best pairs first; one unknown header and one missing column left
+    over are paired too (a file with one renamed column)."""
+    import difflib
+
+    headers, columns = list(unknown), list(missing)
+    scored = sorted(
+        (
+            (difflib.SequenceMatcher(None, fold_header(h), fold_header(c)).ratio(), i, j)
+            for i, h in enumerate(headers)
+            for j, c in enumerate(columns)
+        ),
+        key=lambda s: (-s[0], s[1], s[2]),
+    )
+    pairs: dict[int, int] = {}
+    for score, i, j in scored:
+        if score >= RENAME_SIMILARITY and i not in pairs and j not in pairs.values():
+            pairs[i] = j
+    left_h = [i for i in range(len(headers)) if i not in pairs]
+    left_c = [j for j in range(len(columns)) if j not in pairs.values()]
+    if len(left_h) == 1 and len(left_c) == 1:
+        pairs[left_h[0]] = left_c[0]
+    return {headers[i]: columns[j] for i, j in sorted(pairs.items())}
+
+
+def header_finding(unknown: tuple[str, ...], missing: tuple[str, ...]) -> str | None:
+    """What is wrong with a file's header, for a person, with the contract change that
+    would fix it; None when every column is fed and no header is left over. E.g.
+    ``missing columns invoice_no, amount; unknown headers "Invoice Number", "Total";
+    add to the contract: normalize: {rename: {"Invoice Number": invoice_no, "Total": amount}}``.
+    """
+    import json
+
+    if not unknown and not missing:
+        return None
+    parts = []
+    if missing:
+        parts.append("missing columns " + ", ".join(missing))
+    if unknown:
+        parts.append("unknown headers " + ", ".join(json.dumps(h) for h in unknown))
+    renames = suggest_renames(unknown, missing)
+    if renames:
+        pairs = ", ".join(f"{json.dumps(h)}: {c}" for h, c in renames.items())
+        parts.append(f"add to the contract: normalize: {{rename: {{{pairs}}}}}")
+    elif missing:
+        parts.append("no header in the file looks like them")
+    else:
+        parts.append("kept in the raw record only (add them to the contract to load them)")
+    return "; ".join(parts)

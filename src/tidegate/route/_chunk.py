@@ -22,8 +22,8 @@ from tidegate.batches import (
     reject_rows,
 )
 from tidegate.contracts._model import Contract
-from tidegate.normalize import NormalizedBatch
-from tidegate.route._split import with_raw_values
+from tidegate.normalize import NormalizedBatch, header_finding
+from tidegate.route._split import with_header_finding, with_raw_values
 from tidegate.rules import DUPLICATE_KEY_RULE, EXISTING_KEY_RULE, HELD_RULE
 from tidegate.validate import ValidatedBatch
 
@@ -102,6 +102,8 @@ def route_chunk(
         failures = concat_failures(
             [failures, _finding_failures(findings, typed, contract.primary_key)]
         )
+    finding = header_finding(normalized.unknown_columns, normalized.missing_columns)
+    failures = with_header_finding(failures, normalized.missing_columns, finding)
     failures = with_raw_values(failures, raw.frame, normalized.header_map)
     if findings is not None and findings.height:  # a chunk's own `unique` failure and the batch's
         failures = failures.unique(["_row", "rule", "column"], keep="first", maintain_order=True)

@@ -20,7 +20,7 @@ from tidegate.batches import (
     reject_rule,
 )
 from tidegate.contracts._model import Contract
-from tidegate.normalize import NormalizedBatch
+from tidegate.normalize import NormalizedBatch, header_finding
 from tidegate.rules import DUPLICATE_KEY_RULE, HELD_RULE
 from tidegate.validate import ValidatedBatch
 
@@ -106,12 +106,14 @@ def route(
         removed = repeats["_row"]
     else:
         removed = pl.Series("_row", [], dtype=pl.UInt32)
+    finding = header_finding(normalized.unknown_columns, normalized.missing_columns)
+    failures = with_header_finding(failures, normalized.missing_columns, finding)
     all_failures = concat_failures(
         [with_raw_values(failures, raw.frame, normalized.header_map), *extra]
     )
     rows_in = raw.rows_in
     bad = all_failures["_row"].n_unique() + len(raw.rejects)
-    held = hold_reason(contract, bad, rows_in, normalized.missing_columns, frame.width - 1)
+    held = hold_reason(contract, bad, rows_in, normalized.missing_columns, frame.width - 1, finding)
     if held:
         failing_rows = all_failures["_row"].unique()
         everything_else = pl.DataFrame(
@@ -155,6 +157,7 @@ def route(
         failure_counts=failure_counts,
         unknown_columns=normalized.unknown_columns,
         missing_columns=normalized.missing_columns,
+        header_finding=finding,
         raw_frame=raw.frame,
         normalized_frame=frame,
     )
@@ -180,11 +183,42 @@ def with_raw_values(
     return concat_failures(parts)
 
 
+def with_header_finding(
+    failures: pl.DataFrame, missing: tuple[str, ...], finding: str | None
+) -> pl.DataFrame:
+    """Each ``<column>.not_null`` failure of a column missing from the header says so,
+    with the header finding (:func:`tidegate.normalize.header_finding`), instead of
+    "is required but missing"."""
+    if not missing or not finding or failures.is_empty():
+        return failures
+    rules = [f"{c}.not_null" for c in missing]
+    return failures.with_columns(
+        pl.when(pl.col("rule").is_in(rules))
+        .then(pl.lit(f"the column is not in the file's header: {finding}"))
+        .otherwise(pl.col("message"))
+        .alias("message")
+    )
+
+
 def hold_reason(
-    contract: Contract, bad: int, rows_in: int, missing: tuple[str, ...], n_columns: int
+    contract: Contract,
+    bad: int,
+    rows_in: int,
+    missing: tuple[str, ...],
+    n_columns: int,
+    finding: str | None = None,
 ) -> str | None:
     """Why the whole batch is held under the contract's policy, or None: ``bad`` of
-    ``rows_in`` records failed, ``missing`` of its ``n_columns`` columns are absent."""
+    ``rows_in`` records failed, ``missing`` of its ``n_columns`` columns are absent.
+    The header ``finding`` (missing and unknown columns, the rename that would fix
+    them) comes first: it is usually the cause of the rest."""
+    reason = _policy_reason(contract, bad, rows_in, missing, n_columns)
+    return f"{finding}; {reason}" if reason and finding else reason
+
+
+def _policy_reason(
+    contract: Contract, bad: int, rows_in: int, missing: tuple[str, ...], n_columns: int
+) -> str | None:
     if rows_in == 0:
         return None
     if n_columns and len(missing) == n_columns:

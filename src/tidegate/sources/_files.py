@@ -5,8 +5,10 @@ from __future__ import annotations
 import glob
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tidegate.batches import DEFAULT_CHUNK_SIZE, ChunkSize, FileReject, RawBatch
+from tidegate.batches._read_options import FILE_READ_OPTIONS
 from tidegate.errors import ConfigError, SourceConfigError
 from tidegate.sources._csv import CsvOptions
 from tidegate.sources._file_batch import LocalFileBatch
@@ -72,6 +74,12 @@ class FileSource:
 
     def __repr__(self) -> str:
         return f"FileSource(name={self.name!r}, path={self.path!r}, format={self.format!r})"
+
+    def read_options(self) -> dict[str, Any]:
+        """The options that change what this source's bytes read as (not its path or
+        chunk size): recorded with each committed batch, so that a skip of the same
+        content can say they changed since."""
+        return {name: getattr(self, name) for name in FILE_READ_OPTIONS}
 
     def _pattern(self) -> Path:
         pattern = Path(self.path).expanduser()

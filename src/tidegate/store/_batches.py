@@ -112,6 +112,7 @@ def commit_batch(
             normalize_counts=routed.normalize_counts,
             unknown_columns=routed.unknown_columns,
             missing_columns=routed.missing_columns,
+            header_finding=routed.header_finding,
             duration_ms=duration_ms,
             replaced=replaced,
             cursor=cursor,
@@ -137,6 +138,7 @@ class BatchFigures:
     normalize_counts: dict[str, int] = field(default_factory=dict)
     unknown_columns: tuple[str, ...] = ()
     missing_columns: tuple[str, ...] = ()
+    header_finding: str | None = None  # missing/unknown columns and the fixing rename
     duration_ms: int | None = None
     replaced: dict[str, Any] = field(default_factory=dict)
     cursor: tuple[str, str] | None = None
@@ -185,6 +187,7 @@ def record_commit(
         "normalized": f.normalize_counts,
         "unknown_columns": list(f.unknown_columns),
         "missing_columns": list(f.missing_columns),
+        **({"headers": f.header_finding} if f.header_finding else {}),
         "duration_ms": f.duration_ms,
         **({"chunks": f.chunks} if f.chunks is not None else {}),
         **({"reprocess": f.replaced} if f.replaced else {}),
@@ -204,6 +207,7 @@ def record_commit(
         failure_counts=f.failure_counts,
         normalize_counts=f.normalize_counts,
         reason=f.held,
+        headers=f.header_finding,
         audit_seq=entry.seq,
     )
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tidegate.batches import FileBatch, FileReject, RawBatch
+from tidegate.batches._read_options import current_read_options, options_changes
 from tidegate.contracts._model import Contract
 from tidegate.store._audit_log import append_audit, default_actor
 from tidegate.store._connect import fetch_one, read_if_made, transaction
@@ -41,6 +42,7 @@ class BatchOutcome:
     failure_counts: dict[str, int] = field(default_factory=dict)
     normalize_counts: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
+    headers: str | None = None  # the header finding: missing/unknown columns, the fix
     audit_seq: int = 0
     alerts: tuple[str, ...] = ()  # kinds of the monitor alerts this batch raised
 
@@ -56,6 +58,14 @@ class CommittedBatch:
     batch_id: str
     contract_version: int | None
     committed_at: datetime
+    # what a re-read depends on: the contract's content hash and the source's read
+    # options (JSON) the batch was committed under; None in checkpoints made before
+    contract_hash: str | None = None
+    source_options: str | None = None
+
+
+# The checkpoint columns a CommittedBatch is made of, in order.
+COMMITTED_COLUMNS = "batch_id, contract_version, committed_at, contract_hash, source_options"
 
 
 def new_batch_id(source: str, batch_key: str) -> str:
@@ -76,7 +86,7 @@ def find_committed(
 ) -> CommittedBatch | None:
     row = fetch_one(
         con,
-        "SELECT batch_id, contract_version, committed_at FROM checkpoints "
+        f"SELECT {COMMITTED_COLUMNS} FROM checkpoints "
         "WHERE source = ? AND batch_key = ? AND status = 'committed'",
         [source, batch_key],
     )
@@ -89,30 +99,73 @@ def lookup_committed(store: Store, source: str, batch_key: str) -> CommittedBatc
         return None if con is None else find_committed(con, source, batch_key)
 
 
+def changed_since(earlier: CommittedBatch, contract: Contract | None) -> list[str]:
+    """What a re-read of committed content depends on that changed since its commit:
+    the contract (version, or content under the same version) and the source's read
+    options (:mod:`tidegate.batches._read_options`); [] when nothing did, or when the
+    checkpoint predates these records."""
+    changes = []
+    if contract is not None and earlier.contract_version is not None:
+        name = f"contract {contract.source} v{earlier.contract_version}"
+        if earlier.contract_version != contract.version:
+            changes.append(
+                f"committed under {name}, the contract is v{contract.version} now; "
+                f"rerun with `tidegate run {contract.source} --reprocess` to read it under "
+                f"v{contract.version}"
+            )
+        elif earlier.contract_hash and earlier.contract_hash != contract.content_hash:
+            changes.append(
+                f"committed under {name} with a different content hash: the contract "
+                f"changed since (bump `version:` to record it); rerun with "
+                f"`tidegate run {contract.source} --reprocess` to read it under the current "
+                "contract"
+            )
+    options = options_changes(earlier.source_options, current_read_options())
+    if options:
+        rerun = f"`tidegate run {contract.source} --reprocess`" if contract else "--reprocess"
+        changes.append(
+            f"source options changed since: {', '.join(options)}; rerun with {rerun} to "
+            "read it with the current options"
+        )
+    return changes
+
+
 def skip_detail(
     location: str, batch_key: str, earlier: CommittedBatch, contract: Contract | None
 ) -> dict[str, Any]:
     """The ``detail`` of a ``batch_skipped`` audit entry."""
+    changes = changed_since(earlier, contract)
     return {
         "location": location,
         "batch_key": batch_key,
         "committed_batch_id": earlier.batch_id,
         "committed_contract_version": earlier.contract_version,
         "current_contract_version": contract.version if contract else None,
-        "reason": "content already committed; use `tidegate run --reprocess` to replace it",
+        **({"changed_since": changes} if changes else {}),
+        "reason": "; ".join(changes)
+        if changes
+        else "content already committed; use `tidegate run --reprocess` to replace it",
     }
 
 
-def skip_outcome(source: str, location: str, earlier: CommittedBatch, seq: int) -> BatchOutcome:
+def skip_outcome(
+    source: str,
+    location: str,
+    earlier: CommittedBatch,
+    seq: int,
+    contract: Contract | None = None,
+) -> BatchOutcome:
     """The outcome of a skipped batch whose audit entry is ``seq``."""
+    reason = f"already committed as {earlier.batch_id} under contract v{earlier.contract_version}"
+    changes = changed_since(earlier, contract)
     return BatchOutcome(
         source=source,
         location=location,
         batch_id=earlier.batch_id,
         event="batch_skipped",
-        reason=(
-            f"already committed as {earlier.batch_id} under contract v{earlier.contract_version}"
-        ),
+        reason="; ".join([f"already committed as {earlier.batch_id}", *changes])
+        if changes
+        else reason,
         audit_seq=seq,
     )
 
@@ -134,7 +187,7 @@ def _audit_skip(
         batch_id=earlier.batch_id,
         actor=actor,
     )
-    return skip_outcome(source, location, earlier, entry.seq)
+    return skip_outcome(source, location, earlier, entry.seq, contract)
 
 
 def record_skip(

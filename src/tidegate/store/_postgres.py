@@ -323,11 +323,18 @@ def pg_transaction(store: PostgresStore) -> Iterator[PgConnection]:
 
 def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
     """Create the schema, the tables and the audit triggers unless they are there."""
+    from tidegate.store._tables import LATER_CHECKPOINT_COLUMNS
+
+    later = ", ".join(f"'{c}'" for c in LATER_CHECKPOINT_COLUMNS)
     ready = con.execute(
-        "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_chain_link' "
-        "AND tgrelid = to_regclass('audit')"
+        "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_chain_link' "
+        "AND tgrelid = to_regclass('audit')), "
+        "(SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('checkpoints') "
+        f"AND attname IN ({later}) AND NOT attisdropped)"
     ).fetchall()
     if ready and ready[0][0]:
+        if ready[0][1] < len(LATER_CHECKPOINT_COLUMNS):  # a store made by an older tidegate
+            _add_later_columns(con)
         return
     row = con.execute("SELECT current_schema()").fetchall()
     if not row or row[0][0] is None:
@@ -339,6 +346,22 @@ def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
     con.execute(store_ddl)
     con.execute(INDEX_DDL)
     con.execute(APPEND_ONLY_DDL)
+
+
+def _add_later_columns(con: PgConnection) -> None:
+    """Add the checkpoint columns a store made by an older tidegate lacks."""
+    from tidegate.store._tables import LATER_CHECKPOINT_COLUMNS
+
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'checkpoints' "
+            "AND table_schema = current_schema()"
+        ).fetchall()
+    }
+    for column in LATER_CHECKPOINT_COLUMNS:
+        if column not in have:
+            con.execute(f"ALTER TABLE checkpoints ADD COLUMN IF NOT EXISTS {column} VARCHAR")
 
 
 def has_store_tables(store: PostgresStore) -> bool:

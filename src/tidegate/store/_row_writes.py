@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from tidegate.batches import RECORD_COLUMN, RoutedBatch
+from tidegate.batches._read_options import current_read_options, options_hash, options_json
 from tidegate.contracts._model import Contract
 from tidegate.rules import EXISTING_KEY_RULE
 from tidegate.store._committed import CommittedBatch
@@ -147,8 +148,8 @@ def _insert_checkpoint(
     con.execute(
         "INSERT INTO checkpoints (source, batch_key, batch_id, status, location, "
         "contract_version, contract_hash, rows_in, loaded, quarantined, duplicates, "
-        "committed_at, cursor_column, cursor_value) "
-        "VALUES (?, ?, ?, 'committed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "committed_at, cursor_column, cursor_value, source_options, source_options_hash) "
+        "VALUES (?, ?, ?, 'committed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             source,
             batch_key,
@@ -160,5 +161,7 @@ def _insert_checkpoint(
             utc_now(),
             cursor[0] if cursor else None,
             cursor[1] if cursor else None,
+            options_json(current_read_options()),
+            options_hash(current_read_options()),
         ],
     )

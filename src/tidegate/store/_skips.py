@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from tidegate.contracts._model import Contract
 from tidegate.store._audit_log import append_audit_many, default_actor
 from tidegate.store._committed import (
+    COMMITTED_COLUMNS,
     BatchOutcome,
     CommittedBatch,
     skip_detail,
@@ -70,7 +71,7 @@ def _find_many(
         chunk = unique[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
         rows = con.execute(
-            "SELECT batch_key, batch_id, contract_version, committed_at FROM checkpoints "
+            f"SELECT batch_key, {COMMITTED_COLUMNS} FROM checkpoints "
             f"WHERE source = ? AND status = 'committed' AND batch_key IN ({marks})",
             [source, *chunk],
         ).fetchall()
@@ -117,6 +118,6 @@ def record_skips(
             actor=who,
         )
     return [
-        skip_outcome(source, location, earlier, entry.seq)
+        skip_outcome(source, location, earlier, entry.seq, contract)
         for (location, _, earlier), entry in zip(audited, entries, strict=True)
     ]

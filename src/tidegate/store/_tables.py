@@ -16,6 +16,13 @@ LINEAGE_RECORD = "_tidegate_record"
 # tidegate's own tables; every other table of a store is a source's target table.
 # In this order a copy writes the audit last.
 OWN_TABLES = ("checkpoints", "quarantine", "profiles", "duplicates", "audit")
+# Columns of checkpoints added after stores were first made (ALTER TABLE on an old store).
+LATER_CHECKPOINT_COLUMNS = (
+    "cursor_column",
+    "cursor_value",
+    "source_options",
+    "source_options_hash",
+)
 # The tables of this store (DuckDB's main schema, or the PostgreSQL store's schema).
 STORE_TABLES_SQL = (
     "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
@@ -67,7 +74,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     duplicates BIGINT,
     committed_at TIMESTAMP NOT NULL,
     cursor_column VARCHAR,
-    cursor_value VARCHAR
+    cursor_value VARCHAR,
+    source_options VARCHAR,
+    source_options_hash VARCHAR
 );
 """
 
@@ -157,7 +166,7 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
             "AND table_schema = current_schema()"
         ).fetchall()
     }
-    for column in ("cursor_column", "cursor_value"):  # stores made before SQL watermarks
+    for column in LATER_CHECKPOINT_COLUMNS:  # stores made before these columns existed
         if column not in have:
             con.execute(f"ALTER TABLE checkpoints ADD COLUMN {column} VARCHAR")
 
