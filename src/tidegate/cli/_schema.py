@@ -87,11 +87,12 @@ def infer(
 
     name = source or source_name(file)
     guess, _ = infer_from_file(file, name, fmt=fmt, delimiter=delimiter, encoding=encoding)
-    print_report(guess)
     if output:
         write_text_file(output, guess.yaml, "choose another path with -o")
+        print_report(guess)
         console.print(f"wrote {output}; review it, then `tidegate schema check {output}`")
     else:
+        print_report(guess)
         typer.echo(guess.yaml)
 
 
