@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from helpers import query, scalar
+from helpers import open_pii, query, scalar
 from store_backends import store_arg
 from tidegate.cli import app
 from tidegate.errors import ReviewConflictError
@@ -148,6 +148,8 @@ def test_edit_then_replay_loads_once_and_audits(store: Store, project_root: Path
         ("record_replayed", "alice"),
     ]
     edited = json.loads(events[0][2])
+    assert "fixed@example.com" not in events[0][2]  # PII enters the audit encrypted
+    edited = open_pii(store, edited)
     assert edited["before"] == {"email": "bob@"} and edited["after"] == {
         "email": "fixed@example.com"
     }

@@ -15,7 +15,7 @@ STAGING_PREFIX = "_tidegate_staging_"  # staged chunks of files being read; neve
 LINEAGE_RECORD = "_tidegate_record"
 # tidegate's own tables; every other table of a store is a source's target table.
 # In this order a copy writes the audit last.
-OWN_TABLES = ("checkpoints", "quarantine", "profiles", "audit")
+OWN_TABLES = ("checkpoints", "quarantine", "profiles", "pii_keys", "audit")
 # The tables of this store (DuckDB's main schema, or the PostgreSQL store's schema).
 STORE_TABLES_SQL = (
     "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
