@@ -1,4 +1,4 @@
-"""Mask the values of ``pii: true`` columns until a reviewer reveals them.
+"""Mask the values of ``pii: true`` columns until a reviewer reveals them (web and CLI).
 
 An email keeps its shape (``b***@e***.com``) so a reviewer can tell a malformed
 address from a good one without reading it; anything else becomes ``••••``,
