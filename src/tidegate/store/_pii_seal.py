@@ -23,6 +23,7 @@ from tidegate.store._pii_keys import live_key
 
 NONCE_BYTES = 12
 ERASED = "<erased: its PII key was destroyed>"
+UNREADABLE = "<unreadable: the ciphertext does not match its key; run `tidegate audit verify`>"
 
 
 def _hmac_key(material: bytes) -> bytes:
@@ -57,8 +58,15 @@ def open_value(sealed: Mapping[str, Any], materials: Mapping[str, bytes | None])
     material = materials.get(str(sealed["key"]))
     if material is None:
         return ERASED
-    blob = base64.b64decode(sealed["ciphertext"])
-    clear = AESGCM(material).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], sealed["key"].encode())
+    from cryptography.exceptions import InvalidTag
+
+    try:
+        blob = base64.b64decode(sealed["ciphertext"])
+        clear = AESGCM(material).decrypt(
+            blob[:NONCE_BYTES], blob[NONCE_BYTES:], str(sealed["key"]).encode()
+        )
+    except (InvalidTag, ValueError):  # altered: `tidegate audit verify` names the entry
+        return UNREADABLE
     return json.loads(clear)
 
 
