@@ -104,7 +104,8 @@ def test_show_puts_raw_and_normalized_side_by_side(store: Store, project_root: P
     record_id = _email_record(store)
     out = tg(store, project_root, "quarantine", "show", str(record_id))
     assert "raw (as read)" in out and "normalized" in out
-    assert "email.regex" in out and "bob@" in out
+    assert "email.regex" in out and "b***@" in out and "bob@" not in out  # PII masked
+    assert "bob@" in tg(store, project_root, "quarantine", "show", str(record_id), "--reveal")
 
 
 def test_edit_then_replay_loads_once_and_audits(store: Store, project_root: Path) -> None:
