@@ -155,3 +155,13 @@ def make_sales_project(
         else:
             path.write_text(content)
     return root
+
+
+def open_pii(store: Store | Path, detail: Any) -> Any:
+    """An audit detail with its sealed PII values decrypted under the store's key."""
+    from tidegate.store._connect import read_if_made
+    from tidegate.store._pii_keys import key_materials
+    from tidegate.store._pii_seal import open_detail
+
+    with read_if_made(store) as con:
+        return open_detail(detail, key_materials(con) if con is not None else {})

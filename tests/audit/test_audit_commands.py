@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from helpers import query, scalar
+from helpers import open_pii, query, scalar
 from store_backends import store_arg
 from tidegate.cli import app
 from tidegate.store import Store
@@ -259,7 +259,10 @@ def test_trace_a_record_fixed_in_review_and_replayed(
     assert q["headers_renamed"]["OrderID"] == "order_id"  # February's header drift
     assert [r["event"] for r in t["reviews"]] == ["record_edited", "record_replayed"]
     assert t["reviews"][0]["actor"] == "alice"
-    assert t["reviews"][0]["detail"]["after"] == {"email": "hank@example.com"}
+    assert t["reviews"][0]["detail"]["after"]["email"]["pii"] is True  # encrypted in the audit
+    assert open_pii(audit_store, t["reviews"][0]["detail"])["after"] == {
+        "email": "hank@example.com"
+    }
     assert t["batches"][row["_tidegate_batch_id"]]["normalized"]["_header.rename"] == 7
     table = audit(audit_store, project_root, "trace", "orders", "2008")
     assert "record_replayed" in table and "orders_2024-02.csv" in table

@@ -25,6 +25,10 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
         ["audit", "list", "--source", "orders", "--store", store],
         ["quarantine", "list", "--source", "orders", "--store", store],
         ["quarantine", "show", "1", "--store", store],
+        # a reveal appends its audit entry, still without Prefect
+        ["quarantine", "list", "-f", "json", "--reveal", "--store", store],
+        ["quarantine", "show", "1", "--reveal", "--store", store],
+        ["audit", "show", "1", "--reveal", "--store", store],
         ["report", "-o", str(tmp_path / "r.html"), "--store", store],
         [
             "audit",
@@ -66,6 +70,7 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
     # each ran for real: verify passes, report wrote its file, review served
     assert "audit verify 0" in lines and "quarantine show 0" in lines
     assert "audit trace 0" in lines
+    assert "audit show 0" in lines
     assert "served 8765" in lines and (tmp_path / "r.html").stat().st_size > 1000
     assert "server status 1" in lines  # none running: said, and no server started
     assert "schema check 0" in lines and (tmp_path / "pipeline.json").stat().st_size > 1000

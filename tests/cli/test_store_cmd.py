@@ -20,7 +20,7 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
     for _ in range(2):
         result = runner.invoke(app, ["store", "init", "--store", store_arg(store)])
         assert result.exit_code == 0, result.output
-        ready = "ready: audit, checkpoints, duplicates, profiles, quarantine"
+        ready = "ready: audit, checkpoints, duplicates, pii_keys, profiles, quarantine"
         assert ready in " ".join(result.output.split())
     tables = {
         t
@@ -30,12 +30,25 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
             "WHERE table_schema = current_schema()",
         )
     }
-    assert tables == {"audit", "checkpoints", "duplicates", "profiles", "quarantine"}
+    assert tables == {"audit", "checkpoints", "duplicates", "pii_keys", "profiles", "quarantine"}
     if isinstance(store, PostgresStore):
         triggers = {
             t for (t,) in query(store, "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         }
         assert {"audit_append_only", "audit_no_truncate", "audit_chain_link"} <= triggers
+
+
+def test_erase_pii_key_without_a_key_or_a_store_says_so(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.duckdb"
+    result = runner.invoke(app, ["store", "erase-pii-key", "--yes", "--store", str(missing)])
+    assert result.exit_code == 2 and str(missing) in " ".join(result.output.split())
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not missing.exists()
+    made = tmp_path / "tidegate.duckdb"
+    assert runner.invoke(app, ["store", "init", "--store", str(made)]).exit_code == 0
+    result = runner.invoke(app, ["store", "erase-pii-key", "--yes", "--store", str(made)])
+    assert result.exit_code == 0 and "no live PII key" in result.output
+    assert query(made, "SELECT count(*) FROM audit WHERE event = 'pii_key_erased'") == [(0,)]
 
 
 def test_grant_writer_needs_postgres_and_an_existing_role(store: Store) -> None:

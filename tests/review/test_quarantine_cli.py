@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from helpers import query, scalar
+from helpers import open_pii, query, scalar
 from store_backends import store_arg
 from tidegate.cli import app
 from tidegate.errors import ReviewConflictError
@@ -104,7 +104,8 @@ def test_show_puts_raw_and_normalized_side_by_side(store: Store, project_root: P
     record_id = _email_record(store)
     out = tg(store, project_root, "quarantine", "show", str(record_id))
     assert "raw (as read)" in out and "normalized" in out
-    assert "email.regex" in out and "bob@" in out
+    assert "email.regex" in out and "b***@" in out and "bob@" not in out  # PII masked
+    assert "bob@" in tg(store, project_root, "quarantine", "show", str(record_id), "--reveal")
 
 
 def test_edit_then_replay_loads_once_and_audits(store: Store, project_root: Path) -> None:
@@ -148,6 +149,8 @@ def test_edit_then_replay_loads_once_and_audits(store: Store, project_root: Path
         ("record_replayed", "alice"),
     ]
     edited = json.loads(events[0][2])
+    assert "fixed@example.com" not in events[0][2]  # PII enters the audit encrypted
+    edited = open_pii(store, edited)
     assert edited["before"] == {"email": "bob@"} and edited["after"] == {
         "email": "fixed@example.com"
     }

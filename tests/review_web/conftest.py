@@ -78,6 +78,7 @@ class Web:
 
     @staticmethod
     def text_of(page: str) -> str:
+        page = page.replace("<wbr>", "")  # a line-break chance, no text (rule names)
         return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from helpers import query, scalar
+from helpers import open_pii, query, scalar
 from tidegate.store import Store, transaction
 
 pytestmark = pytest.mark.e2e  # the store comes from the real demo flow; on each backend
@@ -263,7 +263,8 @@ def test_edit_then_replay_loads_the_row_once(client: Any, store: Store, web: Any
     assert scalar(store, "SELECT status FROM quarantine WHERE id = ?", [record_id]) == "replayed"
     edited = audit(store, "record_edited", record_id)
     assert [a for a, _ in edited] == ["alice"]
-    assert edited[0][1]["after"] == {"email": "bob@example.com"}  # only the changed column
+    # only the changed column, encrypted in the audit
+    assert open_pii(store, edited[0][1])["after"] == {"email": "bob@example.com"}
     replays = audit(store, "record_replayed", record_id)
     assert [(a, d["outcome"]) for a, d in replays] == [("alice", "loaded")]
 

@@ -18,7 +18,7 @@ import pytest
 
 import browser_support
 from browser_support import CHROMIUM_ARGS, require_browser
-from helpers import scalar
+from helpers import query, scalar
 from tidegate.review.web import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -165,3 +165,47 @@ def test_missing_chromium_fails_under_ci_and_skips_elsewhere(
     expected = pytest.fail.Exception if outcome == "fail" else pytest.skip.Exception
     with pytest.raises(expected, match="no-chromium"):
         require_browser()
+
+
+# Measured in the page: nothing wider than the screen, a location on one line, each
+# dot-separated part of a rule name on one line (a rule breaks only after its dots).
+NARROW_SCREEN_PROBE = r"""() => {
+  const oneLine = (node) => { const r = document.createRange(); r.selectNodeContents(node);
+    return Array.from(r.getClientRects()).filter((b) => b.width > 0).length === 1; };
+  const texts = (el) => Array.from(el.childNodes).filter((n) => n.nodeType === 3 && n.data.trim());
+  const where = Array.from(document.querySelectorAll('#records span.where'));
+  const rules = Array.from(document.querySelectorAll('code.rule'));
+  return {
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    locations: where.length,
+    multiDigitLines: where.filter((s) => /:\d{2,}$/.test(s.textContent)).length,
+    wider: Array.from(document.querySelectorAll('body *'))
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+      .slice(0, 8).map((e) => e.tagName + '#' + e.id + '.' + e.className),
+    brokenLocations: where.filter((s) => !oneLine(s)).map((s) => s.textContent),
+    rules: rules.length,
+    brokenRules: rules.filter((c) => !texts(c).every(oneLine)).map((c) => c.textContent),
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_queue_and_record_page_fit_a_phone_and_a_wide_screen(
+    page: Any, store: Path, web: Any, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, web.reviewer_token)
+    page.goto("/?status=any")
+    probe = page.evaluate(NARROW_SCREEN_PROBE)
+    assert probe["locations"] >= 10 and probe["rules"] >= 10, probe
+    assert probe["multiDigitLines"] >= 1, probe  # lines like orders.csv:13 are on the page
+    assert probe["overflow"] <= 0, probe
+    assert probe["brokenLocations"] == [], probe
+    assert probe["brokenRules"] == [], probe
+
+    ((record_id, batch_id),) = query(
+        store, "SELECT id, batch_id FROM quarantine WHERE source = 'orders' ORDER BY id LIMIT 1"
+    )
+    page.goto(f"/records/{record_id}")
+    assert page.locator("#batch-id").inner_text() == batch_id and len(batch_id) > 12
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0

@@ -160,6 +160,13 @@ def test_a_writer_role_loads_but_cannot_rewrite_or_unprotect_the_audit(
         row = {"order_id": "1", "status": "shipped", "amount": "5", "order_date": "2024-01-02"}
         outcome = commit_batch(as_writer, process(make_raw([row]), contract), contract)
         assert outcome.loaded == 1  # the writer creates the target table and loads
+        # and makes the store's PII key on the first PII value, and can erase it
+        from tidegate.store._pii_keys import erase_pii_keys
+        from tidegate.store._pii_seal import PiiSealer
+
+        with transaction(as_writer) as con:
+            sealed = PiiSealer(con).seal("a@b.example")
+        assert erase_pii_keys(as_writer, "writer") == [sealed["key"]]
         with psycopg.connect(as_writer.conninfo(), autocommit=True) as con:
             for statement in (
                 "ALTER TABLE audit DISABLE TRIGGER audit_append_only",

@@ -170,8 +170,19 @@ def show(
     project: ProjectOpt = Path("."),
     store: StoreOpt = None,
     output: FormatOpt = "table",
+    reveal: Annotated[
+        bool,
+        typer.Option(
+            "--reveal",
+            help="Decrypt the PII values of the entries (unless their key was erased); "
+            "the reveal is audited.",
+        ),
+    ] = False,
 ) -> None:
-    """Show one entry by seq with its detail, or every entry of a batch."""
+    """Show one entry by seq with its detail, or every entry of a batch.
+
+    PII values are stored encrypted ({"pii": true, "key": ..., "ciphertext": ...});
+    --reveal decrypts them while the store's PII key lives."""
     from tidegate.audit._query import entries_of_batch, entry_by_seq
     from tidegate.audit._render import check_format, print_entries, print_entry_detail
 
@@ -183,6 +194,10 @@ def show(
             if target.isdigit()
             else entries_of_batch(path, target)
         )
+        if reveal:
+            from tidegate.cli._pii import open_entries
+
+            entries = open_entries(path, entries)
     except TidegateError as exc:
         raise fail(exc) from exc
     if fmt != "table":

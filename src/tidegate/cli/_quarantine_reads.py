@@ -15,6 +15,7 @@ import typer
 
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
 from tidegate.cli._list_options import FormatOpt, LimitOpt, batch_id, time_range
+from tidegate.cli._pii import RevealOpt, mask_records, reveal_records
 from tidegate.cli._quarantine_options import (
     BatchOpt,
     ColumnOpt,
@@ -43,9 +44,11 @@ def list_records(
     output: FormatOpt = "table",
     project: ProjectOpt = Path("."),
     store: StoreOpt = None,
+    reveal: RevealOpt = False,
 ) -> None:
     """List quarantined records with filters and paging: pending ones unless --status says
-    otherwise (as the review web page), 50 a page, oldest first. Every id shown (record
+    otherwise (as the review web page), 50 a page, oldest first; PII masked unless
+    --reveal. Every id shown (record
     and batch) is whole, at any terminal width, and accepted by the other commands."""
     from tidegate.store._quarantine import list_records as read_page
 
@@ -66,8 +69,17 @@ def list_records(
         records, total = read_page(store_path, flt, limit=limit, offset=(page - 1) * limit)
     except TidegateError as exc:
         raise fail(exc) from exc
-    if output == "json":
-        for r in records:
+    if output == "json":  # the only format that prints values
+        from tidegate.review import contracts_by_source
+
+        target = resolve_store(project, store)
+        try:
+            contracts = contracts_by_source(project.resolve())
+            if reveal:
+                reveal_records(target, "quarantine list --reveal", records, contracts)
+        except TidegateError as exc:
+            raise fail(exc) from exc
+        for r in records if reveal else mask_records(records, contracts):
             typer.echo(json.dumps(r.as_dict(), default=str))
         return
     if output == "csv":
@@ -123,8 +135,11 @@ def show(
     record_id: Annotated[int, typer.Argument(help="The record's id.")],
     project: ProjectOpt = Path("."),
     store: StoreOpt = None,
+    reveal: RevealOpt = False,
 ) -> None:
-    """Show one record: the raw values as read beside the normalized ones, failing cells in red."""
+    """Show one record: the raw values as read beside the normalized ones, failing cells in red.
+
+    PII column values are masked as on the web page unless --reveal (audited)."""
     from rich.table import Table
 
     from tidegate.review import contracts_by_source, raw_by_column
@@ -136,8 +151,16 @@ def show(
         raise fail(exc) from exc
     if not records:
         raise fail(f"no quarantine record with id {record_id}; see `tidegate quarantine list`")
-    r = records[0]
-    contract = contracts_by_source(project.resolve()).get(r.source)
+    try:
+        contracts = contracts_by_source(project.resolve())
+        if reveal:
+            reveal_records(
+                resolve_store(project, store), "quarantine show --reveal", records, contracts
+            )
+    except TidegateError as exc:
+        raise fail(exc) from exc
+    r = records[0] if reveal else mask_records(records, contracts)[0]
+    contract = contracts.get(r.source)
     console.print(
         f"[bold]record {r.id}[/] {r.source}  {r.location}:{r.record}  status [bold]{r.status}[/]  "
         f"version {r.version}  batch {r.batch_id}  contract v{r.contract_version}  "

@@ -16,8 +16,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tidegate.cli._common import ActorOpt, ProjectOpt, StoreOpt, console, fail, resolve_store
+from tidegate.cli._common import (
+    ActorOpt,
+    ProjectOpt,
+    StoreOpt,
+    console,
+    err_console,
+    fail,
+    resolve_store,
+)
 from tidegate.cli._list_options import batch_id
+from tidegate.cli._pii import RevealOpt, pii_columns, reveal_records
 from tidegate.cli._quarantine_options import BatchOpt, IdsArg, RuleOpt, SourceOpt, _filter
 from tidegate.errors import TidegateError
 
@@ -179,8 +188,12 @@ def export(
     ] = None,
     project: ProjectOpt = Path("."),
     store: StoreOpt = None,
+    reveal: RevealOpt = False,
 ) -> None:
-    """Export pending records as CSV to fix in a spreadsheet, then `tidegate quarantine import`."""
+    """Export pending records as CSV to fix in a spreadsheet, then `tidegate quarantine import`.
+
+    PII columns are masked unless --reveal (audited); an import keeps a masked cell as it
+    was, so the other columns can be fixed without seeing the personal data."""
     from tidegate.review import contract_for, contracts_by_source
     from tidegate.review._spreadsheet import export_header, export_row
     from tidegate.store._quarantine import list_records as read_page
@@ -189,19 +202,28 @@ def export(
         raise fail(f"--format {output_format!r} is not valid; use csv")
     try:
         contract = contract_for(contracts_by_source(project.resolve()), source)
-        store_path = resolve_store(project, store)
+        target = resolve_store(project, store)
         records, _ = read_page(
-            store_path,
-            _filter(source=source, rule=rule, batch=batch_id(store_path, batch), status="pending"),
+            target,
+            _filter(source=source, rule=rule, batch=batch_id(target, batch), status="pending"),
             limit=10**9,
         )
+        if reveal:
+            reveal_records(target, "quarantine export --reveal", records, {source: contract})
     except TidegateError as exc:
         raise fail(exc) from exc
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=export_header(contract))
     writer.writeheader()
     for r in records:
-        writer.writerow(export_row(r, contract))
+        writer.writerow(export_row(r, contract, masked=not reveal))
+    hidden = pii_columns(contract) if not reveal else []
+    if hidden:
+        err_console.print(
+            f"PII column(s) {', '.join(hidden)} masked; a masked cell is kept as it is on "
+            "import (pass --reveal, audited, to export the values)",
+            highlight=False,
+        )
     if output:
         output.write_text(buffer.getvalue(), encoding="utf-8")
         console.print(

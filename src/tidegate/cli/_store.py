@@ -109,3 +109,50 @@ def copy(
         f"copied {source} -> {target}: {after.entries} audit entries, head {after.head_hash[:12]} "
         "(the same chain); point TIDEGATE_STORE at the new store"
     )
+
+
+@app.command("erase-pii-key")
+def erase_pii_key(
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            help="Confirm: every PII value in the audit so far becomes unrecoverable.",
+        ),
+    ] = False,
+    project: ProjectOpt = Path("."),
+    store: StoreOpt = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(help="Who erases (default: TIDEGATE_ACTOR, else system:<login name>)."),
+    ] = None,
+) -> None:
+    """Destroy the store's PII key, for an erasure request: the PII values in the audit
+    (edits, replays) stay encrypted for good, while `tidegate audit verify` still passes.
+
+    Irreversible; audited as `pii_key_erased`. Later PII values get a new key.
+    """
+    from tidegate.store import default_actor
+    from tidegate.store._pii_keys import erase_pii_keys
+
+    target = resolve_store(project, store)
+    if not yes:
+        raise fail(
+            f"erasing the PII key of {target} cannot be undone: every PII value in its "
+            "audit becomes unrecoverable; run again with --yes to go ahead"
+        )
+    if not target.exists():
+        raise fail(f"no store at {target}; nothing to erase (run a flow or `tidegate store init`)")
+    try:
+        erased = erase_pii_keys(target, actor or default_actor())
+    except TidegateError as exc:
+        raise fail(exc) from None
+    if not erased:
+        console.print(f"store [cyan]{target}[/] holds no live PII key; nothing was erased")
+        return
+    console.print(
+        f"erased PII key {', '.join(erased)} of [cyan]{target}[/]: the PII values sealed "
+        "under it are unrecoverable; audited as pii_key_erased "
+        "(`tidegate audit verify` still passes)",
+        highlight=False,
+    )

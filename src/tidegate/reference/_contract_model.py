@@ -20,7 +20,15 @@ from tidegate.reference._keys import (
 )
 
 IDENTIFIER_PATTERN = "^[a-z_][a-z0-9_]*$"
-RESERVED_SOURCES = ("audit", "batches", "checkpoints", "duplicates", "profiles", "quarantine")
+RESERVED_SOURCES = (
+    "audit",
+    "batches",
+    "checkpoints",
+    "duplicates",
+    "pii_keys",
+    "profiles",
+    "quarantine",
+)
 SIMPLE_TYPES = ("int64", "float64", "string", "bool", "date", "datetime")
 TYPE_ALIASES = {"int": "int64", "float": "float64", "str": "string"}
 DECIMAL_PATTERN = r"^decimal\s*\(\s*\d+\s*,\s*\d+\s*\)$"

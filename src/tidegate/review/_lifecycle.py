@@ -19,6 +19,7 @@ from tidegate.normalize._headers import match_headers
 from tidegate.review._contracts import contract_for
 from tidegate.store import default_actor, transaction
 from tidegate.store._audit_log import append_audit_many, canonical_json
+from tidegate.store._pii_seal import PiiSealer
 from tidegate.store._quarantine import QuarantineRecord, get_records
 from tidegate.store._review_writes import Claim, claim_versions
 from tidegate.store._tables import ensure_store_tables
@@ -79,8 +80,10 @@ def edit_records(
     with transaction(store) as con:
         ensure_store_tables(con)
         claims: list[Claim] = []
+        sealer = PiiSealer(con)  # PII values enter the audit encrypted, never in clear
         for r in records:
             expected_version, changes = edits[r.id]
+            pii = pii_columns(contracts[r.source])
             expected = r.version if expected_version is None else expected_version
             claims.append((r.id, expected, {"edited": canonical_json({**r.edited, **changes})}))
             audit.append(
@@ -88,8 +91,10 @@ def edit_records(
                     "record_edited",
                     {
                         "id": r.id,
-                        "before": {c: _current_value(r, c) for c in changes},
-                        "after": changes,
+                        "before": sealer.seal_columns(
+                            {c: _current_value(r, c) for c in changes}, pii
+                        ),
+                        "after": sealer.seal_columns(changes, pii),
                         "contract_version": contracts[r.source].version,
                         "version": expected + 1,
                     },
@@ -100,6 +105,10 @@ def edit_records(
         claim_versions(con, claims, actor)
         append_audit_many(con, audit, actor=actor)
     return len(records)
+
+
+def pii_columns(contract: Contract) -> set[str]:
+    return {c.name for c in contract.columns if c.pii}
 
 
 def _current_value(record: QuarantineRecord, column: str) -> Any:

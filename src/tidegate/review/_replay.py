@@ -21,11 +21,12 @@ from tidegate.contracts import Contract
 from tidegate.engine import run_batch
 from tidegate.errors import ReviewConflictError, ReviewError
 from tidegate.review._contracts import contract_for
-from tidegate.review._lifecycle import current_values, require_records
+from tidegate.review._lifecycle import current_values, pii_columns, require_records
 from tidegate.rules import DUPLICATE_KEY_RULE
 from tidegate.rules import UNREADABLE_FILE_RULE as FILE_RULE
 from tidegate.store import default_actor, transaction
 from tidegate.store._audit_log import append_audit_many
+from tidegate.store._pii_seal import PiiSealer
 from tidegate.store._quarantine import QuarantineRecord
 from tidegate.store._review_writes import claim_versions
 from tidegate.store._row_writes import apply_existing_keys, insert_target_rows
@@ -211,6 +212,7 @@ def _write_replay(
                 .rename({"_line": RECORD_COLUMN})
             )
             insert_target_rows(con, contract, rows)
+            sealer, pii = PiiSealer(con), pii_columns(contract)
             for record_id in load[RECORD_COLUMN].to_list():
                 r = by_id[record_id]
                 summary.loaded += 1
@@ -225,7 +227,9 @@ def _write_replay(
                             "before": {"status": "pending", "rules": list(r.rules)},
                             "after": {
                                 "status": "replayed",
-                                "values": json.loads(normalized_json[record_id]),
+                                "values": sealer.seal_columns(
+                                    json.loads(normalized_json[record_id]), pii
+                                ),
                             },
                             "updated_existing_key": bool(updated),
                         },

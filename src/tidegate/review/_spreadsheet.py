@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tidegate.contracts import Contract
 from tidegate.review._lifecycle import current_values
+from tidegate.review._masking import mask_value
 from tidegate.store._quarantine import QuarantineRecord, get_records
 
 if TYPE_CHECKING:
@@ -24,9 +25,17 @@ def export_header(contract: Contract) -> list[str]:
     return [*META, *contract.column_names]
 
 
-def export_row(record: QuarantineRecord, contract: Contract) -> dict[str, str]:
-    """One CSV row: the record's identity and reasons (read-only), then its current values."""
+def export_row(
+    record: QuarantineRecord, contract: Contract, *, masked: bool = False
+) -> dict[str, str]:
+    """One CSV row: the record's identity and reasons (read-only), then its current values
+    (with ``masked``, its PII values masked; an import takes a masked cell as unchanged)."""
     values = current_values(record, contract)
+    if masked:
+        values = {
+            c.name: mask_value(values[c.name]) if c.pii else values[c.name]
+            for c in contract.columns
+        }
     row = {
         "id": str(record.id),
         "version": str(record.version),
@@ -101,13 +110,16 @@ def plan_import(
                 )
             )
         exported = export_row(record, contract)
+        masked = export_row(record, contract, masked=True)
         for column in READ_ONLY:
             if column in row and row[column] != exported[column]:
                 problems.append(
                     (line, f"{column} may not change ({exported[column]!r} -> {row[column]!r})")
                 )
         changes: dict[str, str | None] = {
-            c: row[c] for c in contract.column_names if c in row and row[c] != exported[c]
+            c: row[c]
+            for c in contract.column_names
+            if c in row and row[c] not in (exported[c], masked[c])  # a masked PII cell: kept
         }
         if changes:
             edits[record_id] = (record.version, changes)

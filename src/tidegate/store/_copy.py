@@ -21,6 +21,7 @@ from tidegate.store._connect import connect, fetch_one, transaction
 from tidegate.store._duckdb import DuckDBStore
 from tidegate.store._location import open_store
 from tidegate.store._pg_store import PostgresStore
+from tidegate.store._pii_keys import ensure_pii_keys_table
 from tidegate.store._profiles import ensure_profiles_table
 from tidegate.store._tables import OWN_TABLES, ensure_store_tables, quote_ident, store_tables
 
@@ -72,6 +73,7 @@ def copy_store(
             raise StoreError(f"{source} holds no tidegate store (no audit table)")
         ensure_store_tables(dst)
         ensure_profiles_table(dst)
+        ensure_pii_keys_table(dst)
         held = fetch_one(dst, "SELECT count(*) FROM audit")
         if held and held[0]:
             raise StoreError(

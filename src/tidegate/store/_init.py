@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from tidegate.errors import StoreError
 from tidegate.store._connect import transaction
 from tidegate.store._location import open_store
+from tidegate.store._pii_keys import ensure_pii_keys_table
 from tidegate.store._profiles import ensure_profiles_table
 from tidegate.store._tables import (
     OWN_TABLES,
@@ -44,6 +45,8 @@ def writer_grants(role: str, schema: str, target_tables: list[str]) -> list[str]
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON quarantine, checkpoints, profiles, duplicates "
         f"TO {r}",
         f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE quarantine_id_seq TO {r}",
+        # the PII key: made on the first PII value, erased by `tidegate store erase-pii-key`
+        f"GRANT SELECT, INSERT, UPDATE ON pii_keys TO {r}",
     ]
     statements += [
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {quote_ident(t)} TO {r}" for t in target_tables
@@ -63,6 +66,7 @@ def init_store(store: StoreLike, writer_roles: list[str] | tuple[str, ...] = ())
     with transaction(store) as con:
         ensure_store_tables(con)
         ensure_profiles_table(con)
+        ensure_pii_keys_table(con)
         tables = sorted(store_tables(con))
         if writer_roles:
             schema = con.execute("SELECT current_schema()").fetchall()[0][0]

@@ -15,7 +15,7 @@ STAGING_PREFIX = "_tidegate_staging_"  # staged chunks of files being read; neve
 LINEAGE_RECORD = "_tidegate_record"
 # tidegate's own tables; every other table of a store is a source's target table.
 # In this order a copy writes the audit last.
-OWN_TABLES = ("checkpoints", "quarantine", "profiles", "duplicates", "audit")
+OWN_TABLES = ("checkpoints", "quarantine", "profiles", "duplicates", "pii_keys", "audit")
 # Columns of checkpoints added after stores were first made (ALTER TABLE on an old store).
 LATER_CHECKPOINT_COLUMNS = (
     "cursor_column",
