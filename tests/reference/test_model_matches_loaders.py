@@ -41,7 +41,6 @@ def test_contract_keys_are_the_loaders_keys() -> None:
     assert column.key("normalize").names == _columns.COLUMN_NORMALIZE_KEYS
     assert tuple(k.name for k in cm.CHECKS) == _model.CHECK_KINDS
     assert cm.CHECK.names == (*_model.CHECK_KINDS, "name")
-    assert cm.KINDS_BY_BASE_TYPE == _columns.KINDS_BY_BASE_TYPE
     assert cm.SIMPLE_TYPES == _model.SIMPLE_TYPES and cm.TYPE_ALIASES == _types.TYPE_ALIASES
     assert set(cm.RESERVED_SOURCES) == _model.RESERVED_SOURCES
     assert cm.CONTRACT.key("model").schema["pattern"] == _load.MODEL_RE.pattern

@@ -100,18 +100,6 @@ CHECK_NAME = string(
     "Optional name; the rule id becomes <column>.<kind>.<name>.",
     pattern="^[a-z0-9_]+$",
 )
-# Which check kinds each column type allows.
-COMPARISON_KINDS = ("ge", "gt", "le", "lt", "between")
-KINDS_BY_BASE_TYPE = {
-    "int64": (*COMPARISON_KINDS, "isin", "notin", "expr"),
-    "float64": (*COMPARISON_KINDS, "isin", "notin", "expr"),
-    "decimal": (*COMPARISON_KINDS, "isin", "notin", "expr"),
-    "date": (*COMPARISON_KINDS, "isin", "notin", "expr"),
-    "datetime": (*COMPARISON_KINDS, "isin", "notin", "expr"),
-    "string": ("isin", "notin", "regex", "str_length", "expr"),
-    "bool": ("isin", "notin", "expr"),
-}
-
 CHECK = Key(
     "checks[]",
     "mapping",

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tidegate.reference._contract_model import CONTRACT, CONTRACT_EXAMPLE, KINDS_BY_BASE_TYPE
+from tidegate.contracts._columns import KINDS_BY_BASE_TYPE
+from tidegate.reference._contract_model import CONTRACT, CONTRACT_EXAMPLE
 from tidegate.reference._keys import NO_DEFAULT, REQUIRED, Key
 from tidegate.reference._pipeline_model import PIPELINE, PIPELINE_EXAMPLES
 

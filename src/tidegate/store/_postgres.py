@@ -350,18 +350,9 @@ def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
 
 def _add_later_columns(con: PgConnection) -> None:
     """Add the checkpoint columns a store made by an older tidegate lacks."""
-    from tidegate.store._tables import LATER_CHECKPOINT_COLUMNS
+    from tidegate.store._tables import add_later_checkpoint_columns
 
-    have = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'checkpoints' "
-            "AND table_schema = current_schema()"
-        ).fetchall()
-    }
-    for column in LATER_CHECKPOINT_COLUMNS:
-        if column not in have:
-            con.execute(f"ALTER TABLE checkpoints ADD COLUMN IF NOT EXISTS {column} VARCHAR")
+    add_later_checkpoint_columns(con)  # type: ignore[arg-type]
 
 
 def has_store_tables(store: PostgresStore) -> bool:

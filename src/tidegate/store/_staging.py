@@ -42,6 +42,7 @@ from tidegate.store._row_writes import _replace_earlier, utc_now
 from tidegate.store._tables import (
     LINEAGE_BATCH,
     STAGING_PREFIX,
+    column_names,
     duckdb_type,
     ensure_pg_target_indexes,
     ensure_store_tables,
@@ -83,15 +84,6 @@ def _create(con: duckdb.DuckDBPyConnection) -> str:
     return "CREATE UNLOGGED TABLE" if is_postgres_connection(con) else "CREATE TABLE"
 
 
-def _columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
 def _ensure_staging(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
     """Make the staging tables (again, when the contract's columns changed); the name."""
     ensure_store_tables(con)
@@ -104,13 +96,13 @@ def _ensure_staging(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
         (CHUNK_COLUMN, "INTEGER NOT NULL"),
         (PASSED_COLUMN, "BOOLEAN NOT NULL"),
     ]
-    have = _columns_of(con, name)
+    have = column_names(con, name)
     if have != [c for c, _ in columns]:
         if have:
             con.execute(f"DROP TABLE {quote_ident(name)}")
         ddl = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns)
         con.execute(f"{_create(con)} {quote_ident(name)} ({ddl})")
-    if not _columns_of(con, QUARANTINE_STAGING):
+    if not column_names(con, QUARANTINE_STAGING):
         con.execute(
             f"{_create(con)} {QUARANTINE_STAGING} (stage_id VARCHAR NOT NULL, "
             "source VARCHAR NOT NULL, record BIGINT, raw VARCHAR NOT NULL, normalized VARCHAR, "
@@ -170,7 +162,7 @@ def _delete_staged(
     con: duckdb.DuckDBPyConnection, contract: Contract, stage_id: str | None
 ) -> None:
     table = quote_ident(staging_table(contract))
-    if not _columns_of(con, staging_table(contract)):
+    if not column_names(con, staging_table(contract)):
         return
     if stage_id is None:  # every staged row of the source: a killed run's leftovers
         con.execute(f"DELETE FROM {table}")

@@ -149,26 +149,29 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
         return
     ensure_duplicates_table(con)
     con.execute(STORE_DDL)
-    have = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'quarantine' "
-            "AND table_schema = current_schema()"
-        ).fetchall()
-    }
+    have = column_names(con, "quarantine")
     for column in ("edited", "reason"):  # stores made before the review columns existed
         if column not in have:
             con.execute(f"ALTER TABLE quarantine ADD COLUMN {column} VARCHAR")
-    have = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'checkpoints' "
-            "AND table_schema = current_schema()"
-        ).fetchall()
-    }
-    for column in LATER_CHECKPOINT_COLUMNS:  # stores made before these columns existed
+    add_later_checkpoint_columns(con)
+
+
+def column_names(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of one of this store's tables, in order (none: no such table)."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def add_later_checkpoint_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the checkpoint columns a store made by an older tidegate lacks (both stores)."""
+    have = column_names(con, "checkpoints")
+    for column in LATER_CHECKPOINT_COLUMNS:
         if column not in have:
-            con.execute(f"ALTER TABLE checkpoints ADD COLUMN {column} VARCHAR")
+            con.execute(f"ALTER TABLE checkpoints ADD COLUMN IF NOT EXISTS {column} VARCHAR")
 
 
 def ensure_target_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
