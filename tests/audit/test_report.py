@@ -259,7 +259,7 @@ def test_report_renders_its_charts_in_headless_chromium(
             page.wait_for_load_state("load")
             charts = page.locator("svg.chart")
             assert charts.count() == 5
-            for i in range(4):
+            for i in range(5):
                 box = charts.nth(i).bounding_box()
                 assert box and box["width"] > 300 and box["height"] > 50, box
             drawn = page.evaluate(
@@ -272,6 +272,7 @@ def test_report_renders_its_charts_in_headless_chromium(
             )
             assert {d["name"]: d["shapes"] > 0 for d in drawn} == {
                 "rows-per-run": True,
+                "quarantine-now": True,
                 "quarantine-ratio": True,
                 "top-rules": True,
                 "run-duration": True,
