@@ -84,13 +84,15 @@ def print_next_steps(store: str, tables: list[str], where: str, run_where: str =
     """Where to look next: the run's target tables and `tidegate` commands that query
     them (``where`` is the ``--store``/``--project`` argument that finds the run's
     store, ``run_where`` those another run needs; "" for the defaults)."""
+    from tidegate.store._read_query import first_rows_sql
+
     suffix = f" {where}" if where else ""
     run_suffix = f" {run_where}" if run_where else ""
     console.print("[bold]Where to look next[/]")
     console.print(f"  store            {escape(store)}", highlight=False)
     console.print(f"  verify the audit `tidegate audit verify{suffix}`", highlight=False)
     for table in tables:
-        query = f'"SELECT * FROM {table} LIMIT 10"'
+        query = f'"{first_rows_sql(table)}"'
         console.print(
             f"  loaded rows      `tidegate audit sql {query}{suffix}`",
             highlight=False,

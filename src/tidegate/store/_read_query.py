@@ -102,3 +102,9 @@ def pg_read_only_query(store: PostgresStore, sql: str, limit: int) -> QueryResul
         finally:
             con.execute("ROLLBACK")
     return QueryResult(columns, rows[:limit], len(rows) > limit)
+
+
+def first_rows_sql(table: str, rows: int = 10) -> str:
+    """A SELECT of a target table's first rows, for `tidegate audit sql` (a target
+    table's name is an identifier: no quoting needed inside a shell's double quotes)."""
+    return f"SELECT * FROM {table} LIMIT {int(rows)}"
