@@ -363,11 +363,11 @@ class Publication:
             f"{part}{self._listed(_FINDINGS, listed=False)}{self._listed(_EXACT, listed=False)}"
         )
 
-    def _key_hits(self) -> list[tuple[str, str]]:
+    def _key_hits(self) -> list[tuple[str, str, str]]:
         """Per part of the batch: the loadable staged rows whose key is in the target
-        already (one ``?``), and those rows (``s``) with the target's rows (``t``) they
-        meet, for a DELETE. In parts by a hash of the key on a large batch, so that each
-        join fits DuckDB's memory cap; on DuckDB a SEMI JOIN against the target's keys
+        already (one ``?``), those rows (``s``) and the condition on the target's rows
+        (``t``) they meet, for a DELETE. In parts by a hash of the key on a large batch,
+        so that each join fits DuckDB's memory cap; on DuckDB a SEMI JOIN against the target's keys
         (hashed on the target side), on PostgreSQL an EXISTS (a hash semi-join)."""
         key = self.contract.primary_key
         keys = ", ".join(quote_ident(k) for k in key)
@@ -382,7 +382,7 @@ class Publication:
             else:
                 theirs_part = f"SELECT {keys} FROM {self.target} t WHERE true{t_part}"
                 meets = f"SEMI JOIN ({theirs_part}) t ON {on}"
-            hits.append((f"SELECT s.{RECORD_COLUMN} FROM {rows} {meets}", rows))
+            hits.append((f"SELECT s.{RECORD_COLUMN} FROM {rows} {meets}", rows, t_part))
         return hits
 
     def update_existing_keys(self) -> int:
@@ -394,11 +394,12 @@ class Publication:
             f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in self.contract.primary_key
         )
         updated = 0
-        for hits, rows in self._key_hits():
+        for hits, rows, t_part in self._key_hits():
             found = self._count(f"SELECT count(*) FROM ({hits}) h", [self.stage_id])
-            if found:
+            if found:  # the target's part too: each side of the join is one part
                 self.con.execute(
-                    f"DELETE FROM {self.target} t USING {rows} WHERE {on}", [self.stage_id]
+                    f"DELETE FROM {self.target} t USING {rows} WHERE {on}{t_part}",
+                    [self.stage_id],
                 )
             updated += found
         return updated
@@ -408,7 +409,7 @@ class Publication:
         already becomes a finding (quarantined instead of loaded)."""
         if not self.contract.primary_key:
             return
-        for hits, _ in self._key_hits():
+        for hits, _, _ in self._key_hits():
             self.con.execute(
                 f"INSERT INTO {_FINDINGS} (record, rule, col) "
                 f"SELECT {RECORD_COLUMN}, CAST(? AS VARCHAR), NULL FROM ({hits}) h",
