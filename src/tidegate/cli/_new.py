@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tidegate.cli._common import ProjectOpt, console
+from tidegate.cli._sample_options import DelimiterOpt, EncodingOpt, SampleFormatOpt
 
 app = typer.Typer(
     help="Add to a project: `tidegate new source NAME --from FILE`.", no_args_is_help=True
@@ -49,12 +50,9 @@ def source(
             dir_okay=False,
         ),
     ],
-    fmt: Annotated[
-        str | None,
-        typer.Option("--format", help="csv, jsonl, json or parquet. Default: from the suffix."),
-    ] = None,
-    delimiter: Annotated[str, typer.Option(help="CSV delimiter.")] = ",",
-    encoding: Annotated[str, typer.Option(help="File encoding.")] = "utf-8",
+    fmt: SampleFormatOpt = None,
+    delimiter: DelimiterOpt = ",",
+    encoding: EncodingOpt = "utf-8",
     project: ProjectOpt = Path("."),
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite the contract and pipeline if they exist.")

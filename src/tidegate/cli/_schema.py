@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from tidegate.cli._common import ProjectOpt, console, err_console, fail
+from tidegate.cli._sample_options import DelimiterOpt, EncodingOpt, SampleFormatOpt
 from tidegate.errors import ContractError
 
 app = typer.Typer(help="Define and check contracts (schemas/*.yaml).", no_args_is_help=True)
@@ -73,12 +74,9 @@ def infer(
         Path | None,
         typer.Option("--output", "-o", help="Write here (its folder is made) instead of stdout."),
     ] = None,
-    fmt: Annotated[
-        str | None,
-        typer.Option("--format", help="csv, jsonl, json or parquet. Default: from the suffix."),
-    ] = None,
-    delimiter: Annotated[str, typer.Option(help="CSV delimiter.")] = ",",
-    encoding: Annotated[str, typer.Option(help="File encoding.")] = "utf-8",
+    fmt: SampleFormatOpt = None,
+    delimiter: DelimiterOpt = ",",
+    encoding: EncodingOpt = "utf-8",
 ) -> None:
     """Write a starter contract from sample data, and print what it guessed and why.
 
