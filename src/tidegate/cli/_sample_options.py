@@ -1,4 +1,6 @@
-"""The options that say how to read a sample file (`schema infer`, `new source`)."""
+"""The options that say how to read a sample file (`schema infer`, `new source`).
+
+For a CSV file, what is left out is detected (DuckDB's sniff_csv); what is given wins."""
 
 from __future__ import annotations
 
@@ -10,5 +12,23 @@ SampleFormatOpt = Annotated[
     str | None,
     typer.Option("--format", help="csv, jsonl, json or parquet. Default: from the suffix."),
 ]
-DelimiterOpt = Annotated[str, typer.Option(help="CSV delimiter.")]
-EncodingOpt = Annotated[str, typer.Option(help="File encoding.")]
+DelimiterOpt = Annotated[
+    str | None, typer.Option(help="CSV delimiter. Default: detected (DuckDB sniff_csv).")
+]
+QuoteOpt = Annotated[
+    str | None,
+    typer.Option(help="CSV quote char, or 'none'. Default: detected (DuckDB sniff_csv)."),
+]
+SkipRowsOpt = Annotated[
+    int | None,
+    typer.Option("--skip-rows", min=0, help="Preamble lines before the header. Default: detected."),
+]
+HeaderOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--header/--no-header", help="Whether the first CSV row is a header. Default: detected."
+    ),
+]
+EncodingOpt = Annotated[
+    str | None, typer.Option(help="File encoding. Default: detected (UTF-8 unless it is not).")
+]

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tidegate.cli._common import ProjectOpt, console, err_console, fail
-from tidegate.cli._sample_options import DelimiterOpt, EncodingOpt, SampleFormatOpt
+from tidegate.cli._sample_options import (
+    DelimiterOpt,
+    EncodingOpt,
+    HeaderOpt,
+    QuoteOpt,
+    SampleFormatOpt,
+    SkipRowsOpt,
+)
 from tidegate.errors import ContractError
+
+if TYPE_CHECKING:
+    from tidegate.sources._sniff import Dialect
 
 app = typer.Typer(help="Define and check contracts (schemas/*.yaml).", no_args_is_help=True)
 
@@ -74,24 +84,79 @@ def infer(
         Path | None,
         typer.Option("--output", "-o", help="Write here (its folder is made) instead of stdout."),
     ] = None,
+    pipeline: Annotated[
+        Path | None,
+        typer.Option(
+            "--pipeline",
+            help="Also write this pipeline file reading FILE, or update the CSV options "
+            "of its source: if it exists.",
+            dir_okay=False,
+        ),
+    ] = None,
     fmt: SampleFormatOpt = None,
-    delimiter: DelimiterOpt = ",",
-    encoding: EncodingOpt = "utf-8",
+    delimiter: DelimiterOpt = None,
+    quote: QuoteOpt = None,
+    skip_rows: SkipRowsOpt = None,
+    header: HeaderOpt = None,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Write a starter contract from sample data, and print what it guessed and why.
 
-    The table of guesses goes to stderr, so the YAML on stdout stays clean."""
+    A CSV file's dialect (delimiter, quote, preamble, header) is detected with DuckDB's
+    sniff_csv; the options given here win. The tables of guesses go to stderr, so the
+    YAML on stdout stays clean."""
     from tidegate.cli._sample import infer_from_file, print_report, source_name, write_text_file
+    from tidegate.sources._sniff import DialectGiven
 
     name = source or source_name(file)
-    guess, _ = infer_from_file(file, name, fmt=fmt, delimiter=delimiter, encoding=encoding)
+    given = DialectGiven(delimiter, quote, skip_rows, header, encoding)
+    sample = infer_from_file(file, name, fmt=fmt, given=given)
+    if pipeline is not None:
+        _write_pipeline(pipeline, file, name, sample.fmt, sample.dialect, output)
     if output:
-        write_text_file(output, guess.yaml, "choose another path with -o")
-        print_report(guess)
+        write_text_file(output, sample.guess.yaml, "choose another path with -o")
+        print_report(sample)
         console.print(f"wrote {output}; review it, then `tidegate schema check {output}`")
     else:
-        print_report(guess)
-        typer.echo(guess.yaml)
+        print_report(sample)
+        typer.echo(sample.guess.yaml)
+
+
+def _write_pipeline(
+    pipeline: Path, file: Path, name: str, fmt: str, dialect: Dialect | None, output: Path | None
+) -> None:
+    """Write a new pipeline file reading ``file``, or update the CSV options of the
+    ``source:`` of an existing one (every other line is kept)."""
+    from tidegate.cli._pipeline_file import pipeline_yaml, updated_pipeline
+    from tidegate.cli._sample import write_text_file
+
+    hint = "choose another path with --pipeline"
+    if pipeline.exists():
+        if dialect is None:
+            raise fail(
+                f"{file} is not a CSV file: there are no CSV options to update in {pipeline}"
+            )
+        text = pipeline.read_text(encoding="utf-8")
+        write_text_file(pipeline, updated_pipeline(pipeline, text, dialect), hint)
+        err_console.print(f"updated the source: of {pipeline}", highlight=False)
+        return
+    where, contract = (
+        _relative(file.resolve()),
+        _relative((output or Path("schemas") / f"{name}.yaml").resolve()),
+    )
+    write_text_file(pipeline, pipeline_yaml(name, where, fmt, dialect, contract), hint)
+    err_console.print(
+        f"wrote {pipeline} (paths relative to {Path.cwd()}: run tidegate from there)",
+        highlight=False,
+    )
+
+
+def _relative(path: Path) -> str:
+    """``path`` from the current folder (the project root tidegate runs in), else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 class SchemaKind(StrEnum):

@@ -26,6 +26,11 @@ _FILE_OPTIONS: dict[str, tuple[type, ...]] = {
 }
 
 
+def file_option_names() -> frozenset[str]:
+    """The keys a ``kind: file`` source accepts in a pipeline file."""
+    return frozenset(_FILE_OPTIONS)
+
+
 def _file_source(name: str, config: Mapping[str, Any], base_dir: Path) -> Source:
     check_options(name, "file", config, _FILE_OPTIONS)
     if "path" not in config:
