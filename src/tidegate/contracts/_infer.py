@@ -105,12 +105,13 @@ def _primary_key(columns: Sequence[ColumnGuess]) -> tuple[tuple[str, ...], str]:
 
 def _hold_ratio(inf: Inference) -> float:
     """5%, or more when the sample's own unusable rows (ragged) already pass that: a run
-    of the sample file itself must not be held."""
+    of the sample file itself must not be held. At most 1 (every row unusable: a file
+    read with the wrong delimiter)."""
     rows_in = inf.rows + len(inf.skipped)
     if not rows_in:
         return DEFAULT_MAX_QUARANTINE_RATIO
     seen = len(inf.skipped) / rows_in
-    return max(DEFAULT_MAX_QUARANTINE_RATIO, math.ceil((seen + 0.05) * 100) / 100)
+    return min(1.0, max(DEFAULT_MAX_QUARANTINE_RATIO, math.ceil((seen + 0.05) * 100) / 100))
 
 
 def infer(

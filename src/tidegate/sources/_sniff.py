@@ -208,7 +208,7 @@ def detect_dialect(path: Path, given: DialectGiven | None = None) -> Dialect:
                 "it (unsure)"
             )
     if fallback or not found:
-        found = {}
+        found, names = {}, []
     sniffed = "DuckDB sniff_csv"
     dialect: dict[str, Any] = {}
 
