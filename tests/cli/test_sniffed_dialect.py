@@ -137,6 +137,12 @@ def test_schema_infer_will_not_update_a_pipeline_that_is_not_a_file_source(
     assert len(lines) == 1 and lines[0].startswith("error: "), result.output
     assert "not `kind: file`" in result.output and 'delimiter: ";"' in result.output
     assert pipeline.read_text() == before
+    flow = "name: orders\nsource: {kind: file, path: x.csv}\ncontract: schemas/orders.yaml\n"
+    pipeline.write_text(flow)
+    result = runner.invoke(app, ["schema", "infer", str(sample), "--pipeline", str(pipeline)])
+    assert result.exit_code == 2
+    assert "in place (write it as a block mapping)" in result.output.replace("\n", "")
+    assert pipeline.read_text() == flow
 
 
 def test_options_given_win_over_the_sniffer(tmp_path: Path) -> None:

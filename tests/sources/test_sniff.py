@@ -137,3 +137,13 @@ def test_records_duckdb_cannot_split_are_left_out_and_counted_in_a_note(tmp_path
     frame, notes = read_csv_with_duckdb(path, Dialect(delimiter=";", skip_rows=0))
     assert frame.get_column("id").to_list() == ["1", "3"]
     assert len(notes) == 1 and "quarantines them" in notes[0]
+
+
+def test_given_options_stay_when_the_sniffer_is_unsure_and_the_line_says_both(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "ragged", "id,name\n1,a\n2,b,c\n3,d\n")
+    dialect = detect_dialect(path, DialectGiven(header=False, delimiter=";"))
+    assert (dialect.delimiter, dialect.header_rows, dialect.columns) == (";", 0, 0)
+    assert dialect.to_options() == {"delimiter": ";", "header_rows": 0}  # no count known
+    assert dialect.summary().endswith("using the defaults and delimiter ';', header_rows 0")

@@ -90,7 +90,7 @@ class Dialect:
                 out["has_header"] = False
             else:
                 out["header_rows"] = self.header_rows
-            if known is None or "columns" in known:  # a reader without it counts the fields
+            if self.columns and (known is None or "columns" in known):
                 out["columns"] = self.columns
         if check_encoding(self.encoding) != "utf-8":
             out["encoding"] = self.encoding
@@ -102,15 +102,14 @@ class Dialect:
 
     def summary(self, known: Collection[str] | None = None) -> str:
         """One line for a person: what was found, or that the defaults are used."""
-        if self.fallback:
-            return f"{self.fallback}; using the defaults"
         options = self.to_options(known)
-        if not options:
-            return "the defaults: ',' delimiter, '\"' quote, one header row, utf-8"
-        return ", ".join(
+        shown = ", ".join(
             f"{key} {_shown(value) if key in ('delimiter', 'quote', 'escape') else value}"
             for key, value in options.items()
         )
+        if self.fallback:
+            return f"{self.fallback}; using the defaults" + (f" and {shown}" if shown else "")
+        return shown or "the defaults: ',' delimiter, '\"' quote, one header row, utf-8"
 
 
 def detect_encoding(path: Path) -> tuple[str, str | None]:
@@ -174,6 +173,35 @@ def _first_line(exc: BaseException) -> str:
     )
 
 
+def _ask_the_sniffer(
+    path: Path, encoding: str
+) -> tuple[dict[str, Any], list[str], str, str | None]:
+    """What sniff_csv found (empty when it failed or is unsure), the column names it
+    found, the decoded start of the file, and why the defaults are used instead."""
+    found: dict[str, Any] = {}
+    fallback: str | None = None
+    with _utf8_path(path, encoding) as readable:
+        with readable.open("rb") as handle:
+            head = handle.read(_SAMPLE_BYTES).decode("utf-8", errors="replace")
+        try:
+            found = _sniff(readable) if head.strip() else {}  # nothing to sniff: the defaults
+        except Exception as exc:  # whatever the sniffer raises, the defaults are used
+            said = _first_line(exc).replace(str(readable), str(path))
+            fallback = f"DuckDB sniff_csv could not tell the dialect ({said})"
+    delimiter = _char(found.get("Delimiter")) or ","
+    names = [column["name"] for column in found.get("Columns") or []]
+    if not fallback and found and len(names) <= 1:
+        others = [c for c in _DELIMITER_CANDIDATES if c != delimiter and c in head]
+        if others:
+            fallback = (
+                f"DuckDB sniff_csv found one column though the file has {_shown(others[0])} in "
+                "it (unsure)"
+            )
+    if fallback:
+        return {}, [], head, fallback
+    return found, names, head, None
+
+
 def detect_dialect(path: Path, given: DialectGiven | None = None) -> Dialect:
     """The dialect of the CSV file at ``path``: what ``given`` says, else what DuckDB's
     sniffer found, else the defaults (``fallback`` then says why).
@@ -189,26 +217,8 @@ def detect_dialect(path: Path, given: DialectGiven | None = None) -> Dialect:
         if because:
             why["encoding"] = because
     check_encoding(encoding)
-    found: dict[str, Any] = {}
-    fallback: str | None = None
-    with _utf8_path(path, encoding) as readable:
-        head = readable.read_bytes()[:_SAMPLE_BYTES].decode("utf-8", errors="replace")
-        try:
-            found = _sniff(readable) if head.strip() else {}  # nothing to sniff: the defaults
-        except Exception as exc:
-            said = _first_line(exc).replace(str(readable), str(path))
-            fallback = f"DuckDB sniff_csv could not tell the dialect ({said})"
+    found, names, head, fallback = _ask_the_sniffer(path, encoding)
     delimiter = _char(found.get("Delimiter")) or ","
-    names = [column["name"] for column in found.get("Columns") or []]
-    if not fallback and found and len(names) <= 1:
-        others = [c for c in _DELIMITER_CANDIDATES if c != delimiter and c in head]
-        if others:
-            fallback = (
-                f"DuckDB sniff_csv found one column though the file has {_shown(others[0])} in "
-                "it (unsure)"
-            )
-    if fallback or not found:
-        found, names = {}, []
     sniffed = "DuckDB sniff_csv"
     dialect: dict[str, Any] = {}
 
@@ -232,7 +242,8 @@ def detect_dialect(path: Path, given: DialectGiven | None = None) -> Dialect:
             why["quote"] = f"{sniffed}: fields are quoted with {_shown(quote)}"
     dialect["quote"] = quote
 
-    escape = _char(found.get("Escape")) if found else None
+    # a quote char the user gives has its default escape (the sniffer saw another quote)
+    escape = _char(found.get("Escape")) if found and given.quote is None else None
     dialect["escape"] = quote if escape is None else escape
     if quote is not None and escape not in (None, quote):
         why["escape"] = f"{sniffed}: quotes inside quoted fields are escaped with {_shown(escape)}"
