@@ -191,6 +191,17 @@ def append_only_check(store: StoreLike, readable: bool) -> CheckResult:
             "run `tidegate store init` as the store's owner to put them back, and find out "
             "who removed them",
         )
+    if protection.unpinned_functions:
+        return CheckResult(
+            check,
+            "",
+            "fail",
+            "trigger function(s) without a pinned search_path: "
+            f"{', '.join(sorted(protection.unpinned_functions))} (a writer's temporary "
+            "table named audit would be what they check)",
+            "run `tidegate store init` as the store's owner: it renews them with "
+            "SET search_path = pg_catalog, <schema>, pg_temp",
+        )
     if owns or superuser:
         why = "is a superuser" if superuser else "owns the audit table"
         return CheckResult(

@@ -45,6 +45,9 @@ class AuditProtection:
     role: str  # the role this store connects as
     owns_audit: bool  # that role owns the audit table (and so could drop the triggers)
     superuser: bool
+    # trigger functions whose search_path is not pinned: a writer's session could shadow
+    # what they read (a temporary ``audit`` table) and so get past them
+    unpinned_functions: frozenset[str] = frozenset()
 
 
 class Store(Protocol):
