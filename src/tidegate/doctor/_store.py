@@ -199,8 +199,8 @@ def append_only_check(store: StoreLike, readable: bool) -> CheckResult:
             "trigger function(s) without a pinned search_path: "
             f"{', '.join(sorted(protection.unpinned_functions))} (a writer's temporary "
             "table named audit would be what they check)",
-            "run `tidegate store init` as the store's owner: it renews them with "
-            "SET search_path = pg_catalog, <schema>, pg_temp",
+            "run `tidegate store init` as the store's owner: it renews them, their path "
+            "pinned to pg_catalog, the store's schema and pg_temp",
         )
     if owns or superuser:
         why = "is a superuser" if superuser else "owns the audit table"
