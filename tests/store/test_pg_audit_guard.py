@@ -432,3 +432,19 @@ def test_tidegate_run_as_the_writer_role_still_loads_and_quarantines(
     assert entries > ENTRIES and f"intact: {entries} entries" in _verify(guarded.owner)
     check = append_only_check(guarded.writer, True)
     assert check.status == "pass" and guarded.role in check.detail
+
+
+def test_doctor_fails_on_look_alike_operators_a_writer_left_in_the_store_schema(
+    guarded: Guarded,
+) -> None:
+    """The chain check names pg_catalog's operators, but every other session whose path
+    holds the store's schema (the owner's too) would run a writer's ``=`` on varchar."""
+    assert append_only_check(guarded.writer, True).status == "pass"
+    with _as_writer(guarded) as con:
+        for statement in _lookalikes(guarded.s):
+            con.execute(statement)
+    check = append_only_check(guarded.owner, True)
+    assert check.status == "fail", check.detail
+    assert "operator <> (character varying, character varying)" in check.detail
+    assert "repeat(text, integer)" in check.detail and "same(bigint, bigint)" in check.detail
+    assert "tidegate_audit" not in check.detail and "drop them" in check.todo

@@ -202,6 +202,17 @@ def append_only_check(store: StoreLike, readable: bool) -> CheckResult:
             "run `tidegate store init` as the store's owner: it renews them, their path "
             "pinned to pg_catalog, the store's schema and pg_temp",
         )
+    if protection.foreign_routines:
+        return CheckResult(
+            check,
+            "",
+            "fail",
+            "functions or operators in the store's schema that tidegate did not make: "
+            f"{', '.join(sorted(protection.foreign_routines))} (one named like a built-in "
+            "runs with the privileges of whoever queries the store, its owner too)",
+            "find out who made them and drop them as the store's owner; until then, run "
+            "nothing as the owner against this store",
+        )
     if owns or superuser:
         why = "is a superuser" if superuser else "owns the audit table"
         return CheckResult(

@@ -115,15 +115,23 @@ class PostgresStore:
 
     def audit_protection(self, wait_seconds: float | None = None) -> AuditProtection | None:
         """The enabled append-only triggers on ``audit``, the trigger functions that do not
-        pin their search_path, and the connecting role's powers."""
-        from tidegate.store._pg_triggers import ENABLED_TRIGGERS_SQL, UNPINNED_FUNCTIONS_SQL
+        pin their search_path, the functions and operators in the store's schema that are
+        not tidegate's, and the connecting role's powers."""
+        from tidegate.store._pg_triggers import (
+            ENABLED_TRIGGERS_SQL,
+            FOREIGN_ROUTINES_SQL,
+            UNPINNED_FUNCTIONS_SQL,
+        )
         from tidegate.store._protocol import AuditProtection
 
+        def names(sql: str) -> frozenset[str]:
+            return frozenset(str(r[0]) for r in con.execute(sql).fetchall())
+
         with self.connect(read_only=True, wait_seconds=wait_seconds) as con:
-            triggers = frozenset(r[0] for r in con.execute(ENABLED_TRIGGERS_SQL).fetchall())
-            unpinned = frozenset(r[0] for r in con.execute(UNPINNED_FUNCTIONS_SQL).fetchall())
+            triggers, unpinned = names(ENABLED_TRIGGERS_SQL), names(UNPINNED_FUNCTIONS_SQL)
+            foreign = names(FOREIGN_ROUTINES_SQL)
             role, owns, superuser = con.execute(_ROLE_SQL).fetchall()[0]
-        return AuditProtection(triggers, str(role), bool(owns), bool(superuser), unpinned)
+        return AuditProtection(triggers, str(role), bool(owns), bool(superuser), unpinned, foreign)
 
     def driver_errors(self) -> tuple[type[Exception], ...]:
         """``psycopg.Error`` (the store's own failures arrive as tidegate's errors)."""

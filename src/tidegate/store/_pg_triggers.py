@@ -149,6 +149,36 @@ ORDER BY 1
 """
 
 
+# Functions and operators in the store's schema that are not tidegate's guard (nor part of
+# an extension installed there): tidegate makes no others. Writers may CREATE in the
+# schema (a new source's target table), so a look-alike ``=`` on varchar made there would
+# run, with that session's privileges, in every session whose search_path holds the
+# schema, the owner's included. Read by doctor.
+FOREIGN_ROUTINES_SQL = f"""
+WITH store AS (SELECT n.oid FROM pg_catalog.pg_namespace AS n
+               WHERE n.nspname = pg_catalog.current_schema())
+SELECT p.proname OPERATOR(pg_catalog.||) '('
+       OPERATOR(pg_catalog.||) pg_catalog.pg_get_function_identity_arguments(p.oid)
+       OPERATOR(pg_catalog.||) ')'
+FROM pg_catalog.pg_proc AS p, store
+WHERE p.pronamespace = store.oid
+  AND p.proname NOT IN ({", ".join(f"'{f}'" for f in GUARD_FUNCTIONS)})
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = p.oid
+                  AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e')
+UNION ALL
+SELECT 'operator ' OPERATOR(pg_catalog.||) o.oprname::pg_catalog.text
+       OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) pg_catalog.format_type(o.oprleft, NULL)
+       OPERATOR(pg_catalog.||) ', ' OPERATOR(pg_catalog.||) pg_catalog.format_type(o.oprright, NULL)
+       OPERATOR(pg_catalog.||) ')'
+FROM pg_catalog.pg_operator AS o, store
+WHERE o.oprnamespace = store.oid
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = o.oid
+                  AND d.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass
+                  AND d.deptype = 'e')
+ORDER BY 1
+"""
+
+
 def stale_guard(schema: str, state: list[tuple[Any, ...]]) -> list[str]:
     """The guard functions that are missing, unpinned or not this tidegate's (from
     :data:`GUARD_STATE_SQL` rows)."""
