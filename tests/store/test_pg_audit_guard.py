@@ -448,3 +448,28 @@ def test_doctor_fails_on_look_alike_operators_a_writer_left_in_the_store_schema(
     assert "operator <> (character varying, character varying)" in check.detail
     assert "repeat(text, integer)" in check.detail and "same(bigint, bigint)" in check.detail
     assert "tidegate_audit" not in check.detail and "drop them" in check.todo
+
+
+def test_doctor_fails_on_a_trigger_or_rule_a_writer_put_on_its_own_target_table(
+    guarded: Guarded,
+) -> None:
+    """A writer owns a new source's target table; a trigger there would fire in the
+    session of whoever loads the source next (the owner's too)."""
+    contract = make_contract()
+    row = {"order_id": "1", "status": "shipped", "amount": "5", "order_date": "2024-01-02"}
+    commit_batch(guarded.writer, process(make_raw([row]), contract), contract)
+    assert append_only_check(guarded.owner, True).status == "warn"  # the superuser owner
+    with _as_writer(guarded) as con:
+        con.execute(
+            "CREATE FUNCTION pg_temp.escalate() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RETURN NEW; END $$"
+        )
+        con.execute(
+            f"CREATE TRIGGER escalate BEFORE INSERT ON {guarded.s}.orders "
+            "FOR EACH ROW EXECUTE FUNCTION pg_temp.escalate()"
+        )
+        con.execute(f"CREATE RULE keep AS ON UPDATE TO {guarded.s}.orders DO ALSO NOTHING")
+        check = append_only_check(guarded.owner, True)  # while the writer's session lasts
+    assert check.status == "fail", check.detail
+    assert "trigger escalate on orders" in check.detail and "rule keep on orders" in check.detail
+    assert "audit_chain_link" not in check.detail

@@ -119,7 +119,7 @@ class PostgresStore:
         not tidegate's, and the connecting role's powers."""
         from tidegate.store._pg_triggers import (
             ENABLED_TRIGGERS_SQL,
-            FOREIGN_ROUTINES_SQL,
+            FOREIGN_OBJECTS_SQL,
             UNPINNED_FUNCTIONS_SQL,
         )
         from tidegate.store._protocol import AuditProtection
@@ -129,7 +129,7 @@ class PostgresStore:
 
         with self.connect(read_only=True, wait_seconds=wait_seconds) as con:
             triggers, unpinned = names(ENABLED_TRIGGERS_SQL), names(UNPINNED_FUNCTIONS_SQL)
-            foreign = names(FOREIGN_ROUTINES_SQL)
+            foreign = names(FOREIGN_OBJECTS_SQL)
             role, owns, superuser = con.execute(_ROLE_SQL).fetchall()[0]
         return AuditProtection(triggers, str(role), bool(owns), bool(superuser), unpinned, foreign)
 

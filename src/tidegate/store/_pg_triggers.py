@@ -149,12 +149,13 @@ ORDER BY 1
 """
 
 
-# Functions and operators in the store's schema that are not tidegate's guard (nor part of
-# an extension installed there): tidegate makes no others. Writers may CREATE in the
-# schema (a new source's target table), so a look-alike ``=`` on varchar made there would
-# run, with that session's privileges, in every session whose search_path holds the
-# schema, the owner's included. Read by doctor.
-FOREIGN_ROUTINES_SQL = f"""
+# Objects in the store's schema that tidegate does not make: functions and operators other
+# than the guard (and than an extension's), triggers other than the guard's, rules on
+# tables. Writers may CREATE in the schema and own the target tables they make (a new
+# source's), so a look-alike ``=`` on varchar there, or a trigger or rule on such a table,
+# would run with the privileges of whoever queries or loads the store, its owner included.
+# Read by doctor.
+FOREIGN_OBJECTS_SQL = f"""
 WITH store AS (SELECT n.oid FROM pg_catalog.pg_namespace AS n
                WHERE n.nspname = pg_catalog.current_schema())
 SELECT p.proname OPERATOR(pg_catalog.||) '('
@@ -175,6 +176,22 @@ WHERE o.oprnamespace = store.oid
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = o.oid
                   AND d.classid = 'pg_catalog.pg_operator'::pg_catalog.regclass
                   AND d.deptype = 'e')
+UNION ALL
+SELECT 'trigger ' OPERATOR(pg_catalog.||) t.tgname::pg_catalog.text
+       OPERATOR(pg_catalog.||) ' on ' OPERATOR(pg_catalog.||) c.relname::pg_catalog.text
+FROM pg_catalog.pg_trigger AS t
+JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
+JOIN store ON c.relnamespace = store.oid
+WHERE NOT t.tgisinternal
+  AND NOT (c.relname OPERATOR(pg_catalog.=) 'audit'
+           AND t.tgname IN ({", ".join(f"'{t}'" for t in APPEND_ONLY_TRIGGERS)}))
+UNION ALL
+SELECT 'rule ' OPERATOR(pg_catalog.||) r.rulename::pg_catalog.text
+       OPERATOR(pg_catalog.||) ' on ' OPERATOR(pg_catalog.||) c.relname::pg_catalog.text
+FROM pg_catalog.pg_rewrite AS r
+JOIN pg_catalog.pg_class AS c ON c.oid = r.ev_class
+JOIN store ON c.relnamespace = store.oid
+WHERE c.relkind IN ('r', 'p')
 ORDER BY 1
 """
 

@@ -48,9 +48,9 @@ class AuditProtection:
     # trigger functions whose search_path is not pinned: a writer's session could shadow
     # what they read (a temporary ``audit`` table) and so get past them
     unpinned_functions: frozenset[str] = frozenset()
-    # functions and operators in the store's schema that tidegate did not make: a writer's
-    # look-alike there runs with the privileges of whoever queries the store
-    foreign_routines: frozenset[str] = frozenset()
+    # functions, operators, triggers and rules in the store's schema that tidegate did not
+    # make: a writer's look-alike there runs with the privileges of whoever uses the store
+    foreign_objects: frozenset[str] = frozenset()
 
 
 class Store(Protocol):
