@@ -110,15 +110,16 @@ def append_only_ddl(schema: str) -> str:
     )
 
 
-# Per guard function of the store's schema: its body, whether its path is pinned, whether
-# the connecting role may replace it (owns it, is a member of its owner, or is superuser).
+# The store's schema, then per guard function found there: its body, whether its path is
+# pinned, whether the connecting role may replace it (owns it, is a member of its owner,
+# or is superuser), its owner. One row with NULLs after the schema when there is none.
 GUARD_STATE_SQL = f"""
-SELECT p.proname, p.prosrc, {PINNED_CONFIG_SQL},
+SELECT s.name, p.proname, p.prosrc, {PINNED_CONFIG_SQL},
        pg_catalog.pg_has_role(p.proowner, 'USAGE'), pg_catalog.pg_get_userbyid(p.proowner)
-FROM pg_catalog.pg_proc AS p
-WHERE p.pronamespace = (SELECT n.oid FROM pg_catalog.pg_namespace AS n
-                        WHERE n.nspname = pg_catalog.current_schema())
-  AND p.proname IN ({", ".join(f"'{f}'" for f in GUARD_FUNCTIONS)})
+FROM (SELECT pg_catalog.current_schema() AS name) AS s
+LEFT JOIN pg_catalog.pg_namespace AS n ON n.nspname OPERATOR(pg_catalog.=) s.name
+LEFT JOIN pg_catalog.pg_proc AS p ON p.pronamespace OPERATOR(pg_catalog.=) n.oid
+    AND p.proname IN ({", ".join(f"'{f}'" for f in GUARD_FUNCTIONS)})
 """
 # Whether the connecting role may put triggers on the store's audit table, and its owner.
 AUDIT_OWNER_SQL = (
@@ -198,9 +199,9 @@ ORDER BY 1
 
 def stale_guard(schema: str, state: list[tuple[Any, ...]]) -> list[str]:
     """The guard functions that are missing, unpinned or not this tidegate's (from
-    :data:`GUARD_STATE_SQL` rows)."""
+    :data:`GUARD_STATE_SQL` rows, the schema's column dropped)."""
     wanted = guard_function_bodies(schema)
-    current = {str(r[0]) for r in state if r[1] == wanted.get(str(r[0])) and r[2]}
+    current = {str(r[0]) for r in state if r[0] and r[1] == wanted.get(str(r[0])) and r[2]}
     return [name for name in GUARD_FUNCTIONS if name not in current]
 
 
@@ -211,8 +212,8 @@ def ensure_audit_guard(con: PgConnection, *, required: bool) -> bool:
     replace is a :class:`StoreError` naming the owner. Otherwise (a flow's write) such a
     guard is left as it is, for the owner to renew (doctor reports it). True when the DDL
     ran."""
-    schema = str(con.execute("SELECT pg_catalog.current_schema()").fetchall()[0][0])
-    state = con.execute(GUARD_STATE_SQL).fetchall()
+    rows = con.execute(GUARD_STATE_SQL).fetchall()
+    schema, state = str(rows[0][0]), [r[1:] for r in rows if r[1] is not None]
     stale = stale_guard(schema, state)
     if required and not stale:
         enabled = {r[0] for r in con.execute(ENABLED_TRIGGERS_SQL).fetchall()}
