@@ -45,7 +45,9 @@ def writer_grants(role: str, schema: str, target_tables: list[str]) -> list[str]
     """What a role that runs flows and review actions needs, and no more."""
     r, s = quote_ident(role), quote_ident(schema)
     statements = [
-        f"GRANT USAGE, CREATE ON SCHEMA {s} TO {r}",  # CREATE: a new source's target table
+        # CREATE: a new source's target table. It also lets the role make functions,
+        # operators and (on its tables) triggers there; doctor fails on any of those
+        f"GRANT USAGE, CREATE ON SCHEMA {s} TO {r}",
         f"GRANT SELECT, INSERT ON audit TO {r}",
         f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON audit FROM {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON quarantine, checkpoints, profiles, duplicates "

@@ -17,7 +17,9 @@ every function tidegate creates
 The functions are SECURITY INVOKER: the chain check only reads ``audit``, which the writer
 may. Stores made by an older tidegate get the current functions when their owner opens
 the store for writing or runs ``tidegate store init``; a writer cannot replace them
-(only the owner can), and ``tidegate doctor`` reports a function whose path is not pinned.
+(only the owner can), and ``tidegate doctor`` reports a function whose path is not pinned,
+and any function, operator, trigger or rule in the store's schema that tidegate did not
+make (a writer's look-alike there would run in other roles' sessions, the owner's too).
 """
 
 from __future__ import annotations
