@@ -27,7 +27,8 @@ def init(
             help=(
                 "PostgreSQL role that runs flows and review actions: INSERT and SELECT on "
                 "the audit log only, so it can neither change entries nor drop the "
-                "append-only triggers. Repeat for several roles."
+                "append-only triggers. A superuser or a member of the owner's role is "
+                "refused. Repeat for several roles."
             ),
         ),
     ] = None,
@@ -35,7 +36,8 @@ def init(
     """Create the store's tables (and, on PostgreSQL, the append-only audit triggers).
 
     Run it once as the role that should own the store; flows create the tables on
-    first use too, but only `init` grants a separate writer role.
+    first use too, but only `init` grants a separate writer role. Run again (as the
+    owner), it puts back missing or disabled triggers and renews older trigger functions.
     """
     from tidegate.store._init import init_store
 

@@ -191,6 +191,29 @@ def append_only_check(store: StoreLike, readable: bool) -> CheckResult:
             "run `tidegate store init` as the store's owner to put them back, and find out "
             "who removed them",
         )
+    if protection.foreign_objects:
+        return CheckResult(
+            check,
+            "",
+            "fail",
+            "objects in the store's schema that tidegate did not make: "
+            f"{', '.join(sorted(protection.foreign_objects))} (a function or operator named "
+            "like a built-in, or a trigger or rule on a table, runs with the privileges of "
+            "whoever queries or loads the store, its owner too)",
+            "find out who made them and drop them as the store's owner; until then, run "
+            "nothing as the owner against this store",
+        )
+    if protection.unpinned_functions:
+        return CheckResult(
+            check,
+            "",
+            "fail",
+            "trigger function(s) without a pinned search_path: "
+            f"{', '.join(sorted(protection.unpinned_functions))} (a writer's temporary "
+            "table named audit would be what they check)",
+            "run `tidegate store init` as the store's owner: it renews them, their path "
+            "pinned to pg_catalog, the store's schema and pg_temp",
+        )
     if owns or superuser:
         why = "is a superuser" if superuser else "owns the audit table"
         return CheckResult(
@@ -206,5 +229,5 @@ def append_only_check(store: StoreLike, readable: bool) -> CheckResult:
         "",
         "pass",
         f"enforced by the database: role {role} can append to the audit log but neither "
-        "change an entry nor drop the triggers",
+        "change an entry nor drop the triggers, whose functions pin their search_path",
     )

@@ -4,6 +4,10 @@ least it needs to run flows and review records.
 The role that runs ``init`` owns the tables and the audit triggers. A writer role gets
 SELECT and INSERT on ``audit`` and nothing more there, so it can neither change an entry
 (the triggers refuse it anyway) nor drop or disable the triggers (only the owner can).
+A role that could do those anyway (a superuser, the owner or a member of the owner's
+role, a role allowed to set ``session_replication_role``, which silences triggers) is
+refused as a writer. Run again, ``init`` renews the triggers and their functions
+(:mod:`tidegate.store._pg_triggers`) when they are missing, disabled or older.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from tidegate.store._tables import (
 )
 
 if TYPE_CHECKING:
-    from tidegate.store._protocol import StoreLike
+    import duckdb
+
+    from tidegate.store._protocol import Store, StoreLike
 
 
 @dataclass
@@ -39,7 +45,9 @@ def writer_grants(role: str, schema: str, target_tables: list[str]) -> list[str]
     """What a role that runs flows and review actions needs, and no more."""
     r, s = quote_ident(role), quote_ident(schema)
     statements = [
-        f"GRANT USAGE, CREATE ON SCHEMA {s} TO {r}",  # CREATE: a new source's target table
+        # CREATE: a new source's target table. It also lets the role make functions,
+        # operators and (on its tables) triggers there; doctor fails on any of those
+        f"GRANT USAGE, CREATE ON SCHEMA {s} TO {r}",
         f"GRANT SELECT, INSERT ON audit TO {r}",
         f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON audit FROM {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON quarantine, checkpoints, profiles, duplicates "
@@ -52,6 +60,36 @@ def writer_grants(role: str, schema: str, target_tables: list[str]) -> list[str]
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {quote_ident(t)} TO {r}" for t in target_tables
     ]
     return statements
+
+
+# What makes a role able to get around the triggers: superuser, membership in the role that
+# owns the audit table (SET ROLE), the right to set session_replication_role (replica mode
+# fires no ordinary trigger; PostgreSQL 15 and later can grant it as a parameter privilege).
+_WRITER_POWERS_SQL = (
+    "SELECT r.rolsuper, pg_has_role(r.oid, c.relowner, 'MEMBER'), pg_get_userbyid(c.relowner), "
+    "{replica} FROM pg_roles r, pg_class c WHERE r.rolname = ? AND c.oid = to_regclass('audit')"
+)
+_MAY_SET_REPLICA_SQL = "has_parameter_privilege(r.oid, 'session_replication_role', 'SET')"
+
+
+def _refuse_a_powerful_writer(con: duckdb.DuckDBPyConnection, role: str, store: Store) -> None:
+    """A writer role must not be able to drop, disable or silence the audit triggers."""
+    version = int(con.execute("SHOW server_version_num").fetchall()[0][0])
+    replica = _MAY_SET_REPLICA_SQL if version >= 150000 else "false"
+    sql = _WRITER_POWERS_SQL.format(replica=replica)
+    superuser, member, owner, may_set_replica = con.execute(sql, [role]).fetchall()[0]
+    if superuser:
+        why = "is a superuser"
+    elif member:
+        why = f"owns the audit table or is a member of its owner {owner!r}"
+    elif may_set_replica:
+        why = "may SET session_replication_role (which silences the triggers)"
+    else:
+        return
+    raise StoreError(
+        f"role {role!r} {why} in {store}, so it could get around the append-only audit; "
+        "grant --grant-writer to a role that is none of these (CREATE ROLE ... LOGIN)"
+    )
 
 
 def init_store(store: StoreLike, writer_roles: list[str] | tuple[str, ...] = ()) -> InitReport:
@@ -67,6 +105,10 @@ def init_store(store: StoreLike, writer_roles: list[str] | tuple[str, ...] = ())
         ensure_store_tables(con)
         ensure_profiles_table(con)
         ensure_pii_keys_table(con)
+        if store.has_roles:  # PostgreSQL: renew missing, disabled or older triggers
+            from tidegate.store._pg_triggers import ensure_audit_guard
+
+            ensure_audit_guard(con, required=True)  # type: ignore[arg-type]
         tables = sorted(store_tables(con))
         if writer_roles:
             schema = con.execute("SELECT current_schema()").fetchall()[0][0]
@@ -80,6 +122,7 @@ def init_store(store: StoreLike, writer_roles: list[str] | tuple[str, ...] = ())
                         f"role {role!r} does not exist in {store}; create it first "
                         f"(CREATE ROLE {quote_ident(role)} LOGIN PASSWORD '...')"
                     )
+                _refuse_a_powerful_writer(con, role, store)
                 for statement in writer_grants(role, schema, targets):
                     con.execute(statement)
                     granted.append(statement)

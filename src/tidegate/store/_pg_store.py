@@ -19,10 +19,8 @@ if TYPE_CHECKING:
 
     from tidegate.store._protocol import AuditProtection, QueryResult
 
-# The append-only triggers that are present and enabled, and who the connecting role is.
-_TRIGGERS_SQL = (
-    "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('audit') AND tgenabled <> 'D'"
-)
+# Who the connecting role is (the enabled triggers and the unpinned functions:
+# tidegate.store._pg_triggers).
 _ROLE_SQL = (
     "SELECT current_user, pg_get_userbyid(c.relowner) = current_user, r.rolsuper "
     "FROM pg_class c, pg_roles r WHERE c.oid = to_regclass('audit') "
@@ -116,13 +114,24 @@ class PostgresStore:
         return pg_read_only_query(self, sql, limit)
 
     def audit_protection(self, wait_seconds: float | None = None) -> AuditProtection | None:
-        """The enabled append-only triggers on ``audit`` and the connecting role's powers."""
+        """The enabled append-only triggers on ``audit``, the trigger functions that do not
+        pin their search_path, the functions and operators in the store's schema that are
+        not tidegate's, and the connecting role's powers."""
+        from tidegate.store._pg_triggers import (
+            ENABLED_TRIGGERS_SQL,
+            FOREIGN_OBJECTS_SQL,
+            UNPINNED_FUNCTIONS_SQL,
+        )
         from tidegate.store._protocol import AuditProtection
 
+        def names(sql: str) -> frozenset[str]:
+            return frozenset(str(r[0]) for r in con.execute(sql).fetchall())
+
         with self.connect(read_only=True, wait_seconds=wait_seconds) as con:
-            triggers = frozenset(r[0] for r in con.execute(_TRIGGERS_SQL).fetchall())
+            triggers, unpinned = names(ENABLED_TRIGGERS_SQL), names(UNPINNED_FUNCTIONS_SQL)
+            foreign = names(FOREIGN_OBJECTS_SQL)
             role, owns, superuser = con.execute(_ROLE_SQL).fetchall()[0]
-        return AuditProtection(triggers, str(role), bool(owns), bool(superuser))
+        return AuditProtection(triggers, str(role), bool(owns), bool(superuser), unpinned, foreign)
 
     def driver_errors(self) -> tuple[type[Exception], ...]:
         """``psycopg.Error`` (the store's own failures arrive as tidegate's errors)."""

@@ -16,6 +16,9 @@ The database itself keeps the audit log append-only: triggers refuse UPDATE, DEL
 TRUNCATE on ``audit`` and refuse an INSERT that does not extend the chain (next seq,
 ``prev_hash`` = the head's hash). Grant the flows' role only INSERT and SELECT on
 ``audit`` (see README, "Team setup") and not even a compromised worker can rewrite it.
+The triggers and their functions, made so that a writer's session cannot redirect them
+(a pinned search_path, every name schema-qualified), are in
+:mod:`tidegate.store._pg_triggers`.
 """
 
 from __future__ import annotations
@@ -43,43 +46,6 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT_S = 5
 COPY_SLICE_ROWS = 100_000  # rows per CSV slice sent to COPY (bounds the text in memory)
-
-APPEND_ONLY_DDL = """
-CREATE OR REPLACE FUNCTION tidegate_audit_append_only() RETURNS trigger
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-BEGIN
-    RAISE EXCEPTION 'the tidegate audit log is append-only: % on audit is refused', TG_OP
-        USING ERRCODE = 'insufficient_privilege',
-              HINT = 'the audit trail is never changed; append a new entry instead';
-END $$;
-CREATE OR REPLACE FUNCTION tidegate_audit_chain_link() RETURNS trigger
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-DECLARE
-    head_seq BIGINT;
-    head_hash VARCHAR;
-BEGIN
-    SELECT seq, hash INTO head_seq, head_hash FROM audit ORDER BY seq DESC LIMIT 1;
-    IF head_seq IS NULL THEN
-        head_seq := 0;
-        head_hash := repeat('0', 64);
-    END IF;
-    IF NEW.seq <> head_seq + 1 OR NEW.prev_hash <> head_hash THEN
-        RAISE EXCEPTION 'audit entry % does not extend the chain (head is seq % with hash %)',
-            NEW.seq, head_seq, head_hash
-            USING ERRCODE = 'integrity_constraint_violation';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE OR REPLACE TRIGGER audit_append_only
-    BEFORE UPDATE OR DELETE ON audit
-    FOR EACH ROW EXECUTE FUNCTION tidegate_audit_append_only();
-CREATE OR REPLACE TRIGGER audit_no_truncate
-    BEFORE TRUNCATE ON audit
-    FOR EACH STATEMENT EXECUTE FUNCTION tidegate_audit_append_only();
-CREATE OR REPLACE TRIGGER audit_chain_link
-    BEFORE INSERT ON audit
-    FOR EACH ROW EXECUTE FUNCTION tidegate_audit_chain_link();
-"""
 
 # The store's schema: current_schema(), or, before the first write has created it (when
 # current_schema() is NULL), the first entry of search_path, the schema ensure_pg_store
@@ -322,7 +288,9 @@ def pg_transaction(store: PostgresStore) -> Iterator[PgConnection]:
 
 
 def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
-    """Create the schema, the tables and the audit triggers unless they are there."""
+    """Create the schema, the tables and the audit triggers unless they are there; renew
+    the audit guard of a store made by an older tidegate when this role owns it."""
+    from tidegate.store._pg_triggers import ensure_audit_guard
     from tidegate.store._tables import LATER_CHECKPOINT_COLUMNS
 
     later = ", ".join(f"'{c}'" for c in LATER_CHECKPOINT_COLUMNS)
@@ -335,6 +303,7 @@ def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
     if ready and ready[0][0]:
         if ready[0][1] < len(LATER_CHECKPOINT_COLUMNS):  # a store made by an older tidegate
             _add_later_columns(con)
+        ensure_audit_guard(con, required=False)
         return
     row = con.execute("SELECT current_schema()").fetchall()
     if not row or row[0][0] is None:
@@ -345,7 +314,7 @@ def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{first}"')
     con.execute(store_ddl)
     con.execute(INDEX_DDL)
-    con.execute(APPEND_ONLY_DDL)
+    ensure_audit_guard(con, required=True)
 
 
 def _add_later_columns(con: PgConnection) -> None:

@@ -45,6 +45,12 @@ class AuditProtection:
     role: str  # the role this store connects as
     owns_audit: bool  # that role owns the audit table (and so could drop the triggers)
     superuser: bool
+    # trigger functions whose search_path is not pinned: a writer's session could shadow
+    # what they read (a temporary ``audit`` table) and so get past them
+    unpinned_functions: frozenset[str] = frozenset()
+    # functions, operators, triggers and rules in the store's schema that tidegate did not
+    # make: a writer's look-alike there runs with the privileges of whoever uses the store
+    foreign_objects: frozenset[str] = frozenset()
 
 
 class Store(Protocol):
