@@ -231,6 +231,7 @@ def test_yaml_null_means_none_for_quote_and_escape(write_file: WriteFile) -> Non
         ({"columns": 0, "header_rows": 0}, r"columns 0 is not valid: .*e\.g\. `columns: 3`"),
         ({"columns": []}, r"columns \[\] is not valid: give one non-empty name per field"),
         ({"columns": ["a", "a"]}, r"columns \['a', 'a'\] is not valid: names must differ"),
+        ({"columns": ["a", "_tidegate_record"]}, r"_tidegate_record is the lineage column"),
         ({"has_header": False, "header_rows": 2}, r"has_header false contradicts header_rows 2"),
     ],
 )

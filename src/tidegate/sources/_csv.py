@@ -9,6 +9,10 @@ Two parsers give the same answer on the same text:
   the middle of fields and other oddities.
 
 Ragged rows (a field count different from the header's) become RecordRejects on both.
+The dialect (preamble, multi-row header, escapes, no quoting, multi-character
+delimiters, ``columns:``, comments) is read by ``_csv_dialect.py`` and
+``_csv_header.py``; the fast path declines whatever polars cannot express, and this
+whole-text reader is the oracle the block reader (``_csv_stream.py``) is held to.
 """
 
 from __future__ import annotations

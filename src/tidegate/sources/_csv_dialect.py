@@ -23,6 +23,7 @@ import csv
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from tidegate.batches import RECORD_COLUMN
 from tidegate.errors import SourceConfigError
 
 if TYPE_CHECKING:
@@ -141,6 +142,8 @@ def _check_columns(columns: object, header_rows: int) -> None:
             list(columns),
             "give one non-empty name per field, e.g. `columns: [id, name, amount]`",
         )
+    if RECORD_COLUMN in columns:
+        raise _bad("columns", list(columns), f"{RECORD_COLUMN} is the lineage column's name")
     if len(set(columns)) != len(columns):
         twice = sorted({name for name in columns if columns.count(name) > 1})
         raise _bad("columns", list(columns), f"names must differ ({', '.join(twice)} twice)")

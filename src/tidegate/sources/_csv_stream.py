@@ -11,7 +11,9 @@ Each block is parsed by one of the two parsers of ``_csv.py``:
   is always read whole. The exact path hands back to the fast path at the next block
   that starts on a record boundary.
 
-The header (the first non-blank record) and its field count hold for every later block,
+Preamble and comment lines are skipped and the header is read as on the whole text
+(``_csv_dialect.py``, ``_csv_header.py``); records are held while a possibly malformed
+header is decided. The header and its field count hold for every later block,
 so ragged rows get the reasons they get on the whole text, and record numbers are line
 numbers in the whole file.
 """
