@@ -15,6 +15,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from tidegate.batches import RECORD_COLUMN, RawBatch
@@ -268,3 +270,71 @@ def test_a_stray_quote_in_the_header_does_not_swallow_the_file() -> None:
         pieces = list(stream.pieces(line_blocks([text], block, universal=True)))
         assert [r for p in pieces for r in p.rejects] == parsed.rejects
         assert_frame_equal(pl.concat([p.frame for p in pieces]), parsed.frame)
+
+
+DIALECTS: list[dict[str, Any]] = [
+    {"skip_rows": 2},
+    {"header_rows": 2},
+    {"header_rows": 0, "columns": 3},
+    {"header_rows": 0, "columns": ["a", "b", "c"]},
+    {"comment": "#"},
+    {"comment": "#", "skip_rows": 1, "header_rows": 2},
+    {"escape": "\\"},
+    {"escape": "none"},
+    {"quote": None},
+    {"delimiter": "||"},
+    {"delimiter": ", ", "comment": "#"},
+    {"columns": ["a", "b", "c"]},
+    {"expected_columns": ("a", "b", "c")},
+    {"expected_columns": ("a", "b", "c"), "comment": "#", "delimiter": "||"},
+]
+_PIECES = st.sampled_from(
+    ["x", "y1", "", " ", '"', '""', "\\", '\\"', "#", ",", "|", "||", ", ", "\n"]
+)
+
+
+@st.composite
+def dialect_texts(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    """A random text for a random dialect: mostly 3 fields, some ragged, quoted fields
+    with the delimiter, escapes, comment-like values, blank lines, stray quotes."""
+    options = dict(draw(st.sampled_from(DIALECTS)))
+    delimiter = options.get("delimiter", ",")
+    lines = []
+    for _ in range(draw(st.integers(0, 14))):
+        kind = draw(st.integers(0, 9))
+        if kind == 0:
+            lines.append("")
+        elif kind == 1:
+            lines.append("#" + draw(st.text('ab","', max_size=4)))
+        else:
+            count = 3 if kind > 3 else draw(st.integers(1, 5))
+            fields = []
+            for _ in range(count):
+                value = "".join(draw(st.lists(_PIECES, max_size=3)))
+                if draw(st.booleans()):
+                    value = '"' + value.replace('"', '""') + '"'
+                else:
+                    value = value.replace("\n", "")
+                fields.append(value)
+            lines.append(delimiter.join(fields))
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    return ending.join(lines) + (ending if draw(st.booleans()) else ""), options
+
+
+@settings(max_examples=300, deadline=None)
+@given(dialect_texts(), st.integers(1, 40))
+def test_random_dialects_stream_as_the_oracle_reads(
+    case: tuple[str, dict[str, Any]], block: int
+) -> None:
+    text, options = case
+    csv_options = CsvOptions(**options)
+    want = parse_csv_text(text, csv_options)
+    slow = parse_csv_text(text, csv_options, path="slow")
+    assert_frame_equal(want.frame, slow.frame)
+    assert want.rejects == slow.rejects
+    stream = CsvStream(csv_options, target=block, min_chars=0)
+    pieces = list(stream.pieces(line_blocks([text], block, universal=True)))
+    frames = [p.frame for p in pieces if p.frame.height] or [pieces[-1].frame]
+    assert_frame_equal(pl.concat(frames), want.frame)
+    assert [r for p in pieces for r in p.rejects] == want.rejects
+    assert stream.skipped_lines == want.skipped_lines

@@ -289,10 +289,10 @@ def _parse_slow(text: str, options: CsvOptions) -> ParsedCsv:
     if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
         csv.field_size_limit(_FIELD_SIZE_LIMIT)
     physical = io.StringIO(text, newline="").readlines()
-    skipper = LineSkipper(options)
+    header = CsvHeader(options)
+    skipper = LineSkipper(options, header)
     lines = RecordLines(physical, skipper)
     reader = csv_reader(lines, options)
-    header = CsvHeader(options)
     columns: list[list[str]] = []
     line_numbers: list[int] = []
     rejects: list[RecordReject] = []

@@ -28,6 +28,7 @@ from tidegate.errors import SourceConfigError
 
 if TYPE_CHECKING:
     from tidegate.sources._csv import CsvOptions
+    from tidegate.sources._csv_header import CsvHeader
 
 NONE = "none"  # `quote: none`, `escape: none`
 PLACEHOLDER = "\x00"  # never in decoded text: a NUL character makes a file a FileReject
@@ -216,15 +217,15 @@ class LineSkipper:
     add the header's lines once they know them.
     """
 
-    def __init__(self, options: CsvOptions) -> None:
+    def __init__(self, options: CsvOptions, header: CsvHeader | None = None) -> None:
         self.options = options
         self.skip_rows = options.skip_rows
         self.comment = options.comment
         self.skipped: dict[str, int] = dict.fromkeys(SKIPPED_KINDS, 0)
-        # header lines still to come, read alone if a quote is left open in them (a
-        # stray quote), when the contract's columns are known to read the rows by
+        # while ``header`` is being read, a header line is read alone if it leaves a
+        # quote open (a stray quote), when the contract's columns are known to read by
         known = options.expected_columns is not None and options.quote is not None
-        self._header_left = options.rows_of_header if known else 0
+        self._header = header if known else None
 
     def skips(self, line: str, number: int) -> bool:
         """Whether physical line ``number`` (1-based), where a record would start, is no
@@ -241,9 +242,8 @@ class LineSkipper:
         """The line to parse for a record that starts with ``line``: itself, except for
         a header line that leaves a quote open (a stray quote), which is closed at the
         end of the line, so that the header does not swallow the lines after it."""
-        if not self._header_left or line.strip(_LINE_BREAKS) == "":
+        if self._header is None or not self._header.reading:
             return line
-        self._header_left -= 1
         body = line.rstrip(_LINE_BREAKS)
         alone = body
         if len(self.options.delimiter) > 1:

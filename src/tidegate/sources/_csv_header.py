@@ -72,6 +72,11 @@ class CsvHeader:
         """Names and field count are known and no record is held."""
         return self.names is not None and not self.deciding
 
+    @property
+    def reading(self) -> bool:
+        """The header's rows are being read (the next non-blank record is one of them)."""
+        return self.rows_wanted > 0 and self.names is None and not self.deciding
+
     def _settle(self, names: list[str], against: str | None = None) -> None:
         self.names, self.expected = names, len(names)
         if against is not None:

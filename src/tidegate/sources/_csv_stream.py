@@ -99,7 +99,7 @@ class CsvStream:
     def __init__(self, options: CsvOptions, *, target: int, min_chars: int) -> None:
         self.options = options
         self.header = CsvHeader(options)  # names and field count, once read
-        self.skipper = LineSkipper(options)  # preamble and comment lines
+        self.skipper = LineSkipper(options, self.header)  # preamble and comment lines
         self.line = 0  # physical lines before the next block
         self._target = target
         self._min_chars = min_chars
@@ -274,13 +274,17 @@ class CsvStream:
         self.line = base + lines.consumed
         self._flush_exact()
 
-    def _exact_row(self, row: list[str], start: int, physical: list[str]) -> None:
+    def _exact_row(
+        self, row: list[str], start: int, physical: list[str], raw: str | None = None
+    ) -> None:
+        """One record from the csv module (``raw``: its text, if known, else from
+        ``physical``, its lines)."""
         if not self.header.settled and self._header_row(row, start, physical):
             return
         if len(self._columns) != self.expected:
             self._columns = [[] for _ in range(self.expected)]
         if len(row) != self.expected:
-            raw = _strip_line_end("".join(physical))
+            raw = _strip_line_end("".join(physical)) if raw is None else raw
             reason = self.header.ragged_reason(len(row))
             self._rejects.append(RecordReject(start, raw, reason))
             return
@@ -309,7 +313,7 @@ class CsvStream:
             held = self.header.decide()
         self._rejects.extend(self.header.take_rejects())
         for record in held:
-            self._exact_row(record.row, record.start, [record.raw])
+            self._exact_row(record.row, record.start, [], record.raw)
 
     # --- the piece being built ------------------------------------------------------------
 
