@@ -338,3 +338,25 @@ def test_random_dialects_stream_as_the_oracle_reads(
     assert_frame_equal(pl.concat(frames), want.frame)
     assert [r for p in pieces for r in p.rejects] == want.rejects
     assert stream.skipped_lines == want.skipped_lines
+
+
+def test_a_malformed_header_hands_back_to_the_fast_path_once_decided() -> None:
+    """Records are held (exact path) only until the header is decided."""
+    text = "id,amount\n" + "".join(f"{i},{i}.5,c{i}\n" for i in range(3000))
+    options = CsvOptions(expected_columns=("id", "amount", "customer"))
+    stream = CsvStream(options, target=512, min_chars=0)
+    fast: list[bool] = []
+    real = stream._fast_block
+
+    def spy(block: str) -> bool:
+        fast.append(real(block))
+        return fast[-1]
+
+    stream._fast_block = spy  # type: ignore[method-assign]
+    pieces = list(stream.pieces(line_blocks([text], 512, universal=True)))
+    assert fast[0] is False and sum(fast) > len(fast) * 0.9
+    frame = pl.concat([p.frame for p in pieces if p.frame.height])
+    assert frame.columns == ["id", "amount", "customer", RECORD_COLUMN]
+    assert frame.height == 3000 and frame.row(-1) == ("2999", "2999.5", "c2999", 3001)
+    (reject,) = [r for p in pieces for r in p.rejects]
+    assert (reject.record, reject.raw) == (1, "id,amount")
