@@ -83,7 +83,15 @@ def json_types(schema: Mapping[str, Any]) -> set[str]:
     return found
 
 
-PY_TO_JSON = {str: "string", bool: "boolean", int: "integer", float: "number", Mapping: "object"}
+PY_TO_JSON = {
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    Mapping: "object",
+    list: "array",
+    type(None): "null",
+}
 
 
 def loader_types(types: type | tuple[type, ...]) -> set[str]:

@@ -162,7 +162,7 @@ def test_without_header() -> None:
     "options",
     [
         {"delimiter": ""},
-        {"delimiter": ",,"},
+        {"delimiter": "|\r"},
         {"delimiter": "\n"},
         {"quote": ","},
         {"encoding": "no-such-codec"},

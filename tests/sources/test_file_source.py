@@ -120,7 +120,7 @@ def test_unreadable_file_is_a_file_reject(tmp_path: Path) -> None:
     ("options", "match"),
     [
         ({"format": "xlsx"}, r"format 'xlsx'.*csv, tsv, jsonl, json, parquet"),
-        ({"delimiter": "ab"}, r"delimiter 'ab'"),
+        ({"delimiter": ""}, r"delimiter ''"),
         ({"encoding": "klingon"}, r"encoding 'klingon'"),
     ],
 )

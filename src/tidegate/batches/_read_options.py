@@ -3,7 +3,8 @@
 A file's batch key is its content, so the same bytes read again are skipped as
 committed. Whether they would read the same way depends on the contract and on the
 options that change what is read (``encoding``, ``delimiter``, ``quote``, ``format``,
-``has_header``), never on where the file is (path, glob) or how much is read at once
+``has_header`` and the CSV dialect: ``skip_rows``, ``header_rows``, ``escape``,
+``columns``, ``comment``), never on where the file is (path, glob) or how much is read at once
 (``chunk_size``). A run declares them for its batches with :func:`reading_with`; the
 store records them (and their hash) with each checkpoint and compares them when it
 skips committed content, so a skip can say "the options changed since".
@@ -19,7 +20,27 @@ from contextvars import ContextVar
 from typing import Any
 
 # The options of the file source that change what its bytes read as.
-FILE_READ_OPTIONS = ("format", "delimiter", "quote", "encoding", "has_header")
+FILE_READ_OPTIONS = (
+    "format",
+    "delimiter",
+    "quote",
+    "encoding",
+    "has_header",
+    "skip_rows",
+    "header_rows",
+    "escape",
+    "columns",
+    "comment",
+)
+# Read options added later, and their defaults: at the default they are left out of
+# the recorded options, so that a batch committed before they existed compares equal.
+LATER_READ_OPTIONS: dict[str, Any] = {
+    "skip_rows": 0,
+    "header_rows": None,
+    "escape": None,
+    "columns": None,
+    "comment": None,
+}
 
 _CURRENT: ContextVar[dict[str, Any] | None] = ContextVar("tidegate_read_options", default=None)
 

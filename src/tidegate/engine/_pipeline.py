@@ -23,6 +23,7 @@ from tidegate.engine._outcome import RunVerdict, verdict
 from tidegate.engine._run import read_options_of, run_items
 from tidegate.engine._watermark import open_declared_source
 from tidegate.errors import PipelineError
+from tidegate.normalize._headers import row_names
 from tidegate.sources import FileSource, MemorySource, Source
 
 if TYPE_CHECKING:
@@ -181,7 +182,11 @@ class Pipeline:
             return given
         if isinstance(given, str | os.PathLike):
             return FileSource(
-                name, os.fspath(given), base_dir=self.base_dir, chunk_size=self.chunk_size
+                name,
+                os.fspath(given),
+                base_dir=self.base_dir,
+                chunk_size=self.chunk_size,
+                expected_columns=row_names(self.contract),
             )
         if isinstance(given, Mapping):
             if self.chunk_size is not None and "chunk_size" not in given:
@@ -192,7 +197,9 @@ class Pipeline:
                         "rows of each window, each window its own batch)"
                     )
                 given = {**given, "chunk_size": self.chunk_size.as_setting()}
-            return open_declared_source(self.store, name, given, self.base_dir, reprocess)
+            return open_declared_source(
+                self.store, name, given, self.base_dir, reprocess, self.contract
+            )
         try:
             return MemorySource.from_frame(name, given)
         except (TypeError, ValueError) as exc:

@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tidegate.normalize._headers import row_names
 from tidegate.sources import Source, cursor_column, source_from_config
 from tidegate.store._cursors import last_cursor
 
 if TYPE_CHECKING:
+    from tidegate.contracts import Contract
     from tidegate.store import Store
 
 
@@ -32,9 +34,18 @@ def committed_watermark(
 
 
 def open_declared_source(
-    store: Store, name: str, config: Mapping[str, Any], base_dir: Path, reprocess: bool
+    store: Store,
+    name: str,
+    config: Mapping[str, Any],
+    base_dir: Path,
+    reprocess: bool,
+    contract: Contract | None = None,
 ) -> Source:
     """The source a pipeline file declares, handed its committed watermark (call it
-    under the source's lock, so the watermark is current)."""
+    under the source's lock, so the watermark is current) and, from ``contract``, the
+    names its columns are read by (a CSV file with a malformed header is read by them)."""
     watermark = committed_watermark(store, name, config, reprocess)
-    return source_from_config(name, config, base_dir, watermark=watermark)
+    expected = None if contract is None else row_names(contract)
+    return source_from_config(
+        name, config, base_dir, watermark=watermark, expected_columns=expected
+    )

@@ -65,7 +65,9 @@ def ingest(
         if not held:  # another run of this source is in progress and on_busy is skip
             emit("source_busy", source=spec.name)
             return []
-        source = open_declared_source(store_path, contract.source, spec.source, project, reprocess)
+        source = open_declared_source(
+            store_path, contract.source, spec.source, project, reprocess, contract
+        )
         emit("source_started", source=spec.name)
         if parallel:  # read here, prepared and committed in order in Dask workers
             from tidegate.flows._parallel import run_on_dask

@@ -82,6 +82,20 @@ def match_headers(headers: Iterable[str], contract: Contract) -> HeaderMatch:
     return HeaderMatch(header_map, tuple(unknown), missing)
 
 
+def row_names(contract: Contract) -> list[str]:
+    """For each of the contract's columns, in order, a header name that
+    :func:`match_headers` maps onto it: what a file's rows must carry to be normalized
+    as if their header had named every column (its name, or else a rename key or an
+    alias of it when a rename or alias takes the name for another column)."""
+    tables = _lookup_tables(contract)
+    names: list[str] = []
+    for column in contract.columns:
+        renames = [h for h, c in contract.normalize.rename.items() if c == column.name]
+        candidates = [column.name, *renames, *column.aliases]
+        names.append(next((h for h in candidates if _find(h, tables) == column.name), column.name))
+    return names
+
+
 def _find(header: str, tables: list[tuple[dict[str, str], dict[str, str]]]) -> str | None:
     folded = fold_header(header)
     for exact, folded_table in tables:

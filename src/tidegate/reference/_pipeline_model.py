@@ -40,6 +40,49 @@ def _chunk_size(default: Any, what: str) -> Key:
     )
 
 
+_CSV_DIALECT = (
+    integer(
+        "skip_rows",
+        "CSV: physical lines skipped before the header (a preamble of titles, notes), "
+        "e.g. 3; counted, not records.",
+        0,
+        minimum=0,
+    ),
+    integer(
+        "header_rows",
+        "CSV: rows of the header, e.g. 2 (a column's name is its cells joined by a space, "
+        "empty cells left out); 0: no header (same as has_header: false).",
+        1,
+        minimum=0,
+    ),
+    Key(
+        "escape",
+        "string or null",
+        "CSV escape character, e.g. '\\' (then \\\" is a quote in a field); none (or null): "
+        "no escaping; left out: a quote is escaped by doubling it.",
+        {"type": ["string", "null"], "minLength": 1},
+    ),
+    Key(
+        "columns",
+        "integer or list of strings",
+        "CSV: the field count (e.g. 3) or the names (e.g. [id, name, amount]) of the "
+        "fields: names for a file without a header (header_rows: 0); with a header, names "
+        "that fix count and names (a header that differs is quarantined once).",
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+            ]
+        },
+    ),
+    string(
+        "comment",
+        "CSV: lines starting with this prefix (outside a quoted field) are comments, "
+        "e.g. '#'; counted, not records.",
+        minLength=1,
+    ),
+)
+
 _READER_OPTIONS = (
     choice(
         "format",
@@ -47,14 +90,26 @@ _READER_OPTIONS = (
         FILE_FORMATS,
         None,
     ),
-    string("delimiter", "CSV field delimiter; left out: ',' (csv) or tab (tsv)."),
-    string("quote", "CSV quote character.", '"'),
+    string(
+        "delimiter",
+        "CSV field delimiter, one or more characters, e.g. ';', '|' or '||'; "
+        "left out: ',' (csv) or tab (tsv).",
+        minLength=1,
+    ),
+    Key(
+        "quote",
+        "string or null",
+        'CSV quote character, e.g. "\'"; none (or null): no quoting, every quote is data.',
+        {"type": ["string", "null"], "minLength": 1},
+        '"',
+    ),
     string("encoding", "Text encoding of the files.", "utf-8"),
     boolean("has_header", "Whether the first CSV line is the header.", True),
     _chunk_size(
         "32MiB",
         "Read, check and stage a file this much at a time: rows (100000) or bytes ('64MB').",
     ),
+    *_CSV_DIALECT,
 )
 
 FILE_SOURCE = section(

@@ -9,6 +9,10 @@ Two parsers give the same answer on the same text:
   the middle of fields and other oddities.
 
 Ragged rows (a field count different from the header's) become RecordRejects on both.
+The dialect (preamble, multi-row header, escapes, no quoting, multi-character
+delimiters, ``columns:``, comments) is read by ``_csv_dialect.py`` and
+``_csv_header.py``; the fast path declines whatever polars cannot express, and this
+whole-text reader is the oracle the block reader (``_csv_stream.py``) is held to.
 """
 
 from __future__ import annotations
@@ -16,43 +20,83 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
 from tidegate.batches import RECORD_COLUMN, RawBatch, RecordReject
 from tidegate.errors import SourceConfigError
+from tidegate.sources._csv_dialect import (
+    NONE,
+    SKIPPED_KINDS,
+    LineSkipper,
+    RecordLines,
+    check_dialect,
+    csv_reader,
+    fast_path_applies,
+)
+from tidegate.sources._csv_dialect import (
+    PLACEHOLDER as _PLACEHOLDER,
+)
+from tidegate.sources._csv_header import CsvHeader, HeldRecord
 from tidegate.sources._text import FileInfo, FileReject, check_encoding, decode_text, unique_names
 
-_PLACEHOLDER = "\x00"  # never in decoded text: NUL characters make a file a FileReject
 _FIELD_SIZE_LIMIT = 1 << 30
 
 
 @dataclass(frozen=True)
 class CsvOptions:
-    """How to split a CSV file into fields; validated when built."""
+    """How to split a CSV file into fields; validated when built (see ``_csv_dialect.py``).
+
+    ``quote`` None (or "none"): no quoting; ``escape`` None: quotes are doubled, "none":
+    no escaping, one char: that char escapes; ``header_rows`` None: 1 with ``has_header``,
+    else 0; ``columns``: a field count or names; ``expected_columns``: the contract's
+    column names, handed over by the caller (see ``_csv_header.py``).
+    """
 
     delimiter: str = ","
-    quote: str = '"'
+    quote: str | None = '"'
     encoding: str = "utf-8"
     has_header: bool = True
+    skip_rows: int = 0
+    header_rows: int | None = None
+    escape: str | None = None
+    columns: int | tuple[str, ...] | None = None
+    comment: str | None = None
+    expected_columns: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        for option, value in (("delimiter", self.delimiter), ("quote", self.quote)):
-            if not isinstance(value, str) or len(value) != 1 or value in "\r\n\x00":
-                raise SourceConfigError(
-                    f"{option} {value!r} is not valid: it must be exactly one character other "
-                    f"than a line break, e.g. ',', '\\t', ';' or '|' (fix `{option}:` in the "
-                    "pipeline file)"
-                )
-        if self.delimiter == self.quote:
-            raise SourceConfigError(
-                f"delimiter and quote are both {self.delimiter!r}; they must differ "
-                "(the usual quote is '\"')"
-            )
         if not isinstance(self.has_header, bool):
             raise SourceConfigError(f"has_header {self.has_header!r} is not valid: use true/false")
+        if self.quote == NONE:
+            object.__setattr__(self, "quote", None)
+        if isinstance(self.columns, list):
+            object.__setattr__(self, "columns", tuple(self.columns))
+        if self.expected_columns is not None:
+            object.__setattr__(self, "expected_columns", tuple(self.expected_columns))
+        if self.header_rows is None:
+            object.__setattr__(self, "header_rows", 1 if self.has_header else 0)
+        elif not self.has_header and self.header_rows not in (0, False):
+            raise SourceConfigError(
+                f"has_header false contradicts header_rows {self.header_rows!r}; give one "
+                "of them (`header_rows: 0` means no header) in the pipeline file"
+            )
+        check_dialect(self)
+        object.__setattr__(self, "has_header", bool(self.header_rows))
         check_encoding(self.encoding)
+
+    @property
+    def rows_of_header(self) -> int:
+        """``header_rows`` resolved (never None after construction)."""
+        return int(self.header_rows or 0)
+
+
+def csv_options(fmt: str, *, delimiter: str | None = None, **options: Any) -> CsvOptions:
+    """The CsvOptions of a file of format ``fmt`` (csv or tsv): ``delimiter`` None is a
+    tab for tsv and a comma otherwise; the other options as CsvOptions takes them."""
+    return CsvOptions(
+        delimiter=("\t" if fmt == "tsv" else ",") if delimiter is None else delimiter, **options
+    )
 
 
 @dataclass
@@ -62,6 +106,8 @@ class ParsedCsv:
     frame: pl.DataFrame
     rejects: list[RecordReject] = field(default_factory=list)
     path: Literal["fast", "slow", "empty"] = "slow"
+    # physical lines that are no records, by kind: "preamble", "comment", "header"
+    skipped_lines: dict[str, int] = field(default_factory=dict)
 
 
 def read_csv_bytes(data: bytes, info: FileInfo, options: CsvOptions) -> RawBatch | FileReject:
@@ -109,8 +155,9 @@ def _ragged_reason(found: int, expected: int, has_header: bool) -> str:
     return f"ragged row: {found} fields, {against} {expected}"
 
 
-def _empty() -> ParsedCsv:
-    return ParsedCsv(pl.DataFrame(schema={RECORD_COLUMN: pl.Int64}), [], "empty")
+def _empty(skipped: dict[str, int] | None = None) -> ParsedCsv:
+    skipped = skipped or dict.fromkeys(SKIPPED_KINDS, 0)
+    return ParsedCsv(pl.DataFrame(schema={RECORD_COLUMN: pl.Int64}), [], "empty", skipped)
 
 
 def _hex(char: str) -> str:
@@ -137,14 +184,17 @@ def _split_lines(utf8: bytes) -> pl.Series:
 def _line_table(utf8: bytes, options: CsvOptions) -> pl.DataFrame | None:
     """One row per line: text without its ending, blank, field count, fast-path safety."""
     lines = _split_lines(utf8)
+    fields = lines.str.count_matches(options.delimiter, literal=True) + 1
+    broken = lines.str.contains("\r", literal=True)
+    if options.quote is None:  # no quoting: every line is its fields
+        table = pl.DataFrame({"line": lines, "blank": lines == "", "fields": fields})
+        return None if broken.any() else table.with_columns(unsafe=broken)
     delim, quote = _hex(options.delimiter), _hex(options.quote)
     quoted_field = f"{quote}(?:[^{quote}]|{quote}{quote})*{quote}"
     # After replacing each well-formed quoted segment by a placeholder, a line is safe
     # for polars when no quote char is left and every placeholder is a whole field.
     # A "\r" inside a line, even inside quotes, ends a line for Python's csv module.
     unsafe = f"{quote}|[^{delim}]\\x00|\\x00[^{delim}]"
-    fields = lines.str.count_matches(options.delimiter, literal=True) + 1
-    broken = lines.str.contains("\r", literal=True)
     quoted = lines.str.contains(options.quote, literal=True)
     if quoted.any():  # the regexes run only on the lines that have a quote char (usually few)
         at = quoted.arg_true()
@@ -173,8 +223,12 @@ def read_fields(utf8: bytes, options: CsvOptions, *, skip_lines: int) -> pl.Data
 
 
 def _parse_fast(text: str, options: CsvOptions, utf8: bytes | None) -> ParsedCsv | None:
-    if len(options.delimiter.encode()) != 1 or len(options.quote.encode()) != 1:
-        return None  # polars takes single-byte separators only
+    if not fast_path_applies(options):
+        return None  # polars takes single-byte separators and doubled quotes only
+    if options.skip_rows or options.comment is not None or options.columns is not None:
+        return None  # the exact path skips lines and fixes names (this is the oracle)
+    if options.rows_of_header > 1:
+        return None
     if text == "":
         return _empty()
     if utf8 is None:
@@ -187,6 +241,9 @@ def _parse_fast(text: str, options: CsvOptions, utf8: bytes | None) -> ParsedCsv
         return _empty()
     header_at = int(non_blank[0])
     expected = int(table.get_column("fields")[header_at])
+    declared = options.expected_columns
+    if options.has_header and declared is not None and expected != len(declared):
+        return None  # maybe a malformed header: the exact path decides
     frame = read_fields(utf8, options, skip_lines=header_at)
     lines = table.slice(header_at).with_row_index("offset", offset=header_at)
     if frame.height != lines.height or frame.width != expected:
@@ -216,7 +273,8 @@ def _parse_fast(text: str, options: CsvOptions, utf8: bytes | None) -> ParsedCsv
     out = frame.select(
         pl.col(old).alias(new) for old, new in zip(frame.columns, names, strict=True)
     ).with_columns(line_numbers)
-    return ParsedCsv(out, rejects, "fast")
+    skipped = {**dict.fromkeys(SKIPPED_KINDS, 0), "header": first_data}
+    return ParsedCsv(out, rejects, "fast", skipped)
 
 
 def _strip_line_end(raw: str) -> str:
@@ -231,43 +289,65 @@ def _parse_slow(text: str, options: CsvOptions) -> ParsedCsv:
     if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
         csv.field_size_limit(_FIELD_SIZE_LIMIT)
     physical = io.StringIO(text, newline="").readlines()
-    reader = csv.reader(
-        physical, delimiter=options.delimiter, quotechar=options.quote, strict=False
-    )
-    names: list[str] | None = None
-    expected = 0
+    header = CsvHeader(options)
+    skipper = LineSkipper(options, header)
+    lines = RecordLines(physical, skipper)
+    reader = csv_reader(lines, options)
     columns: list[list[str]] = []
     line_numbers: list[int] = []
     rejects: list[RecordReject] = []
+
+    def add(row: list[str], start: int, raw: str | None) -> None:
+        if not columns:
+            columns.extend([] for _ in range(header.expected))
+        if len(row) != header.expected:
+            if raw is None:
+                raw = _strip_line_end("".join(physical[start - 1 : lines.consumed]))
+            rejects.append(RecordReject(start, raw, header.ragged_reason(len(row))))
+            return
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+        line_numbers.append(start)
+
+    def release(held: list[HeldRecord]) -> None:
+        rejects.extend(header.take_rejects())
+        for record in held:
+            add(record.row, record.start, record.raw)
+
     end = 0
     try:
         for row in reader:
-            start, end = end + 1, reader.line_num
+            start, end = lines.first, lines.consumed
             if not row:
                 continue  # a blank line
-            if names is None:
-                expected = len(row)
-                columns = [[] for _ in range(expected)]
-                if options.has_header:
-                    names = unique_names(row)
-                    continue
-                names = unique_names([""] * expected)
-            if len(row) != expected:
-                raw = _strip_line_end("".join(physical[start - 1 : end]))
-                reason = _ragged_reason(len(row), expected, options.has_header)
-                rejects.append(RecordReject(record=start, raw=raw, reason=reason))
+            if header.settled:
+                add(row, start, None)
                 continue
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-            line_numbers.append(start)
+            raw = _strip_line_end("".join(physical[start - 1 : end]))
+            if header.deciding:
+                held = header.hold(HeldRecord(row, start, raw))
+                if held is not None:
+                    release(held)
+            elif header.take(row, start, raw, end - start + 1):
+                rejects.extend(header.take_rejects())
+            else:
+                add(row, start, raw)
     except csv.Error as exc:
-        start = end + 1
+        start = lines.first if lines.first > end else end + 1
         raw = _strip_line_end("".join(physical[start - 1 :]))
+        if header.deciding:
+            release(header.decide())
         rejects.append(RecordReject(start, raw, f"cannot split into fields: {exc}"))
-    if names is None:
-        return _empty()
+    if header.deciding:
+        release(header.decide())
+    skipper.skipped["header"] = header.header_lines
+    if header.names is None:
+        return _empty(skipper.skipped)
+    if not columns:
+        columns.extend([] for _ in range(header.expected))
+    names = header.names
     data: dict[str, list[str] | list[int]] = dict(zip(names, columns, strict=True))
     schema: dict[str, pl.DataType] = {name: pl.String() for name in names}
     data[RECORD_COLUMN] = line_numbers
     schema[RECORD_COLUMN] = pl.Int64()
-    return ParsedCsv(pl.DataFrame(data, schema=schema), rejects, "slow")
+    return ParsedCsv(pl.DataFrame(data, schema=schema), rejects, "slow", skipper.skipped)

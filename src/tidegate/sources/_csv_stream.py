@@ -11,7 +11,9 @@ Each block is parsed by one of the two parsers of ``_csv.py``:
   is always read whole. The exact path hands back to the fast path at the next block
   that starts on a record boundary.
 
-The header (the first non-blank record) and its field count hold for every later block,
+Preamble and comment lines are skipped and the header is read as on the whole text
+(``_csv_dialect.py``, ``_csv_header.py``); records are held while a possibly malformed
+header is decided. The header and its field count hold for every later block,
 so ragged rows get the reasons they get on the whole text, and record numbers are line
 numbers in the whole file.
 """
@@ -30,35 +32,51 @@ from tidegate.sources._csv import (
     _FIELD_SIZE_LIMIT,
     CsvOptions,
     _line_table,
-    _ragged_reason,
     _strip_line_end,
     read_fields,
 )
-from tidegate.sources._text import unique_names
+from tidegate.sources._csv_dialect import LineSkipper, csv_reader, fast_path_applies
+from tidegate.sources._csv_header import CsvHeader, HeldRecord
 
 
 class _Lines:
     """Physical lines for the csv reader: a block's, then the next blocks' on demand."""
 
-    def __init__(self, block: str, blocks: Iterator[str]) -> None:
+    def __init__(
+        self, block: str, blocks: Iterator[str], skipper: LineSkipper, base: int = 0
+    ) -> None:
         self._lines = io.StringIO(block, newline="").readlines()
         self._at = 0
         self._blocks = blocks
-        self.consumed = 0  # lines handed out
+        self._skipper = skipper  # preamble and comment lines are left out at record starts
+        self._base = base  # physical lines before the block
+        self.consumed = 0  # lines handed out (or skipped)
+        self.first = 0  # the line (from the block's start) where the current record starts
         self.record: list[str] = []  # the lines of the record being read
+
+    def begin(self) -> None:
+        """A new record starts (called by the reader before each record)."""
+        self.record = []
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        while self._at == len(self._lines):
-            block = next(self._blocks)  # StopIteration: the end of the file
-            self._lines, self._at = io.StringIO(block, newline="").readlines(), 0
-        line = self._lines[self._at]
-        self._at += 1
-        self.consumed += 1
-        self.record.append(line)
-        return line
+        while True:
+            while self._at == len(self._lines):
+                block = next(self._blocks)  # StopIteration: the end of the file
+                self._lines, self._at = io.StringIO(block, newline="").readlines(), 0
+            line = self._lines[self._at]
+            self._at += 1
+            self.consumed += 1
+            if not self.record:
+                if self._skipper.skips(line, self._base + self.consumed):
+                    continue  # a preamble or comment line: no record
+                self.first = self.consumed
+                self.record.append(line)
+                return self._skipper.start(line)
+            self.record.append(line)
+            return line
 
     @property
     def at_block_end(self) -> bool:
@@ -80,12 +98,12 @@ class CsvStream:
 
     def __init__(self, options: CsvOptions, *, target: int, min_chars: int) -> None:
         self.options = options
-        self.names: list[str] | None = None
-        self.expected = 0
+        self.header = CsvHeader(options)  # names and field count, once read
+        self.skipper = LineSkipper(options, self.header)  # preamble and comment lines
         self.line = 0  # physical lines before the next block
         self._target = target
         self._min_chars = min_chars
-        self._fast_ok = len(options.delimiter.encode()) == 1 and len(options.quote.encode()) == 1
+        self._fast_ok = fast_path_applies(options)
         filler = next(c for c in "xyz" if c not in (options.delimiter, options.quote))
         self._filler = filler
         self._failed = False  # csv.Error: the rest of the file was one reject
@@ -95,6 +113,20 @@ class CsvStream:
         self._numbers: list[int] = []
         self._rejects: list[RecordReject] = []
         self._chars = 0
+
+    @property
+    def names(self) -> list[str] | None:
+        return self.header.names
+
+    @property
+    def expected(self) -> int:
+        return self.header.expected
+
+    @property
+    def skipped_lines(self) -> dict[str, int]:
+        """Physical lines read so far that are no records, by kind ("preamble", "comment",
+        "header")."""
+        return {**self.skipper.skipped, "header": self.header.header_lines}
 
     def pieces(self, blocks: Iterator[str]) -> Iterator[Piece]:
         blocks = iter(blocks)
@@ -109,6 +141,8 @@ class CsvStream:
                     yield piece
         for _ in blocks:  # nothing is left after a csv.Error; read to the end regardless
             pass
+        if self.header.deciding:  # fewer records than it takes to decide: decide on them
+            self._release()
         yield self._take()
 
     # --- the fast path ------------------------------------------------------------------
@@ -117,31 +151,38 @@ class CsvStream:
         """Parse ``block`` with polars if every line is safe; False if it is not."""
         if not self._fast_ok or block.endswith("\r"):
             return False  # it ends with a lone "\r" line end: the csv module reads that exactly
+        if self.header.deciding:
+            return False  # records are held until the header is decided: the exact path
         options = self.options
         utf8 = block.encode("utf-8")
         table = _line_table(utf8, options)
         if table is None:
             return False
+        table = self._mark_skipped(table)
         first_data = 0
         if self.names is None:
-            non_blank = (~table.get_column("blank")).arg_true()
+            if not self._fast_header_ok():
+                return False
+            non_blank = (~table.get_column("blank") & ~table.get_column("skip")).arg_true()
             if non_blank.len() == 0:
+                self._count_skipped(table)
                 self.line += table.height
                 self._chars += len(block)
                 return True
             header_at = int(non_blank[0])
             expected = int(table.get_column("fields")[header_at])
+            declared = options.expected_columns
+            if options.has_header and declared is not None and expected != len(declared):
+                return False  # maybe a malformed header: the exact path decides
             frame = _read(utf8, options, skip_lines=header_at)
             lines = table.slice(header_at).with_row_index("offset", offset=header_at)
             if frame.height != lines.height or frame.width != expected:
                 return False  # polars saw the text differently: the exact parser decides
-            if options.has_header:
-                self.names = unique_names("" if v is None else str(v) for v in frame.row(0))
+            first = ["" if v is None else str(v) for v in frame.row(0)]
+            line = str(table.get_column("line")[header_at])
+            if self.header.take(first, self.line + header_at + 1, line, 1):
                 first_data = 1
-            else:
-                self.names = unique_names([""] * expected)
-            self.expected = expected
-            self._columns = [[] for _ in range(expected)]
+            self._columns = [[] for _ in range(self.expected)]
         else:
             # a first line of the header's width, so that polars reads every line so
             # (its width comes from the first line); dropped after the read
@@ -150,11 +191,13 @@ class CsvStream:
             lines = table.with_row_index("offset")
             if frame.height != lines.height or frame.width != self.expected:
                 return False
+        self._count_skipped(table)
         frame, lines = frame.slice(first_data), lines.slice(first_data)
         blank, fields = lines.get_column("blank"), lines.get_column("fields")
+        blank = blank | lines.get_column("skip")  # preamble and comment lines: no records
         ragged = ~blank & (fields != self.expected)
         for row in lines.filter(ragged).iter_rows(named=True) if ragged.any() else ():
-            reason = _ragged_reason(int(row["fields"]), self.expected, options.has_header)
+            reason = self.header.ragged_reason(int(row["fields"]))
             self._rejects.append(
                 RecordReject(self.line + int(row["offset"]) + 1, row["line"], reason)
             )
@@ -172,6 +215,25 @@ class CsvStream:
         self._chars += len(block)
         return True
 
+    def _fast_header_ok(self) -> bool:
+        """Whether the fast path may read the header: one row (or none), names from it."""
+        options = self.options
+        return options.rows_of_header <= 1 and not isinstance(options.columns, tuple)
+
+    def _mark_skipped(self, table: pl.DataFrame) -> pl.DataFrame:
+        """The line table with ``preamble`` and ``skip`` (preamble or comment) columns;
+        in a safe block every line starts a record, so a comment prefix is a comment."""
+        number = pl.int_range(1, pl.len() + 1, dtype=pl.Int64) + self.line
+        preamble = number <= self.options.skip_rows
+        comment = self.options.comment
+        skip = preamble if comment is None else preamble | pl.col("line").str.starts_with(comment)
+        return table.with_columns(preamble=preamble, skip=skip)
+
+    def _count_skipped(self, table: pl.DataFrame) -> None:
+        preamble = int(table.get_column("preamble").sum())
+        self.skipper.skipped["preamble"] += preamble
+        self.skipper.skipped["comment"] += int(table.get_column("skip").sum()) - preamble
+
     # --- the exact path -----------------------------------------------------------------
 
     def _exact(self, block: str, blocks: Iterator[str]) -> Iterator[Piece]:
@@ -180,10 +242,8 @@ class CsvStream:
         if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
             csv.field_size_limit(_FIELD_SIZE_LIMIT)
         options = self.options
-        lines = _Lines(block, blocks)
-        reader = csv.reader(
-            lines, delimiter=options.delimiter, quotechar=options.quote, strict=False
-        )
+        lines = _Lines(block, blocks, self.skipper, self.line)
+        reader = csv_reader(lines, options)
         base, end = self.line, 0
         while True:
             lines.record = []
@@ -193,12 +253,15 @@ class CsvStream:
                 break
             except csv.Error as exc:
                 raw = _strip_line_end(lines.rest())
+                if self.header.deciding:
+                    self._release()
                 if self.names is not None:  # as parse_csv_text: no header, no records
                     reason = f"cannot split into fields: {exc}"
-                    self._rejects.append(RecordReject(base + end + 1, raw, reason))
+                    at = base + (lines.first if lines.record else end + 1)
+                    self._rejects.append(RecordReject(at, raw, reason))
                 self._failed = True
                 break
-            start, end = base + end + 1, lines.consumed
+            start, end = base + lines.first, lines.consumed
             self._chars += sum(map(len, lines.record))
             if row:
                 self._exact_row(row, start, lines.record)
@@ -211,22 +274,46 @@ class CsvStream:
         self.line = base + lines.consumed
         self._flush_exact()
 
-    def _exact_row(self, row: list[str], start: int, physical: list[str]) -> None:
-        if self.names is None:
-            self.expected = len(row)
+    def _exact_row(
+        self, row: list[str], start: int, physical: list[str], raw: str | None = None
+    ) -> None:
+        """One record from the csv module (``raw``: its text, if known, else from
+        ``physical``, its lines)."""
+        if not self.header.settled and self._header_row(row, start, physical):
+            return
+        if len(self._columns) != self.expected:
             self._columns = [[] for _ in range(self.expected)]
-            if self.options.has_header:
-                self.names = unique_names(row)
-                return
-            self.names = unique_names([""] * self.expected)
         if len(row) != self.expected:
-            raw = _strip_line_end("".join(physical))
-            reason = _ragged_reason(len(row), self.expected, self.options.has_header)
+            raw = _strip_line_end("".join(physical)) if raw is None else raw
+            reason = self.header.ragged_reason(len(row))
             self._rejects.append(RecordReject(start, raw, reason))
             return
         for column, value in zip(self._columns, row, strict=True):
             column.append(value)
         self._numbers.append(start)
+
+    def _header_row(self, row: list[str], start: int, physical: list[str]) -> bool:
+        """A record before the header is settled: True if it was part of the header or
+        is held until the header is decided (see ``_csv_header.py``)."""
+        header = self.header
+        raw = _strip_line_end("".join(physical))
+        if header.deciding:
+            held = header.hold(HeldRecord(row, start, raw))
+            if held is not None:
+                self._release(held)
+            return True
+        if header.take(row, start, raw, len(physical)):
+            self._rejects.extend(header.take_rejects())
+            return True
+        return False
+
+    def _release(self, held: list[HeldRecord] | None = None) -> None:
+        """Decide the header (if not yet) and read the records held until then."""
+        if held is None:
+            held = self.header.decide()
+        self._rejects.extend(self.header.take_rejects())
+        for record in held:
+            self._exact_row(record.row, record.start, [], record.raw)
 
     # --- the piece being built ------------------------------------------------------------
 

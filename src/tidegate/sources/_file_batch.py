@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tidegate.batches import (
     DEFAULT_CHUNK_SIZE,
@@ -22,7 +23,7 @@ from tidegate.batches import (
     RawBatch,
 )
 from tidegate.sources._chunking import Piece, concat_frames, nonempty_chunks, rows_chunks
-from tidegate.sources._csv import CsvOptions
+from tidegate.sources._csv import csv_options
 from tidegate.sources._csv_stream import CsvStream
 from tidegate.sources._file_pass import READ_SIZE, FilePass
 from tidegate.sources._jsonl_stream import JsonLinesStream, json_document
@@ -40,6 +41,9 @@ class LocalFileBatch:
     ``chunk_size`` (a :class:`ChunkSize`, or what ``ChunkSize.parse`` takes; None: the
     default, 32 MiB); the reader options mean what they mean for ``FileSource``.
 
+    ``dialect`` takes the other CSV options (``skip_rows``, ``header_rows``, ``escape``,
+    ``columns``, ``comment``, ``expected_columns``; see :class:`CsvOptions`).
+
     ``block_bytes`` is how much input is parsed at once: 4 MiB, or the chunk size if it
     is smaller (smaller values are for tests). ``fmt`` is the chunks' format label
     (``csv`` for csv and tsv).
@@ -52,11 +56,12 @@ class LocalFileBatch:
         format: str,
         *,
         delimiter: str | None = None,
-        quote: str = '"',
+        quote: str | None = '"',
         encoding: str = "utf-8",
         has_header: bool = True,
         chunk_size: ChunkSize | int | str | None = None,
         block_bytes: int | None = None,
+        **dialect: Any,
     ) -> None:
         if format not in _FORMATS:
             raise ValueError(f"format {format!r} is not one of {', '.join(_FORMATS)}")
@@ -67,8 +72,13 @@ class LocalFileBatch:
         self.fmt = "csv" if format in ("csv", "tsv") else format
         self.encoding = encoding
         self.chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else ChunkSize.parse(chunk_size)
-        self.options = CsvOptions(
-            delimiter or ("\t" if format == "tsv" else ","), quote, encoding, has_header
+        self.options = csv_options(
+            format,
+            delimiter=delimiter,
+            quote=quote,
+            encoding=encoding,
+            has_header=has_header,
+            **dialect,
         )
         self.block_bytes = block_bytes or min(self.chunk_size.bytes or BLOCK_BYTES, BLOCK_BYTES)
         self._sha256: str | None = None

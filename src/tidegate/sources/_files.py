@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from tidegate.batches import DEFAULT_CHUNK_SIZE, ChunkSize, FileReject, RawBatch
-from tidegate.batches._read_options import FILE_READ_OPTIONS
+from tidegate.batches._read_options import FILE_READ_OPTIONS, LATER_READ_OPTIONS
 from tidegate.errors import ConfigError, SourceConfigError
-from tidegate.sources._csv import CsvOptions
+from tidegate.sources._csv import CsvOptions, csv_options
 from tidegate.sources._file_batch import LocalFileBatch
 from tidegate.sources._text import check_encoding
 
@@ -41,7 +41,11 @@ class FileSource:
 
     ``format`` defaults to the file extension (.csv/.txt -> csv, .tsv -> tsv, .jsonl/.ndjson
     -> jsonl, .json -> json, .parquet/.pq -> parquet). ``delimiter`` defaults to a tab
-    for tsv and a comma otherwise. ``read()`` yields one :class:`LocalFileBatch` per file:
+    for tsv and a comma otherwise. ``skip_rows``, ``header_rows``, ``escape``, ``columns``
+    and ``comment`` describe the CSV dialect (see ``_csv_dialect.py``); ``quote`` None or
+    "none" means no quoting. ``expected_columns`` (the contract's column names, handed
+    over by the caller, not a pipeline-file key) lets a malformed CSV header be read by
+    them (see ``_csv_header.py``). ``read()`` yields one :class:`LocalFileBatch` per file:
     the file read in chunks of ``chunk_size`` (rows, or bytes of input: ``100000``,
     ``"100000 rows"``, ``"64MB"``; None: 32 MiB), in bounded memory; its batch key is
     the sha256 of its bytes, computed while the chunks are read. Options are checked
@@ -54,11 +58,17 @@ class FileSource:
         path: str | Path,
         format: str | None = None,
         delimiter: str | None = None,
-        quote: str = '"',
+        quote: str | None = '"',
         encoding: str = "utf-8",
         has_header: bool = True,
         base_dir: str | Path | None = None,
         chunk_size: ChunkSize | int | str | None = None,
+        skip_rows: int = 0,
+        header_rows: int | None = None,
+        escape: str | None = None,
+        columns: int | list[str] | tuple[str, ...] | None = None,
+        comment: str | None = None,
+        expected_columns: list[str] | tuple[str, ...] | None = None,
     ) -> None:
         self.name = name
         self.path = str(path)
@@ -67,9 +77,15 @@ class FileSource:
         self.quote = quote
         self.encoding = encoding
         self.has_header = has_header
+        self.skip_rows = skip_rows
+        self.header_rows = header_rows
+        self.escape = escape
+        self.columns = list(columns) if isinstance(columns, list | tuple) else columns
+        self.comment = comment
+        self.expected_columns = None if expected_columns is None else tuple(expected_columns)
         self.base_dir = None if base_dir is None else Path(base_dir)
         check_encoding(encoding)
-        self._csv_options(self.format or "csv")  # validates delimiter, quote, has_header
+        self._csv_options(self.format or "csv")  # validates the CSV dialect
         self.chunk_size = _chunk_size(name, chunk_size)
 
     def __repr__(self) -> str:
@@ -79,7 +95,12 @@ class FileSource:
         """The options that change what this source's bytes read as (not its path or
         chunk size): recorded with each committed batch, so that a skip of the same
         content can say they changed since."""
-        return {name: getattr(self, name) for name in FILE_READ_OPTIONS}
+        options = {name: getattr(self, name) for name in FILE_READ_OPTIONS}
+        return {
+            name: value
+            for name, value in options.items()
+            if name not in LATER_READ_OPTIONS or value != LATER_READ_OPTIONS[name]
+        }
 
     def _pattern(self) -> Path:
         pattern = Path(self.path).expanduser()
@@ -88,8 +109,25 @@ class FileSource:
         return pattern
 
     def _csv_options(self, fmt: str) -> CsvOptions:
-        delimiter = self.delimiter or ("\t" if fmt == "tsv" else ",")
-        return CsvOptions(delimiter, self.quote, self.encoding, self.has_header)
+        return csv_options(
+            fmt,
+            delimiter=self.delimiter,
+            quote=self.quote,
+            encoding=self.encoding,
+            has_header=self.has_header,
+            **self._dialect(),
+        )
+
+    def _dialect(self) -> dict[str, Any]:
+        """The CSV dialect options beyond delimiter, quote, encoding and has_header."""
+        return {
+            "skip_rows": self.skip_rows,
+            "header_rows": self.header_rows,
+            "escape": self.escape,
+            "columns": self.columns,
+            "comment": self.comment,
+            "expected_columns": self.expected_columns,
+        }
 
     def files(self) -> list[tuple[Path, str]]:
         """The files to read and the format of each, or SourceConfigError if none match."""
@@ -151,6 +189,7 @@ class FileSource:
             encoding=self.encoding,
             has_header=self.has_header,
             chunk_size=self.chunk_size,
+            **self._dialect(),
         )
 
     def read_file(self, path: Path, fmt: str) -> RawBatch | FileReject:

@@ -20,6 +20,7 @@ from typing import Any
 
 from tidegate.batches import ChunkSize
 from tidegate.errors import SourceConfigError
+from tidegate.sources._csv_dialect import CSV_DIALECT_OPTIONS, dialect_from_config
 from tidegate.sources._file_batch import LocalFileBatch
 from tidegate.sources._files import FileSource
 from tidegate.sources._options import check_options, positive
@@ -32,8 +33,10 @@ TEMP_SUFFIXES = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".download
 class LandingFolderSource:
     """Settled files in ``folder`` matching ``pattern`` (a glob relative to the folder).
 
-    ``format``, ``delimiter``, ``quote``, ``encoding``, ``has_header`` and ``chunk_size``
-    mean what they mean for :class:`FileSource`. ``skipped`` lists, after a ``read()``,
+    ``format``, ``delimiter``, ``quote``, ``encoding``, ``has_header``, ``chunk_size`` and
+    the CSV dialect options (``dialect``: ``skip_rows``, ``header_rows``, ``escape``,
+    ``columns``, ``comment``, ``expected_columns``) mean what they mean for
+    :class:`FileSource`. ``skipped`` lists, after a ``read()``,
     the files left for a later run and why (before reading them).
     """
 
@@ -46,12 +49,13 @@ class LandingFolderSource:
         *,
         format: str | None = None,
         delimiter: str | None = None,
-        quote: str = '"',
+        quote: str | None = '"',
         encoding: str = "utf-8",
         has_header: bool = True,
         chunk_size: ChunkSize | int | str | None = None,
         base_dir: str | Path | None = None,
         clock: Callable[[], float] = time.time,
+        **dialect: Any,
     ) -> None:
         self.name = name
         folder_path = Path(folder).expanduser()
@@ -72,6 +76,7 @@ class LandingFolderSource:
             encoding=encoding,
             has_header=has_header,
             chunk_size=chunk_size,
+            **dialect,
         )
         self.chunk_size = self._files.chunk_size
 
@@ -129,15 +134,19 @@ LANDING_OPTIONS: dict[str, tuple[type, ...]] = {
     "settle_seconds": (int, float),
     "format": (str,),
     "delimiter": (str,),
-    "quote": (str,),
+    "quote": (str, type(None)),
     "encoding": (str,),
     "has_header": (bool,),
     "chunk_size": (int, str),
+    **CSV_DIALECT_OPTIONS,
 }
 
 
 def landing_source_from_config(
-    name: str, config: Mapping[str, Any], base_dir: Path
+    name: str,
+    config: Mapping[str, Any],
+    base_dir: Path,
+    expected_columns: list[str] | None = None,
 ) -> LandingFolderSource:
     """``kind: landing``: ``folder`` (required), ``pattern``, ``settle_seconds``, reader options."""
     check_options(name, "landing", config, LANDING_OPTIONS)
@@ -147,4 +156,7 @@ def landing_source_from_config(
             "`pattern: '*.csv'`"
         )
     options = {key: value for key, value in config.items() if key not in ("kind", "folder")}
-    return LandingFolderSource(name, config["folder"], base_dir=base_dir, **options)
+    options = dialect_from_config(options)
+    return LandingFolderSource(
+        name, config["folder"], base_dir=base_dir, expected_columns=expected_columns, **options
+    )

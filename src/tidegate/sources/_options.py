@@ -9,7 +9,14 @@ from tidegate._env import expand_env
 from tidegate.errors import SourceConfigError
 
 # option name -> accepted types; bool is never accepted where a number is expected
-_TYPE_NAMES = {str: "a string", bool: "true/false", int: "an integer", float: "a number"}
+_TYPE_NAMES = {
+    str: "a string",
+    bool: "true/false",
+    int: "an integer",
+    float: "a number",
+    list: "a list",
+    type(None): "null",
+}
 
 
 def check_options(
