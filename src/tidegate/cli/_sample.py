@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tidegate._safe_text import plain
 from tidegate.cli._common import err_console, fail
 from tidegate.errors import TidegateError
 
@@ -52,20 +53,22 @@ def infer_from_file(
 
 
 def print_report(inf: Inference) -> None:
-    """What was guessed and why, as a table on stderr (stdout stays clean for YAML)."""
+    """What was guessed and why, as a table on stderr (stdout stays clean for YAML); the
+    column names, values and notes come from the file, so they are plain text."""
     from rich.table import Table
 
-    table = Table(title=f"inferred contract for {inf.source} ({inf.rows} rows)")
+    table = Table(title=plain(f"inferred contract for {inf.source} ({inf.rows} rows)"))
     for heading in ("column", "type", "why", "normalization", "checks"):
         table.add_column(heading, overflow="fold")
     for c in inf.columns:
         checks = [f"{k} {v}" for check in c.checks for k, v in check.items()]
         if c.values and not c.nulls:
             checks.append("not null")
-        table.add_row(c.name, c.type, c.why, ", ".join(c.normalization), "; ".join(checks))
+        cells = (c.name, c.type, c.why, ", ".join(c.normalization), "; ".join(checks))
+        table.add_row(*(plain(cell) for cell in cells))
     err_console.print(table)
     for note in inf.notes:
-        err_console.print(f"- {note}", highlight=False, markup=False)
+        err_console.print(plain(f"- {note}"), highlight=False)
 
 
 def write_text_file(path: Path, text: str, hint: str) -> None:
