@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -97,6 +98,16 @@ def markup_safe(value: object) -> str:
     from rich.markup import escape
 
     return escape(visible(value))
+
+
+def cell_writer(stream: Any) -> Callable[[object], str]:
+    """How a machine format (CSV) writes each value to ``stream``: exactly as stored on a
+    file or a pipe (the data must survive the trip), :func:`visible` on a terminal, the
+    way ``ls`` shows control characters in names only on a terminal."""
+    isatty = getattr(stream, "isatty", None)
+    if callable(isatty) and isatty():
+        return lambda value: visible("" if value is None else value)
+    return lambda value: "" if value is None else str(value)
 
 
 def _json_escape(match: re.Match[str]) -> str:

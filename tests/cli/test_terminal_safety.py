@@ -175,6 +175,17 @@ def test_schema_infer_shows_the_values_it_guessed_plainly(tmp_path: Path) -> Non
     assert "[/][link" in result.stderr and "]y[/link]" in result.stderr
 
 
+def test_schema_infer_writes_the_sample_s_file_name_visibly(tmp_path: Path) -> None:
+    data = tmp_path / f"s{CLEAR}{RLO}{C1_CSI}.csv"  # "[" would be a glob pattern
+    data.write_text("id,kind\n1,a\n2,b\n", encoding="utf-8")
+    result = runner.invoke(app, ["schema", "infer", str(data)])
+    assert result.exit_code == 0, result.output
+    for stream in (result.stdout, result.stderr):
+        assert "\x1b" not in stream and C1_CSI not in stream and RLO not in stream
+    assert "2 rows of s\\x1b[2J\\u202e\\x9b.csv" in result.stdout  # comment and description
+    assert yaml.safe_load(result.stdout)["columns"]["kind"]["type"] == "string"
+
+
 def test_a_real_run_prints_its_summary_plainly(tmp_path: Path, prefect_api: str) -> None:
     project = _project(tmp_path / "p")
     # 14 bytes whose only row is markup: once ended in a MarkupError after the commit
@@ -222,3 +233,42 @@ def test_with_colour_forced_only_rich_draws_escapes(tmp_path: Path, prefect_api:
         if args[0] != "run":
             assert b"\\x1b[31m" in unstyled or b"\\u001b[31m" in unstyled, args
     assert query(store, "SELECT count(*) FROM quarantine")[0][0] == 3
+
+
+def _run_on_a_terminal(args: list[str]) -> bytes:
+    """What the command writes to stdout when stdout is a terminal (a pseudo-terminal)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    code = "from tidegate.cli import main; main()"
+    with subprocess.Popen([sys.executable, "-c", code, *args], stdout=follower) as proc:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the command closed its end
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait() == 0
+    os.close(leader)
+    return b"".join(chunks)
+
+
+def test_csv_is_exact_through_a_pipe_and_visible_on_a_terminal(
+    evil_store: tuple[Path, Path],
+) -> None:
+    project, store = evil_store
+    args = ["quarantine", "list", "-f", "csv", "--status", "all"]
+    where = ["--project", str(project), "--store", str(store)]
+    piped = _tg(project, store, *args).stdout  # CliRunner: not a terminal
+    assert FILE_NAME in piped  # the data, exactly as stored
+    on_tty = _run_on_a_terminal([*args, *where])
+    assert b"\x1b" not in on_tty and C1_CSI.encode() not in on_tty and RLO.encode() not in on_tty
+    assert FILE_SHOWN.encode() in on_tty
+    sql = ["audit", "sql", "SELECT reason FROM quarantine WHERE reason IS NOT NULL", "-f", "csv"]
+    assert EVIL in _tg(project, store, *sql).stdout
+    reason = _run_on_a_terminal([*sql, *where])
+    assert b"\x1b" not in reason and b"\\x1b[31m\\x1b[2J" in reason and LINK.encode() in reason

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tidegate._safe_text import assemble, json_dumps, json_text, plain
+from tidegate._safe_text import assemble, cell_writer, json_dumps, json_text, plain
 from tidegate.audit._query import entry_record, entry_summary
 from tidegate.errors import AuditQueryError
 from tidegate.store import AuditEntry
@@ -50,9 +50,9 @@ def print_rows(
             record = dict(zip(columns, row, strict=True))
             sys.stdout.write(json_dumps(record, default=str) + "\n")
     elif output == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([[_text(v) for v in row] for row in rows])
+        writer, cell = csv.writer(sys.stdout, lineterminator="\n"), cell_writer(sys.stdout)
+        writer.writerow([cell(c) for c in columns])
+        writer.writerows([[cell(_text(v)) for v in row] for row in rows])
     else:
         from rich.table import Table
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from tidegate._safe_text import Part, assemble, plain
+from tidegate._safe_text import Part, assemble, cell_writer, plain
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
 from tidegate.cli._list_options import FormatOpt, LimitOpt, batch_id, time_range
 from tidegate.cli._pii import RevealOpt, mask_records, reveal_records
@@ -84,7 +84,7 @@ def list_records(
             typer.echo(json.dumps(r.as_dict(), default=str))
         return
     if output == "csv":
-        writer = csv.writer(sys.stdout)
+        writer, cell = csv.writer(sys.stdout), cell_writer(sys.stdout)  # visible on a tty
         writer.writerow(
             [
                 "id",
@@ -102,7 +102,8 @@ def list_records(
         )
         for r in records:
             writer.writerow(
-                [
+                cell(v)
+                for v in [
                     r.id,
                     r.source,
                     r.batch_id,

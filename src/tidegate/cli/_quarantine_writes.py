@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tidegate._safe_text import assemble, plain
+from tidegate._safe_text import assemble, cell_writer, plain
 from tidegate.cli._common import (
     ActorOpt,
     ProjectOpt,
@@ -218,8 +218,10 @@ def export(
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=export_header(contract))
     writer.writeheader()
+    cell = cell_writer(sys.stdout if output is None else None)  # visible on a terminal only
     for r in records:
-        writer.writerow(export_row(r, contract, masked=not reveal))
+        row = export_row(r, contract, masked=not reveal)
+        writer.writerow({k: cell(v) for k, v in row.items()})
     hidden = pii_columns(contract) if not reveal else []
     if hidden:
         err_console.print(

@@ -35,7 +35,11 @@ def _column_yaml(c: ColumnGuess) -> str:
 
 
 def render_contract(inf: Inference, *, rename: dict[str, str], ratio: float, origin: str) -> str:
-    where = f" of {origin}" if origin else ""
+    from tidegate._safe_text import visible
+
+    # the sample's file name goes into comments, which YAML does not escape: a control
+    # character in it is written as a visible escape (the YAML goes to a terminal too)
+    where = f" of {visible(origin)}" if origin else ""
     lines = [
         f"# Starter contract for {inf.source!r}, inferred by tidegate from {inf.rows} rows{where}.",
         "# Review every guess (types, nullable, checks, the primary key) before use.",
