@@ -186,6 +186,22 @@ def test_schema_infer_writes_the_sample_s_file_name_visibly(tmp_path: Path) -> N
     assert yaml.safe_load(result.stdout)["columns"]["kind"]["type"] == "string"
 
 
+def test_schema_infer_yaml_escapes_what_yaml_would_write_raw(tmp_path: Path) -> None:
+    """PyYAML writes NEL and bidi controls as they are in a plain or quoted scalar: the
+    inferred contract has them double-quoted and escaped, and reads back the same."""
+    data = tmp_path / "sample.csv"
+    members = [f"x{RLO}y", "p\x85q", "ok"]
+    rows = "".join(f"{n},{members[n % 3]}\n" for n in range(60))
+    data.write_text(f"id,kind{RLO}\n{rows}", encoding="utf-8")
+    result = runner.invoke(app, ["schema", "infer", str(data)])
+    assert result.exit_code == 0, result.output
+    assert RLO not in result.stdout and "\x85" not in result.stdout
+    contract = yaml.safe_load(result.stdout)
+    assert f"kind{RLO}" in contract["normalize"]["rename"]  # the header, exactly
+    (column,) = [c for c in contract["columns"].values() if "checks" in c]
+    assert sorted(column["checks"][0]["isin"]) == sorted(members)
+
+
 def test_a_real_run_prints_its_summary_plainly(tmp_path: Path, prefect_api: str) -> None:
     project = _project(tmp_path / "p")
     # 14 bytes whose only row is markup: once ended in a MarkupError after the commit
