@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from tidegate._safe_text import assemble, plain
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
 from tidegate.cli._list_options import (
     BatchOpt,
@@ -61,15 +62,19 @@ def verify(
         raise fail(exc) from exc
     if not report.ok:
         console.print(
-            f"[bold red]audit chain broken at seq {report.first_bad_seq}[/]: {report.reason} "
-            f"({report.entries} entries before it verified); compare with a backup of the "
-            "store and find who had write access",
+            assemble(
+                (f"audit chain broken at seq {report.first_bad_seq}", "bold red"),
+                f": {report.reason} ({report.entries} entries before it verified); compare "
+                "with a backup of the store and find who had write access",
+            ),
             highlight=False,
         )
         raise typer.Exit(1)
     if problem:
         console.print(
-            f"[bold red]audit chain does not match checkpoint {against}[/]: {problem}",
+            assemble(
+                (f"audit chain does not match checkpoint {against}", "bold red"), f": {problem}"
+            ),
             highlight=False,
         )
         raise typer.Exit(1)
@@ -79,7 +84,7 @@ def verify(
         highlight=False,
     )
     if against is not None:
-        console.print(f"[green]and it extends checkpoint {against}[/]", highlight=False)
+        console.print(plain(f"and it extends checkpoint {against}", "green"), highlight=False)
 
 
 @app.command("checkpoint")
@@ -102,10 +107,13 @@ def checkpoint(
     except TidegateError as exc:
         raise fail(exc) from exc
     console.print(
-        f"checkpoint written to {output}: {cp.entries} entries, head seq {cp.head_seq}, "
-        f"hash {cp.head_hash}\nlater: `tidegate audit verify --against {output}`",
+        plain(
+            f"checkpoint written to {output}: {cp.entries} entries, head seq {cp.head_seq}, "
+            f"hash {cp.head_hash}"
+        ),
         highlight=False,
     )
+    console.print(plain(f"later: `tidegate audit verify --against {output}`"), highlight=False)
 
 
 @app.command("list")
@@ -258,8 +266,7 @@ def trace(
 ) -> None:
     """Follow one record: its row, file and line, batch, contract, normalizations, reviews,
     and every line that was an exact duplicate of it (which line of which batch it repeats)."""
-    import json
-
+    from tidegate._safe_text import json_dumps
     from tidegate.audit._render import print_trace
     from tidegate.audit._trace import parse_key, parse_line, trace_line, trace_record
     from tidegate.review import contract_for, contracts_by_source
@@ -286,21 +293,26 @@ def trace(
     except TidegateError as exc:
         raise fail(exc) from exc
     if output == "json":
-        typer.echo(json.dumps(found.as_dict(), indent=2, default=str, ensure_ascii=False))
+        typer.echo(json_dumps(found.as_dict(), indent=2, default=str))
     else:
         print_trace(console, found)
     if not found.found:
         if output == "table" and line is not None:
             console.print(
-                f"no line {line} of {source} is in the store (loaded, quarantined or a "
-                "duplicate); check the file and line with `tidegate audit list --source "
-                f"{source}`",
+                plain(
+                    f"no line {line} of {source} is in the store (loaded, quarantined or a "
+                    "duplicate); check the file and line with `tidegate audit list --source "
+                    f"{source}`"
+                ),
                 highlight=False,
             )
         elif output == "table":
             console.print(
-                f"no record of {source} has key {key!r}, loaded or quarantined; check the value "
-                f'with `tidegate audit sql "SELECT * FROM {contract.target_table} LIMIT 5"`',
+                plain(
+                    f"no record of {source} has key {key!r}, loaded or quarantined; check the "
+                    f'value with `tidegate audit sql "SELECT * FROM {contract.target_table} '
+                    'LIMIT 5"`'
+                ),
                 highlight=False,
             )
         raise typer.Exit(1)

@@ -55,11 +55,15 @@ def resolve_store(project: Path, store: str | Path | None) -> Store:
 
 
 def fail(exc: TidegateError | str, code: int = 2) -> typer.Exit:
-    """Print one error line (plain text: a message quoting data or a log is never
-    markup) and the exit to raise."""
-    from rich.markup import escape
+    """Print one error line and the exit to raise. The message quotes data (a file name,
+    a value, a log), so it is plain text with its control characters made visible
+    (see :mod:`tidegate._safe_text`); only its own line breaks stay."""
+    from rich.text import Text
 
-    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    from tidegate._safe_text import assemble, visible_lines
+
+    message = assemble(("error:", "bold red"), " ", Text(visible_lines(str(exc))))
+    err_console.print(message, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -49,10 +49,15 @@ def _share(available: int, wants: dict[str, int], columns: Sequence[Col]) -> dic
 def print_id_table(
     console: Console, columns: Sequence[Col], rows: Sequence[Mapping[str, str]]
 ) -> None:
-    """``rows`` (column name to cell text) as a table at the console's width."""
+    """``rows`` (column name to cell text, from data: shown as plain text with its
+    control characters made visible) as a table at the console's width."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
+    from tidegate._safe_text import visible
+
+    rows = [{name: visible(text) for name, text in row.items()} for row in rows]
     wants = {c.name: max([len(c.name), *(len(row[c.name]) for row in rows)]) for c in columns}
     whole = [c for c in columns if c.floor is None]
     available = console.width - sum(wants[c.name] + GAP for c in whole) + GAP
@@ -65,5 +70,5 @@ def print_id_table(
         else:
             table.add_column(c.name, no_wrap=True, overflow="ellipsis", max_width=widths[c.name])
     for row in rows:
-        table.add_row(*(row[c.name] for c in shown))
+        table.add_row(*(Text(row[c.name]) for c in shown))
     console.print(table)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from tidegate._safe_text import plain, plain_lines
 from tidegate.cli._common import console
 
 
@@ -32,13 +33,15 @@ def init(
         refuse_existing([path for path, _ in targets])
     for path, content in targets:
         write_text_file(path, content(), "choose another folder or fix its permissions")
-        console.print(f"wrote {path}", highlight=False)
+        console.print(plain(f"wrote {path}"), highlight=False)
     here = "" if directory == Path(".") else f" -p {directory}"
     console.print(
-        "next: edit schemas/example.yaml and pipelines/example.yaml, then\n"
-        f"  tidegate schema check{here}      # the contract is valid\n"
-        f"  tidegate run example{here}       # load the sample, quarantine its bad row\n"
-        f"  tidegate quarantine list{here}   # review what was held back\n"
-        "a contract for your own file: tidegate new source NAME --from FILE",
+        plain_lines(
+            "next: edit schemas/example.yaml and pipelines/example.yaml, then\n"
+            f"  tidegate schema check{here}      # the contract is valid\n"
+            f"  tidegate run example{here}       # load the sample, quarantine its bad row\n"
+            f"  tidegate quarantine list{here}   # review what was held back\n"
+            "a contract for your own file: tidegate new source NAME --from FILE"
+        ),
         highlight=False,
     )

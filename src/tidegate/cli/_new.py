@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from tidegate._safe_text import plain_lines
 from tidegate.cli._common import ProjectOpt, console
 from tidegate.cli._sample_options import (
     DelimiterOpt,
@@ -80,10 +81,12 @@ def source(
     )
     here = "" if project == Path(".") else f" -p {project}"
     console.print(
-        f"wrote {contract_path} and {pipeline_path} (reading {where}; for every file like it, "
-        f"set path: to {Path(where).parent / ('*' + data.suffix)})\n"
-        f"next: review {contract_path}, then\n"
-        f"  tidegate schema check {contract_path}\n"
-        f"  tidegate run {name}{here}",
+        plain_lines(
+            f"wrote {contract_path} and {pipeline_path} (reading {where}; for every file like it, "
+            f"set path: to {Path(where).parent / ('*' + data.suffix)})\n"
+            f"next: review {contract_path}, then\n"
+            f"  tidegate schema check {contract_path}\n"
+            f"  tidegate run {name}{here}"
+        ),
         highlight=False,
     )

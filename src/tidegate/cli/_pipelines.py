@@ -16,6 +16,7 @@ import typer
 import yaml
 from rich.table import Table
 
+from tidegate._safe_text import assemble, plain
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
 from tidegate.cli._prefect import prefect_session
 from tidegate.errors import TidegateError
@@ -130,21 +131,26 @@ def list_(
     if fmt == "json":
         print(json.dumps({"store": str(store_path), "pipelines": rows}, indent=2))
         return
-    table = Table(title=f"pipelines in {project / 'pipelines'}", title_justify="left")
+    table = Table(title=plain(f"pipelines in {project / 'pipelines'}"), title_justify="left")
     for column in ("pipeline", "schedule", "next run", "concurrency", "last result"):
         table.add_column(column)
     for p, row in zip(pipelines, rows, strict=True):
         last = results.get(p.name)
         table.add_row(
-            row["name"],
-            row["schedule"] or "[dim]none (run by hand or add schedule:)[/]",
-            row["next_run"] or "-",
-            row["concurrency"],
-            last.describe() if last else "[dim]never run[/]",
+            plain(row["name"]),
+            plain(
+                row["schedule"] or "none (run by hand or add schedule:)",
+                "" if row["schedule"] else "dim",
+            ),
+            plain(row["next_run"] or "-"),
+            plain(row["concurrency"]),
+            plain(last.describe()) if last else plain("never run", "dim"),
         )
     console.print(table)
     if no_store:
-        console.print(f"[dim]no store at {store_path} yet: last results appear after a run[/]")
+        console.print(
+            plain(f"no store at {store_path} yet: last results appear after a run", "dim")
+        )
     if not any(p.schedule_spec for p in pipelines):
         console.print(
             '[dim]no pipeline has a schedule: add `schedule: {cron: "0 * * * *"}` '
@@ -182,7 +188,8 @@ def serve(
             for plan in plans:
                 spec = plan.pipeline.schedule_spec
                 when = spec.describe() if spec else "no schedule (runs when triggered)"
-                console.print(f"serving [cyan]ingest/{plan.name}[/]: {when}", highlight=False)
+                line = assemble("serving ", (f"ingest/{plan.name}", "cyan"), f": {when}")
+                console.print(line, highlight=False)
             serve_plans(plans, limit=limit)
     except TidegateError as exc:
         raise fail(exc) from exc
@@ -233,5 +240,9 @@ def deploy(
     for plan in plans:
         spec = plan.pipeline.schedule_spec
         when = spec.describe() if spec else "no schedule"
-        console.print(f"deployed [cyan]ingest/{plan.name}[/] to pool {pool}: {when}")
-    console.print(f"next: `prefect worker start --pool {pool}` where the project and store live")
+        console.print(
+            assemble("deployed ", (f"ingest/{plan.name}", "cyan"), f" to pool {pool}: {when}")
+        )
+    console.print(
+        plain(f"next: `prefect worker start --pool {pool}` where the project and store live")
+    )

@@ -7,8 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.markup import escape
-
+from tidegate._safe_text import plain
 from tidegate.cli._common import console
 from tidegate.errors import PrefectUnavailableError
 
@@ -33,7 +32,7 @@ def prefect_session(long_lived: str | None = None) -> Iterator[str]:
         _waiting_status() as (on_wait, on_start),
         prefect_api(on_wait, on_start, long_lived=long_lived) as api,
     ):
-        console.print(f"[dim]{escape(api)}[/]", highlight=False)
+        console.print(plain(api, "dim"), highlight=False)
         try:
             yield api
         except Exception as exc:

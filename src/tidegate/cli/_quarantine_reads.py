@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from tidegate._safe_text import Part, assemble, cell_writer, plain
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
 from tidegate.cli._list_options import FormatOpt, LimitOpt, batch_id, time_range
 from tidegate.cli._pii import RevealOpt, mask_records, reveal_records
@@ -83,7 +84,7 @@ def list_records(
             typer.echo(json.dumps(r.as_dict(), default=str))
         return
     if output == "csv":
-        writer = csv.writer(sys.stdout)
+        writer, cell = csv.writer(sys.stdout), cell_writer(sys.stdout)  # visible on a tty
         writer.writerow(
             [
                 "id",
@@ -101,7 +102,8 @@ def list_records(
         )
         for r in records:
             writer.writerow(
-                [
+                cell(v)
+                for v in [
                     r.id,
                     r.source,
                     r.batch_id,
@@ -162,9 +164,13 @@ def show(
     r = records[0] if reveal else mask_records(records, contracts)[0]
     contract = contracts.get(r.source)
     console.print(
-        f"[bold]record {r.id}[/] {r.source}  {r.location}:{r.record}  status [bold]{r.status}[/]  "
-        f"version {r.version}  batch {r.batch_id}  contract v{r.contract_version}  "
-        f"last by {r.updated_by} at {r.updated_at:%Y-%m-%d %H:%M:%S}",
+        assemble(
+            (f"record {r.id}", "bold"),
+            f" {r.source}  {r.location}:{r.record}  status ",
+            (r.status, "bold"),
+            f"  version {r.version}  batch {r.batch_id}  contract v{r.contract_version}  "
+            f"last by {r.updated_by} at {r.updated_at:%Y-%m-%d %H:%M:%S}",
+        ),
         highlight=False,
     )
     raw = raw_by_column(r, contract) if contract else dict(r.raw)
@@ -174,23 +180,21 @@ def show(
     for c in columns:
         style = "bold red" if c in failing else ""
         cells = [raw.get(c), (r.normalized or {}).get(c), r.edited.get(c, "")]
-        table.add_row(
-            c,
-            *(
-                f"[{style}]{v}[/]"
-                if style and v not in ("", None)
-                else ("" if v is None else str(v))
-                for v in cells
-            ),
-        )
+        table.add_row(plain(c), *(plain(v, style if v not in ("", None) else "") for v in cells))
     console.print(table)
     if "text" in r.raw and len(r.raw) == 1:
-        console.print(f"record text as read: {r.raw['text']!r}", highlight=False)
+        console.print(plain(f"record text as read: {r.raw['text']!r}"), highlight=False)
     for e in r.errors:
-        column = f"[bold]{e['column']}[/] " if e.get("column") else ""
+        column: list[Part] = [(str(e["column"]), "bold"), " "] if e.get("column") else []
         console.print(
-            f"  [red]✗[/] {e['rule']}: {column}{e['message']} (value {e['value']!r})",
+            assemble(
+                "  ",
+                ("✗", "red"),
+                f" {e['rule']}: ",
+                *column,
+                f"{e['message']} (value {e['value']!r})",
+            ),
             highlight=False,
         )
     if r.reason:
-        console.print(f"rejected: {r.reason}")
+        console.print(plain(f"rejected: {r.reason}"))

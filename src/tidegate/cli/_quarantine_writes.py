@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tidegate._safe_text import assemble, cell_writer, plain
 from tidegate.cli._common import (
     ActorOpt,
     ProjectOpt,
@@ -68,9 +69,11 @@ def edit(
     except TidegateError as exc:
         raise fail(exc) from exc
     console.print(
-        f"record {record_id} edited: "
-        + ", ".join(f"{k}={v!r}" for k, v in changes.items())
-        + f"; now `tidegate quarantine replay {record_id}`",
+        plain(
+            f"record {record_id} edited: "
+            + ", ".join(f"{k}={v!r}" for k, v in changes.items())
+            + f"; now `tidegate quarantine replay {record_id}`"
+        ),
         highlight=False,
     )
 
@@ -215,20 +218,26 @@ def export(
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=export_header(contract))
     writer.writeheader()
+    cell = cell_writer(sys.stdout if output is None else None)  # visible on a terminal only
     for r in records:
-        writer.writerow(export_row(r, contract, masked=not reveal))
+        row = export_row(r, contract, masked=not reveal)
+        writer.writerow({k: cell(v) for k, v in row.items()})
     hidden = pii_columns(contract) if not reveal else []
     if hidden:
         err_console.print(
-            f"PII column(s) {', '.join(hidden)} masked; a masked cell is kept as it is on "
-            "import (pass --reveal, audited, to export the values)",
+            plain(
+                f"PII column(s) {', '.join(hidden)} masked; a masked cell is kept as it is on "
+                "import (pass --reveal, audited, to export the values)"
+            ),
             highlight=False,
         )
     if output:
         output.write_text(buffer.getvalue(), encoding="utf-8")
         console.print(
-            f"{len(records)} record(s) written to {output}; fix the values, then "
-            f"`tidegate quarantine import {output}`"
+            plain(
+                f"{len(records)} record(s) written to {output}; fix the values, then "
+                f"`tidegate quarantine import {output}`"
+            )
         )
     else:
         sys.stdout.write(buffer.getvalue())
@@ -260,14 +269,14 @@ def import_edits(
         raise fail(exc) from exc
     if problems:
         for line, message in problems:
-            console.print(f"[red]{file}:{line}[/]: {message}", highlight=False)
+            console.print(assemble((f"{file}:{line}", "red"), f": {message}"), highlight=False)
         console.print(
             f"[bold red]import refused[/]: {len(problems)} problem(s); nothing was applied"
         )
         raise typer.Exit(1)
     try:
         n = edit_records(store_path, edits, contracts, actor=actor) if edits else 0
-        console.print(f"{n} record(s) edited from {file}")
+        console.print(plain(f"{n} record(s) edited from {file}"))
         if replay_after and edits:
             s = replay_records(store_path, list(edits), contracts, actor=actor)
             console.print(f"replayed: {s.loaded} loaded, {s.still_failing} still failing")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tidegate._safe_text import Part, assemble, plain
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
 from tidegate.errors import TidegateError
 
@@ -69,18 +70,24 @@ def report(
         raise fail(exc) from exc
     f, chain = result.figures, result.chain
     if source and source not in f.sources:
-        console.print(f"[yellow]no entry for source {source!r} in this window[/]", highlight=False)
+        line = plain(f"no entry for source {source!r} in this window", "yellow")
+        console.print(line, highlight=False)
     chain_text = (
-        f"[green]chain intact[/] ({chain.entries} entries)"
+        assemble(("chain intact", "green"), f" ({chain.entries} entries)")
         if chain.ok
-        else f"[bold red]chain broken at seq {chain.first_bad_seq}[/]"
+        else plain(f"chain broken at seq {chain.first_bad_seq}", "bold red")
     )
     console.print(
-        f"wrote [cyan]{output}[/]: {len(f.runs)} batches, {len(f.sources)} sources, {chain_text}",
+        assemble(
+            "wrote ",
+            (str(output), "cyan"),
+            f": {len(f.runs)} batches, {len(f.sources)} sources, ",
+            chain_text,
+        ),
         highlight=False,
     )
     for name, state in f.quarantine_now.items():
-        console.print(f"  quarantine now, {name}: {state.describe()}", highlight=False)
+        console.print(plain(f"  quarantine now, {name}: {state.describe()}"), highlight=False)
     if not chain.ok:  # the file is written, but a broken chain must not pass unnoticed
         raise typer.Exit(1)
 
@@ -114,8 +121,8 @@ def doctor(
 def _print_doctor(result: DoctorReport) -> None:
     """Four columns on a wide terminal; on a narrow one, what to do goes under the detail."""
     from rich import box
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     wide = console.width >= 120
     table = Table(box=box.SIMPLE_HEAD, expand=True)
@@ -125,14 +132,12 @@ def _print_doctor(result: DoctorReport) -> None:
     if wide:
         table.add_column("what to do", ratio=4)
     for r in result.results:
-        status = f"[{STATUS_STYLE[r.status]}]{r.status}[/]"
-        todo = escape(r.todo)
+        status = plain(r.status, STATUS_STYLE[r.status])
         if wide:
-            table.add_row(escape(r.item), status, escape(r.detail), todo)
+            table.add_row(plain(r.item), status, plain(r.detail), plain(r.todo))
         else:
-            table.add_row(
-                escape(r.item), status, escape(r.detail) + (f"\n[dim]→ {todo}[/]" if todo else "")
-            )
+            under: list[Part] = [Text("\n"), (f"→ {r.todo}", "dim")] if r.todo else []
+            table.add_row(plain(r.item), status, assemble(r.detail, *under))
     console.print(table)
     style = "green" if result.ok else "bold red"
     console.print(f"[{style}]{result.grade}[/]", highlight=False)

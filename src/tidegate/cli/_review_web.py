@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from tidegate._safe_text import assemble
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, err_console, fail, resolve_store
 from tidegate.errors import TidegateError
 
@@ -62,13 +63,19 @@ def review(
         loopback = host == "localhost"
     if not loopback:
         err_console.print(
-            f"[yellow]warning:[/] listening on {host}: tokens and cookies travel in clear text "
-            "unless a HTTPS proxy is in front"
+            assemble(
+                ("warning:", "yellow"),
+                f" listening on {host}: tokens and cookies travel in clear text "
+                "unless a HTTPS proxy is in front",
+            )
         )
     app = create_app(store_path, project_dir, users)
     console.print(
-        f"tidegate review on [bold]http://{host}:{port}/[/] "
-        f"(store {store_path}, {len(users)} token(s)); Ctrl+C to stop",
+        assemble(
+            "tidegate review on ",
+            (f"http://{host}:{port}/", "bold"),
+            f" (store {store_path}, {len(users)} token(s)); Ctrl+C to stop",
+        ),
         highlight=False,
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")

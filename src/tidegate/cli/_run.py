@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
+from tidegate._safe_text import assemble, visible
 from tidegate.cli._common import (
     ActorOpt,
     ProjectOpt,
@@ -54,7 +54,7 @@ def _ingest_each(
     results: dict[str, list[dict[str, Any]]] = {}
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # names from data: plain text
         BarColumn(),
         MofNCompleteColumn(),
         console=console,
@@ -64,19 +64,19 @@ def _ingest_each(
 
         def on_event(event: str, data: dict[str, Any]) -> None:
             if event == "batch_started":
-                progress.update(
-                    overall, description=f"{data['source']}: {Path(data['location']).name}"
-                )
+                name = Path(data["location"]).name
+                progress.update(overall, description=visible(f"{data['source']}: {name}"))
             elif event == "chunk_done":  # a large file, chunk by chunk
                 name = Path(data["location"]).name
                 progress.update(
-                    overall, description=f"{data['source']}: {name} ({data['rows']:,} rows read)"
+                    overall,
+                    description=visible(f"{data['source']}: {name} ({data['rows']:,} rows read)"),
                 )
 
         unsubscribe = subscribe(on_event)
         try:
             for name in names:
-                progress.update(overall, description=f"{name}: starting")
+                progress.update(overall, description=visible(f"{name}: starting"))
                 results[name] = ingest(
                     pipeline=name,
                     project_dir=str(project),
@@ -124,7 +124,7 @@ def _report(
     )
     run = verdict(o for outcomes in results.values() for o in outcomes)
     if run.data_held:
-        console.print(f"[bold red]data held back:[/] {escape(run.message)}", highlight=False)
+        console.print(assemble(("data held back:", "bold red"), f" {run.message}"), highlight=False)
     return run
 
 
@@ -193,7 +193,11 @@ def demo(
         names = [p.name for p in load_pipelines(project)]
         store_path = resolve_store(project, store)
         console.rule("[bold]tidegate demo")
-        console.print(f"project [cyan]{project.resolve()}[/]  store [cyan]{store_path}[/]")
+        console.print(
+            assemble(
+                "project ", (str(project.resolve()), "cyan"), "  store ", (str(store_path), "cyan")
+            )
+        )
         results = _run_pipelines(names, project, store_path, False, actor or "demo")
     except TidegateError as exc:
         raise fail(exc, EXIT_FAILED) from exc

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tidegate._safe_text import plain
 from tidegate.cli._common import err_console, fail
 from tidegate.errors import TidegateError
 
@@ -121,19 +122,18 @@ def print_dialect(file: Path, dialect: Dialect, notes: tuple[str, ...]) -> None:
     options = dialect.to_options(file_option_names())
     if dialect.fallback or not options:
         err_console.print(
-            f"CSV dialect of {file}: {dialect.summary(file_option_names())}",
+            plain(f"CSV dialect of {file}: {dialect.summary(file_option_names())}"),
             highlight=False,
-            markup=False,
         )
     else:
-        table = Table(title=f"CSV dialect of {file.name} (pipeline-file options)")
+        table = Table(title=plain(f"CSV dialect of {file.name} (pipeline-file options)"))
         for heading in ("option", "value", "why"):
             table.add_column(heading, overflow="fold")
         for key, value in options.items():
-            table.add_row(key, _yaml_value(value), dialect.reason(key))
+            table.add_row(plain(key), plain(_yaml_value(value)), plain(dialect.reason(key)))
         err_console.print(table)
     for note in notes:
-        err_console.print(f"- {note}", highlight=False, markup=False)
+        err_console.print(plain(f"- {note}"), highlight=False)
 
 
 def _yaml_value(value: object) -> str:
@@ -150,17 +150,18 @@ def print_report(sample: SampleGuess) -> None:
     if sample.dialect is not None:
         print_dialect(sample.file, sample.dialect, sample.notes)
     inf = sample.guess
-    table = Table(title=f"inferred contract for {inf.source} ({inf.rows} rows)")
+    table = Table(title=plain(f"inferred contract for {inf.source} ({inf.rows} rows)"))
     for heading in ("column", "type", "why", "normalization", "checks"):
         table.add_column(heading, overflow="fold")
     for c in inf.columns:
         checks = [f"{k} {v}" for check in c.checks for k, v in check.items()]
         if c.values and not c.nulls:
             checks.append("not null")
-        table.add_row(c.name, c.type, c.why, ", ".join(c.normalization), "; ".join(checks))
+        cells = (c.name, c.type, c.why, ", ".join(c.normalization), "; ".join(checks))
+        table.add_row(*(plain(cell) for cell in cells))
     err_console.print(table)
     for note in inf.notes:
-        err_console.print(f"- {note}", highlight=False, markup=False)
+        err_console.print(plain(f"- {note}"), highlight=False)
 
 
 def write_text_file(path: Path, text: str, hint: str) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tidegate._safe_text import assemble, plain
 from tidegate.cli._common import ProjectOpt, console, err_console, fail
 from tidegate.cli._sample_options import (
     DelimiterOpt,
@@ -33,8 +34,6 @@ def check(
     project: ProjectOpt = Path("."),
 ) -> None:
     """Refuse a bad contract before any data moves: names the file, key, value and what is valid."""
-    from rich.markup import escape
-
     from tidegate.contracts import check_contracts, find_contracts
 
     paths = list(files or []) or find_contracts(project / "schemas")
@@ -49,13 +48,19 @@ def check(
             bad += 1
             problems += len(result.problems)
             for problem in result.problems:
-                err_console.print(f"[red]✗[/] {escape(str(problem))}", highlight=False)
+                err_console.print(assemble(("✗", "red"), f" {problem}"), highlight=False)
             if len(result.problems) > 1:
-                err_console.print(f"  {path}: {len(result.problems)} problems", highlight=False)
+                line = plain(f"  {path}: {len(result.problems)} problems")
+                err_console.print(line, highlight=False)
         else:
             console.print(
-                f"[green]✓[/] {path}: source [bold]{result.source}[/] v{result.version}, "
-                f"{len(result.columns)} columns, hash {result.content_hash[:12]}",
+                assemble(
+                    ("✓", "green"),
+                    f" {path}: source ",
+                    (result.source, "bold"),
+                    f" v{result.version}, {len(result.columns)} columns, "
+                    f"hash {result.content_hash[:12]}",
+                ),
                 highlight=False,
             )
     if bad:
@@ -116,7 +121,7 @@ def infer(
     if output:
         write_text_file(output, sample.guess.yaml, "choose another path with -o")
         print_report(sample)
-        console.print(f"wrote {output}; review it, then `tidegate schema check {output}`")
+        console.print(plain(f"wrote {output}; review it, then `tidegate schema check {output}`"))
     else:
         print_report(sample)
         typer.echo(sample.guess.yaml)
@@ -192,7 +197,9 @@ def json_schema(
             f"cannot write {output}: {exc.strerror or exc}; pick a writable path for --output"
         ) from None
     console.print(
-        f"wrote {output}; start a YAML file with "
-        f"`# yaml-language-server: $schema={output.name}` (a path relative to it)",
+        plain(
+            f"wrote {output}; start a YAML file with "
+            f"`# yaml-language-server: $schema={output.name}` (a path relative to it)"
+        ),
         highlight=False,
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import typer
-from rich.markup import escape
 
+from tidegate._safe_text import markup_safe
 from tidegate.cli._common import console, fail
 from tidegate.errors import TidegateError
 
@@ -22,10 +22,12 @@ app = typer.Typer(
 
 
 def _describe(url: str, pid: int, home: str, log: str, started_at: str) -> None:
-    console.print(f"  API      [cyan]{escape(url)}[/]  (UI {escape(url.removesuffix('/api'))})")
+    console.print(
+        f"  API      [cyan]{markup_safe(url)}[/]  (UI {markup_safe(url.removesuffix('/api'))})"
+    )
     console.print(f"  process  {pid}, started {started_at}", highlight=False)
-    console.print(f"  database {escape(home)}/prefect.db", highlight=False)
-    console.print(f"  log      {escape(log)}", highlight=False)
+    console.print(f"  database {markup_safe(home)}/prefect.db", highlight=False)
+    console.print(f"  log      {markup_safe(log)}", highlight=False)
 
 
 @app.command("start")
@@ -51,7 +53,8 @@ def start() -> None:
     _describe(info.url, info.pid, info.home, info.log, info.started_at)
     if os.environ.get("PREFECT_API_URL") not in (None, "", info.url):
         console.print(
-            f"[yellow]note:[/] PREFECT_API_URL={escape(os.environ['PREFECT_API_URL'])} is set, "
+            f"[yellow]note:[/] PREFECT_API_URL={markup_safe(os.environ['PREFECT_API_URL'])} "
+            "is set, "
             "so runs in this shell use that API, not this server",
             highlight=False,
         )
@@ -66,7 +69,7 @@ def stop() -> None:
     if info is None:
         console.print("no tidegate Prefect server is running")
     else:
-        console.print(f"[green]✓[/] stopped the Prefect server {escape(info.ui)} ({info.pid})")
+        console.print(f"[green]✓[/] stopped the Prefect server {markup_safe(info.ui)} ({info.pid})")
 
 
 @app.command("status")
@@ -78,13 +81,13 @@ def status() -> None:
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
         console.print(
-            f"runs use PREFECT_API_URL={escape(configured)} (set in the environment)",
+            f"runs use PREFECT_API_URL={markup_safe(configured)} (set in the environment)",
             highlight=False,
         )
     info = read_info()
     if info is None:
         console.print(
-            f"tidegate's Prefect server is not running ({escape(str(server_dir()))}); "
+            f"tidegate's Prefect server is not running ({markup_safe(str(server_dir()))}); "
             "`tidegate run` starts it, or `tidegate server start`",
             highlight=False,
         )

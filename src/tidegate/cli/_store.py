@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from tidegate._safe_text import assemble, markup_safe, plain
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
 from tidegate.errors import TidegateError
 
@@ -46,9 +47,11 @@ def init(
         report = init_store(target, tuple(grant_writer or ()))
     except TidegateError as exc:
         raise fail(exc) from None
-    console.print(f"store [cyan]{report.store}[/] ready: {', '.join(report.tables)}")
+    console.print(
+        assemble("store ", (str(report.store), "cyan"), f" ready: {', '.join(report.tables)}")
+    )
     for statement in report.granted:
-        console.print(f"  [green]✓[/] {statement}", highlight=False)
+        console.print(assemble("  ", ("✓", "green"), f" {statement}"), highlight=False)
 
 
 @app.command("copy")
@@ -92,14 +95,14 @@ def copy(
             task = bar.add_task("copying", total=None)
 
             def progress(table: str, rows: int) -> None:
-                bar.update(task, description=f"{table}: {rows:,} rows")
+                bar.update(task, description=markup_safe(f"{table}: {rows:,} rows"))
 
             report = copy_store(source, target, progress)
         after = verify_chain(target)
     except TidegateError as exc:
         raise fail(exc) from None
     for table, rows in report.rows.items():
-        console.print(f"  [green]✓[/] {table}: {rows:,} rows", highlight=False)
+        console.print(assemble("  ", ("✓", "green"), f" {table}: {rows:,} rows"), highlight=False)
     if not after.ok or (after.entries, after.head_hash) != (before.entries, before.head_hash):
         raise fail(
             f"the copy's audit chain does not match the original: {after.entries} entries "
@@ -108,8 +111,10 @@ def copy(
             code=1,
         )
     console.print(
-        f"copied {source} -> {target}: {after.entries} audit entries, head {after.head_hash[:12]} "
-        "(the same chain); point TIDEGATE_STORE at the new store"
+        plain(
+            f"copied {source} -> {target}: {after.entries} audit entries, "
+            f"head {after.head_hash[:12]} (the same chain); point TIDEGATE_STORE at the new store"
+        )
     )
 
 
@@ -150,11 +155,16 @@ def erase_pii_key(
     except TidegateError as exc:
         raise fail(exc) from None
     if not erased:
-        console.print(f"store [cyan]{target}[/] holds no live PII key; nothing was erased")
+        console.print(
+            assemble("store ", (str(target), "cyan"), " holds no live PII key; nothing was erased")
+        )
         return
     console.print(
-        f"erased PII key {', '.join(erased)} of [cyan]{target}[/]: the PII values sealed "
-        "under it are unrecoverable; audited as pii_key_erased "
-        "(`tidegate audit verify` still passes)",
+        assemble(
+            f"erased PII key {', '.join(erased)} of ",
+            (str(target), "cyan"),
+            ": the PII values sealed under it are unrecoverable; audited as pii_key_erased "
+            "(`tidegate audit verify` still passes)",
+        ),
         highlight=False,
     )

@@ -1,4 +1,6 @@
-"""Rich summaries of ingest runs."""
+"""Rich summaries of ingest runs. File names, reasons and headers come from data: they
+are printed as plain text with their control characters made visible
+(:mod:`tidegate._safe_text`), never as markup."""
 
 from __future__ import annotations
 
@@ -7,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from rich import box
-from rich.markup import escape
 from rich.table import Table
 
+from tidegate._safe_text import assemble, plain
 from tidegate.cli._common import console
 
 EVENT_STYLE = {
@@ -24,7 +26,7 @@ EVENT_STYLE = {
 
 def print_source_summary(source: str, outcomes: list[dict[str, Any]]) -> None:
     table = Table(
-        title=f"[bold]{source}[/]",
+        title=plain(source, "bold"),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -40,8 +42,8 @@ def print_source_summary(source: str, outcomes: list[dict[str, Any]]) -> None:
         style = EVENT_STYLE.get(o["event"], "")
         result = o["event"].removeprefix("batch_").replace("file_rejected", "rejected")
         table.add_row(
-            Path(o["location"]).name,
-            f"[{style}]{result}[/]" if style else result,
+            plain(Path(o["location"]).name),
+            plain(result, style),
             str(o["rows_in"]),
             str(o["loaded"]),
             str(o["updated"]),
@@ -62,21 +64,20 @@ def print_source_summary(source: str, outcomes: list[dict[str, Any]]) -> None:
     )
     console.print(table)
     for o in outcomes:
+        where = Path(o["location"]).name
         if o["event"] in ("batch_held", "file_rejected") and o.get("reason"):
-            where = escape(Path(o["location"]).name)
-            console.print(f"  [red]{where}[/]: {escape(o['reason'])}", highlight=False)
+            console.print(assemble("  ", (where, "red"), f": {o['reason']}"), highlight=False)
         elif o.get("headers"):  # committed, but its header does not match the contract
-            where = escape(Path(o["location"]).name)
-            console.print(f"  [yellow]{where}[/]: {escape(o['headers'])}", highlight=False)
+            console.print(assemble("  ", (where, "yellow"), f": {o['headers']}"), highlight=False)
         if o["event"] == "batch_deferred":  # changed while read: the next run takes it
-            where = escape(Path(o["location"]).name)
-            console.print(f"  [yellow]{where}[/]: {escape(o['reason'] or '')}", highlight=False)
+            line = assemble("  ", (where, "yellow"), f": {o['reason'] or ''}")
+            console.print(line, highlight=False)
         if o["event"] == "batch_skipped":
-            where = escape(Path(o["location"]).name)
-            console.print(f"  [dim]{where}: {escape(o['reason'] or '')}[/]", highlight=False)
+            line = assemble("  ", (f"{where}: {o['reason'] or ''}", "dim"))
+            console.print(line, highlight=False)
     if rules:
         top = ", ".join(f"{rule} ({n})" for rule, n in rules.most_common(5))
-        console.print(f"  top failing rules: {top}", highlight=False)
+        console.print(plain(f"  top failing rules: {top}"), highlight=False)
     console.print()
 
 
@@ -89,21 +90,25 @@ def print_next_steps(store: str, tables: list[str], where: str, run_where: str =
     suffix = f" {where}" if where else ""
     run_suffix = f" {run_where}" if run_where else ""
     console.print("[bold]Where to look next[/]")
-    console.print(f"  store            {escape(store)}", highlight=False)
-    console.print(f"  verify the audit `tidegate audit verify{suffix}`", highlight=False)
+    console.print(plain(f"  store            {store}"), highlight=False)
+    console.print(plain(f"  verify the audit `tidegate audit verify{suffix}`"), highlight=False)
     for table in tables:
         query = f'"{first_rows_sql(table)}"'
         console.print(
-            f"  loaded rows      `tidegate audit sql {query}{suffix}`",
+            plain(f"  loaded rows      `tidegate audit sql {query}{suffix}`"),
             highlight=False,
             soft_wrap=True,
         )
     console.print(
-        f"  quarantine       `tidegate quarantine list{suffix}` (pending records, with rules)",
+        plain(
+            f"  quarantine       `tidegate quarantine list{suffix}` (pending records, with rules)"
+        ),
         highlight=False,
     )
     console.print(
-        f"  run again        `tidegate run --all{run_suffix}` (already-committed files are "
-        "skipped)",
+        plain(
+            f"  run again        `tidegate run --all{run_suffix}` (already-committed files "
+            "are skipped)"
+        ),
         highlight=False,
     )
