@@ -10,7 +10,8 @@ Every exception tidegate raises on purpose is defined here, and drawn here:
     │   ├── ContractError               a contract file is wrong (file, key, value, valid)
     │   ├── PipelineError               a pipeline file is wrong or names a missing source
     │   ├── SourceConfigError           a source is declared wrongly (bad path, bad option)
-    │   └── TokenFileError              the review app's tokens are missing or malformed
+    │   ├── TokenFileError              the review app's tokens are missing or malformed
+    │   └── AuditKeyError               no usable audit signing key, or not the store's
     ├── TransientError                  worth retrying (Prefect retries only these)
     │   ├── StoreLockedError            another process holds the store
     │   ├── TransientWriteConflictError a concurrent transaction wrote the same rows first
@@ -100,6 +101,11 @@ class SourceConfigError(ConfigError):
 
 class TokenFileError(ConfigError):
     """The review tokens are missing or malformed."""
+
+
+class AuditKeyError(ConfigError):
+    """The audit signing key is missing, unreadable, too open, or not the key that signs
+    this store's chain (names the file or block and the key ids)."""
 
 
 class TransientError(TidegateError):

@@ -32,7 +32,8 @@ def init(
         ),
     ] = None,
 ) -> None:
-    """Create the store's tables (and, on PostgreSQL, the append-only audit triggers).
+    """Create the store's tables (and, on PostgreSQL, the append-only audit triggers),
+    and the local audit signing key if there is none.
 
     Run it once as the role that should own the store; flows create the tables on
     first use too, but only `init` grants a separate writer role.
@@ -47,6 +48,12 @@ def init(
     console.print(f"store [cyan]{report.store}[/] ready: {', '.join(report.tables)}")
     for statement in report.granted:
         console.print(f"  [green]✓[/] {statement}", highlight=False)
+    made = "made now" if report.key_made else "in place"
+    console.print(
+        f"audit signing key {report.key_id} ({report.key_where}, {made}): it signs every "
+        "audit entry; `tidegate audit key show` prints its public key",
+        highlight=False,
+    )
 
 
 @app.command("copy")
