@@ -3,12 +3,12 @@
 The hash chain shows an edit inside the chain; the signatures show who appended: an
 entry verifies only when its ``signature`` is the Ed25519 signature of its hash under
 the key its ``key_id`` names (the public key recorded in ``audit_keys``), and that key
-is the chain's signing key at that point. The chain says which key that is: its first
-signed entry is ``audit_key_activated`` naming its own key; the key changes only by an
-``audit_key_rotated`` entry signed by the old key, followed at once by the new key's
-``audit_key_activated``. So a writer with database access but not the key cannot
-append an entry that verifies, signed or not; entries before the first signed one
-(a store made before signing existed) are counted, not failed.
+is the chain's signing key at that point. The chain says which key that is: the key of
+its first signed entry, until an ``audit_key_rotated`` entry signed by it names a new
+key, whose ``audit_key_activated`` entry follows at once. So a writer with database
+access but not the key cannot append an entry that verifies, signed or not; entries
+before the first signed one (a store made before signing existed) are counted, not
+failed.
 
 A writer could also record a key of their own and re-sign the whole chain with it.
 Only a key trusted from elsewhere shows that: with a trust anchor (``--public-key
@@ -123,12 +123,6 @@ def check_signatures(
             return bad(e.seq, f"the signature does not match the entry's hash under key {e.key_id}")
         detail = _detail(e)
         if current is None:
-            if e.event != KEY_ACTIVATED or detail.get("key_id") != e.key_id:
-                return bad(
-                    e.seq,
-                    f"the first signed entry is a {e.event} entry signed by key {e.key_id}, "
-                    "not that key's audit_key_activated entry",
-                )
             first_signed = e.seq
         elif rotation is not None:
             if e.key_id != rotation[0] or e.event != KEY_ACTIVATED:
@@ -157,6 +151,12 @@ def check_signatures(
             rotation[1],
             f"the rotation to key {rotation[0]} is not followed by that key's "
             "audit_key_activated entry",
+        )
+    if recorded and not signed and unsigned:
+        return bad(
+            1,
+            f"no entry is signed, though audit_keys records key {', '.join(sorted(recorded))} "
+            "(the signatures were stripped)",
         )
     if anchor.keys and signed and not signers & anchor.keys.keys():
         return bad(

@@ -3,11 +3,11 @@
 ``audit_keys`` (``key_id``, ``public_key`` base64 of the raw 32 bytes, ``created_at``,
 ``created_by``, ``note``) is append-only like the audit: on PostgreSQL triggers refuse
 UPDATE, DELETE and TRUNCATE. It only says which public key a key id stands for; which
-key may sign where is said by the chain itself: the first signed entry is an
-``audit_key_activated`` entry naming its key, and a key changes only through an
-``audit_key_rotated`` entry signed by the old key (followed by the new key's
-``audit_key_activated``). Entries carry ``key_id`` and ``signature`` columns, added to
-stores made before signing existed; their older entries stay unsigned.
+key may sign where is said by the chain itself: the key of the first signed entry signs
+every later one, until an ``audit_key_rotated`` entry signed by it names a new key
+(followed at once by the new key's ``audit_key_activated`` entry). Entries carry
+``key_id`` and ``signature`` columns, added to stores made before signing existed;
+their older entries stay unsigned.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ The code only ever appends; :func:`tidegate.audit.verify_chain` recomputes it.
 Each entry is also signed (``key_id``, ``signature``: Ed25519 over the hex hash) with
 the writers' key (:mod:`tidegate.store._audit_signer`), outside the hashed body, so
 entries written before signing existed keep their hashes. A store's first signed write
-appends the key's ``audit_key_activated`` entry first (:mod:`tidegate.store._audit_keys`).
+records the key's public half in ``audit_keys`` (:mod:`tidegate.store._audit_keys`).
 """
 
 from __future__ import annotations
@@ -107,8 +107,8 @@ def _ready_to_sign(
     con: duckdb.DuckDBPyConnection, at: str, actor: str
 ) -> tuple[AuditSigner, int, str]:
     """The writers' key and the head ``(seq, hash)`` to append after. On a store with no
-    signed entry yet, records the key and appends its ``audit_key_activated`` entry."""
-    from tidegate.store._audit_keys import KEY_ACTIVATED, ensure_audit_keys, record_key
+    signed entry yet, records the key in ``audit_keys``: signing starts with this entry."""
+    from tidegate.store._audit_keys import ensure_audit_keys, record_key
     from tidegate.store._audit_signer import configured_signer
 
     ensure_audit_keys(con)
@@ -119,17 +119,7 @@ def _ready_to_sign(
     if signer is None or (current is not None and signer.key_id != current[0]):
         raise _not_the_store_key(signer, current)
     if current is None:
-        record_key(con, signer.key_id, signer.public_b64, at, actor, "first signing key")
-        body = _body(
-            seq + 1,
-            at,
-            actor,
-            KEY_ACTIVATED,
-            {"key_id": signer.key_id, "public_key": signer.public_b64, "unsigned_before": seq},
-        )
-        entry = _signed(body, prev, signer)
-        _insert(con, [entry])
-        seq, prev = entry.seq, entry.hash
+        record_key(con, signer.key_id, signer.public_b64, at, actor, f"signing from seq {seq + 1}")
     return signer, seq, prev
 
 
