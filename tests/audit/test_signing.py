@@ -1,0 +1,373 @@
+"""Signed audit entries: what database access alone can no longer forge, on both stores.
+
+Each test has a signing key of its own (``TIDEGATE_AUDIT_KEY`` in tmp_path), so a
+rotation never touches the session's key. The attacker writes with plain SQL, as
+someone with write access to the database (not the key) would.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
+
+from helpers import query, scalar
+from store_backends import store_arg
+from tidegate.audit import verify_chain
+from tidegate.cli import app
+from tidegate.store import (
+    GENESIS_HASH,
+    PostgresStore,
+    Store,
+    append_audit,
+    connect,
+    ensure_store_tables,
+    entry_hash,
+    read_audit,
+    transaction,
+)
+from tidegate.store._audit_signer import AuditSigner, key_id_of, read_key_file
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "keys" / "audit-signing.key"
+    monkeypatch.setenv("TIDEGATE_AUDIT_KEY", str(path))
+    monkeypatch.delenv("TIDEGATE_AUDIT_KEY_BLOCK", raising=False)
+    return path
+
+
+def _append(store: Store, n: int, start: int = 1) -> None:
+    with transaction(store) as con:
+        ensure_store_tables(con)
+        for i in range(start, start + n):
+            append_audit(con, "batch_committed", {"rows_in": i}, source="orders", actor="t")
+
+
+def _raw(store: Store, sql: str, params: list[object] | None = None) -> None:
+    """One statement outside tidegate's writers (autocommit), as an attacker would."""
+    with connect(store) as con:
+        con.execute(sql, params or [])
+
+
+def _head(store: Store) -> tuple[int, str]:
+    row = query(store, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+    return (int(row[0][0]), str(row[0][1])) if row else (0, GENESIS_HASH)
+
+
+def _forge(store: Store, signer: AuditSigner | None = None, signature: str | None = None) -> int:
+    """Append an entry with a correct chain hash, signed by ``signer`` (or carrying
+    ``signature``, or nothing), with plain SQL. Returns its seq."""
+    seq, prev = _head(store)
+    body = {
+        "seq": seq + 1,
+        "at": "2026-12-02T12:00:00.000000Z",
+        "actor": "mallory",
+        "event": "batch_committed",
+        "source": "orders",
+        "batch_id": None,
+        "detail": json.dumps({"rows_in": 999}),
+    }
+    digest = entry_hash(prev, body)
+    key_id = signer.key_id if signer else ("ak_0000000000000000" if signature else None)
+    if signer is not None:
+        signature = signer.sign_hash(digest)
+    _raw(
+        store,
+        'INSERT INTO audit (seq, "at", actor, event, source, batch_id, detail, prev_hash, '
+        "hash, key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [*body.values(), prev, digest, key_id, signature],
+    )
+    return seq + 1
+
+
+def _id(signer: AuditSigner | None) -> str | None:
+    return signer.key_id if signer else None
+
+
+def _attacker() -> AuditSigner:
+    return AuditSigner(Ed25519PrivateKey.generate(), "mallory")
+
+
+def _record(store: Store, signer: AuditSigner) -> None:
+    _raw(
+        store,
+        "INSERT INTO audit_keys (key_id, public_key, created_at, created_by) VALUES (?, ?, ?, ?)",
+        [signer.key_id, signer.public_b64, "2026-12-02T12:00:00Z", "mallory"],
+    )
+
+
+def _verify(store: Store, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["audit", "verify", "--store", store_arg(store), *args])
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_a_real_run_signs_every_entry(demo_copy: Store) -> None:
+    with connect(demo_copy, read_only=True) as con:
+        entries = read_audit(con)
+    local = read_key_file(Path(__import__("os").environ["TIDEGATE_HOME"]) / "audit-signing.key")
+    assert local is not None and len(entries) >= 6
+    assert {e.key_id for e in entries} == {local.key_id}
+    assert all(e.signature for e in entries)
+    keys = query(demo_copy, "SELECT key_id, public_key FROM audit_keys")
+    assert keys == [(local.key_id, local.public_b64)]
+    report = verify_chain(demo_copy)
+    assert report.ok and report.signatures is not None
+    assert report.signatures.signed == len(entries) and report.signatures.unsigned_before == 0
+    assert "local key file" in report.signatures.trust
+    code, out = _verify(demo_copy)
+    assert code == 0 and f"{len(entries)} signatures good" in out
+
+
+def test_new_key_is_made_once_with_mode_0600(store: Store, key_file: Path) -> None:
+    assert not key_file.exists()
+    _append(store, 2)
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    signer = read_key_file(key_file)
+    assert signer is not None
+    _append(store, 1, start=3)
+    assert _id(read_key_file(key_file)) == signer.key_id  # the same key, not a second one
+    assert [r[0] for r in query(store, "SELECT key_id FROM audit ORDER BY seq")] == [
+        signer.key_id
+    ] * 3
+
+
+@pytest.mark.parametrize("how", ["unsigned", "bad signature"])
+def test_an_append_with_a_good_hash_but_no_good_signature_is_named(
+    store: Store, key_file: Path, how: str
+) -> None:
+    _append(store, 3)
+    assert _verify(store)[0] == 0
+    garbage = base64.b64encode(b"x" * 64).decode()
+    seq = _forge(store, signature=garbage if how == "bad signature" else None)
+    report = verify_chain(store)
+    assert report.kind == "signature" and report.first_bad_seq == seq == 4
+    code, out = _verify(store)
+    assert code == 1 and "audit chain signature bad at seq 4" in out
+    if how == "unsigned":
+        assert "not signed" in out
+    else:
+        assert "audit_keys does not record" in out
+
+
+def test_an_attackers_own_key_in_audit_keys_is_caught(
+    store: Store, key_file: Path, tmp_path: Path
+) -> None:
+    _append(store, 3)
+    trusted = tmp_path / "trusted.pem"
+    shown = runner.invoke(
+        app, ["audit", "key", "show", "--store", store_arg(store), "-o", str(trusted)]
+    )
+    assert shown.exit_code == 0, shown.output
+    mallory = _attacker()
+    _record(store, mallory)
+    seq = _forge(store, mallory)
+    code, out = _verify(store, "--public-key", str(trusted))
+    assert code == 1 and f"audit chain signature bad at seq {seq}" in out
+    assert f"signed by key {mallory.key_id}" in out and f"--public-key {trusted}" in out
+
+
+def test_a_chain_re_signed_with_another_key_fails_only_against_the_trusted_key(
+    tmp_path: Path, key_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB: the file's owner can rewrite everything; only a trusted key shows it."""
+    store = tmp_path / "s.duckdb"
+    _append(store, 4)
+    trusted = tmp_path / "trusted.pem"
+    assert runner.invoke(app, ["audit", "key", "show", "-o", str(trusted)]).exit_code == 0
+    mallory = _attacker()
+    _raw(store, "DELETE FROM audit_keys")
+    _record(store, mallory)
+    for seq, digest in query(store, "SELECT seq, hash FROM audit"):
+        _raw(
+            store,
+            "UPDATE audit SET key_id = ?, signature = ? WHERE seq = ?",
+            [mallory.key_id, mallory.sign_hash(digest), seq],
+        )
+    code, out = _verify(store, "--public-key", str(trusted))
+    assert code == 1 and "audit chain signature bad at seq 1" in out
+    assert "re-signed the chain" in out
+    assert _verify(store)[0] == 1  # the local key file is a trust anchor too
+    monkeypatch.setenv("TIDEGATE_AUDIT_KEY", str(tmp_path / "no-such.key"))
+    code, out = _verify(store)  # no anchor at all: consistent, and it says what it trusted
+    assert code == 0 and "the store's recorded keys only" in out
+
+
+def _old_store(store: Store) -> None:
+    """An audit table as tidegate made it before signing existed, with 3 entries."""
+    if isinstance(store, PostgresStore):
+        schema = store.url.rsplit("%3D", 1)[1]
+        _raw(store, f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    _raw(
+        store,
+        'CREATE TABLE audit (seq BIGINT PRIMARY KEY, "at" VARCHAR NOT NULL, actor VARCHAR '
+        "NOT NULL, event VARCHAR NOT NULL, source VARCHAR, batch_id VARCHAR, detail VARCHAR "
+        "NOT NULL, prev_hash VARCHAR NOT NULL, hash VARCHAR NOT NULL)",
+    )
+    prev = GENESIS_HASH
+    for seq in (1, 2, 3):
+        body = {
+            "seq": seq,
+            "at": f"2026-01-0{seq}T00:00:00.000000Z",
+            "actor": "old",
+            "event": "batch_committed",
+            "source": "orders",
+            "batch_id": None,
+            "detail": "{}",
+        }
+        digest = entry_hash(prev, body)
+        _raw(
+            store,
+            'INSERT INTO audit (seq, "at", actor, event, source, batch_id, detail, prev_hash, '
+            "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [*body.values(), prev, digest],
+        )
+        prev = digest
+
+
+def test_entries_from_before_signing_are_reported_not_failed(store: Store, key_file: Path) -> None:
+    _old_store(store)
+    code, out = _verify(store)  # read-only, before any migration
+    assert code == 0 and "3 entries before signing was enabled (seq 1..3)" in out
+    _append(store, 2, start=4)  # a new tidegate adds the columns and signs from seq 4
+    signed = query(store, "SELECT seq FROM audit WHERE signature IS NOT NULL ORDER BY seq")
+    assert [r[0] for r in signed] == [4, 5]
+    code, out = _verify(store)
+    assert code == 0 and "3 entries before signing was enabled (seq 1..3)" in out
+    assert "2 signatures good" in out
+    seq = _forge(store)  # but an unsigned entry after the first signed one is bad
+    code, out = _verify(store)
+    assert code == 1 and f"signature bad at seq {seq}" in out and "not signed" in out
+
+
+def test_rotation_is_signed_by_the_old_key_and_names_the_new_one(
+    store: Store, key_file: Path, tmp_path: Path
+) -> None:
+    _append(store, 2)
+    old = read_key_file(key_file)
+    assert old is not None
+    old_pub = tmp_path / "old.pem"
+    assert runner.invoke(app, ["audit", "key", "show", "-o", str(old_pub)]).exit_code == 0
+    result = runner.invoke(app, ["audit", "key", "rotate", "--store", store_arg(store)])
+    assert result.exit_code == 0, result.output
+    new = read_key_file(key_file)
+    assert new is not None and new.key_id != old.key_id
+    retired = key_file.with_name(f"audit-signing.{old.key_id}.key")
+    assert _id(read_key_file(retired)) == old.key_id and retired.stat().st_mode & 0o777 == 0o600
+    _append(store, 1, start=10)
+    rows = query(store, "SELECT seq, event, key_id, detail FROM audit ORDER BY seq")
+    assert [(r[1], r[2]) for r in rows[2:]] == [
+        ("audit_key_rotated", old.key_id),
+        ("audit_key_activated", new.key_id),
+        ("batch_committed", new.key_id),
+    ]
+    handover = json.loads(rows[2][3])
+    assert handover["key_id"] == new.key_id and handover["public_key"] == new.public_b64
+    assert scalar(store, "SELECT count(*) FROM audit_keys") == 2
+    assert key_id_of(base64.b64decode(handover["public_key"])) == new.key_id
+    for args in ([], ["--public-key", str(old_pub)], ["--public-key", str(key_file)]):
+        code, out = _verify(store, *args)
+        assert code == 0 and "5 signatures good" in out, (args, out)
+
+
+def test_the_old_key_cannot_write_after_a_rotation(
+    store: Store, key_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _append(store, 1)
+    assert (
+        runner.invoke(app, ["audit", "key", "rotate", "--store", store_arg(store)]).exit_code == 0
+    )
+    old = next(key_file.parent.glob("audit-signing.ak_*.key"))
+    monkeypatch.setenv("TIDEGATE_AUDIT_KEY", str(old))
+    from tidegate.errors import AuditKeyError
+
+    with pytest.raises(AuditKeyError, match="is not the key that signs this store"):
+        _append(store, 1, start=5)
+    assert scalar(store, "SELECT count(*) FROM audit") == 3
+
+
+def _checkpoint(store: Store, path: Path) -> str:
+    result = runner.invoke(
+        app, ["audit", "checkpoint", "-o", str(path), "--store", store_arg(store)]
+    )
+    assert result.exit_code == 0, result.output
+    return path.read_text(encoding="utf-8")
+
+
+def _truncate(store: Store, after: int) -> None:
+    if isinstance(store, PostgresStore):  # a superuser gets past the append-only triggers
+        with connect(store) as con:
+            con.execute("SET session_replication_role = replica")
+            con.execute("DELETE FROM audit WHERE seq > ?", [after])
+        return
+    _raw(store, "DELETE FROM audit WHERE seq > ?", [after])
+
+
+def test_a_signed_checkpoint_detects_truncation_and_forged_appends(
+    store: Store, key_file: Path, tmp_path: Path
+) -> None:
+    _append(store, 5)
+    cp = tmp_path / "cp.note"
+    text = _checkpoint(store, cp)
+    signer = read_key_file(key_file)
+    assert signer is not None
+    lines = text.split("\n")
+    head_hash = _head(store)[1]
+    assert lines[0].startswith("tidegate.audit/") and lines[1] == "5"
+    assert base64.b64decode(lines[2]) == bytes.fromhex(head_hash)
+    assert lines[3] == "" and lines[4].startswith(f"\u2014 tidegate.audit/{signer.key_id} ")
+    _append(store, 1, start=6)  # an honest append extends it
+    code, out = _verify(store, "--against", str(cp))
+    assert code == 0 and "extends checkpoint" in out
+    _truncate(store, 3)
+    code, out = _verify(store, "--against", str(cp))
+    assert code == 1 and "tail was truncated" in out
+    _forge(store)  # entry 4 again, a good hash but no signature
+    code, out = _verify(store, "--against", str(cp))
+    assert code == 1 and "signature bad at seq 4" in out
+
+
+def test_an_edited_checkpoint_fails_its_signature(
+    store: Store, key_file: Path, tmp_path: Path
+) -> None:
+    _append(store, 5)
+    cp = tmp_path / "cp.note"
+    text = _checkpoint(store, cp)
+    _truncate(store, 3)
+    cp.write_text(text.replace("\n5\n", "\n3\n", 1), encoding="utf-8")  # hide the cut
+    code, out = _verify(store, "--against", str(cp))
+    assert code == 1 and "does not match its text" in out
+
+
+def test_an_old_json_checkpoint_is_still_read(store: Store, key_file: Path, tmp_path: Path) -> None:
+    from tidegate.audit import make_checkpoint
+
+    _append(store, 4)
+    cp = tmp_path / "cp.json"
+    cp.write_text(make_checkpoint(store).to_json(), encoding="utf-8")
+    assert json.loads(cp.read_text())["head_seq"] == 4
+    assert _verify(store, "--against", str(cp))[0] == 0
+    _truncate(store, 2)
+    code, out = _verify(store, "--against", str(cp))
+    assert code == 1 and "tail was truncated" in out
+
+
+def test_a_store_signed_by_a_key_not_here_refuses_writes_with_one_line(
+    tmp_path: Path, key_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "s.duckdb"
+    _append(store, 1)
+    monkeypatch.setenv("TIDEGATE_AUDIT_KEY", str(tmp_path / "elsewhere.key"))
+    result = runner.invoke(app, ["quarantine", "list", "--store", str(store)])  # a read still works
+    assert result.exit_code == 0, result.output
+    from tidegate.errors import AuditKeyError
+
+    with pytest.raises(AuditKeyError, match=r"no audit signing key at .*elsewhere\.key"):
+        _append(store, 1, start=2)
+    assert not (tmp_path / "elsewhere.key").exists()  # not made: it would not be the key
