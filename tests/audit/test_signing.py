@@ -321,7 +321,8 @@ def test_a_signed_checkpoint_detects_truncation_and_forged_appends(
     head_hash = _head(store)[1]
     assert lines[0].startswith("tidegate.audit/") and lines[1] == "5"
     assert base64.b64decode(lines[2]) == bytes.fromhex(head_hash)
-    assert lines[3] == "" and lines[4].startswith(f"\u2014 tidegate.audit/{signer.key_id} ")
+    assert lines[3] == "tidegate-signed-from 1"  # an extension line
+    assert lines[4] == "" and lines[5].startswith(f"\u2014 tidegate.audit/{signer.key_id} ")
     _append(store, 1, start=6)  # an honest append extends it
     code, out = _verify(store, "--against", str(cp))
     assert code == 0 and "extends checkpoint" in out
@@ -371,3 +372,22 @@ def test_a_store_signed_by_a_key_not_here_refuses_writes_with_one_line(
     with pytest.raises(AuditKeyError, match=r"no audit signing key at .*elsewhere\.key"):
         _append(store, 1, start=2)
     assert not (tmp_path / "elsewhere.key").exists()  # not made: it would not be the key
+
+
+def test_stripping_every_signature_is_seen_against_a_checkpoint(
+    tmp_path: Path, key_file: Path
+) -> None:
+    """DuckDB: nulling the signatures leaves the hashes; the signed checkpoint knows
+    where signing began."""
+    store = tmp_path / "s.duckdb"
+    _append(store, 3)
+    cp = tmp_path / "cp.note"
+    assert "tidegate-signed-from 1\n" in _checkpoint(store, cp)
+    _raw(store, "UPDATE audit SET key_id = NULL, signature = NULL")
+    code, out = _verify(store)
+    assert code == 1 and "signatures were stripped" in out  # audit_keys still names a key
+    _raw(store, "DELETE FROM audit_keys")
+    code, out = _verify(store)  # now it looks like a store from before signing ...
+    assert code == 0 and "3 entries before signing was enabled (seq 1..3)" in out
+    code, out = _verify(store, "--against", str(cp))  # ... but not to the checkpoint
+    assert code == 1 and "signatures were stripped or replaced" in out

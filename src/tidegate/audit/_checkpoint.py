@@ -37,6 +37,15 @@ if TYPE_CHECKING:
 CHECKPOINT_FORMAT = "tidegate-audit-checkpoint/1"
 NOTE_FORMAT = "c2sp-signed-note"
 ORIGIN_PREFIX = "tidegate.audit/"
+# the note's extension line naming the chain's first signed seq: stripping every
+# signature (which leaves the hashes as they were) is then seen too
+SIGNED_FROM = "tidegate-signed-from"
+
+
+def first_signed_seq(entries: list[AuditEntry]) -> int | None:
+    return next((e.seq for e in entries if e.signature), None)
+
+
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -51,10 +60,11 @@ class AuditCheckpoint:
     format: str = CHECKPOINT_FORMAT
     origin: str = ""  # the chain's name (empty in an old JSON checkpoint)
     note: str | None = None  # the signed note it was read from
+    signed_from: int | None = None  # the chain's first signed seq (None: unknown/unsigned)
 
     def to_json(self) -> str:
         data = asdict(self)
-        for name in ("origin", "note"):
+        for name in ("origin", "note", "signed_from"):
             data.pop(name)
         return json.dumps(data, indent=2) + "\n"
 
@@ -62,7 +72,8 @@ class AuditCheckpoint:
         """This checkpoint as a C2SP signed note, signed by ``signer``."""
         from tidegate.audit._signed_note import CheckpointBody, sign_note
 
-        body = CheckpointBody(self.origin, self.entries, bytes.fromhex(self.head_hash))
+        extra = () if self.signed_from is None else (f"{SIGNED_FROM} {self.signed_from}",)
+        body = CheckpointBody(self.origin, self.entries, bytes.fromhex(self.head_hash), extra)
         return sign_note(body.text(), note_key_name(signer.key_id), signer.public, signer.sign)
 
 
@@ -100,6 +111,7 @@ def make_checkpoint(store: Store, entries: list[AuditEntry] | None = None) -> Au
         exported_at=datetime.now(UTC).strftime(AT_FORMAT),
         store=open_store(store).label(),
         origin=chain_origin(chain),
+        signed_from=first_signed_seq(chain[: report.entries]),
     )
 
 
@@ -136,7 +148,13 @@ def _read_note(path: Path, text: str, hint: str) -> AuditCheckpoint:
         raise AuditQueryError(
             f"checkpoint {path}: the root hash is {len(body.root_hash)} bytes, not 32; {hint}"
         )
+    signed_from = None
+    for line in body.extensions:
+        word, _, value = line.partition(" ")
+        if word == SIGNED_FROM and value.isdigit():
+            signed_from = int(value)
     return AuditCheckpoint(
+        signed_from=signed_from,
         entries=body.size,
         head_seq=body.size,
         head_hash=body.root_hash.hex(),
@@ -261,6 +279,14 @@ def verify_against(
             cp,
             f"the checkpoint is of chain {cp.origin} but this chain is {chain_origin(chain)}: "
             "it was rewritten from seq 1, or this is another store",
+        )
+    if cp.signed_from is not None and first_signed_seq(chain) != cp.signed_from:
+        return CheckpointReport(
+            report,
+            cp,
+            f"the checkpoint saw signed entries from seq {cp.signed_from}, but this chain's "
+            f"first signed entry is {first_signed_seq(chain) or 'none'}: signatures were "
+            "stripped or replaced",
         )
     if cp.head_seq == 0:
         return CheckpointReport(report, cp)
