@@ -391,3 +391,58 @@ def test_stripping_every_signature_is_seen_against_a_checkpoint(
     assert code == 0 and "3 entries before signing was enabled (seq 1..3)" in out
     code, out = _verify(store, "--against", str(cp))  # ... but not to the checkpoint
     assert code == 1 and "signatures were stripped or replaced" in out
+
+
+def test_a_key_in_a_prefect_secret_block_signs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.blocks.system import Secret
+
+    from tidegate.store import _audit_signer
+    from tidegate.store._audit_signer import private_pem
+
+    key = Ed25519PrivateKey.generate()
+    loaded: list[str] = []
+
+    class Held:
+        def get(self) -> str:
+            return private_pem(key).decode()
+
+    def load(name: str) -> Held:
+        loaded.append(name)
+        return Held()
+
+    monkeypatch.setattr(Secret, "load", staticmethod(load))
+    monkeypatch.setattr(_audit_signer, "_block_cache", {})
+    monkeypatch.delenv("TIDEGATE_AUDIT_KEY", raising=False)
+    monkeypatch.setenv("TIDEGATE_AUDIT_KEY_BLOCK", "audit-key")
+    store = tmp_path / "s.duckdb"
+    _append(store, 2)
+    _append(store, 1, start=3)
+    block = AuditSigner(key, "block audit-key")
+    assert {r[0] for r in query(store, "SELECT key_id FROM audit")} == {block.key_id}
+    assert loaded == ["audit-key"]  # loaded once per process, not per entry
+    public = tmp_path / "block.pub"
+    public.write_text(block.public_b64)
+    code, out = _verify(store, "--public-key", str(public))
+    assert code == 0 and "3 signatures good" in out
+
+
+def test_store_init_makes_the_key(tmp_path: Path, key_file: Path) -> None:
+    result = runner.invoke(app, ["store", "init", "--store", str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 0, result.output
+    signer = read_key_file(key_file)
+    assert signer is not None and key_file.stat().st_mode & 0o777 == 0o600
+    out = " ".join(result.output.split())
+    assert f"audit signing key {signer.key_id}" in out and "made now" in out
+    again = runner.invoke(app, ["store", "init", "--store", str(tmp_path / "s.duckdb")])
+    assert "in place" in again.output and _id(read_key_file(key_file)) == signer.key_id
+
+
+def test_a_key_file_others_can_read_is_refused(tmp_path: Path, key_file: Path) -> None:
+    from tidegate.errors import AuditKeyError
+
+    _append(tmp_path / "s.duckdb", 1)
+    key_file.chmod(0o644)
+    with pytest.raises(AuditKeyError, match="chmod 600"):
+        _append(tmp_path / "s.duckdb", 1, start=2)
