@@ -56,12 +56,17 @@ CREATE OR REPLACE TRIGGER audit_keys_no_truncate
 
 def ensure_audit_keys(con: Any) -> None:
     """Make ``audit_keys`` (with its triggers on PostgreSQL) and add the signature
-    columns to an older store's ``audit`` (write transaction; the owner's, on PostgreSQL)."""
-    have_audit = column_names(con, "audit")
+    columns to an older store's ``audit`` (write transaction; the owner's, on PostgreSQL).
+    One catalog query when all is in place (every signed append asks)."""
+    rows = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name IN ('audit', 'audit_keys')"
+    ).fetchall()
+    have_audit = {str(c) for t, c in rows if t == "audit"}
     for column in SIGNATURE_COLUMNS:
         if have_audit and column not in have_audit:
             con.execute(f"ALTER TABLE audit ADD COLUMN IF NOT EXISTS {column} VARCHAR")
-    if column_names(con, "audit_keys"):
+    if any(t == "audit_keys" for t, _ in rows):
         return
     con.execute(AUDIT_KEYS_DDL)
     if is_postgres_connection(con):
@@ -107,11 +112,11 @@ def key_rows(con: Any) -> list[tuple[str, str, str, str, str | None]]:
     ]
 
 
-def chain_signing_key(con: Any) -> tuple[str, int] | None:
+def chain_signing_key(con: Any, *, columns_made: bool = False) -> tuple[str, int] | None:
     """``(key id, seq)``: the key that must sign the next entry, from the newest signed
     entry (the key a rotation names, when that entry is the rotation); None while no
-    entry is signed."""
-    if not has_signature_columns(con):
+    entry is signed. ``columns_made``: the caller ran :func:`ensure_audit_keys`."""
+    if not columns_made and not has_signature_columns(con):
         return None
     row = fetch_one(
         con,

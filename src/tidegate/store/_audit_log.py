@@ -108,11 +108,11 @@ def _ready_to_sign(
 ) -> tuple[AuditSigner, int, str]:
     """The writers' key and the head ``(seq, hash)`` to append after. On a store with no
     signed entry yet, records the key in ``audit_keys``: signing starts with this entry."""
-    from tidegate.store._audit_keys import ensure_audit_keys, record_key
+    from tidegate.store._audit_keys import chain_signing_key, ensure_audit_keys, record_key
     from tidegate.store._audit_signer import configured_signer
 
     ensure_audit_keys(con)
-    current = chain_key(con)
+    current = chain_signing_key(con, columns_made=True)
     signer = configured_signer(create=current is None)
     head = fetch_one(con, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
     seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
@@ -121,12 +121,6 @@ def _ready_to_sign(
     if current is None:
         record_key(con, signer.key_id, signer.public_b64, at, actor, f"signing from seq {seq + 1}")
     return signer, seq, prev
-
-
-def chain_key(con: duckdb.DuckDBPyConnection) -> tuple[str, int] | None:
-    from tidegate.store._audit_keys import chain_signing_key
-
-    return chain_signing_key(con)
 
 
 def _not_the_store_key(signer: AuditSigner | None, current: tuple[str, int] | None) -> Exception:
