@@ -446,3 +446,41 @@ def test_a_key_file_others_can_read_is_refused(tmp_path: Path, key_file: Path) -
     key_file.chmod(0o644)
     with pytest.raises(AuditKeyError, match="chmod 600"):
         _append(tmp_path / "s.duckdb", 1, start=2)
+
+
+@pytest.mark.postgres
+def test_postgres_keeps_audit_keys_append_only_and_a_writer_role_signs(
+    tmp_path: Path, key_file: Path
+) -> None:
+    import psycopg
+
+    from store_backends import drop_pg_store, make_store, writer_role
+
+    owner = make_store("postgres", tmp_path)
+    assert isinstance(owner, PostgresStore)
+    try:
+        with writer_role(owner) as (as_writer, granted):
+            assert any("GRANT SELECT, INSERT ON audit_keys" in g for g in granted)
+            _append(as_writer, 2)  # the writer records the key and signs
+            assert scalar(owner, "SELECT count(*) FROM audit_keys") == 1
+            with psycopg.connect(as_writer.conninfo(), autocommit=True) as con:
+                for statement in (
+                    "UPDATE audit_keys SET public_key = 'x'",
+                    "DELETE FROM audit_keys",
+                    "TRUNCATE audit_keys",
+                    "ALTER TABLE audit_keys DISABLE TRIGGER audit_keys_append_only",
+                ):
+                    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                        con.execute(statement)
+            with psycopg.connect(owner.conninfo(), autocommit=True) as con:  # the owner too
+                with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+                    con.execute("DELETE FROM audit_keys")
+                config = con.execute(
+                    "SELECT proconfig FROM pg_proc WHERE proname = "
+                    "'tidegate_audit_keys_append_only'"
+                ).fetchall()
+            schema = owner.url.rsplit("%3D", 1)[1]
+            assert config == [([f"search_path=pg_catalog, {schema}"],)]
+            assert _verify(owner)[0] == 0
+    finally:
+        drop_pg_store(owner)
