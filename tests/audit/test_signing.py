@@ -484,3 +484,27 @@ def test_postgres_keeps_audit_keys_append_only_and_a_writer_role_signs(
             assert _verify(owner)[0] == 0
     finally:
         drop_pg_store(owner)
+
+
+def test_another_store_of_the_rotated_key_is_handed_over_on_its_next_write(
+    tmp_path: Path, key_file: Path
+) -> None:
+    first, second = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    _append(first, 1)
+    _append(second, 2)
+    old = read_key_file(key_file)
+    assert old is not None
+    assert runner.invoke(app, ["audit", "key", "rotate", "--store", str(first)]).exit_code == 0
+    new = read_key_file(key_file)
+    assert new is not None and new.key_id != old.key_id
+    _append(second, 1, start=3)  # signed by the old key until now: handed over first
+    rows = query(second, "SELECT event, key_id FROM audit ORDER BY seq")
+    assert rows == [
+        ("batch_committed", old.key_id),
+        ("batch_committed", old.key_id),
+        ("audit_key_rotated", old.key_id),
+        ("audit_key_activated", new.key_id),
+        ("batch_committed", new.key_id),
+    ]
+    code, out = _verify(second)
+    assert code == 0 and "5 signatures good" in out

@@ -107,13 +107,20 @@ def _ready_to_sign(
     con: duckdb.DuckDBPyConnection, at: str, actor: str
 ) -> tuple[AuditSigner, int, str]:
     """The writers' key and the head ``(seq, hash)`` to append after. On a store with no
-    signed entry yet, records the key in ``audit_keys``: signing starts with this entry."""
+    signed entry yet, records the key in ``audit_keys``: signing starts with this entry.
+    A store still signed by a key this host retired (another store's `tidegate audit key
+    rotate`) is handed over to the current key first, by the retired key's rotation."""
     from tidegate.store._audit_keys import chain_signing_key, ensure_audit_keys, record_key
-    from tidegate.store._audit_signer import configured_signer
+    from tidegate.store._audit_signer import configured_signer, retired_signer
 
     ensure_audit_keys(con)
     current = chain_signing_key(con, columns_made=True)
     signer = configured_signer(create=current is None)
+    if signer is not None and current is not None and signer.key_id != current[0]:
+        retired = retired_signer(signer, current[0])
+        if retired is not None:
+            hand_over(con, retired, signer, actor, "the host's key was rotated")
+            current = (signer.key_id, 0)
     head = fetch_one(con, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
     seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
     if signer is None or (current is not None and signer.key_id != current[0]):
@@ -198,6 +205,25 @@ def append_audit(
     entry = _signed(_body(seq + 1, at, who, event, detail, source, batch_id), prev, signer)
     _insert(con, [entry])
     return entry
+
+
+def hand_over(
+    con: duckdb.DuckDBPyConnection, old: AuditSigner, new: AuditSigner, actor: str, why: str
+) -> AuditEntry:
+    """Rotate the chain from ``old`` to ``new``: record ``new``'s public key, append the
+    ``audit_key_rotated`` entry ``old`` signs, then ``new``'s ``audit_key_activated``."""
+    from tidegate.store._audit_keys import KEY_ACTIVATED, KEY_ROTATED, record_key
+
+    record_key(con, new.key_id, new.public_b64, utc_now_iso(), actor, f"rotated from {old.key_id}")
+    handover = {
+        "key_id": new.key_id,
+        "public_key": new.public_b64,
+        "previous_key_id": old.key_id,
+        "reason": why,
+    }
+    rotated = append_signed(con, old, KEY_ROTATED, handover, actor=actor)
+    append_signed(con, new, KEY_ACTIVATED, handover, actor=actor)
+    return rotated
 
 
 def append_signed(

@@ -5,8 +5,10 @@ In one transaction: the new public key is recorded in ``audit_keys``, an
 ``audit_key_activated`` entry follows, signed by it. The new key is written (0600)
 before the commit and becomes the key file after it; the old one is kept as
 ``audit-signing.<old key id>.key`` beside it, so entries it signed stay checkable
-against a local key. A key held in a Prefect block is rotated by hand (a new block
-value), since a rotation must write the new key somewhere.
+against a local key, and another store this host signs with the old key is handed
+over the same way (signed by the old key) on its next write. A key held in a Prefect
+block is rotated by hand (a new block value), since a rotation must write the new key
+somewhere.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tidegate.errors import AuditKeyError
-from tidegate.store._audit_keys import KEY_ACTIVATED, KEY_ROTATED, record_key
-from tidegate.store._audit_log import _ready_to_sign, append_signed, default_actor, utc_now_iso
+from tidegate.store._audit_log import _ready_to_sign, default_actor, hand_over, utc_now_iso
 from tidegate.store._audit_signer import (
     AuditSigner,
     key_file_path,
@@ -59,14 +60,7 @@ def rotate_audit_key(store: StoreLike, actor: str | None = None) -> Rotation:
                     f"the audit key is in the Prefect Secret {old.where}: rotate it by making "
                     "a new key file and pointing TIDEGATE_AUDIT_KEY at it for the rotation"
                 )
-            record_key(con, new.key_id, new.public_b64, at, who, f"rotated from {old.key_id}")
-            handover = {
-                "key_id": new.key_id,
-                "public_key": new.public_b64,
-                "previous_key_id": old.key_id,
-            }
-            rotated = append_signed(con, old, KEY_ROTATED, handover, actor=who)
-            append_signed(con, new, KEY_ACTIVATED, handover, actor=who)
+            rotated = hand_over(con, old, new, who, "tidegate audit key rotate")
     except BaseException:
         pending.unlink(missing_ok=True)
         raise

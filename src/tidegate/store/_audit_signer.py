@@ -230,6 +230,14 @@ def configured_signer(*, create: bool) -> AuditSigner | None:
     return found
 
 
+def retired_signer(active: AuditSigner, key_id: str) -> AuditSigner | None:
+    """The retired key ``key_id`` kept beside the active key file, if this host has it."""
+    if active.where.startswith("block "):
+        return None
+    found = read_key_file(retired_key_path(Path(active.where), key_id))
+    return found if found is not None and found.key_id == key_id else None
+
+
 def local_public_keys() -> dict[str, bytes]:
     """The public keys of the local key file and of its retired predecessors, by key id:
     what `tidegate audit verify` trusts when no --public-key is given (no Prefect)."""
