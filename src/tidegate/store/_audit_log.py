@@ -103,7 +103,7 @@ def _signed(body: dict[str, Any], prev: str, signer: AuditSigner) -> AuditEntry:
     )
 
 
-def _ready_to_sign(
+def ready_to_sign(
     con: duckdb.DuckDBPyConnection, at: str, actor: str
 ) -> tuple[AuditSigner, int, str]:
     """The writers' key and the head ``(seq, hash)`` to append after. On a store with no
@@ -201,7 +201,7 @@ def append_audit(
 ) -> AuditEntry:
     """Append one signed entry inside the caller's transaction and return it."""
     at, who = utc_now_iso(), actor or default_actor()
-    signer, seq, prev = _ready_to_sign(con, at, who)
+    signer, seq, prev = ready_to_sign(con, at, who)
     entry = _signed(_body(seq + 1, at, who, event, detail, source, batch_id), prev, signer)
     _insert(con, [entry])
     return entry
@@ -283,7 +283,7 @@ def append_audit_many(
     if not entries:
         return []
     who, at = actor or default_actor(), utc_now_iso()
-    signer, seq, prev = _ready_to_sign(con, at, who)
+    signer, seq, prev = ready_to_sign(con, at, who)
     out: list[AuditEntry] = []
     for event, detail, source, batch_id in entries:
         seq += 1

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tidegate.errors import AuditKeyError
-from tidegate.store._audit_log import _ready_to_sign, default_actor, hand_over, utc_now_iso
+from tidegate.store._audit_log import ready_to_sign, default_actor, hand_over, utc_now_iso
 from tidegate.store._audit_signer import (
     AuditSigner,
     key_file_path,
@@ -54,7 +54,7 @@ def rotate_audit_key(store: StoreLike, actor: str | None = None) -> Rotation:
     try:
         with transaction(store) as con:
             at = utc_now_iso()
-            old, _, _ = _ready_to_sign(con, at, who)
+            old, _, _ = ready_to_sign(con, at, who)
             if old.where.startswith("block "):
                 raise AuditKeyError(
                     f"the audit key is in the Prefect Secret {old.where}: rotate it by making "
