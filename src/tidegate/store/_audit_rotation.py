@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tidegate.errors import AuditKeyError
-from tidegate.store._audit_log import ready_to_sign, default_actor, hand_over, utc_now_iso
+from tidegate.store._audit_log import default_actor, hand_over, ready_to_sign, utc_now_iso
 from tidegate.store._audit_signer import (
     AuditSigner,
     key_file_path,
