@@ -28,6 +28,7 @@ Every exception tidegate raises on purpose is defined here, and drawn here:
     │   ├── ReadQueryError              the database refused a read-only query (its words)
     │   └── ReviewConflictError         another reviewer changed the record: reload (not retried)
     ├── AuditQueryError                 a bad filter, SQL, key or checkpoint for an audit command
+    │   └── SignedNoteError             a signed note (checkpoint) that is malformed
     ├── BatchIdError                    a batch id or prefix that names no batch, or several
     └── ReviewError                     a review action that cannot apply (unknown id or column)
         └── SelectionChanged            the records a filter matches changed before the action
@@ -214,6 +215,10 @@ class ReviewConflictError(StoreError):
 
 class AuditQueryError(TidegateError):
     """A bad filter, SQL text, key or checkpoint file given to an audit command."""
+
+
+class SignedNoteError(AuditQueryError):
+    """A C2SP signed note or checkpoint body that is malformed (says what is wrong)."""
 
 
 class BatchIdError(TidegateError):

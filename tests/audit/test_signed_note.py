@@ -10,13 +10,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tidegate.audit._signed_note import (
     CheckpointBody,
-    NoteError,
     key_hash,
     parse_checkpoint_body,
     parse_note,
     sign_note,
     verify_note,
 )
+from tidegate.errors import SignedNoteError
 from tidegate.store._audit_signer import public_bytes
 
 # "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz":
@@ -62,7 +62,7 @@ def test_the_spec_example_signs_and_verifies_byte_for_byte() -> None:
     ],
 )
 def test_malformed_notes_are_refused(message: str) -> None:
-    with pytest.raises(NoteError):
+    with pytest.raises(SignedNoteError):
         parse_note(message)
 
 
@@ -76,5 +76,5 @@ def test_a_checkpoint_body_round_trips() -> None:
     with_extension = parse_checkpoint_body(text + "extra line\n")
     assert with_extension.extensions == ("extra line",)
     for bad in ("origin\n042\nAAAA\n", "origin\nx\nAAAA\n", "origin\n1\n", "\n1\nAAAA\n"):
-        with pytest.raises(NoteError):
+        with pytest.raises(SignedNoteError):
             parse_checkpoint_body(bad)

@@ -130,11 +130,12 @@ def checkpoint_signer() -> AuditSigner:
 
 
 def _read_note(path: Path, text: str, hint: str) -> AuditCheckpoint:
-    from tidegate.audit._signed_note import NoteError, parse_checkpoint_body, parse_note
+    from tidegate.audit._signed_note import parse_checkpoint_body, parse_note
+    from tidegate.errors import SignedNoteError
 
     try:
         body = parse_checkpoint_body(parse_note(text).text)
-    except NoteError as exc:
+    except SignedNoteError as exc:
         raise AuditQueryError(
             f"{path} is neither a signed checkpoint note nor a tidegate JSON checkpoint "
             f"({exc}); {hint}"

@@ -17,13 +17,11 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tidegate.errors import SignedNoteError
+
 SIG_PREFIX = "\u2014 "  # em dash, space
 ED25519 = 0x01
 MAX_SIGNATURES = 100
-
-
-class NoteError(ValueError):
-    """A note or checkpoint that is malformed; the message says what is wrong."""
 
 
 def key_hash(name: str, public: bytes) -> bytes:
@@ -33,7 +31,7 @@ def key_hash(name: str, public: bytes) -> bytes:
 
 def check_name(name: str) -> None:
     if not name or any(c.isspace() for c in name) or "+" in name:
-        raise NoteError(f"key name {name!r} is empty or holds a space or '+'")
+        raise SignedNoteError(f"key name {name!r} is empty or holds a space or '+'")
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ def sign_note(text: str, name: str, public: bytes, sign: Callable[[bytes], bytes
     """``text`` signed by one key: ``sign`` signs bytes with the key whose raw public
     key is ``public``."""
     if not text.endswith("\n") or "\n\n" in text:
-        raise NoteError("a note's text ends in one newline and holds no blank line")
+        raise SignedNoteError("a note's text ends in one newline and holds no blank line")
     return text + "\n" + signature_line(name, public, sign(text.encode("utf-8")))
 
 
@@ -67,31 +65,31 @@ def parse_note(message: str) -> Note:
     """Split a note into its text and its signature lines, checking their syntax."""
     split = message.rfind("\n\n")
     if split < 0:
-        raise NoteError("no blank line between the text and the signatures")
+        raise SignedNoteError("no blank line between the text and the signatures")
     text, block = message[: split + 1], message[split + 2 :]
     if not block.endswith("\n"):
-        raise NoteError("the last signature line does not end in a newline")
+        raise SignedNoteError("the last signature line does not end in a newline")
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
-        raise NoteError(f"more than {MAX_SIGNATURES} signature lines")
+        raise SignedNoteError(f"more than {MAX_SIGNATURES} signature lines")
     signatures: list[NoteSignature] = []
     for line in lines:
         if not line.startswith(SIG_PREFIX):
-            raise NoteError(f"signature line {line[:40]!r} does not start with '— '")
+            raise SignedNoteError(f"signature line {line[:40]!r} does not start with '— '")
         parts = line[len(SIG_PREFIX) :].split(" ")
         if len(parts) != 2:
-            raise NoteError(f"signature line {line[:40]!r} is not '— <name> <base64>'")
+            raise SignedNoteError(f"signature line {line[:40]!r} is not '— <name> <base64>'")
         name, blob = parts
         check_name(name)
         try:
             raw = base64.b64decode(blob, validate=True)
         except ValueError:
-            raise NoteError(f"signature of {name} is not base64") from None
+            raise SignedNoteError(f"signature of {name} is not base64") from None
         if len(raw) < 5:
-            raise NoteError(f"signature of {name} is too short")
+            raise SignedNoteError(f"signature of {name} is too short")
         signatures.append(NoteSignature(name, raw[:4], raw[4:]))
     if not signatures:
-        raise NoteError("the note has no signature")
+        raise SignedNoteError("the note has no signature")
     return Note(text, tuple(signatures))
 
 
@@ -131,16 +129,16 @@ def parse_checkpoint_body(text: str) -> CheckpointBody:
     """A checkpoint note's text: origin, decimal tree size, base64 root hash, extensions."""
     lines = text[:-1].split("\n") if text.endswith("\n") else []
     if len(lines) < 3:
-        raise NoteError("a checkpoint needs an origin, a tree size and a root hash line")
+        raise SignedNoteError("a checkpoint needs an origin, a tree size and a root hash line")
     origin, size, root, *extensions = lines
     if not origin:
-        raise NoteError("the origin line is empty")
+        raise SignedNoteError("the origin line is empty")
     if not size.isdigit() or (size != "0" and size.startswith("0")) or not size.isascii():
-        raise NoteError(f"tree size {size!r} is not a decimal number")
+        raise SignedNoteError(f"tree size {size!r} is not a decimal number")
     try:
         root_hash = base64.b64decode(root, validate=True)
     except ValueError:
-        raise NoteError(f"root hash {root!r} is not base64") from None
+        raise SignedNoteError(f"root hash {root!r} is not base64") from None
     if any(not line for line in extensions):
-        raise NoteError("an extension line is empty")
+        raise SignedNoteError("an extension line is empty")
     return CheckpointBody(origin, int(size), root_hash, tuple(extensions))
