@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from typer.testing import CliRunner
 
 from helpers import query, scalar
+from signing_support import append, attacker, forge, key_id_or_none, raw, record, runner, verify
 from store_backends import store_arg
 from tidegate.audit import verify_chain
 from tidegate.cli import app
@@ -23,89 +23,11 @@ from tidegate.store import (
     GENESIS_HASH,
     PostgresStore,
     Store,
-    append_audit,
     connect,
-    ensure_store_tables,
     entry_hash,
     read_audit,
-    transaction,
 )
 from tidegate.store._audit_signer import AuditSigner, key_id_of, read_key_file
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "keys" / "audit-signing.key"
-    monkeypatch.setenv("TIDEGATE_AUDIT_KEY", str(path))
-    monkeypatch.delenv("TIDEGATE_AUDIT_KEY_BLOCK", raising=False)
-    return path
-
-
-def _append(store: Store, n: int, start: int = 1) -> None:
-    with transaction(store) as con:
-        ensure_store_tables(con)
-        for i in range(start, start + n):
-            append_audit(con, "batch_committed", {"rows_in": i}, source="orders", actor="t")
-
-
-def _raw(store: Store, sql: str, params: list[object] | None = None) -> None:
-    """One statement outside tidegate's writers (autocommit), as an attacker would."""
-    with connect(store) as con:
-        con.execute(sql, params or [])
-
-
-def _head(store: Store) -> tuple[int, str]:
-    row = query(store, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-    return (int(row[0][0]), str(row[0][1])) if row else (0, GENESIS_HASH)
-
-
-def _forge(store: Store, signer: AuditSigner | None = None, signature: str | None = None) -> int:
-    """Append an entry with a correct chain hash, signed by ``signer`` (or carrying
-    ``signature``, or nothing), with plain SQL. Returns its seq."""
-    seq, prev = _head(store)
-    body = {
-        "seq": seq + 1,
-        "at": "2026-12-02T12:00:00.000000Z",
-        "actor": "mallory",
-        "event": "batch_committed",
-        "source": "orders",
-        "batch_id": None,
-        "detail": json.dumps({"rows_in": 999}),
-    }
-    digest = entry_hash(prev, body)
-    key_id = signer.key_id if signer else ("ak_0000000000000000" if signature else None)
-    if signer is not None:
-        signature = signer.sign_hash(digest)
-    _raw(
-        store,
-        'INSERT INTO audit (seq, "at", actor, event, source, batch_id, detail, prev_hash, '
-        "hash, key_id, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [*body.values(), prev, digest, key_id, signature],
-    )
-    return seq + 1
-
-
-def _id(signer: AuditSigner | None) -> str | None:
-    return signer.key_id if signer else None
-
-
-def _attacker() -> AuditSigner:
-    return AuditSigner(Ed25519PrivateKey.generate(), "mallory")
-
-
-def _record(store: Store, signer: AuditSigner) -> None:
-    _raw(
-        store,
-        "INSERT INTO audit_keys (key_id, public_key, created_at, created_by) VALUES (?, ?, ?, ?)",
-        [signer.key_id, signer.public_b64, "2026-12-02T12:00:00Z", "mallory"],
-    )
-
-
-def _verify(store: Store, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["audit", "verify", "--store", store_arg(store), *args])
-    return result.exit_code, " ".join(result.output.split())
 
 
 def test_a_real_run_signs_every_entry(demo_copy: Store) -> None:
@@ -121,18 +43,20 @@ def test_a_real_run_signs_every_entry(demo_copy: Store) -> None:
     assert report.ok and report.signatures is not None
     assert report.signatures.signed == len(entries) and report.signatures.unsigned_before == 0
     assert "local key file" in report.signatures.trust
-    code, out = _verify(demo_copy)
+    code, out = verify(demo_copy)
     assert code == 0 and f"{len(entries)} signatures good" in out
 
 
 def test_new_key_is_made_once_with_mode_0600(store: Store, key_file: Path) -> None:
     assert not key_file.exists()
-    _append(store, 2)
+    append(store, 2)
     assert key_file.stat().st_mode & 0o777 == 0o600
     signer = read_key_file(key_file)
     assert signer is not None
-    _append(store, 1, start=3)
-    assert _id(read_key_file(key_file)) == signer.key_id  # the same key, not a second one
+    append(store, 1, start=3)
+    assert (
+        key_id_or_none(read_key_file(key_file)) == signer.key_id
+    )  # the same key, not a second one
     assert [r[0] for r in query(store, "SELECT key_id FROM audit ORDER BY seq")] == [
         signer.key_id
     ] * 3
@@ -142,13 +66,13 @@ def test_new_key_is_made_once_with_mode_0600(store: Store, key_file: Path) -> No
 def test_an_append_with_a_good_hash_but_no_good_signature_is_named(
     store: Store, key_file: Path, how: str
 ) -> None:
-    _append(store, 3)
-    assert _verify(store)[0] == 0
+    append(store, 3)
+    assert verify(store)[0] == 0
     garbage = base64.b64encode(b"x" * 64).decode()
-    seq = _forge(store, signature=garbage if how == "bad signature" else None)
+    seq = forge(store, signature=garbage if how == "bad signature" else None)
     report = verify_chain(store)
     assert report.kind == "signature" and report.first_bad_seq == seq == 4
-    code, out = _verify(store)
+    code, out = verify(store)
     assert code == 1 and "audit chain signature bad at seq 4" in out
     if how == "unsigned":
         assert "not signed" in out
@@ -159,16 +83,16 @@ def test_an_append_with_a_good_hash_but_no_good_signature_is_named(
 def test_an_attackers_own_key_in_audit_keys_is_caught(
     store: Store, key_file: Path, tmp_path: Path
 ) -> None:
-    _append(store, 3)
+    append(store, 3)
     trusted = tmp_path / "trusted.pem"
     shown = runner.invoke(
         app, ["audit", "key", "show", "--store", store_arg(store), "-o", str(trusted)]
     )
     assert shown.exit_code == 0, shown.output
-    mallory = _attacker()
-    _record(store, mallory)
-    seq = _forge(store, mallory)
-    code, out = _verify(store, "--public-key", str(trusted))
+    mallory = attacker()
+    record(store, mallory)
+    seq = forge(store, mallory)
+    code, out = verify(store, "--public-key", str(trusted))
     assert code == 1 and f"audit chain signature bad at seq {seq}" in out
     assert f"signed by key {mallory.key_id}" in out and f"--public-key {trusted}" in out
 
@@ -178,24 +102,24 @@ def test_a_chain_re_signed_with_another_key_fails_only_against_the_trusted_key(
 ) -> None:
     """DuckDB: the file's owner can rewrite everything; only a trusted key shows it."""
     store = tmp_path / "s.duckdb"
-    _append(store, 4)
+    append(store, 4)
     trusted = tmp_path / "trusted.pem"
     assert runner.invoke(app, ["audit", "key", "show", "-o", str(trusted)]).exit_code == 0
-    mallory = _attacker()
-    _raw(store, "DELETE FROM audit_keys")
-    _record(store, mallory)
+    mallory = attacker()
+    raw(store, "DELETE FROM audit_keys")
+    record(store, mallory)
     for seq, digest in query(store, "SELECT seq, hash FROM audit"):
-        _raw(
+        raw(
             store,
             "UPDATE audit SET key_id = ?, signature = ? WHERE seq = ?",
             [mallory.key_id, mallory.sign_hash(digest), seq],
         )
-    code, out = _verify(store, "--public-key", str(trusted))
+    code, out = verify(store, "--public-key", str(trusted))
     assert code == 1 and "audit chain signature bad at seq 1" in out
     assert "re-signed the chain" in out
-    assert _verify(store)[0] == 1  # the local key file is a trust anchor too
+    assert verify(store)[0] == 1  # the local key file is a trust anchor too
     monkeypatch.setenv("TIDEGATE_AUDIT_KEY", str(tmp_path / "no-such.key"))
-    code, out = _verify(store)  # no anchor at all: consistent, and it says what it trusted
+    code, out = verify(store)  # no anchor at all: consistent, and it says what it trusted
     assert code == 0 and "the store's recorded keys only" in out
 
 
@@ -203,8 +127,8 @@ def _old_store(store: Store) -> None:
     """An audit table as tidegate made it before signing existed, with 3 entries."""
     if isinstance(store, PostgresStore):
         schema = store.url.rsplit("%3D", 1)[1]
-        _raw(store, f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-    _raw(
+        raw(store, f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    raw(
         store,
         'CREATE TABLE audit (seq BIGINT PRIMARY KEY, "at" VARCHAR NOT NULL, actor VARCHAR '
         "NOT NULL, event VARCHAR NOT NULL, source VARCHAR, batch_id VARCHAR, detail VARCHAR "
@@ -222,7 +146,7 @@ def _old_store(store: Store) -> None:
             "detail": "{}",
         }
         digest = entry_hash(prev, body)
-        _raw(
+        raw(
             store,
             'INSERT INTO audit (seq, "at", actor, event, source, batch_id, detail, prev_hash, '
             "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -233,23 +157,23 @@ def _old_store(store: Store) -> None:
 
 def test_entries_from_before_signing_are_reported_not_failed(store: Store, key_file: Path) -> None:
     _old_store(store)
-    code, out = _verify(store)  # read-only, before any migration
+    code, out = verify(store)  # read-only, before any migration
     assert code == 0 and "3 entries before signing was enabled (seq 1..3)" in out
-    _append(store, 2, start=4)  # a new tidegate adds the columns and signs from seq 4
+    append(store, 2, start=4)  # a new tidegate adds the columns and signs from seq 4
     signed = query(store, "SELECT seq FROM audit WHERE signature IS NOT NULL ORDER BY seq")
     assert [r[0] for r in signed] == [4, 5]
-    code, out = _verify(store)
+    code, out = verify(store)
     assert code == 0 and "3 entries before signing was enabled (seq 1..3)" in out
     assert "2 signatures good" in out
-    seq = _forge(store)  # but an unsigned entry after the first signed one is bad
-    code, out = _verify(store)
+    seq = forge(store)  # but an unsigned entry after the first signed one is bad
+    code, out = verify(store)
     assert code == 1 and f"signature bad at seq {seq}" in out and "not signed" in out
 
 
 def test_rotation_is_signed_by_the_old_key_and_names_the_new_one(
     store: Store, key_file: Path, tmp_path: Path
 ) -> None:
-    _append(store, 2)
+    append(store, 2)
     old = read_key_file(key_file)
     assert old is not None
     old_pub = tmp_path / "old.pem"
@@ -259,8 +183,11 @@ def test_rotation_is_signed_by_the_old_key_and_names_the_new_one(
     new = read_key_file(key_file)
     assert new is not None and new.key_id != old.key_id
     retired = key_file.with_name(f"audit-signing.{old.key_id}.key")
-    assert _id(read_key_file(retired)) == old.key_id and retired.stat().st_mode & 0o777 == 0o600
-    _append(store, 1, start=10)
+    assert (
+        key_id_or_none(read_key_file(retired)) == old.key_id
+        and retired.stat().st_mode & 0o777 == 0o600
+    )
+    append(store, 1, start=10)
     rows = query(store, "SELECT seq, event, key_id, detail FROM audit ORDER BY seq")
     assert [(r[1], r[2]) for r in rows[2:]] == [
         ("audit_key_rotated", old.key_id),
@@ -272,14 +199,14 @@ def test_rotation_is_signed_by_the_old_key_and_names_the_new_one(
     assert scalar(store, "SELECT count(*) FROM audit_keys") == 2
     assert key_id_of(base64.b64decode(handover["public_key"])) == new.key_id
     for args in ([], ["--public-key", str(old_pub)], ["--public-key", str(key_file)]):
-        code, out = _verify(store, *args)
+        code, out = verify(store, *args)
         assert code == 0 and "5 signatures good" in out, (args, out)
 
 
 def test_the_old_key_cannot_write_after_a_rotation(
     store: Store, key_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _append(store, 1)
+    append(store, 1)
     assert (
         runner.invoke(app, ["audit", "key", "rotate", "--store", store_arg(store)]).exit_code == 0
     )
@@ -288,109 +215,23 @@ def test_the_old_key_cannot_write_after_a_rotation(
     from tidegate.errors import AuditKeyError
 
     with pytest.raises(AuditKeyError, match="is not the key that signs this store"):
-        _append(store, 1, start=5)
+        append(store, 1, start=5)
     assert scalar(store, "SELECT count(*) FROM audit") == 3
-
-
-def _checkpoint(store: Store, path: Path) -> str:
-    result = runner.invoke(
-        app, ["audit", "checkpoint", "-o", str(path), "--store", store_arg(store)]
-    )
-    assert result.exit_code == 0, result.output
-    return path.read_text(encoding="utf-8")
-
-
-def _truncate(store: Store, after: int) -> None:
-    if isinstance(store, PostgresStore):  # a superuser gets past the append-only triggers
-        with connect(store) as con:
-            con.execute("SET session_replication_role = replica")
-            con.execute("DELETE FROM audit WHERE seq > ?", [after])
-        return
-    _raw(store, "DELETE FROM audit WHERE seq > ?", [after])
-
-
-def test_a_signed_checkpoint_detects_truncation_and_forged_appends(
-    store: Store, key_file: Path, tmp_path: Path
-) -> None:
-    _append(store, 5)
-    cp = tmp_path / "cp.note"
-    text = _checkpoint(store, cp)
-    signer = read_key_file(key_file)
-    assert signer is not None
-    lines = text.split("\n")
-    head_hash = _head(store)[1]
-    assert lines[0].startswith("tidegate.audit/") and lines[1] == "5"
-    assert base64.b64decode(lines[2]) == bytes.fromhex(head_hash)
-    assert lines[3] == "tidegate-signed-from 1"  # an extension line
-    assert lines[4] == "" and lines[5].startswith(f"\u2014 tidegate.audit/{signer.key_id} ")
-    _append(store, 1, start=6)  # an honest append extends it
-    code, out = _verify(store, "--against", str(cp))
-    assert code == 0 and "extends checkpoint" in out
-    _truncate(store, 3)
-    code, out = _verify(store, "--against", str(cp))
-    assert code == 1 and "tail was truncated" in out
-    _forge(store)  # entry 4 again, a good hash but no signature
-    code, out = _verify(store, "--against", str(cp))
-    assert code == 1 and "signature bad at seq 4" in out
-
-
-def test_an_edited_checkpoint_fails_its_signature(
-    store: Store, key_file: Path, tmp_path: Path
-) -> None:
-    _append(store, 5)
-    cp = tmp_path / "cp.note"
-    text = _checkpoint(store, cp)
-    _truncate(store, 3)
-    cp.write_text(text.replace("\n5\n", "\n3\n", 1), encoding="utf-8")  # hide the cut
-    code, out = _verify(store, "--against", str(cp))
-    assert code == 1 and "does not match its text" in out
-
-
-def test_an_old_json_checkpoint_is_still_read(store: Store, key_file: Path, tmp_path: Path) -> None:
-    from tidegate.audit import make_checkpoint
-
-    _append(store, 4)
-    cp = tmp_path / "cp.json"
-    cp.write_text(make_checkpoint(store).to_json(), encoding="utf-8")
-    assert json.loads(cp.read_text())["head_seq"] == 4
-    assert _verify(store, "--against", str(cp))[0] == 0
-    _truncate(store, 2)
-    code, out = _verify(store, "--against", str(cp))
-    assert code == 1 and "tail was truncated" in out
 
 
 def test_a_store_signed_by_a_key_not_here_refuses_writes_with_one_line(
     tmp_path: Path, key_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = tmp_path / "s.duckdb"
-    _append(store, 1)
+    append(store, 1)
     monkeypatch.setenv("TIDEGATE_AUDIT_KEY", str(tmp_path / "elsewhere.key"))
     result = runner.invoke(app, ["quarantine", "list", "--store", str(store)])  # a read still works
     assert result.exit_code == 0, result.output
     from tidegate.errors import AuditKeyError
 
     with pytest.raises(AuditKeyError, match=r"no audit signing key at .*elsewhere\.key"):
-        _append(store, 1, start=2)
+        append(store, 1, start=2)
     assert not (tmp_path / "elsewhere.key").exists()  # not made: it would not be the key
-
-
-def test_stripping_every_signature_is_seen_against_a_checkpoint(
-    tmp_path: Path, key_file: Path
-) -> None:
-    """DuckDB: nulling the signatures leaves the hashes; the signed checkpoint knows
-    where signing began."""
-    store = tmp_path / "s.duckdb"
-    _append(store, 3)
-    cp = tmp_path / "cp.note"
-    assert "tidegate-signed-from 1\n" in _checkpoint(store, cp)
-    _raw(store, "UPDATE audit SET key_id = NULL, signature = NULL")
-    code, out = _verify(store)
-    assert code == 1 and "signatures were stripped" in out  # audit_keys still names a key
-    _raw(store, "DELETE FROM audit_keys")
-    code, out = _verify(store)  # now it looks like a store from before signing ...
-    assert code == 0 and "3 entries before signing was enabled (seq 1..3)" in out
-    code, out = _verify(store, "--against", str(cp))  # ... but not to the checkpoint
-    assert code == 1 and "signatures were stripped or replaced" in out
 
 
 def test_a_key_in_a_prefect_secret_block_signs(
@@ -417,14 +258,14 @@ def test_a_key_in_a_prefect_secret_block_signs(
     monkeypatch.delenv("TIDEGATE_AUDIT_KEY", raising=False)
     monkeypatch.setenv("TIDEGATE_AUDIT_KEY_BLOCK", "audit-key")
     store = tmp_path / "s.duckdb"
-    _append(store, 2)
-    _append(store, 1, start=3)
+    append(store, 2)
+    append(store, 1, start=3)
     block = AuditSigner(key, "block audit-key")
     assert {r[0] for r in query(store, "SELECT key_id FROM audit")} == {block.key_id}
     assert loaded == ["audit-key"]  # loaded once per process, not per entry
     public = tmp_path / "block.pub"
     public.write_text(block.public_b64)
-    code, out = _verify(store, "--public-key", str(public))
+    code, out = verify(store, "--public-key", str(public))
     assert code == 0 and "3 signatures good" in out
 
 
@@ -436,16 +277,16 @@ def test_store_init_makes_the_key(tmp_path: Path, key_file: Path) -> None:
     out = " ".join(result.output.split())
     assert f"audit signing key {signer.key_id}" in out and "made now" in out
     again = runner.invoke(app, ["store", "init", "--store", str(tmp_path / "s.duckdb")])
-    assert "in place" in again.output and _id(read_key_file(key_file)) == signer.key_id
+    assert "in place" in again.output and key_id_or_none(read_key_file(key_file)) == signer.key_id
 
 
 def test_a_key_file_others_can_read_is_refused(tmp_path: Path, key_file: Path) -> None:
     from tidegate.errors import AuditKeyError
 
-    _append(tmp_path / "s.duckdb", 1)
+    append(tmp_path / "s.duckdb", 1)
     key_file.chmod(0o644)
     with pytest.raises(AuditKeyError, match="chmod 600"):
-        _append(tmp_path / "s.duckdb", 1, start=2)
+        append(tmp_path / "s.duckdb", 1, start=2)
 
 
 @pytest.mark.postgres
@@ -461,7 +302,7 @@ def test_postgres_keeps_audit_keys_append_only_and_a_writer_role_signs(
     try:
         with writer_role(owner) as (as_writer, granted):
             assert any("GRANT SELECT, INSERT ON audit_keys" in g for g in granted)
-            _append(as_writer, 2)  # the writer records the key and signs
+            append(as_writer, 2)  # the writer records the key and signs
             assert scalar(owner, "SELECT count(*) FROM audit_keys") == 1
             with psycopg.connect(as_writer.conninfo(), autocommit=True) as con:
                 for statement in (
@@ -475,13 +316,14 @@ def test_postgres_keeps_audit_keys_append_only_and_a_writer_role_signs(
             with psycopg.connect(owner.conninfo(), autocommit=True) as con:  # the owner too
                 with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                     con.execute("DELETE FROM audit_keys")
+                schema = owner.url.rsplit("%3D", 1)[1]
                 config = con.execute(
                     "SELECT proconfig FROM pg_proc WHERE proname = "
-                    "'tidegate_audit_keys_append_only'"
+                    "'tidegate_audit_keys_append_only' AND pronamespace = %s::regnamespace",
+                    [schema],
                 ).fetchall()
-            schema = owner.url.rsplit("%3D", 1)[1]
             assert config == [([f"search_path=pg_catalog, {schema}"],)]
-            assert _verify(owner)[0] == 0
+            assert verify(owner)[0] == 0
     finally:
         drop_pg_store(owner)
 
@@ -490,14 +332,14 @@ def test_another_store_of_the_rotated_key_is_handed_over_on_its_next_write(
     tmp_path: Path, key_file: Path
 ) -> None:
     first, second = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
-    _append(first, 1)
-    _append(second, 2)
+    append(first, 1)
+    append(second, 2)
     old = read_key_file(key_file)
     assert old is not None
     assert runner.invoke(app, ["audit", "key", "rotate", "--store", str(first)]).exit_code == 0
     new = read_key_file(key_file)
     assert new is not None and new.key_id != old.key_id
-    _append(second, 1, start=3)  # signed by the old key until now: handed over first
+    append(second, 1, start=3)  # signed by the old key until now: handed over first
     rows = query(second, "SELECT event, key_id FROM audit ORDER BY seq")
     assert rows == [
         ("batch_committed", old.key_id),
@@ -506,5 +348,5 @@ def test_another_store_of_the_rotated_key_is_handed_over_on_its_next_write(
         ("audit_key_activated", new.key_id),
         ("batch_committed", new.key_id),
     ]
-    code, out = _verify(second)
+    code, out = verify(second)
     assert code == 0 and "5 signatures good" in out
