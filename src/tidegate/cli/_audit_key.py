@@ -6,12 +6,15 @@ no Prefect; `rotate` writes the rotation into the store's audit."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
 from tidegate.errors import TidegateError
+
+if TYPE_CHECKING:
+    from tidegate.store import Store
 
 app = typer.Typer(help="Show or rotate the audit signing key.", no_args_is_help=True)
 
@@ -67,14 +70,12 @@ def show(
         console.print(f"public key written to {output}", highlight=False)
 
 
-def _store_key(path: object) -> tuple[str, int] | None:
+def _store_key(store: Store) -> tuple[str, int] | None:
     """The key that signs the store now, or None (no store, or nothing signed yet)."""
-    from tidegate.store import open_store
     from tidegate.store._audit_keys import chain_signing_key
     from tidegate.store._audit_reads import has_audit
     from tidegate.store._connect import connect
 
-    store = open_store(path)  # type: ignore[arg-type]
     try:
         if not store.exists():
             return None
