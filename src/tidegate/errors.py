@@ -10,7 +10,8 @@ Every exception tidegate raises on purpose is defined here, and drawn here:
     │   ├── ContractError               a contract file is wrong (file, key, value, valid)
     │   ├── PipelineError               a pipeline file is wrong or names a missing source
     │   ├── SourceConfigError           a source is declared wrongly (bad path, bad option)
-    │   └── TokenFileError              the review app's tokens are missing or malformed
+    │   ├── TokenFileError              the review app's tokens are missing or malformed
+    │   └── AuditKeyError               no usable audit signing key, or not the store's
     ├── TransientError                  worth retrying (Prefect retries only these)
     │   ├── StoreLockedError            another process holds the store
     │   ├── TransientWriteConflictError a concurrent transaction wrote the same rows first
@@ -27,6 +28,7 @@ Every exception tidegate raises on purpose is defined here, and drawn here:
     │   ├── ReadQueryError              the database refused a read-only query (its words)
     │   └── ReviewConflictError         another reviewer changed the record: reload (not retried)
     ├── AuditQueryError                 a bad filter, SQL, key or checkpoint for an audit command
+    │   └── SignedNoteError             a signed note (checkpoint) that is malformed
     ├── BatchIdError                    a batch id or prefix that names no batch, or several
     └── ReviewError                     a review action that cannot apply (unknown id or column)
         └── SelectionChanged            the records a filter matches changed before the action
@@ -100,6 +102,11 @@ class SourceConfigError(ConfigError):
 
 class TokenFileError(ConfigError):
     """The review tokens are missing or malformed."""
+
+
+class AuditKeyError(ConfigError):
+    """The audit signing key is missing, unreadable, too open, or not the key that signs
+    this store's chain (names the file or block and the key ids)."""
 
 
 class TransientError(TidegateError):
@@ -208,6 +215,10 @@ class ReviewConflictError(StoreError):
 
 class AuditQueryError(TidegateError):
     """A bad filter, SQL text, key or checkpoint file given to an audit command."""
+
+
+class SignedNoteError(AuditQueryError):
+    """A C2SP signed note or checkpoint body that is malformed (says what is wrong)."""
 
 
 class BatchIdError(TidegateError):

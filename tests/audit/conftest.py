@@ -130,3 +130,13 @@ def store_copy(duckdb_audit_store: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "copy.duckdb"
     shutil.copy(duckdb_audit_store, copy)
     return copy
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A signing key of the test's own (TIDEGATE_AUDIT_KEY): a rotation never touches
+    the session's key."""
+    path = tmp_path / "keys" / "audit-signing.key"
+    monkeypatch.setenv("TIDEGATE_AUDIT_KEY", str(path))
+    monkeypatch.delenv("TIDEGATE_AUDIT_KEY_BLOCK", raising=False)
+    return path

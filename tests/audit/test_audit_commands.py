@@ -305,14 +305,16 @@ def test_trace_says_what_is_wrong(audit_store: Store, project_root: Path) -> Non
 def test_checkpoint_then_verify_against_it(
     store_copy: Path, project_root: Path, tmp_path: Path
 ) -> None:
-    cp = tmp_path / "head.json"
+    from tidegate.audit import read_checkpoint
+
+    cp = tmp_path / "head.note"
     audit(store_copy, project_root, "checkpoint", "-o", str(cp))
-    data = json.loads(cp.read_text())
+    read = read_checkpoint(cp)  # a signed note: entry count and head hash
     n, head = (
         scalar(store_copy, "SELECT count(*) FROM audit"),
-        query(store_copy, 'SELECT seq, hash, "at" FROM audit ORDER BY seq DESC LIMIT 1')[0],
+        query(store_copy, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")[0],
     )
-    assert (data["entries"], data["head_seq"], data["head_hash"], data["head_at"]) == (n, *head)
+    assert (read.entries, read.head_seq, read.head_hash) == (n, *head)
     assert "extends checkpoint" in audit(store_copy, project_root, "verify", "--against", str(cp))
     con = duckdb.connect(str(store_copy))
     con.execute("DELETE FROM audit WHERE seq = ?", [n])

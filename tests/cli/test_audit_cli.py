@@ -129,8 +129,9 @@ def test_checkpoint_refuses_a_broken_chain(small_store: Path, tmp_path: Path) ->
 def test_audit_commands_do_not_import_prefect(
     small_store: Path, tmp_path: Path, project_root: Path
 ) -> None:
-    cp = tmp_path / "cp.json"
+    cp = tmp_path / "cp.note"
     calls = [
+        ["key", "show"],
         ["verify"],
         ["checkpoint", "-o", str(cp)],
         ["verify", "--against", str(cp)],
@@ -153,4 +154,6 @@ def test_audit_commands_do_not_import_prefect(
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
-    assert json.loads(cp.read_text())["head_seq"] == 5
+    from tidegate.audit import read_checkpoint
+
+    assert read_checkpoint(cp).head_seq == 5  # a signed note, read back

@@ -20,7 +20,7 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
     for _ in range(2):
         result = runner.invoke(app, ["store", "init", "--store", store_arg(store)])
         assert result.exit_code == 0, result.output
-        ready = "ready: audit, checkpoints, duplicates, pii_keys, profiles, quarantine"
+        ready = "ready: audit, audit_keys, checkpoints, duplicates, pii_keys, profiles, quarantine"
         assert ready in " ".join(result.output.split())
     tables = {
         t
@@ -30,12 +30,21 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
             "WHERE table_schema = current_schema()",
         )
     }
-    assert tables == {"audit", "checkpoints", "duplicates", "pii_keys", "profiles", "quarantine"}
+    assert tables == {
+        "audit",
+        "audit_keys",
+        "checkpoints",
+        "duplicates",
+        "pii_keys",
+        "profiles",
+        "quarantine",
+    }
     if isinstance(store, PostgresStore):
         triggers = {
             t for (t,) in query(store, "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         }
         assert {"audit_append_only", "audit_no_truncate", "audit_chain_link"} <= triggers
+        assert {"audit_keys_append_only", "audit_keys_no_truncate"} <= triggers
 
 
 def test_erase_pii_key_without_a_key_or_a_store_says_so(tmp_path: Path) -> None:

@@ -388,3 +388,4 @@ def test_a_source_named_like_a_store_table_is_refused() -> None:
     message = str(info.value)
     assert "q.yaml" in message and "'quarantine'" in message and "audit" in message
     assert "pii_keys" in message  # the PII key table is one of them
+    assert "audit_keys" in message  # and the audit signing keys

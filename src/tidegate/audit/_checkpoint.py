@@ -7,6 +7,13 @@ is internally consistent. A checkpoint kept somewhere else (a ticket, another
 machine, a signed commit) closes that gap: the chain must still reach the
 checkpoint's seq, and the entry at that seq must still have the checkpoint's hash
 (which, through the chain, pins every entry before it).
+
+`tidegate audit checkpoint` writes a C2SP signed note (:mod:`tidegate.audit._signed_note`):
+origin ``tidegate.audit/<first 16 hex digits of entry 1's hash>`` (the chain's own
+name, the same wherever the store is copied), the entry count as tree size, the head
+hash in base64 as root hash, signed by the audit key (key name
+``tidegate.audit/<key id>``), so an edited checkpoint (another size or hash) fails its
+signature. The JSON checkpoints of earlier versions are still read (unsigned).
 """
 
 from __future__ import annotations
@@ -23,9 +30,22 @@ from tidegate.errors import AuditQueryError
 from tidegate.store import AuditEntry, open_store, read_chain
 
 if TYPE_CHECKING:
+    from tidegate.audit._signatures import TrustAnchor
     from tidegate.store import Store
+    from tidegate.store._audit_signer import AuditSigner
 
 CHECKPOINT_FORMAT = "tidegate-audit-checkpoint/1"
+NOTE_FORMAT = "c2sp-signed-note"
+ORIGIN_PREFIX = "tidegate.audit/"
+# the note's extension line naming the chain's first signed seq: stripping every
+# signature (which leaves the hashes as they were) is then seen too
+SIGNED_FROM = "tidegate-signed-from"
+
+
+def first_signed_seq(entries: list[AuditEntry]) -> int | None:
+    return next((e.seq for e in entries if e.signature), None)
+
+
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -38,9 +58,33 @@ class AuditCheckpoint:
     exported_at: str
     store: str = ""
     format: str = CHECKPOINT_FORMAT
+    origin: str = ""  # the chain's name (empty in an old JSON checkpoint)
+    note: str | None = None  # the signed note it was read from
+    signed_from: int | None = None  # the chain's first signed seq (None: unknown/unsigned)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2) + "\n"
+        data = asdict(self)
+        for name in ("origin", "note", "signed_from"):
+            data.pop(name)
+        return json.dumps(data, indent=2) + "\n"
+
+    def to_signed_note(self, signer: AuditSigner) -> str:
+        """This checkpoint as a C2SP signed note, signed by ``signer``."""
+        from tidegate.audit._signed_note import CheckpointBody, sign_note
+
+        extra = () if self.signed_from is None else (f"{SIGNED_FROM} {self.signed_from}",)
+        body = CheckpointBody(self.origin, self.entries, bytes.fromhex(self.head_hash), extra)
+        return sign_note(body.text(), note_key_name(signer.key_id), signer.public, signer.sign)
+
+
+def note_key_name(key_id: str) -> str:
+    """The signed-note key name of an audit key."""
+    return f"{ORIGIN_PREFIX}{key_id}"
+
+
+def chain_origin(entries: list[AuditEntry]) -> str:
+    """The checkpoint origin of a chain: named by its first entry's hash."""
+    return ORIGIN_PREFIX + (entries[0].hash[:16] if entries else "empty")
 
 
 def _read_entries(store: Store) -> list[AuditEntry]:
@@ -66,17 +110,104 @@ def make_checkpoint(store: Store, entries: list[AuditEntry] | None = None) -> Au
         head_at=head_at,
         exported_at=datetime.now(UTC).strftime(AT_FORMAT),
         store=open_store(store).label(),
+        origin=chain_origin(chain),
+        signed_from=first_signed_seq(chain[: report.entries]),
     )
+
+
+def checkpoint_signer() -> AuditSigner:
+    """The local audit key, to sign a checkpoint with (a key file only: no Prefect)."""
+    from tidegate.store._audit_signer import KEY_ENV, key_file_path, read_key_file
+
+    path = key_file_path()
+    signer = read_key_file(path)
+    if signer is None:
+        raise AuditQueryError(
+            f"no audit key at {path} to sign the checkpoint with; point {KEY_ENV} at the "
+            "store's key file (a key kept only in a Prefect block cannot sign here)"
+        )
+    return signer
+
+
+def _read_note(path: Path, text: str, hint: str) -> AuditCheckpoint:
+    from tidegate.audit._signed_note import parse_checkpoint_body, parse_note
+    from tidegate.errors import SignedNoteError
+
+    try:
+        body = parse_checkpoint_body(parse_note(text).text)
+    except SignedNoteError as exc:
+        raise AuditQueryError(
+            f"{path} is neither a signed checkpoint note nor a tidegate JSON checkpoint "
+            f"({exc}); {hint}"
+        ) from None
+    if not body.origin.startswith(ORIGIN_PREFIX):
+        raise AuditQueryError(
+            f"checkpoint {path}: origin {body.origin!r} is not a tidegate audit chain "
+            f"({ORIGIN_PREFIX}...); {hint}"
+        )
+    if len(body.root_hash) != 32:
+        raise AuditQueryError(
+            f"checkpoint {path}: the root hash is {len(body.root_hash)} bytes, not 32; {hint}"
+        )
+    signed_from = None
+    for line in body.extensions:
+        word, _, value = line.partition(" ")
+        if word == SIGNED_FROM and value.isdigit():
+            signed_from = int(value)
+    return AuditCheckpoint(
+        signed_from=signed_from,
+        entries=body.size,
+        head_seq=body.size,
+        head_hash=body.root_hash.hex(),
+        head_at=None,
+        exported_at="",
+        format=NOTE_FORMAT,
+        origin=body.origin,
+        note=text,
+    )
+
+
+def check_note_signature(
+    checkpoint: AuditCheckpoint, recorded: dict[str, str], anchor: TrustAnchor
+) -> str | None:
+    """None when the checkpoint's note is signed by a trusted key (the anchor's, else
+    one the store records) or is an old unsigned JSON checkpoint; else the problem."""
+    import base64
+
+    from tidegate.audit._signed_note import parse_note, verify_note
+
+    if checkpoint.note is None:
+        return None
+    note = parse_note(checkpoint.note)
+    keys = anchor.keys or {k: base64.b64decode(v) for k, v in recorded.items()}
+    for key_id, public in sorted(keys.items()):
+        good = verify_note(note, note_key_name(key_id), public)
+        if good is False:
+            return (
+                f"the checkpoint's signature by key {key_id} does not match its text "
+                "(the file was edited after it was signed)"
+            )
+        if good:
+            return None
+    names = ", ".join(s.name for s in note.signatures)
+    trusted = anchor.describe() if anchor.keys else "the store's recorded keys"
+    return f"the checkpoint is signed by {names}, none of them a key of {trusted}"
 
 
 def read_checkpoint(path: Path) -> AuditCheckpoint:
     """Load a checkpoint file, naming the file and the field that is wrong."""
     hint = "export a fresh one with `tidegate audit checkpoint -o FILE`"
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise AuditQueryError(f"no checkpoint file at {path}; {hint}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AuditQueryError(f"checkpoint {path} is not readable text ({exc}); {hint}") from None
+    if not text.lstrip().startswith("{"):
+        return _read_note(path, text, hint)
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise AuditQueryError(f"checkpoint {path} is not readable JSON ({exc}); {hint}") from None
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         raise AuditQueryError(
@@ -122,10 +253,15 @@ class CheckpointReport:
         return self.chain.ok and self.problem is None
 
 
-def verify_against(entries: Iterable[AuditEntry], checkpoint: AuditCheckpoint) -> CheckpointReport:
-    """Verify the chain, then check it still reaches and agrees with ``checkpoint``."""
+def verify_against(
+    entries: Iterable[AuditEntry],
+    checkpoint: AuditCheckpoint,
+    chain_report: ChainReport | None = None,
+) -> CheckpointReport:
+    """Verify the chain (unless ``chain_report`` did), then check it still reaches and
+    agrees with ``checkpoint``."""
     chain = list(entries)
-    report = verify_entries(chain)
+    report = verify_entries(chain) if chain_report is None else chain_report
     if not report.ok:
         return CheckpointReport(report, checkpoint)
     cp = checkpoint
@@ -137,6 +273,21 @@ def verify_against(entries: Iterable[AuditEntry], checkpoint: AuditCheckpoint) -
             f"the tail was truncated: the chain ends at seq {report.head_seq} "
             f"({report.entries} entries) but the checkpoint of {cp.exported_at or 'unknown time'} "
             f"saw seq {cp.head_seq} ({cp.entries} entries); {missing} newest entries are gone",
+        )
+    if cp.origin and chain and chain_origin(chain) != cp.origin:
+        return CheckpointReport(
+            report,
+            cp,
+            f"the checkpoint is of chain {cp.origin} but this chain is {chain_origin(chain)}: "
+            "it was rewritten from seq 1, or this is another store",
+        )
+    if cp.signed_from is not None and first_signed_seq(chain) != cp.signed_from:
+        return CheckpointReport(
+            report,
+            cp,
+            f"the checkpoint saw signed entries from seq {cp.signed_from}, but this chain's "
+            f"first signed entry is {first_signed_seq(chain) or 'none'}: signatures were "
+            "stripped or replaced",
         )
     if cp.head_seq == 0:
         return CheckpointReport(report, cp)
@@ -152,6 +303,18 @@ def verify_against(entries: Iterable[AuditEntry], checkpoint: AuditCheckpoint) -
     return CheckpointReport(report, cp)
 
 
-def verify_store_against(store: Store, checkpoint: AuditCheckpoint) -> CheckpointReport:
-    """Read the store's whole audit table and :func:`verify_against` the checkpoint."""
-    return verify_against(_read_entries(store), checkpoint)
+def verify_store_against(
+    store: Store, checkpoint: AuditCheckpoint, public_key: Path | None = None
+) -> CheckpointReport:
+    """Read the store's audit table and keys, check the checkpoint's signature, verify
+    the chain and its signatures, and :func:`verify_against` the checkpoint."""
+    from tidegate.audit._signatures import trust_anchor
+    from tidegate.audit._verify import verify_signed
+    from tidegate.store._audit_reads import read_chain_and_keys
+
+    entries, recorded = read_chain_and_keys(store) or ([], {})
+    report = verify_signed(entries, recorded, public_key)
+    problem = check_note_signature(checkpoint, recorded, trust_anchor(public_key))
+    if problem:
+        return CheckpointReport(report, checkpoint, problem)
+    return verify_against(entries, checkpoint, report)

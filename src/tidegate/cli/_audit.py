@@ -1,5 +1,5 @@
-"""`tidegate audit ...`: query and verify the audit trail. Every command only reads
-the store and none imports Prefect."""
+"""`tidegate audit ...`: query and verify the audit trail. Every command but `key rotate`
+only reads the store, and none imports Prefect."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from tidegate._safe_text import assemble, plain
+from tidegate.cli import _audit_key
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
 from tidegate.cli._list_options import (
     BatchOpt,
@@ -22,6 +23,7 @@ from tidegate.cli._list_options import (
 from tidegate.errors import TidegateError
 
 app = typer.Typer(help="Query and verify the audit trail.", no_args_is_help=True)
+app.add_typer(_audit_key.app, name="key")
 
 EventOpt = Annotated[
     list[str] | None,
@@ -30,6 +32,17 @@ EventOpt = Annotated[
     ),
 ]
 ActorOpt = Annotated[str | None, typer.Option("--actor", help="Only entries by this actor.")]
+
+
+PublicKeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--public-key",
+        help="The audit public key to trust (from `tidegate audit key show -o FILE`); "
+        "default: the local key file, if there is one.",
+        dir_okay=False,
+    ),
+]
 
 
 @app.command("verify")
@@ -45,8 +58,10 @@ def verify(
             dir_okay=False,
         ),
     ] = None,
+    public_key: PublicKeyOpt = None,
 ) -> None:
-    """Recompute the hash chain; exit 1 naming the first bad sequence number."""
+    """Recompute the hash chain and check every signature; exit 1 naming the first bad
+    sequence number."""
     from tidegate.audit._checkpoint import read_checkpoint, verify_store_against
     from tidegate.audit._verify import verify_chain
 
@@ -54,12 +69,23 @@ def verify(
     problem = None
     try:
         if against is None:
-            report = verify_chain(path)
+            report = verify_chain(path, public_key)
         else:
-            checked = verify_store_against(path, read_checkpoint(against))
+            checked = verify_store_against(path, read_checkpoint(against), public_key)
             report, problem = checked.chain, checked.problem
     except TidegateError as exc:
         raise fail(exc) from exc
+    signatures = report.signatures
+    if not report.ok and report.kind == "signature":
+        console.print(
+            assemble(
+                (f"audit chain signature bad at seq {report.first_bad_seq}", "bold red"),
+                f": {report.reason} (trusting {signatures.trust if signatures else '?'}); "
+                "compare with a backup of the store and find who had write access",
+            ),
+            highlight=False,
+        )
+        raise typer.Exit(1)
     if not report.ok:
         console.print(
             assemble(
@@ -83,6 +109,22 @@ def verify(
         f"head seq {report.head_seq}, head hash {report.head_hash}",
         highlight=False,
     )
+    if signatures is not None:
+        if signatures.unsigned_before:
+            console.print(
+                plain(
+                    f"{signatures.unsigned_before} entries before signing was enabled "
+                    f"(seq 1..{signatures.unsigned_before}), pinned by the signed entries "
+                    "after them"
+                ),
+                highlight=False,
+            )
+        console.print(
+            assemble(
+                (f"{signatures.signed} signatures good", "green"), f", trusting {signatures.trust}"
+            ),
+            highlight=False,
+        )
     if against is not None:
         console.print(plain(f"and it extends checkpoint {against}", "green"), highlight=False)
 
@@ -90,18 +132,20 @@ def verify(
 @app.command("checkpoint")
 def checkpoint(
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="File to write the checkpoint JSON to.")
+        Path, typer.Option("--output", "-o", help="File to write the signed checkpoint to.")
     ],
     project: ProjectOpt = Path("."),
     store: StoreOpt = None,
 ) -> None:
-    """Export the verified head of the chain (count, seq, hash, time) to keep elsewhere."""
-    from tidegate.audit._checkpoint import make_checkpoint
+    """Export the verified head of the chain (entry count, head hash) as a C2SP signed
+    note, signed by the audit key, to keep elsewhere."""
+    from tidegate.audit._checkpoint import checkpoint_signer, make_checkpoint
 
     try:
+        signer = checkpoint_signer()
         cp = make_checkpoint(resolve_store(project, store))
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(cp.to_json(), encoding="utf-8")
+        output.write_text(cp.to_signed_note(signer), encoding="utf-8")
     except OSError as exc:
         raise fail(f"cannot write checkpoint {output}: {exc}; pick another path") from exc
     except TidegateError as exc:
@@ -109,7 +153,7 @@ def checkpoint(
     console.print(
         plain(
             f"checkpoint written to {output}: {cp.entries} entries, head seq {cp.head_seq}, "
-            f"hash {cp.head_hash}"
+            f"hash {cp.head_hash}, signed by key {signer.key_id}"
         ),
         highlight=False,
     )

@@ -34,7 +34,8 @@ def init(
         ),
     ] = None,
 ) -> None:
-    """Create the store's tables (and, on PostgreSQL, the append-only audit triggers).
+    """Create the store's tables (and, on PostgreSQL, the append-only audit triggers),
+    and the local audit signing key if there is none.
 
     Run it once as the role that should own the store; flows create the tables on
     first use too, but only `init` grants a separate writer role. Run again (as the
@@ -52,6 +53,14 @@ def init(
     )
     for statement in report.granted:
         console.print(assemble("  ", ("✓", "green"), f" {statement}"), highlight=False)
+    made = "made now" if report.key_made else "in place"
+    console.print(
+        plain(
+            f"audit signing key {report.key_id} ({report.key_where}, {made}): it signs every "
+            "audit entry; `tidegate audit key show` prints its public key"
+        ),
+        highlight=False,
+    )
 
 
 @app.command("copy")

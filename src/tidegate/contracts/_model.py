@@ -20,7 +20,16 @@ SIMPLE_TYPES = ("int64", "float64", "string", "bool", "date", "datetime")
 DECIMAL_RE = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 # The store's own tables: a source (its target table) may not take one of these names.
 RESERVED_SOURCES = frozenset(
-    {"quarantine", "audit", "checkpoints", "batches", "profiles", "duplicates", "pii_keys"}
+    {
+        "quarantine",
+        "audit",
+        "audit_keys",
+        "checkpoints",
+        "batches",
+        "profiles",
+        "duplicates",
+        "pii_keys",
+    }
 )
 CHECK_KINDS = ("ge", "gt", "le", "lt", "between", "isin", "notin", "regex", "str_length", "expr")
 

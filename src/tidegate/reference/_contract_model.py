@@ -22,6 +22,7 @@ from tidegate.reference._keys import (
 IDENTIFIER_PATTERN = "^[a-z_][a-z0-9_]*$"
 RESERVED_SOURCES = (
     "audit",
+    "audit_keys",
     "batches",
     "checkpoints",
     "duplicates",

@@ -4,6 +4,11 @@
 ``{seq, at, actor, event, source, batch_id, detail}`` and canonical JSON sorts
 keys and uses no whitespace. The first entry's ``prev_hash`` is 64 zeros.
 The code only ever appends; :func:`tidegate.audit.verify_chain` recomputes it.
+
+Each entry is also signed (``key_id``, ``signature``: Ed25519 over the hex hash) with
+the writers' key (:mod:`tidegate.store._audit_signer`), outside the hashed body, so
+entries written before signing existed keep their hashes. A store's first signed write
+records the key's public half in ``audit_keys`` (:mod:`tidegate.store._audit_keys`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from tidegate.store._connect import fetch_one
 
 if TYPE_CHECKING:
     import duckdb
+
+    from tidegate.store._audit_signer import AuditSigner
 
 GENESIS_HASH = "0" * 64
 
@@ -54,6 +61,8 @@ class AuditEntry:
     detail: str  # canonical JSON text
     prev_hash: str
     hash: str
+    key_id: str | None = None  # None: written before signing existed
+    signature: str | None = None  # base64 Ed25519 signature of ``hash``
 
     def body(self) -> dict[str, Any]:
         return {
@@ -72,11 +81,113 @@ class AuditEntry:
         return loaded
 
 
-AUDIT_COLUMNS = 'seq, "at", actor, event, source, batch_id, detail, prev_hash, hash'
+AUDIT_COLUMNS = (
+    'seq, "at", actor, event, source, batch_id, detail, prev_hash, hash, key_id, signature'
+)
+# what an older store's audit table (no signature columns yet) is read as
+_UNSIGNED_COLUMNS = 'seq, "at", actor, event, source, batch_id, detail, prev_hash, hash, NULL, NULL'
 
 
 def entry_hash(prev_hash: str, body: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
+
+
+def _signed(body: dict[str, Any], prev: str, signer: AuditSigner) -> AuditEntry:
+    digest = entry_hash(prev, body)
+    return AuditEntry(
+        **body,
+        prev_hash=prev,
+        hash=digest,
+        key_id=signer.key_id,
+        signature=signer.sign_hash(digest),
+    )
+
+
+def ready_to_sign(
+    con: duckdb.DuckDBPyConnection, at: str, actor: str
+) -> tuple[AuditSigner, int, str]:
+    """The writers' key and the head ``(seq, hash)`` to append after. On a store with no
+    signed entry yet, records the key in ``audit_keys``: signing starts with this entry.
+    A store still signed by a key this host retired (another store's `tidegate audit key
+    rotate`) is handed over to the current key first, by the retired key's rotation."""
+    from tidegate.store._audit_keys import chain_signing_key, ensure_audit_keys, record_key
+    from tidegate.store._audit_signer import configured_signer, retired_signer
+
+    ensure_audit_keys(con)
+    current = chain_signing_key(con, columns_made=True)
+    signer = configured_signer(create=current is None)
+    if signer is not None and current is not None and signer.key_id != current[0]:
+        retired = retired_signer(signer, current[0])
+        if retired is not None:
+            hand_over(con, retired, signer, actor, "the host's key was rotated")
+            current = (signer.key_id, 0)
+    head = fetch_one(con, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+    seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
+    if signer is None or (current is not None and signer.key_id != current[0]):
+        raise _not_the_store_key(signer, current)
+    if current is None:
+        record_key(con, signer.key_id, signer.public_b64, at, actor, f"signing from seq {seq + 1}")
+    return signer, seq, prev
+
+
+def _not_the_store_key(signer: AuditSigner | None, current: tuple[str, int] | None) -> Exception:
+    from tidegate.errors import AuditKeyError
+    from tidegate.store._audit_signer import BLOCK_ENV, KEY_ENV, key_file_path
+
+    store_key = f"key {current[0]} (since seq {current[1]})" if current else "no key"
+    if signer is None:
+        return AuditKeyError(
+            f"no audit signing key at {key_file_path()}, and this store's entries are signed "
+            f"by {store_key}: copy that key file there, or point {KEY_ENV} at it "
+            f"(or {BLOCK_ENV} at a Prefect Secret block holding it)"
+        )
+    return AuditKeyError(
+        f"the audit key {signer.where} (key id {signer.key_id}) is not the key that signs "
+        f"this store ({store_key}); point {KEY_ENV} at that key's file (or {BLOCK_ENV} at "
+        "its Prefect Secret block); only its holder can rotate it"
+    )
+
+
+def _body(
+    seq: int,
+    at: str,
+    actor: str,
+    event: str,
+    detail: dict[str, Any],
+    source: str | None = None,
+    batch_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "event": event,
+        "source": source,
+        "batch_id": batch_id,
+        "detail": canonical_json(detail),
+    }
+
+
+def _row(e: AuditEntry) -> list[Any]:
+    return [
+        e.seq,
+        e.at,
+        e.actor,
+        e.event,
+        e.source,
+        e.batch_id,
+        e.detail,
+        e.prev_hash,
+        e.hash,
+        e.key_id,
+        e.signature,
+    ]
+
+
+def _insert(con: duckdb.DuckDBPyConnection, entries: list[AuditEntry]) -> None:
+    marks = ", ".join("?" for _ in range(11))
+    for e in entries:
+        con.execute(f"INSERT INTO audit ({AUDIT_COLUMNS}) VALUES ({marks})", _row(e))
 
 
 def append_audit(
@@ -88,42 +199,58 @@ def append_audit(
     batch_id: str | None = None,
     actor: str | None = None,
 ) -> AuditEntry:
-    """Append one entry inside the caller's transaction and return it."""
-    head = fetch_one(con, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-    body: dict[str, Any] = {
-        "seq": seq,
-        "at": utc_now_iso(),
-        "actor": actor or default_actor(),
-        "event": event,
-        "source": source,
-        "batch_id": batch_id,
-        "detail": canonical_json(detail),
+    """Append one signed entry inside the caller's transaction and return it."""
+    at, who = utc_now_iso(), actor or default_actor()
+    signer, seq, prev = ready_to_sign(con, at, who)
+    entry = _signed(_body(seq + 1, at, who, event, detail, source, batch_id), prev, signer)
+    _insert(con, [entry])
+    return entry
+
+
+def hand_over(
+    con: duckdb.DuckDBPyConnection, old: AuditSigner, new: AuditSigner, actor: str, why: str
+) -> AuditEntry:
+    """Rotate the chain from ``old`` to ``new``: record ``new``'s public key, append the
+    ``audit_key_rotated`` entry ``old`` signs, then ``new``'s ``audit_key_activated``."""
+    from tidegate.store._audit_keys import KEY_ACTIVATED, KEY_ROTATED, record_key
+
+    record_key(con, new.key_id, new.public_b64, utc_now_iso(), actor, f"rotated from {old.key_id}")
+    handover = {
+        "key_id": new.key_id,
+        "public_key": new.public_b64,
+        "previous_key_id": old.key_id,
+        "reason": why,
     }
-    entry = AuditEntry(**body, prev_hash=prev, hash=entry_hash(prev, body))
-    con.execute(
-        f"INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            entry.seq,
-            entry.at,
-            entry.actor,
-            entry.event,
-            entry.source,
-            entry.batch_id,
-            entry.detail,
-            entry.prev_hash,
-            entry.hash,
-        ],
-    )
+    rotated = append_signed(con, old, KEY_ROTATED, handover, actor=actor)
+    append_signed(con, new, KEY_ACTIVATED, handover, actor=actor)
+    return rotated
+
+
+def append_signed(
+    con: duckdb.DuckDBPyConnection,
+    signer: AuditSigner,
+    event: str,
+    detail: dict[str, Any],
+    *,
+    actor: str | None = None,
+) -> AuditEntry:
+    """Append one entry signed by ``signer`` whatever key the chain has now (the key
+    rotation's entries; the caller checked the chain's key)."""
+    head = fetch_one(con, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+    seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
+    body = _body(seq + 1, utc_now_iso(), actor or default_actor(), event, detail)
+    entry = _signed(body, prev, signer)
+    _insert(con, [entry])
     return entry
 
 
 def read_audit(
     con: duckdb.DuckDBPyConnection, where: str = "", params: list[Any] | None = None
 ) -> list[AuditEntry]:
-    rows = con.execute(
-        f"SELECT {AUDIT_COLUMNS} FROM audit {where} ORDER BY seq", params or []
-    ).fetchall()
+    from tidegate.store._audit_keys import has_signature_columns
+
+    columns = AUDIT_COLUMNS if has_signature_columns(con) else _UNSIGNED_COLUMNS
+    rows = con.execute(f"SELECT {columns} FROM audit {where} ORDER BY seq", params or []).fetchall()
     return [AuditEntry(*row) for row in rows]
 
 
@@ -155,31 +282,18 @@ def append_audit_many(
     """Append many ``(event, detail, source, batch_id)`` entries in one go, chained in order."""
     if not entries:
         return []
-    head = fetch_one(con, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-    seq, prev = (head[0], head[1]) if head else (0, GENESIS_HASH)
     who, at = actor or default_actor(), utc_now_iso()
+    signer, seq, prev = ready_to_sign(con, at, who)
     out: list[AuditEntry] = []
     for event, detail, source, batch_id in entries:
         seq += 1
-        body: dict[str, Any] = {
-            "seq": seq,
-            "at": at,
-            "actor": who,
-            "event": event,
-            "source": source,
-            "batch_id": batch_id,
-            "detail": canonical_json(detail),
-        }
-        entry = AuditEntry(**body, prev_hash=prev, hash=entry_hash(prev, body))
+        entry = _signed(_body(seq, at, who, event, detail, source, batch_id), prev, signer)
         out.append(entry)
         prev = entry.hash
     import polars as pl
 
     rows = pl.DataFrame(
-        [
-            [e.seq, e.at, e.actor, e.event, e.source, e.batch_id, e.detail, e.prev_hash, e.hash]
-            for e in out
-        ],
+        [_row(e) for e in out],
         schema={
             "seq": pl.Int64,
             "at": pl.String,
@@ -190,6 +304,8 @@ def append_audit_many(
             "detail": pl.String,
             "prev_hash": pl.String,
             "hash": pl.String,
+            "key_id": pl.String,
+            "signature": pl.String,
         },
         orient="row",
     )

@@ -143,3 +143,16 @@ def last_batch_event(
         return None
     event, at, detail = rows[0]
     return str(event), str(at), detail
+
+
+def read_chain_and_keys(
+    store: StoreLike, *, wait_seconds: float | None = None
+) -> tuple[list[AuditEntry], dict[str, str]] | None:
+    """Every audit entry in seq order and every recorded public key (key id -> base64),
+    read in one read-only connection; None while the store has no audit table."""
+    from tidegate.store._audit_keys import recorded_keys
+
+    with connect(store, read_only=True, wait_seconds=wait_seconds) as con:
+        if not has_audit(con):
+            return None
+        return read_audit(con), recorded_keys(con)

@@ -39,6 +39,9 @@ class InitReport:
     store: str
     tables: list[str]
     granted: list[str] = field(default_factory=list)  # the GRANT statements that ran
+    key_id: str = ""  # the local audit signing key's id
+    key_where: str = ""  # its file (or Prefect block)
+    key_made: bool = False  # made by this init
 
 
 def writer_grants(role: str, schema: str, target_tables: list[str]) -> list[str]:
@@ -50,6 +53,9 @@ def writer_grants(role: str, schema: str, target_tables: list[str]) -> list[str]
         f"GRANT USAGE, CREATE ON SCHEMA {s} TO {r}",
         f"GRANT SELECT, INSERT ON audit TO {r}",
         f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON audit FROM {r}",
+        # the audit's public keys: a writer records its key, never changes one
+        f"GRANT SELECT, INSERT ON audit_keys TO {r}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON audit_keys FROM {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON quarantine, checkpoints, profiles, duplicates "
         f"TO {r}",
         f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE quarantine_id_seq TO {r}",
@@ -126,4 +132,17 @@ def init_store(store: StoreLike, writer_roles: list[str] | tuple[str, ...] = ())
                 for statement in writer_grants(role, schema, targets):
                     con.execute(statement)
                     granted.append(statement)
-    return InitReport(store=str(store), tables=tables, granted=granted)
+    from tidegate.store._audit_signer import configured_signer, key_file_path
+
+    made = not key_file_path().exists()
+    signer = configured_signer(create=True)
+    assert signer is not None  # create=True makes one
+    made = made and signer.where == str(key_file_path())
+    return InitReport(
+        store=str(store),
+        tables=tables,
+        granted=granted,
+        key_id=signer.key_id,
+        key_where=signer.where,
+        key_made=made,
+    )

@@ -15,7 +15,15 @@ STAGING_PREFIX = "_tidegate_staging_"  # staged chunks of files being read; neve
 LINEAGE_RECORD = "_tidegate_record"
 # tidegate's own tables; every other table of a store is a source's target table.
 # In this order a copy writes the audit last.
-OWN_TABLES = ("checkpoints", "quarantine", "profiles", "duplicates", "pii_keys", "audit")
+OWN_TABLES = (
+    "checkpoints",
+    "quarantine",
+    "profiles",
+    "duplicates",
+    "pii_keys",
+    "audit_keys",
+    "audit",
+)
 # Columns of checkpoints added after stores were first made (ALTER TABLE on an old store).
 LATER_CHECKPOINT_COLUMNS = (
     "cursor_column",
@@ -58,7 +66,9 @@ CREATE TABLE IF NOT EXISTS audit (
     batch_id VARCHAR,
     detail VARCHAR NOT NULL,
     prev_hash VARCHAR NOT NULL,
-    hash VARCHAR NOT NULL
+    hash VARCHAR NOT NULL,
+    key_id VARCHAR,
+    signature VARCHAR
 );
 CREATE TABLE IF NOT EXISTS checkpoints (
     source VARCHAR NOT NULL,
@@ -139,6 +149,7 @@ def quote_ident(name: str) -> str:
 
 
 def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
+    from tidegate.store._audit_keys import ensure_audit_keys
     from tidegate.store._duplicates import ensure_duplicates_table
 
     if is_postgres_connection(con):
@@ -146,6 +157,7 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
 
         ensure_pg_store(con, STORE_DDL)  # type: ignore[arg-type]
         ensure_duplicates_table(con)
+        ensure_audit_keys(con)
         return
     ensure_duplicates_table(con)
     con.execute(STORE_DDL)
@@ -154,6 +166,7 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
         if column not in have:
             con.execute(f"ALTER TABLE quarantine ADD COLUMN {column} VARCHAR")
     add_later_checkpoint_columns(con)
+    ensure_audit_keys(con)
 
 
 def column_names(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
