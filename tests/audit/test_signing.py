@@ -322,7 +322,7 @@ def test_postgres_keeps_audit_keys_append_only_and_a_writer_role_signs(
                     "'tidegate_audit_keys_append_only' AND pronamespace = %s::regnamespace",
                     [schema],
                 ).fetchall()
-            assert config == [([f"search_path=pg_catalog, {schema}"],)]
+            assert config == [([f"search_path=pg_catalog, {schema}, pg_temp"],)]
             assert verify(owner)[0] == 0
     finally:
         drop_pg_store(owner)

@@ -30,7 +30,7 @@ from tidegate.cli import app
 from tidegate.doctor._store import append_only_check
 from tidegate.store import PostgresStore, append_audit, commit_batch, ensure_store_tables
 from tidegate.store import transaction as store_transaction
-from tidegate.store._pg_triggers import GUARD_FUNCTIONS, pinned_search_path
+from tidegate.store._pg_triggers import GUARD_FUNCTIONS, KEYS_GUARD_FUNCTION, pinned_search_path
 
 pytestmark = pytest.mark.postgres
 runner = CliRunner()
@@ -315,11 +315,11 @@ def test_the_guard_functions_pin_their_path_and_name_the_store_schema(guarded: G
         "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ? ORDER BY 1",
         [guarded.schema],
     )
-    assert [r[0] for r in rows] == sorted(GUARD_FUNCTIONS)
+    assert [r[0] for r in rows] == sorted((*GUARD_FUNCTIONS, KEYS_GUARD_FUNCTION))
     for _, config, security_definer, _body in rows:
         assert config == [f"search_path=pg_catalog, {guarded.schema}, pg_temp"]
         assert security_definer is False  # the check only reads audit, as the writer may
-    chain_link = rows[1][3]
+    chain_link = next(r[3] for r in rows if r[0] == "tidegate_audit_chain_link")
     assert f'FROM "{guarded.schema}".audit AS a' in chain_link
     assert "pg_catalog.repeat(" in chain_link and "OPERATOR(pg_catalog.<>)" in chain_link
     assert pinned_search_path('we"ird') == 'SET search_path = pg_catalog, "we""ird", pg_temp'

@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from tidegate.store._connect import fetch_one
+from tidegate.store._pg_triggers import KEYS_GUARD_FUNCTION, KEYS_GUARD_TRIGGERS, pinned_search_path
 from tidegate.store._tables import column_names, is_postgres_connection, quote_ident
 
 KEY_ACTIVATED = "audit_key_activated"
@@ -38,19 +39,19 @@ def audit_keys_triggers_ddl(schema: str) -> str:
     its search_path (pg_catalog first) and every name is schema-qualified."""
     s = quote_ident(schema)
     return f"""
-CREATE OR REPLACE FUNCTION {s}.tidegate_audit_keys_append_only() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, {s} AS $$
+CREATE OR REPLACE FUNCTION {s}.{KEYS_GUARD_FUNCTION}() RETURNS trigger
+LANGUAGE plpgsql {pinned_search_path(schema)} AS $$
 BEGIN
     RAISE EXCEPTION 'the tidegate audit keys are append-only: % on audit_keys is refused', TG_OP
         USING ERRCODE = 'insufficient_privilege',
               HINT = 'a key is replaced by `tidegate audit key rotate`, never edited';
 END $$;
-CREATE OR REPLACE TRIGGER audit_keys_append_only
+CREATE OR REPLACE TRIGGER {KEYS_GUARD_TRIGGERS[0]}
     BEFORE UPDATE OR DELETE ON {s}.audit_keys
-    FOR EACH ROW EXECUTE FUNCTION {s}.tidegate_audit_keys_append_only();
-CREATE OR REPLACE TRIGGER audit_keys_no_truncate
+    FOR EACH ROW EXECUTE FUNCTION {s}.{KEYS_GUARD_FUNCTION}();
+CREATE OR REPLACE TRIGGER {KEYS_GUARD_TRIGGERS[1]}
     BEFORE TRUNCATE ON {s}.audit_keys
-    FOR EACH STATEMENT EXECUTE FUNCTION {s}.tidegate_audit_keys_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION {s}.{KEYS_GUARD_FUNCTION}();
 """
 
 

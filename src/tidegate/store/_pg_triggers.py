@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 APPEND_ONLY_TRIGGERS = ("audit_append_only", "audit_no_truncate", "audit_chain_link")
 GUARD_FUNCTIONS = ("tidegate_audit_append_only", "tidegate_audit_chain_link")
+# The guard of ``audit_keys`` (store/_audit_keys.py): its function and its triggers.
+KEYS_GUARD_FUNCTION = "tidegate_audit_keys_append_only"
+KEYS_GUARD_TRIGGERS = ("audit_keys_append_only", "audit_keys_no_truncate")
 
 # An entry of pg_proc.proconfig that pins the path with pg_catalog first (PostgreSQL keeps
 # ``SET search_path = a, b`` as ``search_path=a, b``).
@@ -166,7 +169,7 @@ SELECT p.proname OPERATOR(pg_catalog.||) '('
        OPERATOR(pg_catalog.||) ')'
 FROM pg_catalog.pg_proc AS p, store
 WHERE p.pronamespace = store.oid
-  AND p.proname NOT IN ({", ".join(f"'{f}'" for f in GUARD_FUNCTIONS)})
+  AND p.proname NOT IN ({", ".join(f"'{f}'" for f in (*GUARD_FUNCTIONS, KEYS_GUARD_FUNCTION))})
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d WHERE d.objid = p.oid
                   AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e')
 UNION ALL
@@ -188,6 +191,8 @@ JOIN store ON c.relnamespace = store.oid
 WHERE NOT t.tgisinternal
   AND NOT (c.relname OPERATOR(pg_catalog.=) 'audit'
            AND t.tgname IN ({", ".join(f"'{t}'" for t in APPEND_ONLY_TRIGGERS)}))
+  AND NOT (c.relname OPERATOR(pg_catalog.=) 'audit_keys'
+           AND t.tgname IN ({", ".join(f"'{t}'" for t in KEYS_GUARD_TRIGGERS)}))
 UNION ALL
 SELECT 'rule ' OPERATOR(pg_catalog.||) r.rulename::pg_catalog.text
        OPERATOR(pg_catalog.||) ' on ' OPERATOR(pg_catalog.||) c.relname::pg_catalog.text
