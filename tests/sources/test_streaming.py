@@ -227,11 +227,12 @@ def test_exact_path_hands_back_to_the_fast_path(write_file: WriteFile) -> None:
     assert_frame_equal(frame, parse_csv_text(text, CsvOptions()).frame)
 
 
-def test_csv_error_takes_the_rest_of_the_file(
+def test_csv_error_takes_only_its_own_records_lines(
     write_file: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The csv module's error (here a field over its size limit) ends the file as one
-    reject with the rest of the text, as on the whole text."""
+    """The csv module's error (here a field over its size limit) is a reject for its own
+    record's lines only (a record of several lines: each line read on its own), and the
+    reader goes on after it, the same on the whole text and in chunks."""
     limit = csv.field_size_limit()
     monkeypatch.setattr(csv_module, "_FIELD_SIZE_LIMIT", 8)
     monkeypatch.setattr(_csv_stream, "_FIELD_SIZE_LIMIT", 8)
@@ -239,14 +240,29 @@ def test_csv_error_takes_the_rest_of_the_file(
     try:
         # a delimiter polars cannot take: the exact path reads every block (polars has
         # no field size limit, so on the fast path there is no such error)
-        data = 'a§b\n1§2\n3§"x\ny"\n4§much too long a field\n5§6\n7§8\n'.encode()
-        path = write_file("f.csv", data)
+        data = 'a§b\n1§2\n3§"x\ny"\n4§much too long a field\n5§6\n7§"ab\nwide open\nq"\n8§9\n'
+        path = write_file("f.csv", data.encode())
         want = whole(path, "csv", delimiter="§")
-        assert isinstance(want, RawBatch) and "cannot split" in want.rejects[-1].reason
-        assert want.rejects[-1].raw == "4§much too long a field\n5§6\n7§8"
+        assert isinstance(want, RawBatch)
+        assert want.frame.rows() == [("1", "2", 2), ("3", "x\ny", 3), ("5", "6", 6), ("8", "9", 10)]
+        too_long = "field larger than field limit (8)"
+        merged = f"(the csv reader failed on lines 7-8: {too_long}; each line read on its own)"
+        assert [(r.record, r.raw, r.reason) for r in want.rejects] == [
+            (5, "4§much too long a field", f"cannot split into fields: {too_long}"),
+            (7, '7§"ab', f'unclosed quote in field 2 ("ab): close the quote, or double a '
+             f'quote that is part of the value ("") {merged}'),
+            (8, "wide open", f"cannot split into fields: {too_long} {merged}"),
+            (9, 'q"', "ragged row: 1 fields, header has 2"),
+        ]  # fmt: skip
         for size in ("1 rows", "1 B", "1MiB"):
-            got = LocalFileBatch("s", path, "csv", delimiter="§", chunk_size=size).collect()
-            assert_same(got, want)
+            file = LocalFileBatch("s", path, "csv", delimiter="§", chunk_size=size)
+            assert_same(file.collect(), want)
+            assert file.line_counts is not None and file.line_counts.detail() == {
+                "physical": 10,
+                "records": 8,
+                "record_lines": 9,
+                "header": 1,
+            }
     finally:
         csv.field_size_limit(limit)
 

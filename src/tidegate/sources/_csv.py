@@ -16,12 +16,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
-from tidegate.batches import RECORD_COLUMN, RawBatch, RecordReject
+from tidegate.batches import RECORD_COLUMN, LineCounts, RawBatch, RecordReject
 from tidegate.errors import SourceConfigError
+from tidegate.sources._csv_records import RecordBook
 from tidegate.sources._text import FileInfo, FileReject, check_encoding, decode_text, unique_names
 
 _PLACEHOLDER = "\x00"  # never in decoded text: NUL characters make a file a FileReject
@@ -62,6 +63,16 @@ class ParsedCsv:
     frame: pl.DataFrame
     rejects: list[RecordReject] = field(default_factory=list)
     path: Literal["fast", "slow", "empty"] = "slow"
+    # every physical line is in a record (record_lines: the lines records span) or a
+    # counted non-record (skipped_lines: "blank", "header", ...)
+    physical_lines: int = 0
+    record_lines: int = 0
+    skipped_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def line_counts(self) -> LineCounts:
+        records = self.frame.height + len(self.rejects)
+        return LineCounts(self.physical_lines, records, self.record_lines, self.skipped_lines)
 
 
 def read_csv_bytes(data: bytes, info: FileInfo, options: CsvOptions) -> RawBatch | FileReject:
@@ -109,8 +120,8 @@ def _ragged_reason(found: int, expected: int, has_header: bool) -> str:
     return f"ragged row: {found} fields, {against} {expected}"
 
 
-def _empty() -> ParsedCsv:
-    return ParsedCsv(pl.DataFrame(schema={RECORD_COLUMN: pl.Int64}), [], "empty")
+def _empty(**counts: Any) -> ParsedCsv:
+    return ParsedCsv(pl.DataFrame(schema={RECORD_COLUMN: pl.Int64}), [], "empty", **counts)
 
 
 def _hex(char: str) -> str:
@@ -183,8 +194,9 @@ def _parse_fast(text: str, options: CsvOptions, utf8: bytes | None) -> ParsedCsv
     if table is None:
         return None
     non_blank = (~table.get_column("blank")).arg_true()
+    blank_lines = table.height - non_blank.len()
     if non_blank.len() == 0:
-        return _empty()
+        return _empty(physical_lines=table.height, skipped_lines={"blank": blank_lines})
     header_at = int(non_blank[0])
     expected = int(table.get_column("fields")[header_at])
     frame = read_fields(utf8, options, skip_lines=header_at)
@@ -216,7 +228,10 @@ def _parse_fast(text: str, options: CsvOptions, utf8: bytes | None) -> ParsedCsv
     out = frame.select(
         pl.col(old).alias(new) for old, new in zip(frame.columns, names, strict=True)
     ).with_columns(line_numbers)
-    return ParsedCsv(out, rejects, "fast")
+    skipped = {"blank": blank_lines, "header": first_data}  # a record is one line here
+    skipped = {kind: n for kind, n in skipped.items() if n}
+    records = out.height + len(rejects)
+    return ParsedCsv(out, rejects, "fast", table.height, records, skipped)
 
 
 def _strip_line_end(raw: str) -> str:
@@ -234,40 +249,42 @@ def _parse_slow(text: str, options: CsvOptions) -> ParsedCsv:
     reader = csv.reader(
         physical, delimiter=options.delimiter, quotechar=options.quote, strict=False
     )
+    book = RecordBook(options)  # what each record is; every physical line counted once
     names: list[str] | None = None
     expected = 0
     columns: list[list[str]] = []
     line_numbers: list[int] = []
     rejects: list[RecordReject] = []
     end = 0
-    try:
-        for row in reader:
-            start, end = end + 1, reader.line_num
-            if not row:
-                continue  # a blank line
-            if names is None:
-                expected = len(row)
-                columns = [[] for _ in range(expected)]
-                if options.has_header:
-                    names = unique_names(row)
-                    continue
-                names = unique_names([""] * expected)
-            if len(row) != expected:
-                raw = _strip_line_end("".join(physical[start - 1 : end]))
-                reason = _ragged_reason(len(row), expected, options.has_header)
-                rejects.append(RecordReject(record=start, raw=raw, reason=reason))
+    while True:
+        error: str | None = None
+        try:
+            row: list[str] | None = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # this record's lines only: the reader goes on after it
+            row, error = None, str(exc)
+        start, end = end + 1, reader.line_num
+        lines = physical[start - 1 : end]
+        if names is None:
+            if row == []:
+                book.skip("blank")
                 continue
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-            line_numbers.append(start)
-    except csv.Error as exc:
-        start = end + 1
-        raw = _strip_line_end("".join(physical[start - 1 :]))
-        rejects.append(RecordReject(start, raw, f"cannot split into fields: {exc}"))
+            expected, header, outcomes = book.first(row, lines, start, error)
+            names = unique_names(header if header is not None else [""] * expected)
+            columns = [[] for _ in range(expected)]
+        else:
+            outcomes = book.data(row, lines, start, expected, error)
+        book.keep(outcomes, columns, line_numbers, rejects)
+    counts: dict[str, Any] = {
+        "physical_lines": len(physical),
+        "record_lines": book.record_lines,
+        "skipped_lines": book.skipped_lines,
+    }
     if names is None:
-        return _empty()
+        return _empty(**counts)
     data: dict[str, list[str] | list[int]] = dict(zip(names, columns, strict=True))
     schema: dict[str, pl.DataType] = {name: pl.String() for name in names}
     data[RECORD_COLUMN] = line_numbers
     schema[RECORD_COLUMN] = pl.Int64()
-    return ParsedCsv(pl.DataFrame(data, schema=schema), rejects, "slow")
+    return ParsedCsv(pl.DataFrame(data, schema=schema), rejects, "slow", **counts)

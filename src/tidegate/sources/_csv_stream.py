@@ -24,16 +24,16 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from tidegate.batches import RECORD_COLUMN, RecordReject
+from tidegate.batches import RECORD_COLUMN, LineCounts, RecordReject
 from tidegate.sources._chunking import Piece, concat_frames
 from tidegate.sources._csv import (
     _FIELD_SIZE_LIMIT,
     CsvOptions,
     _line_table,
     _ragged_reason,
-    _strip_line_end,
     read_fields,
 )
+from tidegate.sources._csv_records import RecordBook
 from tidegate.sources._text import unique_names
 
 
@@ -64,11 +64,6 @@ class _Lines:
     def at_block_end(self) -> bool:
         return self._at == len(self._lines)
 
-    def rest(self) -> str:
-        """The current record's lines and every line after them, to the end of the file."""
-        rest = "".join(self.record) + "".join(self._lines[self._at :])
-        return rest + "".join(self._blocks)
-
 
 class CsvStream:
     """The records of one CSV text given block by block (see the module docstring).
@@ -88,7 +83,10 @@ class CsvStream:
         self._fast_ok = len(options.delimiter.encode()) == 1 and len(options.quote.encode()) == 1
         filler = next(c for c in "xyz" if c not in (options.delimiter, options.quote))
         self._filler = filler
-        self._failed = False  # csv.Error: the rest of the file was one reject
+        # what each exact-path record is; every physical line counted once (self.line:
+        # the physical lines so far)
+        self.book = RecordBook(options)
+        self.skipped_lines = self.book.skipped_lines
         # the piece being built: fast-path frames, then exact-path rows
         self._frames: list[pl.DataFrame] = []
         self._columns: list[list[str]] = []
@@ -101,15 +99,16 @@ class CsvStream:
         for block in blocks:
             if not self._fast_block(block):
                 yield from self._exact(block, blocks)
-                if self._failed:
-                    break
             if self._chars >= self._min_chars:
                 piece = self._take()
                 if piece.records:
                     yield piece
-        for _ in blocks:  # nothing is left after a csv.Error; read to the end regardless
-            pass
         yield self._take()
+
+    def line_counts(self) -> LineCounts:
+        """How the physical lines read so far were used (all of them, after ``pieces``)."""
+        book = self.book
+        return LineCounts(self.line, book.records, book.record_lines, dict(self.skipped_lines))
 
     # --- the fast path ------------------------------------------------------------------
 
@@ -126,6 +125,7 @@ class CsvStream:
         if self.names is None:
             non_blank = (~table.get_column("blank")).arg_true()
             if non_blank.len() == 0:
+                self.book.skip("blank", table.height)
                 self.line += table.height
                 self._chars += len(block)
                 return True
@@ -152,6 +152,11 @@ class CsvStream:
                 return False
         frame, lines = frame.slice(first_data), lines.slice(first_data)
         blank, fields = lines.get_column("blank"), lines.get_column("fields")
+        blank_lines = int(blank.sum())
+        self.book.skip("header", first_data)
+        before = table.height - lines.height - first_data  # blank lines before the header
+        self.book.skip("blank", before + blank_lines)
+        self.book.count(lines.height - blank_lines, lines.height - blank_lines)
         ragged = ~blank & (fields != self.expected)
         for row in lines.filter(ragged).iter_rows(named=True) if ragged.any() else ():
             reason = _ragged_reason(int(row["fields"]), self.expected, options.has_header)
@@ -187,21 +192,19 @@ class CsvStream:
         base, end = self.line, 0
         while True:
             lines.record = []
+            error: str | None = None
             try:
-                row = next(reader)
+                row: list[str] | None = next(reader)
             except StopIteration:
                 break
-            except csv.Error as exc:
-                raw = _strip_line_end(lines.rest())
-                if self.names is not None:  # as parse_csv_text: no header, no records
-                    reason = f"cannot split into fields: {exc}"
-                    self._rejects.append(RecordReject(base + end + 1, raw, reason))
-                self._failed = True
-                break
+            except csv.Error as exc:  # this record's lines only: the reader goes on after it
+                row, error = None, str(exc)
             start, end = base + end + 1, lines.consumed
             self._chars += sum(map(len, lines.record))
-            if row:
-                self._exact_row(row, start, lines.record)
+            if row == []:
+                self.book.skip("blank")
+            else:
+                self._exact_row(row, start, lines.record, error)
             if lines.at_block_end:
                 break  # a record boundary at a block end: the fast path may go on
             if self._chars >= self._target:
@@ -211,22 +214,17 @@ class CsvStream:
         self.line = base + lines.consumed
         self._flush_exact()
 
-    def _exact_row(self, row: list[str], start: int, physical: list[str]) -> None:
+    def _exact_row(
+        self, row: list[str] | None, start: int, physical: list[str], error: str | None = None
+    ) -> None:
+        """One record the csv module read (None: the csv.Error ``error``), non-blank."""
         if self.names is None:
-            self.expected = len(row)
+            self.expected, header, outcomes = self.book.first(row, physical, start, error)
+            self.names = unique_names(header if header is not None else [""] * self.expected)
             self._columns = [[] for _ in range(self.expected)]
-            if self.options.has_header:
-                self.names = unique_names(row)
-                return
-            self.names = unique_names([""] * self.expected)
-        if len(row) != self.expected:
-            raw = _strip_line_end("".join(physical))
-            reason = _ragged_reason(len(row), self.expected, self.options.has_header)
-            self._rejects.append(RecordReject(start, raw, reason))
-            return
-        for column, value in zip(self._columns, row, strict=True):
-            column.append(value)
-        self._numbers.append(start)
+        else:
+            outcomes = self.book.data(row, physical, start, self.expected, error)
+        self.book.keep(outcomes, self._columns, self._numbers, self._rejects)
 
     # --- the piece being built ------------------------------------------------------------
 
