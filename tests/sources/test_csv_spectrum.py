@@ -58,7 +58,7 @@ def test_location_coordinates(corpus_dir: CorpusDir) -> None:
     line = path.read_text("utf-8").splitlines()[1]
     (reject,) = batch.rejects
     assert (reject.record, reject.raw) == (2, line)
-    assert reject.reason.startswith("stray quote in field 2 (\"37")
+    assert reject.reason.startswith('stray quote in field 2 ("37')
     assert 'double them ("37' in reject.reason and '37.8""N' in reject.reason
     assert batch.frame.height == 0
     # the upstream expectation is the value as read, quotes kept

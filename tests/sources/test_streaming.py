@@ -160,6 +160,21 @@ TRICKY_CSV: dict[str, tuple[bytes, dict[str, Any]]] = {
     "one column": (b"a\n1\n\n2\n", {}),
     "one column quoted empty": (b'a\n""\n\n"x"\n', {}),
     "wide ragged first block": (b"a\n1,2,3,4,5,6,7,8\n2\n", {}),
+    # no record merged or lost (see _csv_records.py)
+    "stray quote at a row's end": (b'a,b,c\n1,2,3\n3,abc",x\n4,5,6\n', {}),
+    "unclosed quote joins rows": (b'a,b,c\n1,2,3\n3,"abc,x\n4,5,6\n7,8,9\n', {}),
+    "unclosed quote closed later": (b'a,b,c\n3,"abc,x\n4,5,6\n7,"q,r\n8,9,10\n', {}),
+    "unterminated at eof": (b'a,b\n1,"abc\n2,def\n\n3,ghi', {}),
+    "unterminated at eof crlf": (b'a,b\r\n1,2\r\n1,"abc\r\n2,def\r\n3,ghi\r\n', {}),
+    "quote in the header": (b'id,"name,city\n1,2,3\n4,5,6\n', {}),
+    "header spans lines": (b'id,"na\nme",x\n1,2\n3,4,5\n', {}),
+    "mid-field quotes": (b'a,b,c\n1,ab"c,3\n1,"ab"c,3\n2,"a""b",3\n4, "x",5\n', {}),
+    "doubled quote then stray": (b'a,b\n1,"x""\n2,3\n', {}),
+    "legit multi-line then stray": (b'a,b\n1,"x\ny"z\n2,3\n', {}),
+    "no header stray": (b'1,"a\n2,b\n3,c\n', {"has_header": False}),
+    "no header mid-field": (b'1,a"b\n2,c\n', {"has_header": False}),
+    "blank lines in a merged record": (b'a,b\n1,"x\n\n\n2,y\n', {}),
+    "single quote char stray": (b"a;b\n1;it's\n2;'ok'\n", {"delimiter": ";", "quote": "'"}),
 }
 
 
