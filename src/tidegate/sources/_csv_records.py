@@ -212,9 +212,15 @@ class RecordBook:
             if error
             else f"a quote opened in the header ran into {into}"
         )
-        finding = RecordReject(
-            start, text, f"malformed header: {why}; header read from line {start} alone"
-        )
+        alone = f"header read from line {start} alone"
+        if self.quotes and self.quote and quote_problem(text, self.options):
+            # the quote runs on to the line's end even there: taken as a plain character
+            quote = self.quote
+            plain = text.split(self.options.delimiter)
+            header = [name[1:] if name.startswith(quote) else name for name in plain]
+            header = [name[:-1] if name.endswith(quote) else name for name in header]
+            alone += f", its quotes dropped ({self.options.delimiter.join(header)})"
+        finding = RecordReject(start, text, f"malformed header: {why}; {alone}")
         why = "a quote opened in the header ran into this line"
         if error:
             why = f"the header's lines could not be split: {error}"
