@@ -40,10 +40,17 @@ Outcome = tuple[int, int, list[str] | RecordReject | None]
 _SHOWN = 60  # characters of a field shown in a reason
 
 
-def _csv() -> Any:
-    from tidegate.sources import _csv  # _csv imports this module: imported when used
+_CSV: Any = None
 
-    return _csv
+
+def _csv() -> Any:
+    """The ``_csv`` module (which imports this one: imported on first use)."""
+    global _CSV
+    if _CSV is None:
+        from tidegate.sources import _csv
+
+        _CSV = _csv
+    return _CSV
 
 
 def quote_of(options: CsvOptions) -> str | None:
@@ -82,10 +89,11 @@ def _patterns(delimiter: str, quote: str) -> tuple[re.Pattern[str], re.Pattern[s
     As the csv module reads it: inside quotes a doubled quote is one quote char, and the
     first quote char not doubled closes the field (possessive: no backtracking)."""
     d, q = re.escape(delimiter), re.escape(quote)
-    plain = f"[^{q}{d}]*+" if len(delimiter) == 1 else f"(?:(?!{d})[^{q}])*+"
+    plain = f"[^{q}{d}\r\n]*+" if len(delimiter) == 1 else f"(?:(?!{d})[^{q}\r\n])*+"
     quoted = f"{q}(?:[^{q}]|{q}{q})*+{q}"
     field = f"(?:{quoted}|{plain})"
-    return re.compile(f"{field}(?:{d}{field})*+"), re.compile(quoted)
+    # the record's text, its last line end included or not
+    return re.compile(f"{field}(?:{d}{field})*+(?:\r\n|\r|\n)?"), re.compile(quoted)
 
 
 def _shown(value: str) -> str:
@@ -146,7 +154,12 @@ class RecordBook:
     def __init__(self, options: CsvOptions) -> None:
         self.options = options
         self.quotes = doubles_quotes(options)
-        self.quote = quote_of(options)
+        self.quote = quote_of(options) or ""  # "": no quote char (and no quote checks)
+        self._well_formed = (
+            _patterns(options.delimiter, self.quote)[0].fullmatch
+            if self.quotes and self.quote
+            else None
+        )
         self.records = 0
         self.record_lines = 0
         self.skipped_lines: dict[str, int] = {}
@@ -249,6 +262,10 @@ class RecordBook:
             return self._each_line(lines, start, expected, why)
         if not row:
             return [(start, span, None)]  # a blank line
+        if span == 1 and len(row) == expected:  # the usual record: checked at C speed
+            line, well_formed = lines[0], self._well_formed
+            if well_formed is None or self.quote not in line or well_formed(line):
+                return [(start, 1, row)]
         ragged = len(row) != expected
         problem = self._problem(row, lines)
         if span > 1 and (ragged or problem):
@@ -266,13 +283,11 @@ class RecordBook:
         return [(start, span, row)]
 
     def _problem(self, row: list[str], lines: list[str]) -> str | None:
-        if not self.quotes or self.quote is None:
+        well_formed = self._well_formed
+        text = lines[0] if len(lines) == 1 else "".join(lines)
+        if well_formed is None or self.quote not in text or well_formed(text):
             return None
-        if len(lines) == 1:
-            if self.quote not in lines[0]:
-                return None
-            return quote_problem(_csv()._strip_line_end(lines[0]), self.options)
-        return quote_problem(_csv()._strip_line_end("".join(lines)), self.options)
+        return quote_problem(_csv()._strip_line_end(text), self.options)
 
     def _ragged(self, found: int, expected: int) -> str:
         reason: str = _csv()._ragged_reason(found, expected, self.options.has_header)
