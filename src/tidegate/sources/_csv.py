@@ -9,6 +9,10 @@ Two parsers give the same answer on the same text:
   the middle of fields and other oddities.
 
 Ragged rows (a field count different from the header's) become RecordRejects on both.
+What each record the csv module reads really is (a stray quote never merges records: a
+record of several lines that comes out wrong is read again line by line; a quote in the
+middle of a field is a finding) is decided in ``_csv_records.py``, which also counts
+how every physical line was used (``ParsedCsv.line_counts``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,10 @@ Each block is parsed by one of the two parsers of ``_csv.py``:
 
 The header (the first non-blank record) and its field count hold for every later block,
 so ragged rows get the reasons they get on the whole text, and record numbers are line
-numbers in the whole file.
+numbers in the whole file. The exact path hands each record to the same
+:class:`tidegate.sources._csv_records.RecordBook` as the whole-text parser; both paths
+count every physical line (:meth:`CsvStream.line_counts`). A csv.Error is a reject for
+its own record's lines only: the reader goes on after it.
 """
 
 from __future__ import annotations
