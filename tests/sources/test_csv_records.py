@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -253,3 +254,34 @@ def test_every_physical_line_is_accounted_for_once(
             k: v for k, v in {"blank": len(blank), "header": len(header)}.items() if v
         }
         assert counts.accounted == physical
+
+
+def test_a_header_the_csv_module_cannot_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A csv.Error on the header (a field over the size limit) is a finding for line 1;
+    the header is split on the delimiter and the records after it are read."""
+    import csv
+
+    from tidegate.sources import _csv as csv_module
+    from tidegate.sources import _csv_stream
+
+    limit = csv.field_size_limit()
+    monkeypatch.setattr(csv_module, "_FIELD_SIZE_LIMIT", 8)
+    monkeypatch.setattr(_csv_stream, "_FIELD_SIZE_LIMIT", 8)
+    csv.field_size_limit(8)
+    try:
+        want, _ = both("a§very long name\n1§2\n", tmp_path, delimiter="§")
+    finally:
+        csv.field_size_limit(limit)
+    assert want.frame.columns == ["a", "very long name", RECORD_COLUMN]
+    assert want.frame.rows() == [("1", "2", 2)]
+    assert want.rejects == [
+        RecordReject(
+            1,
+            "a§very long name",
+            "malformed header: the csv reader failed on line 1 (field larger than field "
+            "limit (8)); header read from line 1 alone",
+        )
+    ]
+    assert want.line_counts == LineCounts(2, 2, 2, {})

@@ -292,6 +292,9 @@ def test_csv_spectrum_corpus(corpus_dir: CorpusDir) -> None:
             file = LocalFileBatch("s", path, "csv", chunk_size=size, block_bytes=block)
             check_chunks(file)
             assert_same(file.collect(), want)
+            counts = file.line_counts
+            assert counts is not None and counts.accounted == counts.physical > 0
+            assert counts.records == want.rows_in
 
 
 _FIELD = st.text(alphabet='ab é,;"\t\r\n', max_size=5)

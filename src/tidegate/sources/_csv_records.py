@@ -220,8 +220,9 @@ class RecordBook:
             return len(header), None, self.data(row, lines, start, len(header), error)
         end = start + len(lines) - 1
         into = f"line {start + 1}" if end == start + 1 else f"lines {start + 1}-{end}"
+        span = f"line {start}" if end == start else f"lines {start}-{end}"
         why = (
-            f"the csv reader failed on lines {start}-{end} ({error})"
+            f"the csv reader failed on {span} ({error})"
             if error
             else f"a quote opened in the header ran into {into}"
         )
