@@ -141,6 +141,9 @@ def test_quotes_in_the_middle_of_fields(tmp_path: Path) -> None:
     assert want.frame.rows() == [("3", 'a"b', "3", 4)]
     assert [r.record for r in want.rejects] == [2, 3]
     assert all(r.reason.startswith("stray quote in field 2") for r in want.rejects)
+    for line in ('1,ab"c,3', '1,"ab"c,3', '1, "ab",3', '1,"ab'):
+        with pytest.raises(ValueError, match="does not apply"):  # the exact path decides
+            parse_csv_text(f"a,b,c\n{line}\n", CsvOptions(), path="fast")
 
 
 # --- every physical line accounted for exactly once ------------------------------------
