@@ -21,6 +21,7 @@ from tidegate.sources._csv_dialect import reader_kwargs, split_line
 from tidegate.sources._csv_records import doubles_quotes, quote_problem
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
+_SEP = "\x1f"  # between a record's values when counting its line ends ("\r" + "\n": two)
 
 
 def both(text: str, tmp_path: Path, **options: Any) -> tuple[ParsedCsv, list[RawBatch]]:
@@ -234,7 +235,7 @@ def test_every_physical_line_is_accounted_for_once(
         covered: dict[int, str] = {}
         values = [c for c in parsed.frame.columns if c != RECORD_COLUMN]
         spans = [
-            (int(row[RECORD_COLUMN]), _span("".join(row[c] for c in values)))
+            (int(row[RECORD_COLUMN]), _span(_SEP.join(row[c] for c in values)))
             for row in parsed.frame.iter_rows(named=True)
         ] + [(r.record, _span(r.raw)) for r in parsed.rejects]
         for start, span in spans:
@@ -286,3 +287,138 @@ def test_a_header_the_csv_module_cannot_split(
         )
     ]
     assert want.line_counts == LineCounts(2, 2, 2, {})
+
+
+# --- the same, in every dialect --------------------------------------------------------
+
+_PIECE = st.sampled_from(["a", "b1", "", " ", '"', '""', "\\", '\\"', "#", ",", ";", "||", "\n"])
+_HEADER_REJECT = ("malformed header", "header does not match")
+
+
+@st.composite
+def dialect_csv(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    """Text in a random dialect (preamble, comments, multi-row or no header, ``columns:``,
+    the contract's columns, escapes, no quoting, multi-character delimiters) with quoted
+    line breaks, stray quotes, ragged rows, blank and comment-like lines."""
+    delimiter = draw(st.sampled_from([",", ";", "||", ", "]))
+    quote = draw(st.sampled_from(['"', '"', "'", None]))
+    escape = draw(st.sampled_from([None, None, "\\", "none"]))
+    width = draw(st.integers(1, 4))
+    names = tuple(f"c{i}" for i in range(width))
+    options: dict[str, Any] = {"delimiter": delimiter, "quote": quote, "escape": escape}
+    options["skip_rows"] = draw(st.integers(0, 3))
+    options["comment"] = draw(st.sampled_from([None, "#", "//"]))
+    header_rows = draw(st.integers(0, 3))
+    options["header_rows"] = header_rows
+    columns = draw(st.sampled_from(["none", "count", "names"]))
+    if columns == "count" and header_rows == 0:
+        options["columns"] = width
+    elif columns == "names":
+        options["columns"] = list(names)
+    if draw(st.booleans()):
+        options["expected_columns"] = names
+    lines: list[str] = []
+    for _ in range(draw(st.integers(0, 12))):
+        kind = draw(st.integers(0, 11))
+        if kind == 0:
+            lines.append("")
+        elif kind == 1:
+            lines.append(draw(st.sampled_from(["#", "//", "# x", '#"', "//a,b"])))
+        else:
+            count = width if kind > 4 else draw(st.integers(1, 6))
+            fields = []
+            for _ in range(count):
+                value = "".join(draw(st.lists(_PIECE, max_size=3)))
+                if quote is not None and draw(st.booleans()):
+                    value = quote + value.replace(quote, quote + quote) + quote
+                else:
+                    value = value.replace("\n", "")
+                fields.append(value)
+            lines.append(delimiter.join(fields))
+    # an escape char at a physical line's end takes the line end into the value, even
+    # where the line is the file's last or is read alone (a line break the spans below
+    # would count as one more line); and before "\r\n" it escapes the "\r" alone
+    ending = "\n" if escape == "\\" else draw(st.sampled_from(["\n", "\r\n"]))
+    text = ending.join(lines) + (ending if lines and draw(st.booleans()) else "")
+    if escape == "\\":  # no escape char at a physical line's end
+        text = text.replace("\\\n", "\\a\n") + ("a" if text.endswith("\\") else "")
+    return text, options
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    dialect_csv(),
+    st.one_of(
+        st.integers(1, 5).map(lambda n: f"{n} rows"), st.integers(1, 50).map(lambda n: f"{n} B")
+    ),
+    st.integers(1, 30),
+)
+def test_every_physical_line_is_accounted_for_once_in_every_dialect(
+    tmp_path: Path, case: tuple[str, dict[str, Any]], size: str, block: int
+) -> None:
+    text, options = case
+    csv_options = CsvOptions(**options)
+    lines = _LINE_END.split(text)
+    if text == "" or text.endswith("\n"):
+        lines = lines[:-1]  # a final line end ends the last line: no empty line after it
+    physical = len(lines)
+    file_path = tmp_path / "f.csv"
+    file_path.write_bytes(text.encode())
+    want = parse_csv_text(text, csv_options, path="slow")
+    for path in ("auto", "slow"):
+        parsed = parse_csv_text(text, csv_options, path=path)  # type: ignore[arg-type]
+        assert_frame_equal(parsed.frame, want.frame)
+        assert parsed.rejects == want.rejects and parsed.line_counts == want.line_counts
+    file = LocalFileBatch(
+        "s",
+        file_path,
+        "csv",
+        chunk_size=size,
+        block_bytes=block if "rows" in size else None,
+        **options,
+    )
+    streamed = file.collect()
+    assert isinstance(streamed, RawBatch)
+    assert_frame_equal(streamed.frame, want.frame)
+    assert list(streamed.rejects) == want.rejects
+    assert file.line_counts == want.line_counts
+    counts = want.line_counts
+    assert counts.physical == physical and counts.accounted == physical
+    # each record covers its start line and the line ends inside it; the header's reject
+    # covers its rows' lines (not always next to each other: blank or comment lines between)
+    values = [c for c in want.frame.columns if c != RECORD_COLUMN]
+    # (where no rule holds quotes (another escape char, ``escape: none``), a quote left
+    # open in the last record takes the file's last line end into its value: a record
+    # ends at the file's end at the latest)
+    spans = [
+        (start, min(_span(_SEP.join(row[c] for c in values)), physical - start + 1))
+        for row in want.frame.iter_rows(named=True)
+        for start in [int(row[RECORD_COLUMN])]
+    ] + [(r.record, _span(r.raw)) for r in want.rejects if not r.reason.startswith(_HEADER_REJECT)]
+    header_rejects = [r for r in want.rejects if r.reason.startswith(_HEADER_REJECT)]
+    assert len(header_rejects) <= 1
+    header_reject_lines = sum(_span(r.raw) for r in header_rejects)
+    covered: set[int] = set()
+    for start, span in spans:
+        for line in range(start, start + span):
+            assert line not in covered, (line, spans)
+            covered.add(line)
+    covered.update(r.record for r in header_rejects)
+    assert counts.records == len(spans) + len(header_rejects)
+    assert counts.record_lines == sum(span for _, span in spans) + header_reject_lines
+    # no data reject holds more than its own line: a record of several lines that came out
+    # wrong was read line by line
+    assert all(span == 1 for _, span in spans[want.frame.height :]), want.rejects
+    # every other line is in the preamble, blank, a comment, or a header row
+    rest = [n for n in range(1, physical + 1) if n not in covered]
+    skip_rows, comment = csv_options.skip_rows, csv_options.comment
+    preamble = [n for n in rest if n <= skip_rows]
+    blank = [n for n in rest if n > skip_rows and lines[n - 1] == ""]
+    comments = [n for n in rest if n > skip_rows and comment and lines[n - 1].startswith(comment)]
+    header = len(rest) - len(preamble) - len(blank) - len(comments)
+    wanted = {"preamble": len(preamble), "comment": len(comments), "blank": len(blank)}
+    assert {kind: counts.skipped.get(kind, 0) for kind in wanted} == wanted
+    assert header == counts.skipped.get("header", 0) + header_reject_lines - len(header_rejects)
+    assert counts.skipped.get("header", 0) + header_reject_lines <= csv_options.rows_of_header

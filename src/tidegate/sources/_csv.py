@@ -314,8 +314,7 @@ def _parse_slow(text: str, options: CsvOptions) -> ParsedCsv:
             row, error = None, str(exc)
         record = physical[lines.first - 1 : lines.consumed]
         book.keep(book.offer(row, record, lines.first, error), columns, line_numbers, rejects)
-    if header.deciding:  # fewer records than it takes to decide: decide on them
-        book.keep(book.release(), columns, line_numbers, rejects)
+    book.keep(book.finish(), columns, line_numbers, rejects)  # a header not yet settled
     counts: dict[str, Any] = {
         "physical_lines": len(physical),
         "record_lines": book.record_lines,

@@ -152,6 +152,12 @@ class CsvHeader:
         self._settle(self._read_names)
         self._accept()
 
+    def end(self) -> None:
+        """The text ended while the header's rows were read: the rows read so far are
+        the header (so that their lines are counted as a header's)."""
+        if self.reading and self._rows:
+            self._header_read()
+
     def hold(self, record: HeldRecord) -> list[HeldRecord] | None:
         """Hold a non-blank record while deciding; the held records once decided."""
         self.held.append(record)

@@ -214,6 +214,13 @@ class RecordBook:
             out.extend(self.offer(record.row, record.lines, record.start, record.error, record.why))
         return out
 
+    def finish(self) -> list[Outcome]:
+        """At the end of the text: a header still being read or decided is settled on
+        what was read, and the records held meanwhile are judged."""
+        self.header.end()
+        out = self._header_rejects()
+        return out + self.release() if self.header.deciding else out
+
     def _header_rejects(self) -> list[Outcome]:
         span = self.header.lines_read
         return [(reject.record, span, reject) for reject in self.header.take_rejects()]

@@ -136,8 +136,7 @@ class CsvStream:
                 piece = self._take()
                 if piece.records:
                     yield piece
-        if self.header.deciding:  # fewer records than it takes to decide: decide on them
-            self._keep(self.book.release())
+        self._keep(self.book.finish())  # a header not yet settled: settled on what was read
         yield self._take()
 
     # --- the fast path ------------------------------------------------------------------
