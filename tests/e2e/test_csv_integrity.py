@@ -141,3 +141,69 @@ def test_a_quote_in_the_header_is_a_finding_and_the_rows_load(
         )
     ]
     assert got["detail"]["lines"] == {"physical": 3, "records": 3, "record_lines": 3}
+
+
+DIALECT = {"delimiter": ";", "skip_rows": 2, "comment": "#", "header_rows": 2}
+DIALECT_ROWS = (
+    "Report: people\n"  # 1: preamble
+    "exported today\n"  # 2: preamble
+    "id;name;city\n"  # 3: header row 1
+    "# a comment between the header rows\n"  # 4: comment
+    ";;\n"  # 5: header row 2 (names: id, name, city)
+    "1;ann;oslo\n"  # 6
+    "\n"  # 7: blank
+    "# note\n"  # 8: comment
+    '2;"bob;b";rome\n'  # 9: a quoted delimiter: fine
+    '3;"ab"c;x\n'  # 10: a quote in the middle of a field
+    '4;"two\nlines";ok\n'  # 11-12: a quoted line break: one record
+    '5;"open;x\n'  # 13: never closed: it ran into lines 14-15
+    "6;eve;bern\n"  # 14
+    "# tail\n"  # 15: a comment again once read line by line
+)
+
+
+@pytest.mark.parametrize("chunk_size", ["64MB", "7B", 1])
+def test_the_line_figures_add_up_in_another_dialect(tmp_path: Path, chunk_size: int | str) -> None:
+    """Preamble, comment, multi-row header and blank lines are counted with the records:
+    the batch is committed (not held as unaccounted) and the audit says how."""
+    path = tmp_path / "people.csv"
+    path.write_text(DIALECT_ROWS)
+    store = open_store(tmp_path / "s.duckdb")
+    contract = contract_from_dict(CONTRACT)
+    source = {"kind": "file", "path": str(path), **DIALECT}
+    (outcome,) = (
+        Pipeline(source=source, contract=contract, store=store, chunk_size=chunk_size)
+        .run()
+        .outcomes
+    )
+    assert (outcome.event, outcome.rows_in, outcome.loaded, outcome.quarantined) == (
+        "batch_committed",
+        6,
+        4,
+        2,
+    )
+    got = state(store)
+    assert got["target"] == [
+        (6, 1, "ann", "oslo"),
+        (9, 2, "bob;b", "rome"),
+        (11, 4, "two\nlines", "ok"),
+        (14, 6, "eve", "bern"),
+    ]
+    assert [(r, text) for r, text, _ in got["quarantine"]] == [
+        (10, '3;"ab"c;x'),
+        (13, '5;"open;x'),
+    ]
+    assert got["quarantine"][0][2].startswith("stray quote in field 2")
+    assert got["quarantine"][1][2] == (
+        "ragged row: 2 fields, header has 3 (an unclosed quote at line 13 ran into the "
+        "next lines; each line read on its own)"
+    )
+    assert got["detail"]["lines"] == {
+        "physical": 15,
+        "records": 6,
+        "record_lines": 7,
+        "blank": 1,
+        "comment": 3,
+        "header": 2,
+        "preamble": 2,
+    }
