@@ -33,8 +33,11 @@ CHUNK_SIZES = [("1 rows", None), ("2 rows", 3), ("5 rows", 1), ("7 B", None), ("
 BLOCK_SIZES = [1, 5, 17, 1 << 20]
 
 
-def _skipped(preamble: int = 0, comment: int = 0, header: int = 1) -> dict[str, int]:
-    return {"preamble": preamble, "comment": comment, "header": header}
+def _skipped(
+    preamble: int = 0, comment: int = 0, header: int = 1, blank: int = 0
+) -> dict[str, int]:
+    counts = {"preamble": preamble, "comment": comment, "header": header, "blank": blank}
+    return {kind: n for kind, n in counts.items() if n}  # as the readers give them
 
 
 # name -> (text, options, rows (record number first), rejects (record, reason), skipped)
@@ -46,7 +49,7 @@ CASES: dict[
         {"skip_rows": 3},
         [(5, "1", "ann"), (7, "2", "bob")],
         [],
-        _skipped(preamble=3),
+        _skipped(preamble=3, blank=1),
     ),
     "2-row header": (
         "Region,,Sales,\nName,Code,Q1,Q2\nnorth,N,10,20\nsouth,S,30\n",
@@ -102,7 +105,7 @@ CASES: dict[
         {"has_header": False, "columns": ["id", "name", "amount"]},
         [(2, "1", "2", "3"), (4, "4", "5", "6")],
         [(1, "ragged row: 2 fields, `columns:` declares 3")],
-        _skipped(header=0),
+        _skipped(header=0, blank=1),
     ),
     "comment lines": (
         '# exported by x\nid,v\n#skip me\n1,"a\n# inside quotes: data"\n'

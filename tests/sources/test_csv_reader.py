@@ -46,9 +46,15 @@ def test_ragged_rows_become_record_rejects(path: Literal["auto", "slow"]) -> Non
     ]
 
 
-def test_ragged_row_spanning_lines_keeps_its_whole_text() -> None:
+def test_ragged_row_spanning_lines_is_read_line_by_line() -> None:
+    """A record of several lines that comes out ragged is no record: each of its lines
+    is read on its own, with its own line number and text."""
     batch = read(b'a,b\n"x\ny",2,3\n4,5\n')
-    assert batch.rejects == (RecordReject(2, '"x\ny",2,3', "ragged row: 3 fields, header has 2"),)
+    why = "(lines 2-3 made one record of 3 fields; each line read on its own)"
+    assert batch.rejects == (
+        RecordReject(2, '"x', f"ragged row: 1 fields, header has 2 {why}"),
+        RecordReject(3, 'y",2,3', f"ragged row: 3 fields, header has 2 {why}"),
+    )  # fmt: skip
     assert rows(batch) == [("4", "5", 4)]
 
 

@@ -160,6 +160,21 @@ TRICKY_CSV: dict[str, tuple[bytes, dict[str, Any]]] = {
     "one column": (b"a\n1\n\n2\n", {}),
     "one column quoted empty": (b'a\n""\n\n"x"\n', {}),
     "wide ragged first block": (b"a\n1,2,3,4,5,6,7,8\n2\n", {}),
+    # no record merged or lost (see _csv_records.py)
+    "stray quote at a row's end": (b'a,b,c\n1,2,3\n3,abc",x\n4,5,6\n', {}),
+    "unclosed quote joins rows": (b'a,b,c\n1,2,3\n3,"abc,x\n4,5,6\n7,8,9\n', {}),
+    "unclosed quote closed later": (b'a,b,c\n3,"abc,x\n4,5,6\n7,"q,r\n8,9,10\n', {}),
+    "unterminated at eof": (b'a,b\n1,"abc\n2,def\n\n3,ghi', {}),
+    "unterminated at eof crlf": (b'a,b\r\n1,2\r\n1,"abc\r\n2,def\r\n3,ghi\r\n', {}),
+    "quote in the header": (b'id,"name,city\n1,2,3\n4,5,6\n', {}),
+    "header spans lines": (b'id,"na\nme",x\n1,2\n3,4,5\n', {}),
+    "mid-field quotes": (b'a,b,c\n1,ab"c,3\n1,"ab"c,3\n2,"a""b",3\n4, "x",5\n', {}),
+    "doubled quote then stray": (b'a,b\n1,"x""\n2,3\n', {}),
+    "legit multi-line then stray": (b'a,b\n1,"x\ny"z\n2,3\n', {}),
+    "no header stray": (b'1,"a\n2,b\n3,c\n', {"has_header": False}),
+    "no header mid-field": (b'1,a"b\n2,c\n', {"has_header": False}),
+    "blank lines in a merged record": (b'a,b\n1,"x\n\n\n2,y\n', {}),
+    "single quote char stray": (b"a;b\n1;it's\n2;'ok'\n", {"delimiter": ";", "quote": "'"}),
 }
 
 
@@ -227,11 +242,12 @@ def test_exact_path_hands_back_to_the_fast_path(write_file: WriteFile) -> None:
     assert_frame_equal(frame, parse_csv_text(text, CsvOptions()).frame)
 
 
-def test_csv_error_takes_the_rest_of_the_file(
+def test_csv_error_takes_only_its_own_records_lines(
     write_file: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The csv module's error (here a field over its size limit) ends the file as one
-    reject with the rest of the text, as on the whole text."""
+    """The csv module's error (here a field over its size limit) is a reject for its own
+    record's lines only (a record of several lines: each line read on its own), and the
+    reader goes on after it, the same on the whole text and in chunks."""
     limit = csv.field_size_limit()
     monkeypatch.setattr(csv_module, "_FIELD_SIZE_LIMIT", 8)
     monkeypatch.setattr(_csv_stream, "_FIELD_SIZE_LIMIT", 8)
@@ -239,14 +255,29 @@ def test_csv_error_takes_the_rest_of_the_file(
     try:
         # a delimiter polars cannot take: the exact path reads every block (polars has
         # no field size limit, so on the fast path there is no such error)
-        data = 'a§b\n1§2\n3§"x\ny"\n4§much too long a field\n5§6\n7§8\n'.encode()
-        path = write_file("f.csv", data)
+        data = 'a§b\n1§2\n3§"x\ny"\n4§much too long a field\n5§6\n7§"ab\nwide open\nq"\n8§9\n'
+        path = write_file("f.csv", data.encode())
         want = whole(path, "csv", delimiter="§")
-        assert isinstance(want, RawBatch) and "cannot split" in want.rejects[-1].reason
-        assert want.rejects[-1].raw == "4§much too long a field\n5§6\n7§8"
+        assert isinstance(want, RawBatch)
+        assert want.frame.rows() == [("1", "2", 2), ("3", "x\ny", 3), ("5", "6", 6), ("8", "9", 10)]
+        too_long = "field larger than field limit (8)"
+        merged = f"(the csv reader failed on lines 7-8: {too_long}; each line read on its own)"
+        assert [(r.record, r.raw, r.reason) for r in want.rejects] == [
+            (5, "4§much too long a field", f"cannot split into fields: {too_long}"),
+            (7, '7§"ab', f'unclosed quote in field 2 ("ab): close the quote, or double a '
+             f'quote that is part of the value ("") {merged}'),
+            (8, "wide open", f"cannot split into fields: {too_long} {merged}"),
+            (9, 'q"', "ragged row: 1 fields, header has 2"),
+        ]  # fmt: skip
         for size in ("1 rows", "1 B", "1MiB"):
-            got = LocalFileBatch("s", path, "csv", delimiter="§", chunk_size=size).collect()
-            assert_same(got, want)
+            file = LocalFileBatch("s", path, "csv", delimiter="§", chunk_size=size)
+            assert_same(file.collect(), want)
+            assert file.line_counts is not None and file.line_counts.detail() == {
+                "physical": 10,
+                "records": 8,
+                "record_lines": 9,
+                "header": 1,
+            }
     finally:
         csv.field_size_limit(limit)
 
@@ -261,6 +292,9 @@ def test_csv_spectrum_corpus(corpus_dir: CorpusDir) -> None:
             file = LocalFileBatch("s", path, "csv", chunk_size=size, block_bytes=block)
             check_chunks(file)
             assert_same(file.collect(), want)
+            counts = file.line_counts
+            assert counts is not None and counts.accounted == counts.physical > 0
+            assert counts.records == want.rows_in
 
 
 _FIELD = st.text(alphabet='ab é,;"\t\r\n', max_size=5)

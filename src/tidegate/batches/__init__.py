@@ -6,6 +6,7 @@ store writes. Both sides import this package, so the store imports no stage.
 """
 
 from tidegate.batches._duplicates import DUPLICATE_SCHEMA, duplicate_rows, no_duplicates
+from tidegate.batches._lines import LineCounts
 from tidegate.batches._quarantine import (
     FAILURE_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -36,6 +37,7 @@ __all__ = [
     "FileChangedError",
     "FileReject",
     "FileUnreadableError",
+    "LineCounts",
     "RawBatch",
     "RecordReject",
     "RoutedBatch",

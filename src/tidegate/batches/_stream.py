@@ -87,7 +87,11 @@ DEFAULT_CHUNK_SIZE = ChunkSize(bytes=32 * 1024**2)
 
 @runtime_checkable
 class FileBatch(Protocol):
-    """One file as a stream of raw chunks (see the module docstring)."""
+    """One file as a stream of raw chunks (see the module docstring).
+
+    A batch may also have ``line_counts`` (a :class:`tidegate.batches.LineCounts`, set
+    after a complete :meth:`chunks` pass of a CSV file): the engine audits the figures
+    and holds the batch when they do not add up. Batches without it are not checked."""
 
     source: str
     location: str

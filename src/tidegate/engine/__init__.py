@@ -8,6 +8,7 @@ commit, :func:`ingest_batch` is an ingest run's batch (prepare, commit, monitor)
 """
 
 from tidegate.engine._chunked import Committed, Deferred, StagedBatch, publish, stage
+from tidegate.engine._lines import line_check
 from tidegate.engine._outcome import (
     EXIT_DATA_HELD,
     EXIT_FAILED,
@@ -52,6 +53,7 @@ __all__ = [
     "committed_watermark",
     "ingest_batch",
     "ingest_file",
+    "line_check",
     "observe",
     "open_declared_source",
     "prepare",

@@ -41,6 +41,7 @@ from tidegate.batches import (
     RawBatch,
 )
 from tidegate.contracts import Contract
+from tidegate.engine._lines import line_check
 from tidegate.engine._prepare import prepare
 from tidegate.engine._progress import emit
 from tidegate.normalize import header_finding, normalize
@@ -89,6 +90,8 @@ class StagedBatch:
     missing_columns: tuple[str, ...] = ()
     unknown_columns: tuple[str, ...] = ()
     profile: dict[str, Any] = field(default_factory=dict)  # the chunk-wise profile parts
+    lines: dict[str, int] | None = None  # how the file's lines were used (CSV)
+    unaccounted: str | None = None  # why they do not add up: the batch is held
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,11 @@ def stage(
         first = next(read)
         second = next(read, None) if one_piece else None
         if one_piece and second is None:  # the whole file in one chunk
-            return _commit_one_piece(store, batch, first, contract, reprocess, actor, started)
+            lines, unaccounted = line_check(batch, first.rows_in)
+            if unaccounted is None:  # else staged, so that publishing holds it
+                return _commit_one_piece(
+                    store, batch, first, contract, reprocess, actor, started, lines
+                )
         for chunk in itertools.chain([first], [second] if second is not None else [], read):
             normalized = normalize(chunk.frame, contract)
             validated = validate(normalized.frame, contract)
@@ -189,6 +196,7 @@ def stage(
             emit("chunk_done", source=contract.source, location=batch.location, rows=rows_in)
         del first, second
         flush()
+        lines, unaccounted = line_check(batch, rows_in)  # the pass is complete
     except FileUnreadableError as exc:
         discard()
         return exc.reject
@@ -211,6 +219,8 @@ def stage(
         missing_columns=missing,
         unknown_columns=tuple(unknown),
         profile=parts.finish(missing),
+        lines=lines,
+        unaccounted=unaccounted,
     )
 
 
@@ -222,6 +232,7 @@ def _commit_one_piece(
     reprocess: bool,
     actor: str | None,
     started: float,
+    lines: dict[str, int] | None = None,
 ) -> Committed:
     """A file of one chunk: prepared and committed as a batch held in memory."""
     from tidegate.monitor import profile_batch
@@ -237,6 +248,7 @@ def _commit_one_piece(
         reprocess=reprocess,
         actor=actor,
         duration_ms=int((time.perf_counter() - started) * 1000),
+        lines=lines,
     )
     emit("chunk_done", source=contract.source, location=batch.location, rows=raw.rows_in)
     if outcome.event not in MONITORED_EVENTS:
@@ -285,6 +297,8 @@ def publish(
                 len(contract.columns),
                 finding,
             )
+            if staged.unaccounted:  # a bug in the reader: never committed as it is
+                held = f"{staged.unaccounted}; {held}" if held else staged.unaccounted
             updated = 0
             if held is None and contract.policy.on_existing_key == "update":
                 updated = pub.update_existing_keys()
@@ -320,6 +334,7 @@ def publish(
                 duration_ms=staged.duration_ms + int((time.perf_counter() - started) * 1000),
                 replaced=replaced,
                 chunks=staged.chunks,
+                lines=staged.lines,
             )
             return record_commit(pub.con, figures, contract, batch_id, actor)
     except FileChangedError as exc:

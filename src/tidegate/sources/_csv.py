@@ -13,6 +13,10 @@ The dialect (preamble, multi-row header, escapes, no quoting, multi-character
 delimiters, ``columns:``, comments) is read by ``_csv_dialect.py`` and
 ``_csv_header.py``; the fast path declines whatever polars cannot express, and this
 whole-text reader is the oracle the block reader (``_csv_stream.py``) is held to.
+What each record the csv module reads really is (a stray quote never merges records: a
+record of several lines that comes out wrong is read again line by line; a quote in the
+middle of a field is a finding) is decided in ``_csv_records.py``, which also counts
+how every physical line was used (``ParsedCsv.line_counts``).
 """
 
 from __future__ import annotations
@@ -24,11 +28,10 @@ from typing import Any, Literal
 
 import polars as pl
 
-from tidegate.batches import RECORD_COLUMN, RawBatch, RecordReject
+from tidegate.batches import RECORD_COLUMN, LineCounts, RawBatch, RecordReject
 from tidegate.errors import SourceConfigError
 from tidegate.sources._csv_dialect import (
     NONE,
-    SKIPPED_KINDS,
     LineSkipper,
     RecordLines,
     check_dialect,
@@ -38,7 +41,8 @@ from tidegate.sources._csv_dialect import (
 from tidegate.sources._csv_dialect import (
     PLACEHOLDER as _PLACEHOLDER,
 )
-from tidegate.sources._csv_header import CsvHeader, HeldRecord
+from tidegate.sources._csv_header import CsvHeader
+from tidegate.sources._csv_records import RecordBook
 from tidegate.sources._text import FileInfo, FileReject, check_encoding, decode_text, unique_names
 
 _FIELD_SIZE_LIMIT = 1 << 30
@@ -106,8 +110,17 @@ class ParsedCsv:
     frame: pl.DataFrame
     rejects: list[RecordReject] = field(default_factory=list)
     path: Literal["fast", "slow", "empty"] = "slow"
-    # physical lines that are no records, by kind: "preamble", "comment", "header"
+    # every physical line is in a record (record_lines: the lines records span) or a
+    # counted non-record (skipped_lines, by kind: "preamble", "comment", "header",
+    # "blank"; kinds with no line left out)
+    physical_lines: int = 0
+    record_lines: int = 0
     skipped_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def line_counts(self) -> LineCounts:
+        records = self.frame.height + len(self.rejects)
+        return LineCounts(self.physical_lines, records, self.record_lines, self.skipped_lines)
 
 
 def read_csv_bytes(data: bytes, info: FileInfo, options: CsvOptions) -> RawBatch | FileReject:
@@ -155,9 +168,8 @@ def _ragged_reason(found: int, expected: int, has_header: bool) -> str:
     return f"ragged row: {found} fields, {against} {expected}"
 
 
-def _empty(skipped: dict[str, int] | None = None) -> ParsedCsv:
-    skipped = skipped or dict.fromkeys(SKIPPED_KINDS, 0)
-    return ParsedCsv(pl.DataFrame(schema={RECORD_COLUMN: pl.Int64}), [], "empty", skipped)
+def _empty(**counts: Any) -> ParsedCsv:
+    return ParsedCsv(pl.DataFrame(schema={RECORD_COLUMN: pl.Int64}), [], "empty", **counts)
 
 
 def _hex(char: str) -> str:
@@ -237,8 +249,9 @@ def _parse_fast(text: str, options: CsvOptions, utf8: bytes | None) -> ParsedCsv
     if table is None:
         return None
     non_blank = (~table.get_column("blank")).arg_true()
+    blank_lines = table.height - non_blank.len()
     if non_blank.len() == 0:
-        return _empty()
+        return _empty(physical_lines=table.height, skipped_lines={"blank": blank_lines})
     header_at = int(non_blank[0])
     expected = int(table.get_column("fields")[header_at])
     declared = options.expected_columns
@@ -273,16 +286,10 @@ def _parse_fast(text: str, options: CsvOptions, utf8: bytes | None) -> ParsedCsv
     out = frame.select(
         pl.col(old).alias(new) for old, new in zip(frame.columns, names, strict=True)
     ).with_columns(line_numbers)
-    skipped = {**dict.fromkeys(SKIPPED_KINDS, 0), "header": first_data}
-    return ParsedCsv(out, rejects, "fast", skipped)
-
-
-def _strip_line_end(raw: str) -> str:
-    if raw.endswith("\r\n"):
-        return raw[:-2]
-    if raw.endswith(("\n", "\r")):
-        return raw[:-1]
-    return raw
+    skipped = {"header": first_data, "blank": blank_lines}  # a record is one line here
+    skipped = {kind: n for kind, n in skipped.items() if n}
+    records = out.height + len(rejects)
+    return ParsedCsv(out, rejects, "fast", table.height, records, skipped)
 
 
 def _parse_slow(text: str, options: CsvOptions) -> ParsedCsv:
@@ -291,63 +298,35 @@ def _parse_slow(text: str, options: CsvOptions) -> ParsedCsv:
     physical = io.StringIO(text, newline="").readlines()
     header = CsvHeader(options)
     skipper = LineSkipper(options, header)
+    book = RecordBook(options, header, skipper)  # what each record is; every line counted
     lines = RecordLines(physical, skipper)
     reader = csv_reader(lines, options)
     columns: list[list[str]] = []
     line_numbers: list[int] = []
     rejects: list[RecordReject] = []
-
-    def add(row: list[str], start: int, raw: str | None) -> None:
-        if not columns:
-            columns.extend([] for _ in range(header.expected))
-        if len(row) != header.expected:
-            if raw is None:
-                raw = _strip_line_end("".join(physical[start - 1 : lines.consumed]))
-            rejects.append(RecordReject(start, raw, header.ragged_reason(len(row))))
-            return
-        for column, value in zip(columns, row, strict=True):
-            column.append(value)
-        line_numbers.append(start)
-
-    def release(held: list[HeldRecord]) -> None:
-        rejects.extend(header.take_rejects())
-        for record in held:
-            add(record.row, record.start, record.raw)
-
-    end = 0
-    try:
-        for row in reader:
-            start, end = lines.first, lines.consumed
-            if not row:
-                continue  # a blank line
-            if header.settled:
-                add(row, start, None)
-                continue
-            raw = _strip_line_end("".join(physical[start - 1 : end]))
-            if header.deciding:
-                held = header.hold(HeldRecord(row, start, raw))
-                if held is not None:
-                    release(held)
-            elif header.take(row, start, raw, end - start + 1):
-                rejects.extend(header.take_rejects())
-            else:
-                add(row, start, raw)
-    except csv.Error as exc:
-        start = lines.first if lines.first > end else end + 1
-        raw = _strip_line_end("".join(physical[start - 1 :]))
-        if header.deciding:
-            release(header.decide())
-        rejects.append(RecordReject(start, raw, f"cannot split into fields: {exc}"))
-    if header.deciding:
-        release(header.decide())
-    skipper.skipped["header"] = header.header_lines
+    while True:
+        error: str | None = None
+        try:
+            row: list[str] | None = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # this record's lines only: the reader goes on after it
+            row, error = None, str(exc)
+        record = physical[lines.first - 1 : lines.consumed]
+        book.keep(book.offer(row, record, lines.first, error), columns, line_numbers, rejects)
+    book.keep(book.finish(), columns, line_numbers, rejects)  # a header not yet settled
+    counts: dict[str, Any] = {
+        "physical_lines": len(physical),
+        "record_lines": book.record_lines,
+        "skipped_lines": book.skipped_lines,
+    }
     if header.names is None:
-        return _empty(skipper.skipped)
+        return _empty(**counts)
+    names = header.names
     if not columns:
         columns.extend([] for _ in range(header.expected))
-    names = header.names
     data: dict[str, list[str] | list[int]] = dict(zip(names, columns, strict=True))
     schema: dict[str, pl.DataType] = {name: pl.String() for name in names}
     data[RECORD_COLUMN] = line_numbers
     schema[RECORD_COLUMN] = pl.Int64()
-    return ParsedCsv(pl.DataFrame(data, schema=schema), rejects, "slow", skipper.skipped)
+    return ParsedCsv(pl.DataFrame(data, schema=schema), rejects, "slow", **counts)

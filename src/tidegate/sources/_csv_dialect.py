@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 NONE = "none"  # `quote: none`, `escape: none`
 PLACEHOLDER = "\x00"  # never in decoded text: a NUL character makes a file a FileReject
-SKIPPED_KINDS = ("preamble", "comment", "header")
+# the physical lines that are no records, by kind, as the readers count them
+SKIPPED_KINDS = ("preamble", "comment", "header", "blank")
 _LINE_BREAKS = "\r\n"
 
 
@@ -210,18 +211,38 @@ def csv_reader(lines: Any, options: CsvOptions) -> DialectReader:
     return DialectReader(lines, options)
 
 
+def strip_line_end(raw: str) -> str:
+    """``raw`` without its last line end ("\r\n", "\n" or "\r")."""
+    if raw.endswith("\r\n"):
+        return raw[:-2]
+    if raw.endswith(("\n", "\r")):
+        return raw[:-1]
+    return raw
+
+
+def split_line(text: str, options: CsvOptions) -> list[str]:
+    """One physical line (its line end left out or not) split into fields on its own, in
+    this dialect: a quote still open at its end closes there; csv.Error raises."""
+    if len(options.delimiter) > 1:
+        text = text.replace(options.delimiter, PLACEHOLDER)
+    row = next(csv.reader([text], **reader_kwargs(options)), [])
+    if len(options.delimiter) > 1:
+        row = [value.replace(PLACEHOLDER, options.delimiter) for value in row]
+    return row
+
+
 class LineSkipper:
     """Decides which physical lines are not records (preamble, comment) and counts them.
 
-    ``skipped`` holds the counts by kind ("preamble", "comment", "header"); the readers
-    add the header's lines once they know them.
+    ``skipped`` holds the counts by kind ("preamble", "comment"); the header's and the
+    blank lines are counted by the reader's ``RecordBook`` (see ``_csv_records.py``).
     """
 
     def __init__(self, options: CsvOptions, header: CsvHeader | None = None) -> None:
         self.options = options
         self.skip_rows = options.skip_rows
         self.comment = options.comment
-        self.skipped: dict[str, int] = dict.fromkeys(SKIPPED_KINDS, 0)
+        self.skipped: dict[str, int] = {"preamble": 0, "comment": 0}
         # while ``header`` is being read, a header line is read alone if it leaves a
         # quote open (a stray quote), when the contract's columns are known to read by
         known = options.expected_columns is not None and options.quote is not None
@@ -245,10 +266,7 @@ class LineSkipper:
         if self._header is None or not self._header.reading:
             return line
         body = line.rstrip(_LINE_BREAKS)
-        alone = body
-        if len(self.options.delimiter) > 1:
-            alone = body.replace(self.options.delimiter, PLACEHOLDER)
-        row = next(csv.reader([alone + "\n"], **reader_kwargs(self.options)), [])
+        row = split_line(body + "\n", self.options)
         if row and row[-1].endswith("\n"):  # the quote is still open at the line end
             assert self.options.quote is not None
             return body + self.options.quote + line[len(body) :]

@@ -14,11 +14,16 @@ pipeline-file key) repairs a malformed header: when the header's field count dif
 from the contract's and most of the first :data:`DECIDE_RECORDS` records have the
 contract's count, the rows are read by the contract's names and order, and the header
 is one RecordReject. Until that is decided, records are held (:meth:`CsvHeader.hold`).
+
+A header row that could only be read from its first line alone (see ``_csv_records.py``)
+is noted (:meth:`CsvHeader.note`): the header is then one RecordReject too, its names
+still used. A header's lines are counted as ``header`` lines when it is taken as it
+reads, and as the lines of its RecordReject otherwise (:attr:`CsvHeader.lines_read`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tidegate.batches import RecordReject
@@ -33,11 +38,16 @@ _SHOWN_NAMES = 6
 
 @dataclass
 class HeldRecord:
-    """A record read while the header is undecided: its fields, first line and raw text."""
+    """A record read while the header is undecided: its fields (None: the csv.Error
+    ``error``), first line, raw text, physical lines and why it was read alone (if it was
+    re-read line by line), so that it is judged once decided as if read then."""
 
-    row: list[str]
+    row: list[str] | None
     start: int
     raw: str
+    lines: list[str] = field(default_factory=list)
+    error: str | None = None
+    why: str | None = None
 
 
 class CsvHeader:
@@ -59,6 +69,7 @@ class CsvHeader:
         self._lines = 0
         self._read_names: list[str] = []
         self._read_width = 0
+        self._note: str | None = None
         columns = options.columns
         if self.rows_wanted == 0:
             self.against = "first record has"
@@ -76,6 +87,23 @@ class CsvHeader:
     def reading(self) -> bool:
         """The header's rows are being read (the next non-blank record is one of them)."""
         return self.rows_wanted > 0 and self.names is None and not self.deciding
+
+    @property
+    def lines_read(self) -> int:
+        """The physical lines taken into the header so far (those of its RecordReject)."""
+        return self._lines
+
+    def note(self, reason: str) -> None:
+        """A finding about a header row being read: the header becomes one RecordReject
+        with this reason (unless it is one for another reason), its names still used."""
+        self._note = self._note or reason
+
+    def _accept(self) -> None:
+        """The header read as it is: its lines are header lines, unless a row was noted."""
+        if self._note is not None:
+            self._reject(self._note)
+        else:
+            self.header_lines = self._lines
 
     def _settle(self, names: list[str], against: str | None = None) -> None:
         self.names, self.expected = names, len(names)
@@ -115,14 +143,20 @@ class CsvHeader:
                     "declared names"
                 )
             else:
-                self.header_lines = self._lines
+                self._accept()
             return
         self._read_names, self._read_width = unique_names(read), width
         if expected is not None and width != len(expected):
             self.deciding = True  # names and count once decided
             return
         self._settle(self._read_names)
-        self.header_lines = self._lines
+        self._accept()
+
+    def end(self) -> None:
+        """The text ended while the header's rows were read: the rows read so far are
+        the header (so that their lines are counted as a header's)."""
+        if self.reading and self._rows:
+            self._header_read()
 
     def hold(self, record: HeldRecord) -> list[HeldRecord] | None:
         """Hold a non-blank record while deciding; the held records once decided."""
@@ -136,7 +170,9 @@ class CsvHeader:
         text): the header is malformed if most of them have the contract's count."""
         expected = self.options.expected_columns
         assert self.deciding and expected is not None
-        fitting = sum(1 for record in self.held if len(record.row) == len(expected))
+        fitting = sum(
+            1 for record in self.held if record.row is not None and len(record.row) == len(expected)
+        )
         if self.held and fitting * 2 > len(self.held):
             self._settle(list(expected), "the contract declares")
             self._reject(
@@ -147,7 +183,7 @@ class CsvHeader:
         else:
             self._settle(self._read_names, "header has")
             self.expected = self._read_width
-            self.header_lines = self._lines
+            self._accept()
         self.deciding = False
         held, self.held = self.held, []
         return held

@@ -15,7 +15,10 @@ Preamble and comment lines are skipped and the header is read as on the whole te
 (``_csv_dialect.py``, ``_csv_header.py``); records are held while a possibly malformed
 header is decided. The header and its field count hold for every later block,
 so ragged rows get the reasons they get on the whole text, and record numbers are line
-numbers in the whole file.
+numbers in the whole file. The exact path hands each record to the same
+:class:`tidegate.sources._csv_records.RecordBook` as the whole-text parser; both paths
+count every physical line (:meth:`CsvStream.line_counts`). A csv.Error is a reject for
+its own record's lines only: the reader goes on after it.
 """
 
 from __future__ import annotations
@@ -26,17 +29,12 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from tidegate.batches import RECORD_COLUMN, RecordReject
+from tidegate.batches import RECORD_COLUMN, LineCounts, RecordReject
 from tidegate.sources._chunking import Piece, concat_frames
-from tidegate.sources._csv import (
-    _FIELD_SIZE_LIMIT,
-    CsvOptions,
-    _line_table,
-    _strip_line_end,
-    read_fields,
-)
+from tidegate.sources._csv import _FIELD_SIZE_LIMIT, CsvOptions, _line_table, read_fields
 from tidegate.sources._csv_dialect import LineSkipper, csv_reader, fast_path_applies
-from tidegate.sources._csv_header import CsvHeader, HeldRecord
+from tidegate.sources._csv_header import CsvHeader
+from tidegate.sources._csv_records import Outcome, RecordBook
 
 
 class _Lines:
@@ -82,11 +80,6 @@ class _Lines:
     def at_block_end(self) -> bool:
         return self._at == len(self._lines)
 
-    def rest(self) -> str:
-        """The current record's lines and every line after them, to the end of the file."""
-        rest = "".join(self.record) + "".join(self._lines[self._at :])
-        return rest + "".join(self._blocks)
-
 
 class CsvStream:
     """The records of one CSV text given block by block (see the module docstring).
@@ -100,13 +93,14 @@ class CsvStream:
         self.options = options
         self.header = CsvHeader(options)  # names and field count, once read
         self.skipper = LineSkipper(options, self.header)  # preamble and comment lines
+        # what each exact-path record is; every physical line counted once
+        self.book = RecordBook(options, self.header, self.skipper)
         self.line = 0  # physical lines before the next block
         self._target = target
         self._min_chars = min_chars
         self._fast_ok = fast_path_applies(options)
         filler = next(c for c in "xyz" if c not in (options.delimiter, options.quote))
         self._filler = filler
-        self._failed = False  # csv.Error: the rest of the file was one reject
         # the piece being built: fast-path frames, then exact-path rows
         self._frames: list[pl.DataFrame] = []
         self._columns: list[list[str]] = []
@@ -125,24 +119,24 @@ class CsvStream:
     @property
     def skipped_lines(self) -> dict[str, int]:
         """Physical lines read so far that are no records, by kind ("preamble", "comment",
-        "header")."""
-        return {**self.skipper.skipped, "header": self.header.header_lines}
+        "header", "blank"; kinds with none left out)."""
+        return self.book.skipped_lines
+
+    def line_counts(self) -> LineCounts:
+        """How the physical lines read so far were used (all of them, after ``pieces``)."""
+        book = self.book
+        return LineCounts(self.line, book.records, book.record_lines, book.skipped_lines)
 
     def pieces(self, blocks: Iterator[str]) -> Iterator[Piece]:
         blocks = iter(blocks)
         for block in blocks:
             if not self._fast_block(block):
                 yield from self._exact(block, blocks)
-                if self._failed:
-                    break
             if self._chars >= self._min_chars:
                 piece = self._take()
                 if piece.records:
                     yield piece
-        for _ in blocks:  # nothing is left after a csv.Error; read to the end regardless
-            pass
-        if self.header.deciding:  # fewer records than it takes to decide: decide on them
-            self._release()
+        self._keep(self.book.finish())  # a header not yet settled: settled on what was read
         yield self._take()
 
     # --- the fast path ------------------------------------------------------------------
@@ -165,7 +159,7 @@ class CsvStream:
                 return False
             non_blank = (~table.get_column("blank") & ~table.get_column("skip")).arg_true()
             if non_blank.len() == 0:
-                self._count_skipped(table)
+                self._count_skipped(table, table.height)
                 self.line += table.height
                 self._chars += len(block)
                 return True
@@ -191,10 +185,10 @@ class CsvStream:
             lines = table.with_row_index("offset")
             if frame.height != lines.height or frame.width != self.expected:
                 return False
-        self._count_skipped(table)
         frame, lines = frame.slice(first_data), lines.slice(first_data)
         blank, fields = lines.get_column("blank"), lines.get_column("fields")
         blank = blank | lines.get_column("skip")  # preamble and comment lines: no records
+        self._count_skipped(table, table.height - lines.height + int(blank.sum()))
         ragged = ~blank & (fields != self.expected)
         for row in lines.filter(ragged).iter_rows(named=True) if ragged.any() else ():
             reason = self.header.ragged_reason(int(row["fields"]))
@@ -229,10 +223,16 @@ class CsvStream:
         skip = preamble if comment is None else preamble | pl.col("line").str.starts_with(comment)
         return table.with_columns(preamble=preamble, skip=skip)
 
-    def _count_skipped(self, table: pl.DataFrame) -> None:
+    def _count_skipped(self, table: pl.DataFrame, skipped: int) -> None:
+        """Count a fast block's lines: ``skipped`` of them are no records (preamble,
+        comment, blank and header lines), the others one record each."""
         preamble = int(table.get_column("preamble").sum())
+        comment = int(table.get_column("skip").sum()) - preamble
+        blank = int((table.get_column("blank") & ~table.get_column("skip")).sum())
         self.skipper.skipped["preamble"] += preamble
-        self.skipper.skipped["comment"] += int(table.get_column("skip").sum()) - preamble
+        self.skipper.skipped["comment"] += comment
+        records = table.height - skipped
+        self.book.count(records, records, blank)
 
     # --- the exact path -----------------------------------------------------------------
 
@@ -241,30 +241,20 @@ class CsvStream:
         end of a block (or the file ends); pieces as they fill up."""
         if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
             csv.field_size_limit(_FIELD_SIZE_LIMIT)
-        options = self.options
         lines = _Lines(block, blocks, self.skipper, self.line)
-        reader = csv_reader(lines, options)
-        base, end = self.line, 0
+        reader = csv_reader(lines, self.options)
+        base = self.line
         while True:
             lines.record = []
+            error: str | None = None
             try:
-                row = next(reader)
+                row: list[str] | None = next(reader)
             except StopIteration:
                 break
-            except csv.Error as exc:
-                raw = _strip_line_end(lines.rest())
-                if self.header.deciding:
-                    self._release()
-                if self.names is not None:  # as parse_csv_text: no header, no records
-                    reason = f"cannot split into fields: {exc}"
-                    at = base + (lines.first if lines.record else end + 1)
-                    self._rejects.append(RecordReject(at, raw, reason))
-                self._failed = True
-                break
-            start, end = base + lines.first, lines.consumed
+            except csv.Error as exc:  # this record's lines only: the reader goes on after it
+                row, error = None, str(exc)
             self._chars += sum(map(len, lines.record))
-            if row:
-                self._exact_row(row, start, lines.record)
+            self._keep(self.book.offer(row, lines.record, base + lines.first, error))
             if lines.at_block_end:
                 break  # a record boundary at a block end: the fast path may go on
             if self._chars >= self._target:
@@ -274,46 +264,9 @@ class CsvStream:
         self.line = base + lines.consumed
         self._flush_exact()
 
-    def _exact_row(
-        self, row: list[str], start: int, physical: list[str], raw: str | None = None
-    ) -> None:
-        """One record from the csv module (``raw``: its text, if known, else from
-        ``physical``, its lines)."""
-        if not self.header.settled and self._header_row(row, start, physical):
-            return
-        if len(self._columns) != self.expected:
-            self._columns = [[] for _ in range(self.expected)]
-        if len(row) != self.expected:
-            raw = _strip_line_end("".join(physical)) if raw is None else raw
-            reason = self.header.ragged_reason(len(row))
-            self._rejects.append(RecordReject(start, raw, reason))
-            return
-        for column, value in zip(self._columns, row, strict=True):
-            column.append(value)
-        self._numbers.append(start)
-
-    def _header_row(self, row: list[str], start: int, physical: list[str]) -> bool:
-        """A record before the header is settled: True if it was part of the header or
-        is held until the header is decided (see ``_csv_header.py``)."""
-        header = self.header
-        raw = _strip_line_end("".join(physical))
-        if header.deciding:
-            held = header.hold(HeldRecord(row, start, raw))
-            if held is not None:
-                self._release(held)
-            return True
-        if header.take(row, start, raw, len(physical)):
-            self._rejects.extend(header.take_rejects())
-            return True
-        return False
-
-    def _release(self, held: list[HeldRecord] | None = None) -> None:
-        """Decide the header (if not yet) and read the records held until then."""
-        if held is None:
-            held = self.header.decide()
-        self._rejects.extend(self.header.take_rejects())
-        for record in held:
-            self._exact_row(record.row, record.start, [], record.raw)
+    def _keep(self, outcomes: list[Outcome]) -> None:
+        """What the exact path's records made, added to the piece being built."""
+        self.book.keep(outcomes, self._columns, self._numbers, self._rejects)
 
     # --- the piece being built ------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from tidegate.batches import (
     FileChangedError,
     FileReject,
     FileUnreadableError,
+    LineCounts,
     RawBatch,
 )
 from tidegate.sources._chunking import Piece, concat_frames, nonempty_chunks, rows_chunks
@@ -82,6 +83,8 @@ class LocalFileBatch:
         )
         self.block_bytes = block_bytes or min(self.chunk_size.bytes or BLOCK_BYTES, BLOCK_BYTES)
         self._sha256: str | None = None
+        self._csv: CsvStream | None = None  # the CSV reader of the current pass
+        self.line_counts: LineCounts | None = None
 
     def __repr__(self) -> str:
         return (
@@ -100,7 +103,11 @@ class LocalFileBatch:
 
         Raises FileUnreadableError (the file cannot be read after all: nothing of it is to
         be published) and FileChangedError (its size or modification time changed during
-        the pass, or this pass did not read the bytes an earlier pass read)."""
+        the pass, or this pass did not read the bytes an earlier pass read).
+
+        After a complete pass of a CSV file, :attr:`line_counts` says how each of its
+        physical lines was used (None before, and for other formats)."""
+        self.line_counts = None
         try:
             with FilePass(self.source, self.path, min(self.block_bytes, READ_SIZE)) as file:
                 for piece in self._pieces(file):
@@ -118,6 +125,8 @@ class LocalFileBatch:
                 self._settle(exc.reject.content_sha256)
             raise
         self._settle(digest)
+        if self._csv is not None:
+            self.line_counts = self._csv.line_counts()
 
     def hash(self) -> str:
         """The sha256 of the file's bytes, read without parsing (FileUnreadableError if the
@@ -172,7 +181,8 @@ class LocalFileBatch:
             stream = JsonLinesStream(rows=size.rows, min_chars=min_chars)
             return nonempty_chunks(stream.pieces(blocks, text.fail))
         blocks = line_blocks(text.pieces(), block, universal=True)
-        pieces = CsvStream(self.options, target=target, min_chars=min_chars).pieces(blocks)
+        self._csv = CsvStream(self.options, target=target, min_chars=min_chars)
+        pieces = self._csv.pieces(blocks)
         if size.rows is not None:
             return rows_chunks(pieces, size.rows)
         return nonempty_chunks(pieces)

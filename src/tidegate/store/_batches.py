@@ -50,12 +50,14 @@ def commit_batch(
     actor: str | None = None,
     duration_ms: int | None = None,
     cursor: tuple[str, str] | None = None,
+    lines: dict[str, int] | None = None,
 ) -> BatchOutcome:
     """Write one routed batch in one transaction (or audit a skip).
 
     ``cursor`` is the (column, watermark) of an incremental source's window (the
     batch's ``cursor_column``/``cursor_value``); it is stored on the checkpoint in the
-    same transaction, so a crash never skips or repeats a window.
+    same transaction, so a crash never skips or repeats a window. ``lines`` are a
+    file's line figures (:class:`tidegate.batches.LineCounts`) for the audit entry.
     """
     actor = actor or default_actor()
     batch_key = f"sha256:{routed.content_sha256}"
@@ -116,6 +118,7 @@ def commit_batch(
             duration_ms=duration_ms,
             replaced=replaced,
             cursor=cursor,
+            lines=lines,
         )
         return record_commit(con, figures, contract, batch_id, actor)
 
@@ -143,6 +146,7 @@ class BatchFigures:
     replaced: dict[str, Any] = field(default_factory=dict)
     cursor: tuple[str, str] | None = None
     chunks: int | None = None  # how many chunks a file was read in (a streamed batch)
+    lines: dict[str, int] | None = None  # how a file's physical lines were used (CSV)
 
     def check_conservation(self) -> None:
         check_conservation(
@@ -190,6 +194,7 @@ def record_commit(
         **({"headers": f.header_finding} if f.header_finding else {}),
         "duration_ms": f.duration_ms,
         **({"chunks": f.chunks} if f.chunks is not None else {}),
+        **({"lines": f.lines} if f.lines is not None else {}),
         **({"reprocess": f.replaced} if f.replaced else {}),
         **({"cursor": {"column": f.cursor[0], "value": f.cursor[1]}} if f.cursor else {}),
     }
