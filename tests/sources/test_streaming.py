@@ -700,7 +700,12 @@ _MEMORY_CHILD = textwrap.dedent(
     from tidegate.sources import LocalFileBatch
 
     def peak():
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        # VmHWM is this image's own peak; ru_maxrss keeps the forked parent's across exec
+        try:
+            with open("/proc/self/status") as status:
+                return next(int(l.split()[1]) for l in status if l.startswith("VmHWM:")) * 1024
+        except (OSError, StopIteration):
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
     imported = peak()
     small = Path(sys.argv[2])
@@ -735,6 +740,8 @@ def test_a_large_csv_is_read_in_bounded_memory(tmp_path: Path) -> None:
     )
     imported, warm, peak, read = (int(v) for v in done.stdout.split())
     assert read == rows
-    # measured here: 55 to 58 MB above the RSS after imports for 150 MB (0.35 of the
-    # file; the old whole-file read took about 6.5 times the file's size)
-    assert peak - imported < 0.6 * size, (imported, warm, peak, size)
+    # measured with VmHWM (this process's own peak; ru_maxrss had counted the forked
+    # pytest parent's): 90 to 108 MB above the RSS after imports for 150 MB (0.6 to 0.7
+    # of the file, polars' reader buffers included); the old whole-file read took about
+    # 6.5 times the file's size
+    assert peak - imported < 1.0 * size, (imported, warm, peak, size)
