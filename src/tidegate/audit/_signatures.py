@@ -180,7 +180,7 @@ def parse_public_key(data: bytes, where: str) -> bytes:
         Ed25519PublicKey,
     )
 
-    from tidegate.store._audit_signer import public_bytes
+    from tidegate.store._audit_signer import b64_or_none, public_bytes
 
     text = data.strip()
     hint = "give the file `tidegate audit key show -o FILE` writes"
@@ -206,10 +206,7 @@ def parse_public_key(data: bytes, where: str) -> bytes:
         return public_bytes(key)
     if len(data) == 32:
         return data
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except ValueError:
-        raw = b""
+    raw = b64_or_none(text) or b""
     if len(raw) != 32:
         raise AuditQueryError(
             f"public key {where} is neither PEM, 32 raw bytes nor their base64; {hint}"

@@ -100,19 +100,6 @@ def recorded_keys(con: Any) -> dict[str, str]:
     return {str(k): str(p) for k, p in rows}
 
 
-def key_rows(con: Any) -> list[tuple[str, str, str, str, str | None]]:
-    """``(key_id, public_key, created_at, created_by, note)`` of every key, oldest first."""
-    if not column_names(con, "audit_keys"):
-        return []
-    rows = con.execute(
-        "SELECT key_id, public_key, created_at, created_by, note FROM audit_keys "
-        "ORDER BY created_at, key_id"
-    ).fetchall()
-    return [
-        (str(a), str(b), str(c), str(d), None if e is None else str(e)) for a, b, c, d, e in rows
-    ]
-
-
 def chain_signing_key(con: Any, *, columns_made: bool = False) -> tuple[str, int] | None:
     """``(key id, seq)``: the key that must sign the next entry, from the newest signed
     entry (the key a rotation names, when that entry is the rotation); None while no

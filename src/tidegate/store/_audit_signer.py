@@ -117,7 +117,7 @@ def parse_private_key(data: bytes, where: str) -> Ed25519PrivateKey:
                 f"audit key {where} is a {type(key).__name__}, not an Ed25519 key; {hint}"
             )
         return key
-    raw = data if len(data) == RAW_KEY_BYTES else _b64_or_none(text)
+    raw = data if len(data) == RAW_KEY_BYTES else b64_or_none(text)
     if raw is None or len(raw) != RAW_KEY_BYTES:
         raise AuditKeyError(
             f"audit key {where} is neither PEM nor {RAW_KEY_BYTES} raw bytes "
@@ -126,7 +126,8 @@ def parse_private_key(data: bytes, where: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(raw)
 
 
-def _b64_or_none(text: bytes) -> bytes | None:
+def b64_or_none(text: bytes) -> bytes | None:
+    """The bytes ``text`` is strict base64 of, or None."""
     try:
         return base64.b64decode(text, validate=True)
     except ValueError:
