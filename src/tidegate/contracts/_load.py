@@ -39,6 +39,7 @@ TOP_KEYS = (
     "normalize",
     "columns",
     "policy",
+    "expectations",
 )
 NORMALIZE_KEYS = ("rename", "null_values", "trim")
 POLICY_KEYS = ("on_row_failure", "on_existing_key", "max_quarantine_ratio")
@@ -142,12 +143,21 @@ def _read_contract(r: Reader, data: object, path: str) -> Contract:
         r.attempt(lambda: import_model(r.text(model, "model"), path), default=None)
     policy = r.attempt(_policy, r, top.get("policy", {}), default=Policy())
     description = r.attempt(r.text, top.get("description", ""), "description", default="")
+    suite = None
+    if top.get("expectations") is not None:
+        from tidegate.contracts._suite import read_suite
+
+        names = [c.name for c in columns]
+        suite = r.attempt(read_suite, top["expectations"], path, names, default=None)
     if r.problems:
         raise r.problems[0]
     return Contract(
         source=source,
         version=version,
-        content_hash=content_hash(top),
+        # the suite's own bytes are part of the contract: a changed suite is a new text
+        content_hash=content_hash(
+            top if suite is None else {**top, "_expectations_suite": suite.content_hash}
+        ),
         path=path,
         columns=tuple(columns),
         primary_key=primary_key,
@@ -155,6 +165,7 @@ def _read_contract(r: Reader, data: object, path: str) -> Contract:
         policy=policy,
         model=model,
         description=description,
+        expectations=suite,
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from tidegate.contracts._suite import SuiteSpec
     from tidegate.engine import Verdict
 
 ColumnType = str  # "int64" | "float64" | "decimal(p,s)" | "string" | "bool" | "date" | "datetime"
@@ -124,6 +125,7 @@ class Contract:
     policy: Policy = field(default_factory=Policy)
     model: str | None = None  # "package.module:DataFrameModelClass"
     description: str = ""
+    expectations: SuiteSpec | None = None  # a GX suite (``expectations:``), see _suite.py
 
     @property
     def column_names(self) -> list[str]:
