@@ -1,4 +1,4 @@
-"""`tidegate schema check`, `tidegate schema infer` and `tidegate schema json-schema`."""
+"""`tidegate schema check`, `infer` and `json-schema` (`export-gx`/`import-gx`: _schema_gx)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tidegate._safe_text import assemble, plain
+from tidegate.cli import _schema_gx
 from tidegate.cli._common import ProjectOpt, console, err_console, fail
 from tidegate.cli._sample_options import (
     DelimiterOpt,
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from tidegate.sources._sniff import Dialect
 
 app = typer.Typer(help="Define and check contracts (schemas/*.yaml).", no_args_is_help=True)
+app.command("export-gx")(_schema_gx.export_gx)
+app.command("import-gx")(_schema_gx.import_gx)
 
 
 @app.command("check")
