@@ -247,6 +247,33 @@ CONTRACT = Key(
                 ),
             ),
         ),
+        section(
+            "expectations",
+            "A Great Expectations 1.x suite run beside the checks (needs tidegate[gx]); "
+            "`tidegate schema export-gx` writes one from a contract, `import-gx` the reverse.",
+            (
+                string(
+                    "suite",
+                    "The suite's JSON file (as GX 1.x writes it), relative to the contract.",
+                    REQUIRED,
+                    minLength=1,
+                ),
+                choice(
+                    "on_batch_failure",
+                    "A failed batch expectation (row count, mean, ...) holds the batch, "
+                    "or is audited as a warning.",
+                    ("hold", "warn"),
+                    "hold",
+                ),
+                choice(
+                    "row_evaluation",
+                    "Row expectations tidegate knows run in tidegate (polars), or every row "
+                    "expectation runs through GX; each unexpected row is quarantined.",
+                    ("tidegate", "gx"),
+                    "tidegate",
+                ),
+            ),
+        ),
     ),
 )
 
