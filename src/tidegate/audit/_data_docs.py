@@ -65,7 +65,7 @@ def _validation_result(batch: BatchValidation) -> Any:
             )
         )
     evaluated = int(summary.get("evaluated", len(results)))
-    successful = int(summary.get("successful", sum(r.success for r in results)))
+    successful = int(summary.get("successful", sum(bool(r.success) for r in results)))
     return ExpectationSuiteValidationResult(
         success=bool(summary.get("success")),
         results=results,
