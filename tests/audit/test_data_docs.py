@@ -11,7 +11,8 @@ import pytest
 
 pytest.importorskip("great_expectations")
 
-from tidegate.audit._data_docs import BatchValidation, build_data_docs
+from tidegate.audit._data_docs import BatchValidation, build_data_docs, validations_of
+from tidegate.store._audit_log import AuditEntry
 
 
 def page_text(path: Path) -> str:
@@ -74,3 +75,16 @@ def test_site_lists_each_batch_and_shows_expectations_and_unexpected_counts(
     assert "Status: Succeeded" in passing and "data/a.csv" in passing
     index_text = index.read_text(encoding="utf-8")
     assert "b-fail" in index_text and "b-pass" in index_text
+
+
+def test_validations_are_read_from_the_entries_that_hold_a_summary() -> None:
+    def entry(seq: int, detail: str) -> AuditEntry:
+        return AuditEntry(seq, "2026-12-01T06:00:00+00:00", "t", "batch_committed", "orders",
+                          f"b{seq}", detail, "", "")  # fmt: skip
+
+    found = validations_of(
+        [entry(1, '{"location": "data/a.csv", "expectations": {"suite": "orders"}}'),
+         entry(2, '{"location": "data/b.csv"}')]
+    )  # fmt: skip
+    assert [(v.batch_id, v.source, v.location) for v in found] == [("b1", "orders", "data/a.csv")]
+    assert found[0].summary == {"suite": "orders"} and found[0].time.year == 2026

@@ -8,6 +8,7 @@ docs can be rebuilt from the store at any time. GX is imported only here, lazily
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,21 @@ class BatchValidation:
     location: str
     time: datetime
     summary: Mapping[str, Any]  # the audit entry's details["expectations"]
+
+
+def validations_of(entries: Iterable[Any]) -> list[BatchValidation]:
+    """The suite validations among audit entries (:class:`~tidegate.store.AuditEntry`):
+    those whose details hold ``expectations``, with their batch, source, location and time."""
+    found = []
+    for entry in entries:
+        details = json.loads(entry.detail) if entry.detail else {}
+        summary = details.get("expectations") if isinstance(details, dict) else None
+        if not isinstance(summary, dict) or not entry.batch_id:
+            continue
+        location = str(details.get("location") or details.get("file") or "")
+        when = datetime.fromisoformat(entry.at)
+        found.append(BatchValidation(entry.batch_id, entry.source or "", location, when, summary))
+    return found
 
 
 def _result_dict(result: Mapping[str, Any]) -> dict[str, Any]:
