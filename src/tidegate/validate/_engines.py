@@ -51,9 +51,25 @@ def registered_engines() -> dict[str, ValidationEngine]:
     return dict(_ENGINES)
 
 
+GX_ENGINE = "great_expectations"
+
+
 def engines_for(contract: Contract) -> list[ValidationEngine]:
-    """The registered engines that apply to ``contract``, in registration order."""
-    return [e for e in registered_engines().values() if e.applies_to(contract)]
+    """The registered engines that apply to ``contract``, in registration order.
+
+    A contract naming a GX suite needs the ``great_expectations`` engine: without one
+    registered its expectations would silently judge nothing, so it is refused."""
+    engines = registered_engines()
+    if contract.expectations is not None and GX_ENGINE not in engines:
+        from tidegate.errors import ConfigError
+
+        raise ConfigError(
+            f"contract {contract.path} names the Great Expectations suite "
+            f"{contract.expectations.path}, but this version of tidegate cannot run a "
+            "suite yet (it can check and convert one): translate its checks with "
+            "`tidegate schema import-gx SUITE.json`, or remove `expectations:` to run"
+        )
+    return [e for e in engines.values() if e.applies_to(contract)]
 
 
 def _register_default_engines() -> None:
