@@ -35,7 +35,6 @@ PIPELINE_KEYS = (
     "concurrency",
     "retries",
     "parallel",
-    "data_docs",
 )
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -71,8 +70,6 @@ class PipelineSpec:
     concurrency: ConcurrencyConfig = field(default_factory=ConcurrencyConfig)
     retries: int = 0  # flow-run retries
     parallel: ParallelConfig | None = None  # ``parallel:``: items on a Dask cluster
-    # ``data_docs:``: true (the store's folder) or a folder relative to the project root
-    data_docs: bool | Path = False
 
 
 def _refuse(path: Path, key: str, value: object, valid: str) -> PipelineError:
@@ -111,23 +108,6 @@ def parse_parallel(path: Path, value: object) -> ParallelConfig | None:
             path, "workers", workers, "a whole number of worker processes, 1 to 256"
         )
     return ParallelConfig(runner=runner, address=address, workers=workers)
-
-
-def parse_data_docs(path: Path, project_dir: Path, value: object) -> bool | Path:
-    """Validate ``data_docs:``: false (absent), true (beside the default store) or a folder."""
-    if value is None or value is False:
-        return False
-    if value is True:
-        return True
-    if not isinstance(value, str) or not value.strip():
-        raise _refuse(
-            path,
-            "data_docs",
-            value,
-            "true (a Data Docs site in .tidegate/data_docs/), false, or a folder relative "
-            "to the project root such as docs/data_docs",
-        )
-    return project_dir / value
 
 
 def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
@@ -186,7 +166,6 @@ def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
         concurrency=concurrency,
         retries=retries,
         parallel=parallel,
-        data_docs=parse_data_docs(path, project_dir, data.get("data_docs")),
     )
 
 

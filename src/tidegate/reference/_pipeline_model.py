@@ -352,15 +352,6 @@ PIPELINE = Key(
                 integer("workers", "Local cluster worker processes.", 2, minimum=1, maximum=256),
             ),
         ),
-        Key(
-            "data_docs",
-            "boolean or string",
-            "Build a Great Expectations Data Docs site of each run's suite validation: true "
-            "(in .tidegate/data_docs/ beside the default store) or a folder relative to the "
-            "project root, e.g. docs/data_docs (the gx extra).",
-            {"anyOf": [{"type": "boolean"}, {"type": "string", "minLength": 1}]},
-            False,
-        ),
     ),
 )
 
