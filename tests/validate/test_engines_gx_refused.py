@@ -1,0 +1,45 @@
+"""A contract naming a GX suite is refused while no GX engine is registered: never a
+suite that silently judges nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tidegate.contracts import contract_from_dict
+from tidegate.errors import ConfigError
+from tidegate.validate import validate
+from tidegate.validate._engines import GX_ENGINE, registered_engines
+
+
+def test_a_suite_without_its_engine_is_refused(tmp_path: Path) -> None:
+    if GX_ENGINE in registered_engines():
+        pytest.skip("the GX engine is registered")
+    (tmp_path / "s.gx.json").write_text(
+        json.dumps(
+            {
+                "name": "s",
+                "expectations": [
+                    {
+                        "type": "expect_column_values_to_be_in_set",
+                        "kwargs": {"column": "status", "value_set": ["a"]},
+                    }
+                ],
+            }
+        )
+    )
+    contract = contract_from_dict(
+        {
+            "source": "orders",
+            "version": 1,
+            "columns": {"status": {"type": "string"}},
+            "expectations": {"suite": "s.gx.json"},
+        },
+        str(tmp_path / "orders.yaml"),
+    )
+    frame = pl.DataFrame({"status": ["a", "zz"], "_tidegate_record": [1, 2]})
+    with pytest.raises(ConfigError, match="cannot run a suite yet"):
+        validate(frame, contract)
