@@ -249,7 +249,8 @@ CONTRACT = Key(
         ),
         section(
             "expectations",
-            "A Great Expectations 1.x suite run beside the checks (needs tidegate[gx]); "
+            "A Great Expectations 1.x suite (needs tidegate[gx]), read and checked with the "
+            "contract; this version does not run it yet, so a run refuses the contract. "
             "`tidegate schema export-gx` writes one from a contract, `import-gx` the reverse.",
             (
                 string(
