@@ -182,3 +182,26 @@ def test_any_file_a_command_cannot_write_is_one_line(
     target = tmp_path / "new.yaml"
     result = runner.invoke(app, ["schema", "infer", str(sample), "-o", str(target)])
     one_line_error(result, f"cannot write {target}: Read-only file system", "another path")
+
+
+def test_a_contract_naming_a_gx_suite_is_refused_before_a_run(sales: Path, tmp_path: Path) -> None:
+    """This version reads and converts GX suites but does not run them: a run refuses
+    the contract in one line, before Prefect, and nothing reaches the store."""
+    import json
+
+    suite = {
+        "name": "sales",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "amount", "min_value": 0},
+            }
+        ],
+    }
+    (sales / "schemas" / "sales.gx.json").write_text(json.dumps(suite))
+    contract = sales / "schemas" / "sales.yaml"
+    contract.write_text(contract.read_text() + "expectations: {suite: sales.gx.json}\n")
+    store = tmp_path / "t.duckdb"
+    result = runner.invoke(app, ["run", "sales", "--project", str(sales), "--store", str(store)])
+    one_line_error(result, "cannot run a suite yet", "sales.gx.json", "import-gx")
+    assert not store.exists()

@@ -206,7 +206,11 @@ def preflight(pipeline: PipelineSpec) -> None:
     from tidegate.contracts import load_contract
     from tidegate.sources import source_from_config
 
-    load_contract(pipeline.contract_path)
+    contract = load_contract(pipeline.contract_path)
+    if contract.expectations is not None:  # a suite needs its engine: refused before Prefect
+        from tidegate.validate._engines import engines_for
+
+        engines_for(contract)
     source = source_from_config(pipeline.name, pipeline.source, pipeline.project_dir)
     files = getattr(source, "files", None)
     if callable(files):
