@@ -28,6 +28,11 @@ DUPLICATE_KEY_RULE = "_row.duplicate_key"
 # ``on_existing_key: quarantine``.
 EXISTING_KEY_RULE = "_row.existing_key"
 
+# A contract's compound primary key exported as a GX suite: the
+# ``expect_compound_columns_to_be_unique`` expectation that stands for it, and the rows it
+# finds when that suite runs.
+PRIMARY_KEY_RULE = "_row.primary_key"
+
 # A CSV record with more or fewer fields than the header.
 RAGGED_ROW_RULE = "_row.ragged"
 

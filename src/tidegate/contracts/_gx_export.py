@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tidegate.contracts._model import CheckSpec, ColumnSpec, Contract
+from tidegate.rules import PRIMARY_KEY_RULE
 
 # The dtype names GX sees for each column type in ``typed.to_pandas()`` (pandas 3, polars
 # 1.x/2.x): an int64 column with a null becomes float64; decimal and a bool column with a
@@ -160,7 +161,7 @@ def export_suite(contract: Contract, name: str | None = None) -> SuiteExport:
         expectations.append(
             _expectation(
                 "expect_compound_columns_to_be_unique",
-                "_row.primary_key",
+                PRIMARY_KEY_RULE,
                 column_list=list(contract.primary_key),
             )
         )
