@@ -184,17 +184,19 @@ def test_any_file_a_command_cannot_write_is_one_line(
     one_line_error(result, f"cannot write {target}: Read-only file system", "another path")
 
 
-def test_a_contract_naming_a_gx_suite_is_refused_before_a_run(sales: Path, tmp_path: Path) -> None:
-    """This version reads and converts GX suites but does not run them: a run refuses
-    the contract in one line, before Prefect, and nothing reaches the store."""
+def test_a_suite_query_that_does_not_run_is_refused_before_a_run(
+    sales: Path, tmp_path: Path
+) -> None:
+    """An ``unexpected_rows_query`` naming a column the contract lacks is refused in one
+    line, before Prefect, and nothing reaches the store."""
     import json
 
     suite = {
         "name": "sales",
         "expectations": [
             {
-                "type": "expect_column_values_to_be_between",
-                "kwargs": {"column": "amount", "min_value": 0},
+                "type": "unexpected_rows_expectation",
+                "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch} WHERE no_such < 0"},
             }
         ],
     }
@@ -203,5 +205,5 @@ def test_a_contract_naming_a_gx_suite_is_refused_before_a_run(sales: Path, tmp_p
     contract.write_text(contract.read_text() + "expectations: {suite: sales.gx.json}\n")
     store = tmp_path / "t.duckdb"
     result = runner.invoke(app, ["run", "sales", "--project", str(sales), "--store", str(store)])
-    one_line_error(result, "cannot run a suite yet", "sales.gx.json", "import-gx")
+    one_line_error(result, "_row.unexpected_rows_expectation", "no_such", "unexpected_rows_query")
     assert not store.exists()

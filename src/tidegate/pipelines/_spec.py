@@ -207,10 +207,12 @@ def preflight(pipeline: PipelineSpec) -> None:
     from tidegate.sources import source_from_config
 
     contract = load_contract(pipeline.contract_path)
-    if contract.expectations is not None:  # a suite needs its engine: refused before Prefect
+    if contract.expectations is not None:  # a suite needs its engine and queries that run
         from tidegate.validate._engines import engines_for
+        from tidegate.validate._gx_rows import check_queries
 
         engines_for(contract)
+        check_queries(contract)
     source = source_from_config(pipeline.name, pipeline.source, pipeline.project_dir)
     files = getattr(source, "files", None)
     if callable(files):

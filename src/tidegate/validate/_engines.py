@@ -57,17 +57,17 @@ GX_ENGINE = "great_expectations"
 def engines_for(contract: Contract) -> list[ValidationEngine]:
     """The registered engines that apply to ``contract``, in registration order.
 
-    A contract naming a GX suite needs the ``great_expectations`` engine: without one
-    registered its expectations would silently judge nothing, so it is refused."""
+    A contract naming a GX suite needs the ``great_expectations`` engine: if it has been
+    unregistered its expectations would silently judge nothing, so it is refused."""
     engines = registered_engines()
     if contract.expectations is not None and GX_ENGINE not in engines:
         from tidegate.errors import ConfigError
 
         raise ConfigError(
             f"contract {contract.path} names the Great Expectations suite "
-            f"{contract.expectations.path}, but this version of tidegate cannot run a "
-            "suite yet (it can check and convert one): translate its checks with "
-            "`tidegate schema import-gx SUITE.json`, or remove `expectations:` to run"
+            f"{contract.expectations.path}, but no {GX_ENGINE!r} validation engine is "
+            "registered to run it: register one with tidegate.validate.register_engine, "
+            "or remove `expectations:` from the contract"
         )
     return [e for e in engines.values() if e.applies_to(contract)]
 
@@ -78,6 +78,8 @@ def _register_default_engines() -> None:
     if _DEFAULTS_REGISTERED:
         return
     _DEFAULTS_REGISTERED = True
+    from tidegate.validate._gx_rows import GxRowEngine
     from tidegate.validate._pandera_engine import PanderaEngine
 
     _ENGINES.setdefault(PanderaEngine.kind, PanderaEngine())
+    _ENGINES.setdefault(GxRowEngine.kind, GxRowEngine())

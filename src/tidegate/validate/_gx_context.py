@@ -1,0 +1,114 @@
+"""Great Expectations, run on a polars frame: one ephemeral context, one pandas batch.
+
+GX is imported here, inside the functions, so that a contract without a suite never
+imports it (its import takes seconds). The frame goes to pandas once per batch, with
+``_tidegate_row`` (its position) so that every unexpected row can be named, and dates
+as ``datetime64[ns]`` (GX compares string bounds with those, not with ``[ms]``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import polars as pl
+
+from tidegate.contracts._suite import ExpectationSpec
+
+ROW_INDEX = "_tidegate_row"
+_META_KEY = "tidegate_rule_id"
+
+
+def pandas_frame(frame: pl.DataFrame, columns: Iterable[str]) -> Any:
+    """``columns`` of ``frame`` as a pandas DataFrame, with ``_tidegate_row``."""
+    wanted = list(dict.fromkeys(columns))
+    cast = [
+        pl.col(c).cast(pl.Datetime("ns")) if frame[c].dtype.is_temporal() else pl.col(c)
+        for c in wanted
+    ]
+    selected = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(ROW_INDEX), *cast)
+    return selected.to_pandas()
+
+
+def gx_version() -> str:
+    import great_expectations as gx
+
+    return str(gx.__version__)
+
+
+@functools.cache
+def _batch_definition() -> Any:
+    """One ephemeral context per process, with a pandas datasource whose whole-dataframe
+    batch definition takes each batch's frame (a context per batch would cost its set-up
+    and a temporary docs folder every time)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    asset = context.data_sources.add_pandas("tidegate").add_dataframe_asset("batch")
+    return asset.add_batch_definition_whole_dataframe("whole batch")
+
+
+_LOCK = threading.Lock()  # flows validate sources in threads; one GX context serves them
+
+
+def validate_with_gx(
+    frame: pl.DataFrame, specs: Iterable[ExpectationSpec], result_format: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Run ``specs`` with GX on ``frame``; rule id -> its ExpectationValidationResult.
+
+    A result whose expectation raised inside GX (a kwarg it refuses, a column of the
+    wrong type) is returned as it is: :func:`raised` says what went wrong."""
+    specs = list(specs)
+    if not specs:
+        return {}
+    with _LOCK:
+        return _validate(frame, specs, result_format)
+
+
+def _validate(
+    frame: pl.DataFrame, specs: list[ExpectationSpec], result_format: Mapping[str, Any]
+) -> dict[str, Any]:
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    columns = [c for spec in specs for c in spec.columns]
+    batch = _batch_definition().get_batch(
+        batch_parameters={"dataframe": pandas_frame(frame, columns)}
+    )
+    suite = gx.ExpectationSuite(name="tidegate")
+    # A suite holds one of each distinct expectation (it drops an exact repeat even with
+    # other meta): each is added once and its result given to every rule id it stands for.
+    rules: dict[str, list[str]] = {}
+    for spec in specs:
+        kwargs = {k: v for k, v in spec.kwargs.items() if k not in ("batch_id", "result_format")}
+        key = json.dumps([spec.type, kwargs], sort_keys=True, default=str)
+        if key not in rules:
+            config = ExpectationConfiguration(
+                type=spec.type, kwargs=kwargs, meta={**spec.meta, _META_KEY: key}
+            )
+            suite.add_expectation(config.to_domain_obj())
+        rules.setdefault(key, []).append(spec.rule_id)
+    validation = batch.validate(suite, result_format=dict(result_format))
+    # GX returns results in its own order: each is matched back through its meta.
+    return {
+        rule: result
+        for result in validation.results
+        for rule in rules[result.expectation_config.meta[_META_KEY]]
+    }
+
+
+def raised(result: Any) -> str | None:
+    """The exception GX caught while evaluating ``result``'s expectation, or None."""
+    info: Mapping[str, Any] = result.exception_info or {}
+    if "raised_exception" not in info:
+        info = next(iter(info.values()), {})  # keyed by metric when several raised
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "an exception inside GX")
+    return None
