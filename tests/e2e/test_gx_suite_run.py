@@ -1,0 +1,139 @@
+"""A contract naming a GX suite, through the real CLI and Prefect flow, on both stores,
+in one piece and in chunks: every row an expectation finds unexpected (hundreds, not
+GX's 200) is quarantined under the expectation's rule id with its type and arguments as
+the reason, the others are loaded, the counts add up, and the audit counts each rule."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from helpers import query
+from store_backends import store_arg
+from tidegate.cli import app
+from tidegate.store import Store
+
+runner = CliRunner()
+ROWS = 1000
+STATUS = ["ok", "late", "weird"]
+
+
+def _line(i: int) -> str:
+    code = "ABC" if i % 4 else "abc1"  # every 4th code fails the regex
+    return f"{i},{STATUS[i % 3]},{i % 1000}.25,{code}"
+
+
+SUITE = {
+    "name": "orders_suite",
+    "expectations": [
+        {
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {"column": "status", "value_set": ["ok", "late"]},
+        },
+        {
+            "type": "expect_column_values_to_match_regex",
+            "kwargs": {"column": "code", "regex": "^[A-Z]{3}$"},
+        },
+        {
+            "type": "unexpected_rows_expectation",
+            "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch} WHERE amount > 900"},
+        },
+    ],
+}
+SOURCES = {"gx_whole": None, "gx_chunks": 97}
+
+
+def _expected() -> dict[int, set[str]]:
+    """id -> the rule ids its row fails."""
+    failing: dict[int, set[str]] = {}
+    for i in range(1, ROWS + 1):
+        rules = set()
+        if STATUS[i % 3] == "weird":
+            rules.add("status.expect_column_values_to_be_in_set")
+        if i % 4 == 0:
+            rules.add("code.expect_column_values_to_match_regex")
+        if i % 1000 + 0.25 > 900:
+            rules.add("_row.unexpected_rows_expectation")
+        if rules:
+            failing[i] = rules
+    return failing
+
+
+def make_project(root: Path) -> Path:
+    (root / "data").mkdir(parents=True)
+    lines = ["id,status,amount,code"] + [_line(i) for i in range(1, ROWS + 1)]
+    (root / "data" / "orders.csv").write_text("\n".join(lines) + "\n")
+    for folder in ("schemas", "pipelines"):
+        (root / folder).mkdir()
+    (root / "schemas" / "orders.gx.json").write_text(json.dumps(SUITE))
+    for source, chunk_size in SOURCES.items():
+        contract = {
+            "source": source,
+            "version": 1,
+            "primary_key": ["id"],
+            "columns": {
+                "id": {"type": "int64", "nullable": False},
+                "status": {"type": "string"},
+                "amount": {"type": "float64"},
+                "code": {"type": "string"},
+            },
+            "policy": {"max_quarantine_ratio": 1.0},
+            "expectations": {"suite": "orders.gx.json"},
+        }
+        (root / "schemas" / f"{source}.yaml").write_text(yaml.safe_dump(contract))
+        reader: dict[str, object] = {"kind": "file", "path": "data/orders.csv", "format": "csv"}
+        if chunk_size:
+            reader["chunk_size"] = chunk_size
+        pipeline = {"name": source, "source": reader, "contract": f"schemas/{source}.yaml"}
+        (root / "pipelines" / f"{source}.yaml").write_text(yaml.safe_dump(pipeline))
+    return root
+
+
+def test_every_unexpected_row_of_a_suite_is_quarantined_under_its_expectation(
+    store: Store, tmp_path: Path, prefect_api: str
+) -> None:
+    project = make_project(tmp_path / "p")
+    result = runner.invoke(
+        app, ["run", "--all", "--project", str(project), "--store", store_arg(store)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    expected = _expected()
+    per_rule: dict[str, int] = {}
+    for rules in expected.values():
+        for rule in rules:
+            per_rule[rule] = per_rule.get(rule, 0) + 1
+    assert per_rule["status.expect_column_values_to_be_in_set"] > 200
+    for source in SOURCES:
+        rows = query(
+            store,
+            "SELECT record, errors, rules FROM quarantine WHERE source = ? ORDER BY record",
+            [source],
+        )
+        # record = line number: the header is line 1, id i is on line i + 1
+        got = {record - 1: set(rules.split(",")) for record, _, rules in rows}
+        assert got == expected, source
+        errors = json.loads(next(e for r, e, _ in rows if r - 1 == 2))  # id 2: weird
+        in_set = next(e for e in errors if e["rule"] == "status.expect_column_values_to_be_in_set")
+        assert in_set["message"] == (
+            "failed expect_column_values_to_be_in_set(value_set=['ok', 'late'])"
+        )
+        assert (in_set["column"], in_set["value"]) == ("status", "weird")
+        (loaded,) = query(store, f"SELECT count(*) FROM {source}")[0]
+        assert loaded == ROWS - len(expected)
+        (raw,) = query(
+            store,
+            "SELECT detail FROM audit WHERE source = ? AND event = 'batch_committed'",
+            [source],
+        )[0]
+        detail = json.loads(raw)
+        assert (detail["rows_in"], detail["loaded"], detail["quarantined"]) == (
+            ROWS,
+            ROWS - len(expected),
+            len(expected),
+        )
+        assert {r: n for r, n in detail["failures"].items() if r in per_rule} == per_rule
+    assert "verified" in runner.invoke(app, ["audit", "verify", "--store", store_arg(store)]).output
