@@ -249,9 +249,11 @@ CONTRACT = Key(
         ),
         section(
             "expectations",
-            "A Great Expectations 1.x suite (needs tidegate[gx]), read and checked with the "
-            "contract; this version does not run it yet, so a run refuses the contract. "
-            "`tidegate schema export-gx` writes one from a contract, `import-gx` the reverse.",
+            "A Great Expectations 1.x suite (needs tidegate[gx]) run on every batch beside "
+            "the contract's checks: every unexpected row of a row expectation is "
+            "quarantined under its rule id, a failed batch expectation holds the batch or "
+            "warns. `tidegate schema export-gx` writes one from a contract, `import-gx` "
+            "the reverse.",
             (
                 string(
                     "suite",
