@@ -13,7 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tidegate.store import Store
 
 SITE_NAME = "tidegate"
 _RESULT_KEYS = ("element_count", "unexpected_count", "unexpected_percent", "observed_value")
@@ -153,3 +156,18 @@ def build_data_docs(batches: Iterable[BatchValidation], folder: Path) -> Path:
         store.set(key, result)
     context.build_data_docs(site_names=[SITE_NAME])
     return folder / "index.html"
+
+
+BATCH_EVENTS = ("batch_committed", "batch_held", "batch_reprocessed")
+RECENT_BATCHES = 100  # the site's index lists the latest batches of the source
+
+
+def build_source_docs(store: Store, source: str, folder: Path) -> Path | None:
+    """Rebuild ``folder``'s Data Docs from the latest batches of ``source`` in the audit
+    trail; the site's ``index.html``, or None when no batch carries a suite validation."""
+    from tidegate.audit._filters import AuditFilter
+    from tidegate.audit._query import list_entries
+
+    flt = AuditFilter.from_options(source=source, events=BATCH_EVENTS)
+    batches = validations_of(list_entries(store, flt, limit=RECENT_BATCHES).entries)
+    return build_data_docs(batches, folder) if batches else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -52,6 +52,7 @@ class Report:
     chain: ChainReport
     store: Store
     generated_at: datetime
+    data_docs: dict[str, Path] = field(default_factory=dict)  # pipeline -> its Data Docs index
 
 
 def meaning_attrs(meaning: str) -> str:
@@ -393,8 +394,10 @@ def write_report(
     source: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    data_docs: dict[str, Path] | None = None,
 ) -> Report:
     report = load_report(store, source=source, since=since, until=until)
+    report = replace(report, data_docs=dict(data_docs or {}))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render_report(report), encoding="utf-8")
     return report

@@ -30,6 +30,24 @@ def _when(option: str, text: str | None) -> datetime | None:
         raise fail(f"{option}: {exc}") from exc
 
 
+def data_docs_of(project: Path, source: str | None) -> dict[str, Path]:
+    """Pipeline -> the index of the Data Docs its runs built (``data_docs:``), for those
+    built; none when the project's pipelines do not load (the report is of the store)."""
+    from tidegate.pipelines._spec import load_pipelines
+
+    try:
+        pipelines = load_pipelines(project)
+    except TidegateError:
+        return {}
+    return {
+        p.name: p.data_docs / "index.html"
+        for p in pipelines
+        if p.data_docs is not None
+        and (p.data_docs / "index.html").is_file()
+        and source in (None, p.name)
+    }
+
+
 def report(
     output: Annotated[
         Path,
@@ -65,7 +83,8 @@ def report(
         raise fail(f"--since {since} is not before --until {until}")
     path = resolve_store(project, store)
     try:
-        result = write_report(path, output, source=source, since=start, until=end)
+        docs = data_docs_of(project, source)
+        result = write_report(path, output, source=source, since=start, until=end, data_docs=docs)
     except TidegateError as exc:
         raise fail(exc) from exc
     f, chain = result.figures, result.chain
@@ -88,6 +107,8 @@ def report(
     )
     for name, state in f.quarantine_now.items():
         console.print(plain(f"  quarantine now, {name}: {state.describe()}"), highlight=False)
+    for name, index in docs.items():
+        console.print(plain(f"  Data Docs, {name}: {index}"), highlight=False)
     if not chain.ok:  # the file is written, but a broken chain must not pass unnoticed
         raise typer.Exit(1)
 

@@ -23,7 +23,7 @@ from tidegate.engine._run import read_options_of
 from tidegate.flows._artifacts import publish_summary
 from tidegate.flows._events import emit_batch_events
 from tidegate.flows._outcome import HELD_STATE
-from tidegate.flows._report_artifacts import publish_report_artifacts
+from tidegate.flows._report_artifacts import publish_data_docs, publish_report_artifacts
 from tidegate.flows._tasks import TASK_STAGES
 from tidegate.pipelines import find_pipeline
 from tidegate.store import BatchOutcome, default_store_path, open_store
@@ -98,6 +98,8 @@ def ingest(
             )
         publish_summary(spec.name, outcomes)
         publish_report_artifacts(store_path, contract.source)
+        if spec.data_docs is not None and contract.expectations is not None:
+            publish_data_docs(store_path, contract.source, spec.data_docs)
         emit("source_done", source=spec.name, outcomes=outcomes)
         return final_state([o.as_dict() for o in outcomes])
 

@@ -136,6 +136,28 @@ def publish_report_artifacts(store: Store, source: str) -> None:
         _logger().warning("tidegate report artifacts for %s not published: %s", source, exc)
 
 
+def publish_data_docs(store: Store, source: str, folder: Path) -> Path | None:
+    """Rebuild the source's GX Data Docs in ``folder`` and link them from a Prefect link
+    artifact; warn instead of failing (the batches are committed). The index, or None."""
+    from prefect.artifacts import create_link_artifact
+
+    from tidegate.audit._data_docs import build_source_docs
+
+    try:
+        index = build_source_docs(store, source, folder)
+        if index is not None:
+            create_link_artifact(
+                link=index.resolve().as_uri(),
+                link_text=f"GX Data Docs of {source}",
+                key=report_artifact_key(source, "data-docs"),
+                description=f"tidegate: Great Expectations Data Docs of `{source}`'s batches",
+            )
+        return index
+    except Exception as exc:  # docs must never fail a run whose batches are committed
+        _logger().warning("tidegate Data Docs for %s not built: %s", source, exc)
+        return None
+
+
 def _logger() -> Any:
     from prefect.exceptions import MissingContextError
     from prefect.logging import get_logger, get_run_logger

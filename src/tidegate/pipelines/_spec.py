@@ -35,6 +35,7 @@ PIPELINE_KEYS = (
     "concurrency",
     "retries",
     "parallel",
+    "data_docs",
 )
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -70,6 +71,7 @@ class PipelineSpec:
     concurrency: ConcurrencyConfig = field(default_factory=ConcurrencyConfig)
     retries: int = 0  # flow-run retries
     parallel: ParallelConfig | None = None  # ``parallel:``: items on a Dask cluster
+    data_docs: Path | None = None  # ``data_docs:``: the GX Data Docs folder of its runs
 
 
 def _refuse(path: Path, key: str, value: object, valid: str) -> PipelineError:
@@ -152,6 +154,11 @@ def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
     retries = parse_retries(path, data.get("retries"))
     parallel = parse_parallel(path, data.get("parallel"))
     monitor = data.get("monitor")
+    data_docs = data.get("data_docs")
+    if data_docs is not None and (not isinstance(data_docs, str) or not data_docs.strip()):
+        raise _refuse(
+            path, "data_docs", data_docs, "a folder for GX Data Docs, e.g. data_docs/orders"
+        )
     return PipelineSpec(
         name=name,
         path=path,
@@ -166,6 +173,7 @@ def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
         concurrency=concurrency,
         retries=retries,
         parallel=parallel,
+        data_docs=None if data_docs is None else project_dir / data_docs,
     )
 
 

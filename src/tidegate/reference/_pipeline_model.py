@@ -352,6 +352,13 @@ PIPELINE = Key(
                 integer("workers", "Local cluster worker processes.", 2, minimum=1, maximum=256),
             ),
         ),
+        string(
+            "data_docs",
+            "A folder (relative to the project) where each run rebuilds Great Expectations "
+            "Data Docs of the source's latest batches, when its contract names a suite; "
+            "linked from the Prefect artifact and `tidegate report`.",
+            minLength=1,
+        ),
     ),
 )
 
