@@ -16,9 +16,9 @@ from tidegate.contracts import contract_from_dict
 from tidegate.contracts._model import Contract
 from tidegate.contracts._suite import ROW_TYPES, ExpectationSpec
 from tidegate.validate import validate
-from tidegate.validate._gx_context import ROW_INDEX, raised, validate_with_gx
+from tidegate.validate._gx_context import COMPLETE, raised, unexpected_positions, validate_with_gx
 from tidegate.validate._gx_polars import unexpected
-from tidegate.validate._gx_rows import COMPLETE, evaluate_rows
+from tidegate.validate._gx_rows import evaluate_rows
 
 N = 1200
 COLUMNS = {
@@ -124,7 +124,9 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Contract, dict[str,
 
 
 def _gx_rows(result: Any) -> set[int]:
-    return {int(item[ROW_INDEX]) for item in result.result["unexpected_index_list"]}
+    rows = unexpected_positions(result)
+    assert rows is not None, result
+    return set(rows.to_list())
 
 
 def test_every_tidegate_row_type_has_a_case() -> None:

@@ -11,8 +11,8 @@ expectation in :attr:`RowEvaluation.evaluated_by`:
 * ``"duckdb"``: ``unexpected_rows_expectation``, whose query GX runs only on SQL
   sources, runs in an in-memory DuckDB over the batch as ``{batch}``;
 * ``"gx"``: everything else (and everything under ``row_evaluation: gx``) by GX on
-  pandas with ``result_format: COMPLETE`` and ``_tidegate_row`` as the index column, so
-  GX lists every unexpected row, not a partial list.
+  pandas with ``result_format: COMPLETE``, so GX lists every unexpected row's index,
+  not a partial list.
 """
 
 from __future__ import annotations
@@ -25,10 +25,14 @@ from tidegate.batches import concat_failures
 from tidegate.contracts._model import Contract
 from tidegate.contracts._suite import ExpectationSpec
 from tidegate.errors import ConfigError
-from tidegate.validate._gx_context import ROW_INDEX, raised, validate_with_gx
+from tidegate.validate._gx_context import (
+    COMPLETE,
+    ROW_INDEX,
+    raised,
+    unexpected_positions,
+    validate_with_gx,
+)
 from tidegate.validate._gx_polars import unexpected
-
-COMPLETE = {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_INDEX]}
 
 
 @dataclass(frozen=True)
@@ -76,15 +80,13 @@ def evaluate_rows(typed: pl.DataFrame, contract: Contract) -> list[RowEvaluation
                 f"contract {contract.path}: GX could not evaluate {spec.rule_id} "
                 f"({spec.describe()}): {problem}; fix the expectation in {suite.path}"
             )
-        index = result.result.get("unexpected_index_list")
-        if index is None and not result.success:
+        rows = unexpected_positions(result)
+        if rows is None:
             raise ConfigError(
                 f"contract {contract.path}: GX found {spec.rule_id} ({spec.describe()}) "
                 "unmet but listed no unexpected rows; set `row_evaluation: tidegate` or "
                 f"replace the expectation in {suite.path}"
             )
-        index = index or []
-        rows = pl.Series("_row", [int(item[ROW_INDEX]) for item in index], dtype=pl.UInt32)
         found[rule] = RowEvaluation(spec, rows, "gx")
     return [found[s.rule_id] for s in suite.row_expectations]
 
