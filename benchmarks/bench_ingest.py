@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -93,18 +92,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", nargs="*", default=["baseline", "tidegate", "tidegate-flow"])
     args = parser.parse_args()
-    out = HERE / "out"
-    out.mkdir(exist_ok=True)
-    csv_path = out / f"orders_{args.rows}.csv"
-    if not csv_path.exists():
-        sys.path.insert(0, str(HERE))
-        import generate
+    sys.path.insert(0, str(HERE))
+    import generate
 
-        t = time.perf_counter()
-        generate.write_csv(generate.generate(args.rows, args.seed), csv_path)
-        print(f"generated {csv_path} in {time.perf_counter() - t:.1f}s")
-    size_mb = csv_path.stat().st_size / 1e6
-    print(f"input: {args.rows:,} rows, {size_mb:.0f} MB ({csv_path})")
+    csv_path = generate.orders_csv(args.rows, args.seed)
     results: dict[str, dict] = {}
     from contextlib import ExitStack
 

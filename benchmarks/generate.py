@@ -261,6 +261,20 @@ def write_csv(df: pl.DataFrame, path: str | Path) -> Path:
     return path
 
 
+def orders_csv(rows: int, seed: int = 1) -> Path:
+    """``benchmarks/out/orders_<rows>.csv``, generated on first use and kept for the next
+    benchmark; prints its size."""
+    import time
+
+    path = Path(__file__).parent / "out" / f"orders_{rows}.csv"
+    if not path.exists():
+        t = time.perf_counter()
+        write_csv(generate(rows, seed), path)
+        print(f"generated {path} in {time.perf_counter() - t:.1f}s")
+    print(f"input: {rows:,} rows, {path.stat().st_size / 1e6:.0f} MB ({path})")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows to write")

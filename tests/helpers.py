@@ -115,6 +115,33 @@ CLEAN_CSV = "id,amount\n1,10\n2,20\n3,30\n4,40\n5,50\n"
 SOME_BAD_CSV = "id,amount\n11,10\n12,-1\n13,30\n14,-5\n15,50\n"
 
 
+def write_csv_source(
+    root: Path,
+    contract: dict[str, Any],
+    data: str = "data/orders.csv",
+    chunk_size: int | None = None,
+    **pipeline_keys: Any,
+) -> None:
+    """``schemas/<source>.yaml`` and ``pipelines/<source>.yaml`` reading the CSV ``data``
+    (in chunks of ``chunk_size`` rows when given), with any other pipeline keys."""
+    import yaml
+
+    source = contract["source"]
+    for folder in ("schemas", "pipelines"):
+        (root / folder).mkdir(exist_ok=True)
+    (root / "schemas" / f"{source}.yaml").write_text(yaml.safe_dump(contract))
+    reader: dict[str, Any] = {"kind": "file", "path": data, "format": "csv"}
+    if chunk_size:
+        reader["chunk_size"] = chunk_size
+    pipeline = {
+        "name": source,
+        "source": reader,
+        "contract": f"schemas/{source}.yaml",
+        **pipeline_keys,
+    }
+    (root / "pipelines" / f"{source}.yaml").write_text(yaml.safe_dump(pipeline))
+
+
 def make_sales_project(
     root: Path,
     files: dict[str, str | bytes],

@@ -8,10 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
 from typer.testing import CliRunner
 
-from helpers import query
+from helpers import query, write_csv_source
 from store_backends import store_arg
 from tidegate.cli import app
 from tidegate.store import Store
@@ -66,8 +65,7 @@ def make_project(root: Path) -> Path:
     (root / "data").mkdir(parents=True)
     lines = ["id,status,amount,code"] + [_line(i) for i in range(1, ROWS + 1)]
     (root / "data" / "orders.csv").write_text("\n".join(lines) + "\n")
-    for folder in ("schemas", "pipelines"):
-        (root / folder).mkdir()
+    (root / "schemas").mkdir()
     (root / "schemas" / "orders.gx.json").write_text(json.dumps(SUITE))
     for source, chunk_size in SOURCES.items():
         contract = {
@@ -83,12 +81,7 @@ def make_project(root: Path) -> Path:
             "policy": {"max_quarantine_ratio": 1.0},
             "expectations": {"suite": "orders.gx.json"},
         }
-        (root / "schemas" / f"{source}.yaml").write_text(yaml.safe_dump(contract))
-        reader: dict[str, object] = {"kind": "file", "path": "data/orders.csv", "format": "csv"}
-        if chunk_size:
-            reader["chunk_size"] = chunk_size
-        pipeline = {"name": source, "source": reader, "contract": f"schemas/{source}.yaml"}
-        (root / "pipelines" / f"{source}.yaml").write_text(yaml.safe_dump(pipeline))
+        write_csv_source(root, contract, chunk_size=chunk_size)
     return root
 
 
