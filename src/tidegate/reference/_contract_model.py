@@ -250,8 +250,10 @@ CONTRACT = Key(
         section(
             "expectations",
             "A Great Expectations 1.x suite (needs tidegate[gx]), read and checked with the "
-            "contract; this version does not run it yet, so a run refuses the contract. "
-            "`tidegate schema export-gx` writes one from a contract, `import-gx` the reverse.",
+            "contract. Its batch expectations judge each batch's passing rows (see "
+            "on_batch_failure); its row expectations do not run yet, so a run refuses a "
+            "suite that has any. `tidegate schema export-gx` writes one from a contract, "
+            "`import-gx` the reverse.",
             (
                 string(
                     "suite",

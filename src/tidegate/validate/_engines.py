@@ -57,15 +57,17 @@ GX_ENGINE = "great_expectations"
 def engines_for(contract: Contract) -> list[ValidationEngine]:
     """The registered engines that apply to ``contract``, in registration order.
 
-    A contract naming a GX suite needs the ``great_expectations`` engine: without one
-    registered its expectations would silently judge nothing, so it is refused."""
+    A contract whose GX suite has row expectations needs the ``great_expectations``
+    engine: without one registered they would silently judge nothing, so it is refused.
+    (Batch expectations are judged after routing, by :func:`tidegate.validate.judge_batch`.)"""
     engines = registered_engines()
-    if contract.expectations is not None and GX_ENGINE not in engines:
+    suite = contract.expectations
+    if suite is not None and suite.row_expectations and GX_ENGINE not in engines:
         from tidegate.errors import ConfigError
 
         raise ConfigError(
             f"contract {contract.path} names the Great Expectations suite "
-            f"{contract.expectations.path}, but this version of tidegate cannot run a "
+            f"{suite.path}, but this version of tidegate cannot run a "
             "suite yet (it can check and convert one): translate its checks with "
             "`tidegate schema import-gx SUITE.json`, or remove `expectations:` to run"
         )
