@@ -204,3 +204,31 @@ def test_a_run_without_a_suite_never_imports_gx(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_a_failed_summary_renders_in_the_data_docs_masked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    import html
+    from datetime import UTC, datetime
+
+    from tidegate.audit._data_docs import BatchValidation, build_data_docs
+
+    specs = [
+        expectation(DISTINCT, column="email", value_set=["ann@example.com"]),
+        expectation(ROW_COUNT, min_value=10),
+    ]
+    contract = suite_contract(tmp_path, specs)
+    judgement = judge_batch(ROWS, contract)
+    assert judgement is not None
+    summary = with_row_results(judgement.summary, contract, {}, ROWS.height)
+    assert summary is not None
+    when = datetime(2026, 12, 1, tzinfo=UTC)
+    build_data_docs([BatchValidation("b-1", "orders", "a.csv", when, summary)], tmp_path / "d")
+    (page,) = (tmp_path / "d" / "validations").rglob("*.html")
+    text = html.unescape(page.read_text(encoding="utf-8"))
+    assert "b***@e***.org" in text and "bob@example.org" not in text
+    assert "Unexpected Value" in text  # the unexpected values' table rendered
+    assert "Failed" in text
+    said = capsys.readouterr().out + capsys.readouterr().err + caplog.text
+    assert "unexpected Exception" not in said  # GX rendered every result it was given
