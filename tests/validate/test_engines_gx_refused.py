@@ -45,3 +45,29 @@ def test_a_suite_without_its_engine_is_refused(
     frame = pl.DataFrame({"status": ["a", "zz"], "_tidegate_record": [1, 2]})
     with pytest.raises(ConfigError, match="no 'great_expectations' validation engine"):
         validate(frame, contract)
+
+
+def test_a_suite_of_batch_expectations_only_needs_no_row_engine(tmp_path: Path) -> None:
+    """Batch expectations are judged after routing (tidegate.validate.judge_batch), not
+    by a row engine: such a suite is not refused."""
+    (tmp_path / "s.gx.json").write_text(
+        json.dumps(
+            {
+                "name": "s",
+                "expectations": [
+                    {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}
+                ],
+            }
+        )
+    )
+    contract = contract_from_dict(
+        {
+            "source": "orders",
+            "version": 1,
+            "columns": {"status": {"type": "string"}},
+            "expectations": {"suite": "s.gx.json"},
+        },
+        str(tmp_path / "orders.yaml"),
+    )
+    frame = pl.DataFrame({"status": ["a", "zz"], "_tidegate_record": [1, 2]})
+    assert validate(frame, contract).failures.is_empty()

@@ -7,6 +7,7 @@ store imports no stage.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -51,6 +52,10 @@ class RoutedBatch:
     unknown_columns: tuple[str, ...] = ()
     missing_columns: tuple[str, ...] = ()
     header_finding: str | None = None  # missing/unknown columns and the fixing rename
+    # the suite's validation summary for the audit (details["expectations"]), and the
+    # warnings a batch committed anyway carries (a failed batch expectation under warn)
+    expectations: dict[str, Any] | None = field(default=None, repr=False)
+    warnings: tuple[str, ...] = ()
     # kept so that the store can move a loadable row to quarantine (on_existing_key)
     raw_frame: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)
     normalized_frame: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)

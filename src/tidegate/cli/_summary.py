@@ -72,6 +72,10 @@ def print_source_summary(source: str, outcomes: list[dict[str, Any]]) -> None:
         if o["event"] == "batch_deferred":  # changed while read: the next run takes it
             line = assemble("  ", (where, "yellow"), f": {o['reason'] or ''}")
             console.print(line, highlight=False)
+        for warning in o.get("warnings") or ():  # committed anyway (on_batch_failure: warn)
+            console.print(
+                assemble("  ", (where, "yellow"), f": warning: {warning}"), highlight=False
+            )
         if o["event"] == "batch_skipped":
             line = assemble("  ", (f"{where}: {o['reason'] or ''}", "dim"))
             console.print(line, highlight=False)

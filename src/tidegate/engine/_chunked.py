@@ -45,8 +45,8 @@ from tidegate.engine._lines import line_check
 from tidegate.engine._prepare import prepare
 from tidegate.engine._progress import emit
 from tidegate.normalize import header_finding, normalize
-from tidegate.route import hold_reason, route_chunk
-from tidegate.validate import validate
+from tidegate.route import hold_reason, route_chunk, with_judgement
+from tidegate.validate import BatchJudgement, judge_batch, referenced_columns, validate
 
 if TYPE_CHECKING:
     from tidegate.store import BatchOutcome, Store
@@ -299,6 +299,8 @@ def publish(
             )
             if staged.unaccounted:  # a bug in the reader: never committed as it is
                 held = f"{staged.unaccounted}; {held}" if held else staged.unaccounted
+            judgement = _judge_whole_batch(pub, contract)
+            held = with_judgement(held, judgement)
             updated = 0
             if held is None and contract.policy.on_existing_key == "update":
                 updated = pub.update_existing_keys()
@@ -335,11 +337,27 @@ def publish(
                 replaced=replaced,
                 chunks=staged.chunks,
                 lines=staged.lines,
+                expectations=judgement.summary if judgement else None,
+                warnings=(judgement.warning,) if judgement and judgement.warning else (),
             )
             return record_commit(pub.con, figures, contract, batch_id, actor)
     except FileChangedError as exc:
         discard_staged(store, contract, staged.stage_id)
         return Deferred(contract.source, staged.location, exc.why).outcome()
+
+
+def _judge_whole_batch(pub: Publication, contract: Contract) -> BatchJudgement | None:
+    """The suite's batch expectations on the whole batch: every staged row that would
+    load (passed its chunk's checks and the whole-batch rules), judged once all chunks are
+    staged and before anything is published. This is the one step of a chunked batch
+    whose memory grows with the file: the referenced columns of every loadable row are
+    read back from the store at once (and copied to pandas for GX), about 8 bytes per
+    numeric value twice over (a 100M-row file and one float column: some 1.6 GB), so a
+    suite that reads few columns keeps it small; without batch expectations nothing is read."""
+    suite = contract.expectations
+    if suite is None or not suite.batch_expectations:
+        return None
+    return judge_batch(pub.loadable_columns(referenced_columns(contract)), contract)
 
 
 def _record_range(chunk_records: pl.Series, rejects: tuple[Any, ...]) -> tuple[int, int] | None:

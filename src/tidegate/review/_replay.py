@@ -81,11 +81,15 @@ def _replay_source(
     summary.not_replayable = [r.id for r in records if FILE_RULE in r.rules]
     if not replayable:
         return summary
-    # A replay judges each record on its own: no batch-level hold.
+    # A replay judges each record on its own: no batch-level hold, no batch expectations.
+    suite = contract.expectations
     judged = dataclasses.replace(
         contract,
         policy=dataclasses.replace(
             contract.policy, on_row_failure="quarantine", max_quarantine_ratio=1.0
+        ),
+        expectations=(
+            dataclasses.replace(suite, expectations=suite.row_expectations) if suite else None
         ),
     )
     frame = replay_frame(replayable, judged)

@@ -2,7 +2,7 @@
 
 from tidegate.batches import QUARANTINE_SCHEMA, RoutedBatch, quarantine_rows, reject_rows
 from tidegate.route._chunk import RoutedChunk, route_chunk
-from tidegate.route._split import hold_reason, route
+from tidegate.route._split import hold_reason, route, with_judgement
 from tidegate.rules import DUPLICATE_KEY_RULE, HELD_RULE
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "reject_rows",
     "route",
     "route_chunk",
+    "with_judgement",
 ]

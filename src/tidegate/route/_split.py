@@ -22,7 +22,7 @@ from tidegate.batches import (
 from tidegate.contracts._model import Contract
 from tidegate.normalize import NormalizedBatch, header_finding
 from tidegate.rules import DUPLICATE_KEY_RULE, HELD_RULE
-from tidegate.validate import ValidatedBatch
+from tidegate.validate import BatchJudgement, ValidatedBatch, judge_batch
 
 
 def _key_repeats(typed: pl.DataFrame, failing: pl.Series, key: tuple[str, ...]) -> pl.DataFrame:
@@ -114,6 +114,10 @@ def route(
     rows_in = raw.rows_in
     bad = all_failures["_row"].n_unique() + len(raw.rejects)
     held = hold_reason(contract, bad, rows_in, normalized.missing_columns, frame.width - 1, finding)
+    candidates = pl.concat([all_failures["_row"], removed.cast(pl.UInt32)])
+    passing = typed.with_row_index("_row").filter(~pl.col("_row").is_in(candidates.implode()))
+    judgement = judge_batch(passing.drop("_row"), contract)  # None: no batch expectations
+    held = with_judgement(held, judgement)
     if held:
         failing_rows = all_failures["_row"].unique()
         everything_else = pl.DataFrame(
@@ -158,6 +162,8 @@ def route(
         unknown_columns=normalized.unknown_columns,
         missing_columns=normalized.missing_columns,
         header_finding=finding,
+        expectations=judgement.summary if judgement else None,
+        warnings=(judgement.warning,) if judgement and judgement.warning else (),
         raw_frame=raw.frame,
         normalized_frame=frame,
     )
@@ -198,6 +204,16 @@ def with_header_finding(
         .otherwise(pl.col("message"))
         .alias("message")
     )
+
+
+def with_judgement(held: str | None, judgement: BatchJudgement | None) -> str | None:
+    """Why the batch is held, with its failed batch expectations under
+    ``on_batch_failure: hold`` (:func:`tidegate.validate.judge_batch`) after the policy's
+    reason, if any."""
+    reason = judgement.hold_reason if judgement is not None else None
+    if reason is None:
+        return held
+    return f"{held}; {reason}" if held else reason
 
 
 def hold_reason(

@@ -119,6 +119,8 @@ def commit_batch(
             replaced=replaced,
             cursor=cursor,
             lines=lines,
+            expectations=routed.expectations,
+            warnings=routed.warnings,
         )
         return record_commit(con, figures, contract, batch_id, actor)
 
@@ -147,6 +149,8 @@ class BatchFigures:
     cursor: tuple[str, str] | None = None
     chunks: int | None = None  # how many chunks a file was read in (a streamed batch)
     lines: dict[str, int] | None = None  # how a file's physical lines were used (CSV)
+    expectations: dict[str, Any] | None = None  # the suite's validation summary
+    warnings: tuple[str, ...] = ()  # a failed batch expectation under on_batch_failure: warn
 
     def check_conservation(self) -> None:
         check_conservation(
@@ -197,6 +201,8 @@ def record_commit(
         **({"lines": f.lines} if f.lines is not None else {}),
         **({"reprocess": f.replaced} if f.replaced else {}),
         **({"cursor": {"column": f.cursor[0], "value": f.cursor[1]}} if f.cursor else {}),
+        **({"expectations": f.expectations} if f.expectations is not None else {}),
+        **({"warnings": list(f.warnings)} if f.warnings else {}),
     }
     entry = append_audit(con, event, detail, source=f.source, batch_id=batch_id, actor=actor)
     return BatchOutcome(
@@ -214,6 +220,7 @@ def record_commit(
         reason=f.held,
         headers=f.header_finding,
         audit_seq=entry.seq,
+        warnings=f.warnings,
     )
 
 

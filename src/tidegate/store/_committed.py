@@ -45,12 +45,13 @@ class BatchOutcome:
     headers: str | None = None  # the header finding: missing/unknown columns, the fix
     audit_seq: int = 0
     alerts: tuple[str, ...] = ()  # kinds of the monitor alerts this batch raised
+    warnings: tuple[str, ...] = ()  # committed anyway: a failed batch expectation under warn
 
     def with_alerts(self, kinds: list[str] | tuple[str, ...]) -> BatchOutcome:
         return replace(self, alerts=tuple(kinds)) if kinds else self
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "alerts": list(self.alerts)}
+        return {**self.__dict__, "alerts": list(self.alerts), "warnings": list(self.warnings)}
 
 
 @dataclass(frozen=True)

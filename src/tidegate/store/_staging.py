@@ -63,6 +63,7 @@ PASSED_COLUMN = "_tidegate_passed"  # the row passed its own checks (a load cand
 _FINDINGS = "_tg_batch_findings"  # temporary, inside a publication
 _EXACT = "_tg_exact_repeats"
 DUPLICATES_PAGE = 50_000  # exact repeats read (and hashed) at a time at publication
+LOADABLE_PAGE = 100_000  # rows fetched at a time for the batch expectations (PostgreSQL)
 
 QUARANTINE_STAGING_COLUMNS = ("record", "raw", "normalized", "errors", "rules")
 
@@ -362,6 +363,29 @@ class Publication:
             f"SELECT * FROM {self.staged} s WHERE s.{LINEAGE_BATCH} = ? AND s.{PASSED_COLUMN}"
             f"{part}{self._listed(_FINDINGS, listed=False)}{self._listed(_EXACT, listed=False)}"
         )
+
+    def loadable_columns(self, columns: list[str]) -> pl.DataFrame:
+        """``columns`` of the staged rows that would load (after :meth:`find_batch_rules`),
+        typed as the contract declares, for the batch expectations to judge the whole
+        batch. Only these columns are read: the frame holds them for every such row at
+        once (with no column, the record numbers, to count the rows)."""
+        from tidegate.contracts._types import polars_dtype
+
+        specs = {c.name: c for c in self.contract.columns}
+        names = columns or [RECORD_COLUMN]
+        schema: dict[str, Any] = {
+            n: polars_dtype(specs[n]) if n in specs else pl.Int64() for n in names
+        }
+        picks = ", ".join(f"s.{quote_ident(n)}" for n in names)
+        sql = f"SELECT {picks} FROM ({self._loadable()}) s"
+        if not is_postgres_connection(self.con):  # Arrow straight from the relation: one copy
+            rows = self.con.sql(sql, params=[self.stage_id]).to_arrow_table()
+            return pl.DataFrame(pl.from_arrow(rows)).cast(schema)  # type: ignore[arg-type]
+        cursor = self.con.execute(sql, [self.stage_id])
+        pages = []
+        while page := cursor.fetchmany(LOADABLE_PAGE):
+            pages.append(pl.DataFrame(page, schema=schema, orient="row"))
+        return pl.concat(pages) if pages else pl.DataFrame(schema=schema)
 
     def _key_hits(self) -> list[tuple[str, str, str]]:
         """Per part of the batch: the loadable staged rows whose key is in the target

@@ -57,15 +57,18 @@ GX_ENGINE = "great_expectations"
 def engines_for(contract: Contract) -> list[ValidationEngine]:
     """The registered engines that apply to ``contract``, in registration order.
 
-    A contract naming a GX suite needs the ``great_expectations`` engine: if it has been
-    unregistered its expectations would silently judge nothing, so it is refused."""
+    A contract whose GX suite has row expectations needs the ``great_expectations``
+    engine: if it has been unregistered they would silently judge nothing, so it is
+    refused. (Batch expectations are judged after routing, by
+    :func:`tidegate.validate.judge_batch`.)"""
     engines = registered_engines()
-    if contract.expectations is not None and GX_ENGINE not in engines:
+    suite = contract.expectations
+    if suite is not None and suite.row_expectations and GX_ENGINE not in engines:
         from tidegate.errors import ConfigError
 
         raise ConfigError(
             f"contract {contract.path} names the Great Expectations suite "
-            f"{contract.expectations.path}, but no {GX_ENGINE!r} validation engine is "
+            f"{suite.path}, but no {GX_ENGINE!r} validation engine is "
             "registered to run it: register one with tidegate.validate.register_engine, "
             "or remove `expectations:` from the contract"
         )
