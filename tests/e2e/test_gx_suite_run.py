@@ -81,7 +81,8 @@ def make_project(root: Path) -> Path:
             "policy": {"max_quarantine_ratio": 1.0},
             "expectations": {"suite": "orders.gx.json"},
         }
-        write_csv_source(root, contract, chunk_size=chunk_size)
+        docs = {} if chunk_size else {"data_docs": f"docs_out/{source}"}
+        write_csv_source(root, contract, chunk_size=chunk_size, **docs)
     return root
 
 
@@ -93,7 +94,7 @@ def test_every_unexpected_row_of_a_suite_is_quarantined_under_its_expectation(
         app, ["run", "--all", "--project", str(project), "--store", store_arg(store)]
     )
     assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output
+    assert "Traceback" not in result.output, result.output
     expected = _expected()
     per_rule: dict[str, int] = {}
     for rules in expected.values():
@@ -129,4 +130,32 @@ def test_every_unexpected_row_of_a_suite_is_quarantined_under_its_expectation(
             len(expected),
         )
         assert {r: n for r, n in detail["failures"].items() if r in per_rule} == per_rule
+        summary = detail["expectations"]
+        assert summary["suite"] == "orders_suite" and summary["success"] is False
+        results = {r["rule"]: r for r in summary["results"]}
+        assert {r: results[r]["unexpected_count"] for r in per_rule} == per_rule
+        assert {r: results[r]["evaluated_by"] for r in per_rule} == {
+            "status.expect_column_values_to_be_in_set": "tidegate",
+            "code.expect_column_values_to_match_regex": "tidegate",
+            "_row.unexpected_rows_expectation": "duckdb",
+        }
+        assert all(results[r]["element_count"] == ROWS for r in per_rule)
     assert "verified" in runner.invoke(app, ["audit", "verify", "--store", store_arg(store)]).output
+    # Data Docs: the pipeline that asked for them has a site with a page for its batch
+    (batch_id,) = query(store, "SELECT batch_id FROM checkpoints WHERE source = ?", ["gx_whole"])[0]
+    site = project / "docs_out" / "gx_whole"
+    assert (site / "index.html").is_file()
+    pages = [p for p in site.rglob("*.html") if batch_id in str(p)]
+    assert pages, sorted(site.rglob("*.html"))
+    page = pages[0].read_text()
+    for rule, n in per_rule.items():
+        assert f"{n} unexpected values found" in page, rule
+    assert "values must belong to this set" in page
+    assert not (project / "docs_out" / "gx_chunks").exists()
+    report = tmp_path / "report.html"
+    args = ["report", "-o", str(report), "--project", str(project), "--store", store_arg(store)]
+    shown = runner.invoke(app, args)
+    assert shown.exit_code == 0, shown.output
+    unwrapped = "".join(shown.output.split())  # rich wraps long paths
+    assert f"DataDocs,gx_whole:{site / 'index.html'}" in unwrapped
+    assert (site / "index.html").resolve().as_uri() in report.read_text()

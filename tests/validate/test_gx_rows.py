@@ -16,7 +16,13 @@ from tidegate.contracts import contract_from_dict
 from tidegate.contracts._model import Contract
 from tidegate.contracts._suite import ROW_TYPES, ExpectationSpec
 from tidegate.validate import validate
-from tidegate.validate._gx_context import COMPLETE, raised, unexpected_positions, validate_with_gx
+from tidegate.validate._gx_context import (
+    COMPLETE,
+    pandas_frame,
+    raised,
+    unexpected_positions,
+    validate_with_gx,
+)
 from tidegate.validate._gx_polars import unexpected
 from tidegate.validate._gx_rows import evaluate_rows
 
@@ -120,7 +126,13 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Contract, dict[str,
     tmp = tmp_path_factory.mktemp("gx")
     contract = _contract(tmp, [{"type": t, "kwargs": k} for t, k in CASES])
     assert contract.expectations is not None
-    return contract, validate_with_gx(_frame(), contract.expectations.expectations, COMPLETE)
+    return contract, _gx(_frame(), contract.expectations.expectations, contract)
+
+
+def _gx(frame: pl.DataFrame, specs: Any, contract: Contract) -> dict[str, Any]:
+    """GX's own COMPLETE results of ``specs`` on ``frame``, by rule id."""
+    columns = [c for spec in specs for c in spec.columns]
+    return validate_with_gx(pandas_frame(frame, columns), specs, COMPLETE, contract)
 
 
 def _gx_rows(result: Any) -> set[int]:
@@ -170,7 +182,7 @@ def test_date_bounds_given_as_text_are_evaluated_where_gx_raises(tmp_path: Path)
     assert contract.expectations is not None
     spec = contract.expectations.expectations[0]
     frame = _frame()
-    (gx_result,) = validate_with_gx(frame, [spec], COMPLETE).values()
+    (gx_result,) = _gx(frame, [spec], contract).values()
     assert raised(gx_result) and "comparison" in str(raised(gx_result))
     mask = unexpected(spec, frame)
     assert mask is not None

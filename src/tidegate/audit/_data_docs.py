@@ -115,11 +115,9 @@ def _validation_result(batch: BatchValidation) -> Any:
 
 
 def _context(folder: Path) -> Any:
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from tidegate.validate._gx_context import ephemeral_context
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context = ephemeral_context()
     context.add_data_docs_site(
         site_name=SITE_NAME,
         site_config={

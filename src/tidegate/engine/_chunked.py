@@ -46,7 +46,13 @@ from tidegate.engine._prepare import prepare
 from tidegate.engine._progress import emit
 from tidegate.normalize import header_finding, normalize
 from tidegate.route import hold_reason, route_chunk, with_judgement
-from tidegate.validate import BatchJudgement, judge_batch, referenced_columns, validate
+from tidegate.validate import (
+    BatchJudgement,
+    judge_batch,
+    referenced_columns,
+    validate,
+    with_row_results,
+)
 
 if TYPE_CHECKING:
     from tidegate.store import BatchOutcome, Store
@@ -337,7 +343,12 @@ def publish(
                 replaced=replaced,
                 chunks=staged.chunks,
                 lines=staged.lines,
-                expectations=judgement.summary if judgement else None,
+                expectations=with_row_results(
+                    judgement.summary if judgement else None,
+                    contract,
+                    failure_counts,
+                    staged.rows_in,
+                ),
                 warnings=(judgement.warning,) if judgement and judgement.warning else (),
             )
             return record_commit(pub.con, figures, contract, batch_id, actor)

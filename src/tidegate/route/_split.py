@@ -22,7 +22,7 @@ from tidegate.batches import (
 from tidegate.contracts._model import Contract
 from tidegate.normalize import NormalizedBatch, header_finding
 from tidegate.rules import DUPLICATE_KEY_RULE, HELD_RULE
-from tidegate.validate import BatchJudgement, ValidatedBatch, judge_batch
+from tidegate.validate import BatchJudgement, ValidatedBatch, judge_batch, with_row_results
 
 
 def _key_repeats(typed: pl.DataFrame, failing: pl.Series, key: tuple[str, ...]) -> pl.DataFrame:
@@ -162,7 +162,9 @@ def route(
         unknown_columns=normalized.unknown_columns,
         missing_columns=normalized.missing_columns,
         header_finding=finding,
-        expectations=judgement.summary if judgement else None,
+        expectations=with_row_results(
+            judgement.summary if judgement else None, contract, failure_counts, rows_in
+        ),
         warnings=(judgement.warning,) if judgement and judgement.warning else (),
         raw_frame=raw.frame,
         normalized_frame=frame,

@@ -2,7 +2,12 @@
 judge a batch by its suite's batch expectations."""
 
 from tidegate.validate._cast import cast_frame
-from tidegate.validate._gx_batch import BatchJudgement, judge_batch, referenced_columns
+from tidegate.validate._gx_batch import (
+    BatchJudgement,
+    judge_batch,
+    referenced_columns,
+    with_row_results,
+)
 from tidegate.validate._verdicts import ValidatedBatch, validate
 
 __all__ = [
@@ -12,4 +17,5 @@ __all__ = [
     "judge_batch",
     "referenced_columns",
     "validate",
+    "with_row_results",
 ]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tidegate._masking import mask_value
-from tidegate.errors import ConfigError
+from tidegate.validate._gx_context import validate_with_gx
 
 if TYPE_CHECKING:
     from tidegate.contracts._model import Contract
@@ -48,7 +48,6 @@ _NOT_A_VALUE = (
     "expect_column_unique_value_count_to_be_between",
 )
 _RESULT_KEYS = ("element_count", "unexpected_count", "unexpected_percent")
-_INDEX = "tidegate_index"  # meta key mapping a GX result back to its spec
 _SHOWN = 80  # characters of an observed value quoted in a reason
 
 
@@ -90,7 +89,7 @@ def judge_batch(typed_passing: pl.DataFrame, contract: Contract) -> BatchJudgeme
     specs = suite.batch_expectations
     results = _run_gx(typed_passing, contract, specs)
     pii = {c.name for c in contract.columns if c.pii}
-    entries = [_entry(spec, results.get(i), pii) for i, spec in enumerate(specs)]
+    entries = [_entry(spec, results.get(spec.rule_id), pii) for spec in specs]
     failed = [(spec, e) for spec, e in zip(specs, entries, strict=True) if not e["success"]]
     held = bool(failed) and suite.on_batch_failure == "hold"
     summary = {**base_summary(suite), "held": held, "results": entries}
@@ -130,8 +129,10 @@ def with_row_results(
     suite = contract.expectations
     if suite is None:
         return None
+    from tidegate.validate._gx_rows import evaluated_by
+
     out = dict(summary) if summary is not None else base_summary(suite)
-    evaluated_by = "gx" if suite.row_evaluation == "gx" else "tidegate"
+    by = evaluated_by(contract)
     rows: list[dict[str, Any]] = [
         {
             "rule": spec.rule_id,
@@ -139,7 +140,7 @@ def with_row_results(
             "kwargs": dict(spec.kwargs),
             "scope": "row",
             "success": not rule_counts.get(spec.rule_id, 0),
-            "evaluated_by": evaluated_by,
+            "evaluated_by": by[spec.rule_id],
             "observed_value": None,
             "element_count": rows_evaluated,
             "unexpected_count": rule_counts.get(spec.rule_id, 0),
@@ -199,53 +200,17 @@ def _pandas(frame: pl.DataFrame, height: int) -> Any:
 
 def _run_gx(
     typed: pl.DataFrame, contract: Contract, specs: tuple[ExpectationSpec, ...]
-) -> dict[int, Any]:
-    """GX's results of ``specs`` on ``typed``, by the spec's position (GX returns them out
-    of suite order; each configuration carries its position in its meta)."""
-    import great_expectations as gx
-    from great_expectations.core import ExpectationSuite
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    asset = context.data_sources.add_pandas("tidegate").add_dataframe_asset(contract.source)
-    batch_definition = asset.add_batch_definition_whole_dataframe("batch")
+) -> dict[str, Any]:
+    """GX's results of ``specs`` on ``typed``, by rule id: the type expectations on the
+    typed columns, the others with decimals as floats."""
     as_typed, as_floats = _frames(typed, contract, specs)
-    results: dict[int, Any] = {}
+    results: dict[str, Any] = {}
     for frame, wanted in ((as_typed, True), (as_floats, False)):
-        configurations = [
-            _configuration(ExpectationConfiguration, i, spec, contract)
-            for i, spec in enumerate(specs)
-            if (spec.type in _TYPE_TYPES) == wanted
-        ]
-        if not configurations:
-            continue
-        # Given whole: add_expectation_configuration would replace an expectation of the
-        # same type on the same column (a suite may hold two, as .2 rule ids say).
-        suite = ExpectationSuite(name=contract.source, expectations=configurations)
-        batch = batch_definition.get_batch(
-            batch_parameters={"dataframe": _pandas(frame, typed.height)}
-        )
-        validation = batch.validate(suite, result_format="SUMMARY")
-        for result in validation.results:
-            config = result.expectation_config
-            if config is not None and config.meta:
-                results[int(config.meta[_INDEX])] = result
+        chosen = [spec for spec in specs if (spec.type in _TYPE_TYPES) == wanted]
+        if chosen:
+            df = _pandas(frame, typed.height)
+            results |= validate_with_gx(df, chosen, "SUMMARY", contract)
     return results
-
-
-def _configuration(make: Any, i: int, spec: ExpectationSpec, contract: Contract) -> Any:
-    try:
-        return make(type=spec.type, kwargs=dict(spec.kwargs), meta={_INDEX: i}).to_domain_obj()
-    except Exception as exc:  # GX refuses the kwargs (pydantic)
-        suite = contract.expectations.path if contract.expectations else ""
-        raise ConfigError(
-            f"contract {contract.path}: expectation {spec.rule_id} of the suite {suite} is "
-            f"not one GX can run ({' '.join(str(exc).split())}); fix its kwargs in the suite"
-        ) from None
 
 
 # -- results as JSON --------------------------------------------------------------------

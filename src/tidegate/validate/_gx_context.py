@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import polars as pl
 
+from tidegate.contracts._model import Contract
 from tidegate.contracts._suite import ExpectationSpec
+from tidegate.errors import ConfigError
 
 ROW_INDEX = "_tidegate_row"
 COMPLETE = {"result_format": "COMPLETE"}  # every unexpected row's index, not a partial list
@@ -40,22 +43,32 @@ def gx_version() -> str:
     return str(gx.__version__)
 
 
+def ephemeral_context() -> Any:
+    """A GX ephemeral context that prints nothing: no progress bars, and GX's INFO logs
+    (a temporary docs folder made, ...) kept out of tidegate's output."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    # GX sets this module's logger to INFO itself: it says so on every context it makes.
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
 @functools.cache
 def _batch_definition() -> Any:
     """One ephemeral context per process, with a pandas datasource whose whole-dataframe
     batch definition takes each batch's frame (a context per batch would cost its set-up
-    and a temporary docs folder every time)."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    every time)."""
     from great_expectations.execution_engine import pandas_execution_engine
 
     # GX fingerprints every pandas batch under HASH_THRESHOLD bytes (an md5 over pandas'
     # hash of every value, taken twice per validation: 40% of its CPU at 2M rows) only to
     # label the batch; tidegate names its batches itself, so the fingerprint is skipped.
     pandas_execution_engine.HASH_THRESHOLD = 0
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    asset = context.data_sources.add_pandas("tidegate").add_dataframe_asset("batch")
+    asset = ephemeral_context().data_sources.add_pandas("tidegate").add_dataframe_asset("batch")
     return asset.add_batch_definition_whole_dataframe("whole batch")
 
 
@@ -63,31 +76,32 @@ _LOCK = threading.Lock()  # flows validate sources in threads; one GX context se
 
 
 def validate_with_gx(
-    frame: pl.DataFrame, specs: Iterable[ExpectationSpec], result_format: Mapping[str, Any]
+    frame: Any,
+    specs: Iterable[ExpectationSpec],
+    result_format: Mapping[str, Any] | str,
+    contract: Contract,
 ) -> dict[str, Any]:
-    """Run ``specs`` with GX on ``frame``; rule id -> its ExpectationValidationResult.
+    """Run ``specs`` with GX on the pandas DataFrame ``frame``; rule id -> its
+    ExpectationValidationResult.
 
-    A result whose expectation raised inside GX (a kwarg it refuses, a column of the
-    wrong type) is returned as it is: :func:`raised` says what went wrong."""
+    An expectation GX refuses to build (kwargs it rejects) is a ConfigError naming it; one
+    that raised while evaluating is returned as it is: :func:`raised` says what."""
     specs = list(specs)
     if not specs:
         return {}
     with _LOCK:
-        return _validate(frame, specs, result_format)
+        return _validate(frame, specs, result_format, contract)
 
 
 def _validate(
-    frame: pl.DataFrame, specs: list[ExpectationSpec], result_format: Mapping[str, Any]
+    frame: Any,
+    specs: list[ExpectationSpec],
+    result_format: Mapping[str, Any] | str,
+    contract: Contract,
 ) -> dict[str, Any]:
     import great_expectations as gx
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
 
-    columns = [c for spec in specs for c in spec.columns]
-    batch = _batch_definition().get_batch(
-        batch_parameters={"dataframe": pandas_frame(frame, columns)}
-    )
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     suite = gx.ExpectationSuite(name="tidegate")
     # A suite holds one of each distinct expectation (it drops an exact repeat even with
     # other meta): each is added once and its result given to every rule id it stands for.
@@ -96,18 +110,36 @@ def _validate(
         kwargs = {k: v for k, v in spec.kwargs.items() if k not in ("batch_id", "result_format")}
         key = json.dumps([spec.type, kwargs], sort_keys=True, default=str)
         if key not in rules:
-            config = ExpectationConfiguration(
-                type=spec.type, kwargs=kwargs, meta={**spec.meta, _META_KEY: key}
-            )
-            suite.add_expectation(config.to_domain_obj())
+            suite.add_expectation(_expectation(spec, kwargs, key, contract))
         rules.setdefault(key, []).append(spec.rule_id)
-    validation = batch.validate(suite, result_format=dict(result_format))
+    fmt = dict(result_format) if isinstance(result_format, Mapping) else result_format
+    validation = batch.validate(suite, result_format=fmt)
     # GX returns results in its own order: each is matched back through its meta.
     return {
         rule: result
         for result in validation.results
         for rule in rules[result.expectation_config.meta[_META_KEY]]
     }
+
+
+def _expectation(
+    spec: ExpectationSpec, kwargs: dict[str, Any], key: str, contract: Contract
+) -> Any:
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    config = ExpectationConfiguration(
+        type=spec.type, kwargs=kwargs, meta={**spec.meta, _META_KEY: key}
+    )
+    try:
+        return config.to_domain_obj()
+    except Exception as exc:  # GX refuses the kwargs (pydantic)
+        suite = contract.expectations.path if contract.expectations else ""
+        raise ConfigError(
+            f"contract {contract.path}: expectation {spec.rule_id} of the suite {suite} is "
+            f"not one GX can run ({' '.join(str(exc).split())}); fix its kwargs in the suite"
+        ) from None
 
 
 def unexpected_positions(result: Any) -> pl.Series | None:

@@ -28,6 +28,7 @@ from tidegate.errors import ConfigError
 from tidegate.validate._gx_context import (
     COMPLETE,
     ROW_INDEX,
+    pandas_frame,
     raised,
     unexpected_positions,
     validate_with_gx,
@@ -72,7 +73,8 @@ def evaluate_rows(typed: pl.DataFrame, contract: Contract) -> list[RowEvaluation
             for_gx.append(spec)
         else:
             found[spec.rule_id] = RowEvaluation(spec, _positions(mask), "tidegate")
-    for rule, result in validate_with_gx(typed, for_gx, COMPLETE).items():
+    frame = pandas_frame(typed, [c for spec in for_gx for c in spec.columns]) if for_gx else None
+    for rule, result in validate_with_gx(frame, for_gx, COMPLETE, contract).items():
         spec = next(s for s in for_gx if s.rule_id == rule)
         problem = raised(result)
         if problem:
@@ -124,18 +126,40 @@ def _query_rows(typed: pl.DataFrame, spec: ExpectationSpec, contract: Contract) 
     return rows.unique().sort().cast(pl.UInt32).alias("_row")
 
 
+def _empty_batch(contract: Contract) -> pl.DataFrame:
+    from tidegate.contracts._types import polars_dtype
+
+    return pl.DataFrame(schema={c.name: polars_dtype(c) for c in contract.columns})
+
+
 def check_queries(contract: Contract) -> None:
     """Run each ``unexpected_rows_query`` of the suite on an empty batch of the
     contract's columns: a query that does not parse, or names a column the contract
     does not have, is a ConfigError before any data is read."""
-    from tidegate.contracts._types import polars_dtype
-
     if contract.expectations is None:
         return
-    empty = pl.DataFrame(schema={c.name: polars_dtype(c) for c in contract.columns})
+    empty = _empty_batch(contract)
     for spec in contract.expectations.row_expectations:
         if spec.type == "unexpected_rows_expectation":
             _query_rows(empty, spec, contract)
+
+
+def evaluated_by(contract: Contract) -> dict[str, str]:
+    """Rule id -> what evaluates each row expectation of the suite on the contract's
+    typed columns ("tidegate", "duckdb" or "gx"), as :func:`evaluate_rows` does."""
+    suite = contract.expectations
+    if suite is None:
+        return {}
+    empty = _empty_batch(contract)
+
+    def by(spec: ExpectationSpec) -> str:
+        if spec.type == "unexpected_rows_expectation":
+            return "duckdb"
+        if suite.row_evaluation == "gx" or unexpected(spec, empty) is None:
+            return "gx"
+        return "tidegate"
+
+    return {spec.rule_id: by(spec) for spec in suite.row_expectations}
 
 
 def failures_of(evaluations: list[RowEvaluation], typed: pl.DataFrame) -> pl.DataFrame:
