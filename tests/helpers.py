@@ -192,3 +192,24 @@ def open_pii(store: Store | Path, detail: Any) -> Any:
 
     with read_if_made(store) as con:
         return open_detail(detail, key_materials(con) if con is not None else {})
+
+
+def latest_artifact(key: str) -> Any:
+    """The newest Prefect artifact under ``key`` in the API the tests run against."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    async def read() -> list[Any]:
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                sort=ArtifactSort.CREATED_DESC,
+                limit=1,
+            )
+
+    artifacts = asyncio.run(read())
+    assert artifacts, f"no {key} artifact in the Prefect API"
+    return artifacts[0]

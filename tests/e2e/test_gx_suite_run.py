@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from helpers import query, write_csv_source
+from helpers import latest_artifact, query, write_csv_source
 from store_backends import store_arg
 from tidegate.cli import app
 from tidegate.store import Store
@@ -39,6 +39,11 @@ SUITE = {
         {
             "type": "unexpected_rows_expectation",
             "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch} WHERE amount > 900"},
+        },
+        # a batch expectation, judged on the rows that passed: it holds
+        {
+            "type": "expect_table_row_count_to_be_between",
+            "kwargs": {"min_value": 100, "max_value": 1000},
         },
     ],
 }
@@ -140,6 +145,10 @@ def test_every_unexpected_row_of_a_suite_is_quarantined_under_its_expectation(
             "_row.unexpected_rows_expectation": "duckdb",
         }
         assert all(results[r]["element_count"] == ROWS for r in per_rule)
+        count = results["_batch.expect_table_row_count_to_be_between"]
+        assert (count["scope"], count["success"]) == ("batch", True)
+        assert count["observed_value"] == ROWS - len(expected)  # the rows that passed
+        assert summary["held"] is False
     assert "verified" in runner.invoke(app, ["audit", "verify", "--store", store_arg(store)]).output
     # Data Docs: the pipeline that asked for them has a site with a page for its batch
     (batch_id,) = query(store, "SELECT batch_id FROM checkpoints WHERE source = ?", ["gx_whole"])[0]
@@ -151,6 +160,8 @@ def test_every_unexpected_row_of_a_suite_is_quarantined_under_its_expectation(
     for rule, n in per_rule.items():
         assert f"{n} unexpected values found" in page, rule
     assert "values must belong to this set" in page
+    link = latest_artifact("tidegate-report-gx-whole-data-docs")
+    assert (site / "index.html").resolve().as_uri() in str(link.data)  # a link, as markdown
     assert not (project / "docs_out" / "gx_chunks").exists()
     report = tmp_path / "report.html"
     args = ["report", "-o", str(report), "--project", str(project), "--store", store_arg(store)]

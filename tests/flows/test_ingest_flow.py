@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from helpers import query, scalar
+from helpers import latest_artifact, query, scalar
 from store_backends import store_arg
 from tidegate.errors import ContractError, StoreLockedError, StoreUnavailableError, transient_only
 from tidegate.store import PostgresStore, Store
@@ -34,21 +33,7 @@ def project(tmp_path: Path, project_root: Path) -> Path:
 
 
 def _artifact_rows(key: str) -> list[dict]:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-    from prefect.client.schemas.sorting import ArtifactSort
-
-    async def read() -> list:
-        async with get_client() as client:
-            return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-                sort=ArtifactSort.CREATED_DESC,
-                limit=1,
-            )
-
-    artifacts = asyncio.run(read())
-    assert artifacts, f"no {key} artifact in the Prefect API"
-    table = artifacts[0].data
+    table = latest_artifact(key).data
     return table if isinstance(table, list) else json.loads(table)
 
 
