@@ -101,22 +101,19 @@ def _query_rows(typed: pl.DataFrame, spec: ExpectationSpec, contract: Contract) 
     """The rows ``unexpected_rows_query`` returns, run in DuckDB with ``{batch}`` as the
     batch (with ``_tidegate_row``): by that column when the query keeps it, else every
     row whose values match a returned row on the columns it returns."""
-    import duckdb
+    from tidegate.errors import ReadQueryError
+    from tidegate.store._frame_query import query_frame
 
     query = str(spec.kwargs["unexpected_rows_query"]).replace("{batch}", "tidegate_batch")
     batch = typed.drop("_tidegate_record", strict=False).with_row_index(ROW_INDEX)
-    con = duckdb.connect()
     try:
-        con.register("tidegate_batch", batch)
-        result = con.sql(query).pl()
-    except duckdb.Error as exc:
+        result = query_frame(batch, "tidegate_batch", query)
+    except ReadQueryError as exc:
         raise ConfigError(
-            f"contract {contract.path}: the query of {spec.rule_id} did not run: "
-            f"{str(exc).splitlines()[0]}; fix unexpected_rows_query in "
+            f"contract {contract.path}: the query of {spec.rule_id} did not run: {exc}; "
+            "fix unexpected_rows_query in "
             f"{contract.expectations.path if contract.expectations else 'the suite'}"
         ) from None
-    finally:
-        con.close()
     if ROW_INDEX in result.columns:
         rows = result[ROW_INDEX]
     else:
