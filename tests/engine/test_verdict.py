@@ -74,3 +74,43 @@ def test_the_same_rows_make_the_same_batch_key() -> None:
     c = RawBatch.from_frame("orders", [{**ROW, "order_id": "2"}])
     assert a.content_sha256 == b.content_sha256 != c.content_sha256
     assert a.frame["_tidegate_record"].to_list() == [1]
+
+
+def test_a_verdict_carries_the_suite_summary_and_its_warnings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``contract.validate`` under a GX suite: row expectations quarantine, a failed
+    batch expectation under ``warn`` is a warning, and the summary has both."""
+    import json
+
+    from tidegate.contracts import contract_from_dict
+
+    suite = {
+        "name": "s",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_in_set",
+                "kwargs": {"column": "status", "value_set": ["shipped"]},
+            },
+            {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 5}},
+        ],
+    }
+    (tmp_path / "s.gx.json").write_text(json.dumps(suite))
+    contract = contract_from_dict(
+        {
+            "source": "orders",
+            "version": 1,
+            "columns": {"order_id": {"type": "int64"}, "status": {"type": "string"}},
+            "expectations": {"suite": "s.gx.json", "on_batch_failure": "warn"},
+        },
+        str(tmp_path / "orders.yaml"),
+    )
+    rows = [{"order_id": str(i), "status": s} for i, s in enumerate(["shipped", "lost", "shipped"])]
+    verdict = contract.validate(rows)
+    assert (verdict.passed, verdict.quarantined, verdict.held) == (2, 1, None)
+    assert verdict.quarantine["rules"].to_list() == ["status.expect_column_values_to_be_in_set"]
+    assert verdict.expectations is not None
+    results = {r["rule"]: r for r in verdict.expectations["results"]}
+    assert results["status.expect_column_values_to_be_in_set"]["unexpected_count"] == 1
+    count = results["_batch.expect_table_row_count_to_be_between"]
+    assert (count["success"], count["observed_value"]) == (False, 2)
+    (warning,) = verdict.warnings
+    assert "_batch.expect_table_row_count_to_be_between" in warning and "warn" in warning

@@ -27,7 +27,10 @@ class Verdict:
       ``raw`` and ``normalized`` (JSON text), ``errors`` (a JSON list of
       ``{rule, column, value, message}``), ``rules`` (comma-separated rule ids);
     - ``duplicates``: rows that repeat an earlier row exactly, on the primary key;
-    - ``held``: why the whole frame would be held (nothing loaded), else None.
+    - ``held``: why the whole frame would be held (nothing loaded), else None;
+    - ``expectations``: the contract's GX suite results (what the audit entry would
+      keep as ``details.expectations``), else None; ``warnings``: failed batch
+      expectations under ``on_batch_failure: warn``.
     """
 
     valid: pl.DataFrame
@@ -39,6 +42,8 @@ class Verdict:
     normalize_counts: dict[str, int] = field(default_factory=dict)
     unknown_columns: tuple[str, ...] = ()
     missing_columns: tuple[str, ...] = ()
+    expectations: dict[str, Any] | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def passed(self) -> int:
@@ -77,4 +82,6 @@ def validate_frame(frame: Any, contract: Contract) -> Verdict:
         normalize_counts=dict(routed.normalize_counts),
         unknown_columns=routed.unknown_columns,
         missing_columns=routed.missing_columns,
+        expectations=routed.expectations,
+        warnings=routed.warnings,
     )
