@@ -207,3 +207,28 @@ def test_a_suite_query_that_does_not_run_is_refused_before_a_run(
     result = runner.invoke(app, ["run", "sales", "--project", str(sales), "--store", str(store)])
     one_line_error(result, "_row.unexpected_rows_expectation", "no_such", "unexpected_rows_query")
     assert not store.exists()
+
+
+def test_an_expectation_whose_kwargs_gx_refuses_is_refused_before_a_run(
+    sales: Path, tmp_path: Path
+) -> None:
+    import json
+
+    suite = {
+        "name": "sales",
+        "expectations": [
+            {
+                "type": "expect_table_row_count_to_be_between",
+                "kwargs": {"min_value": 1, "at_most": 9},
+            }
+        ],
+    }
+    (sales / "schemas" / "sales.gx.json").write_text(json.dumps(suite))
+    contract = sales / "schemas" / "sales.yaml"
+    contract.write_text(contract.read_text() + "expectations: {suite: sales.gx.json}\n")
+    store = tmp_path / "t.duckdb"
+    result = runner.invoke(app, ["run", "sales", "--project", str(sales), "--store", str(store)])
+    one_line_error(
+        result, "_batch.expect_table_row_count_to_be_between", "at_most", "fix its kwargs"
+    )
+    assert not store.exists()

@@ -217,10 +217,12 @@ def preflight(pipeline: PipelineSpec) -> None:
     contract = load_contract(pipeline.contract_path)
     if contract.expectations is not None:  # a suite needs its engine and queries that run
         from tidegate.validate._engines import engines_for
+        from tidegate.validate._gx_context import check_expectations
         from tidegate.validate._gx_rows import check_queries
 
         engines_for(contract)
         check_queries(contract)
+        check_expectations(contract)
     source = source_from_config(pipeline.name, pipeline.source, pipeline.project_dir)
     files = getattr(source, "files", None)
     if callable(files):

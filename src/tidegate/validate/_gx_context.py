@@ -122,6 +122,22 @@ def _validate(
     }
 
 
+def check_expectations(contract: Contract) -> None:
+    """Build each expectation of the contract's suite as GX would (any of them may reach
+    GX: batch ones always, row ones under ``row_evaluation: gx`` or when polars cannot
+    take them): kwargs GX refuses are a ConfigError naming it before any data is read."""
+    suite = contract.expectations
+    if suite is None:
+        return
+    ephemeral_context()  # GX builds expectations only inside a context
+    for spec in suite.expectations:
+        if spec.type != "unexpected_rows_expectation":
+            kwargs = {
+                k: v for k, v in spec.kwargs.items() if k not in ("batch_id", "result_format")
+            }
+            _expectation(spec, kwargs, "", contract)
+
+
 def _expectation(
     spec: ExpectationSpec, kwargs: dict[str, Any], key: str, contract: Contract
 ) -> Any:
