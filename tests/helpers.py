@@ -213,3 +213,30 @@ def latest_artifact(key: str) -> Any:
     artifacts = asyncio.run(read())
     assert artifacts, f"no {key} artifact in the Prefect API"
     return artifacts[0]
+
+
+def suite_contract(
+    folder: Path,
+    columns: dict[str, Any],
+    expectations: list[dict[str, Any]],
+    source: str = "orders",
+    **settings: Any,
+) -> Any:
+    """A contract over ``columns`` naming a GX suite of ``expectations`` (written beside
+    it in ``folder``), with ``settings`` under ``expectations:`` (on_batch_failure, ...)."""
+    import json
+
+    from tidegate.contracts import contract_from_dict
+
+    (folder / f"{source}.gx.json").write_text(
+        json.dumps({"name": source, "expectations": expectations})
+    )
+    return contract_from_dict(
+        {
+            "source": source,
+            "version": 1,
+            "columns": columns,
+            "expectations": {"suite": f"{source}.gx.json", **settings},
+        },
+        str(folder / f"{source}.yaml"),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from helpers import make_contract
+from helpers import make_contract, suite_contract
 from tidegate import RawBatch, Verdict
 
 ROW = {
@@ -79,30 +79,15 @@ def test_the_same_rows_make_the_same_batch_key() -> None:
 def test_a_verdict_carries_the_suite_summary_and_its_warnings(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """``contract.validate`` under a GX suite: row expectations quarantine, a failed
     batch expectation under ``warn`` is a warning, and the summary has both."""
-    import json
-
-    from tidegate.contracts import contract_from_dict
-
-    suite = {
-        "name": "s",
-        "expectations": [
-            {
-                "type": "expect_column_values_to_be_in_set",
-                "kwargs": {"column": "status", "value_set": ["shipped"]},
-            },
-            {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 5}},
-        ],
-    }
-    (tmp_path / "s.gx.json").write_text(json.dumps(suite))
-    contract = contract_from_dict(
+    expectations = [
         {
-            "source": "orders",
-            "version": 1,
-            "columns": {"order_id": {"type": "int64"}, "status": {"type": "string"}},
-            "expectations": {"suite": "s.gx.json", "on_batch_failure": "warn"},
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {"column": "status", "value_set": ["shipped"]},
         },
-        str(tmp_path / "orders.yaml"),
-    )
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 5}},
+    ]
+    columns = {"order_id": {"type": "int64"}, "status": {"type": "string"}}
+    contract = suite_contract(tmp_path, columns, expectations, on_batch_failure="warn")
     rows = [{"order_id": str(i), "status": s} for i, s in enumerate(["shipped", "lost", "shipped"])]
     verdict = contract.validate(rows)
     assert (verdict.passed, verdict.quarantined, verdict.held) == (2, 1, None)

@@ -3,13 +3,12 @@ suite that silently judges nothing."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from tidegate.contracts import contract_from_dict
+from helpers import suite_contract
 from tidegate.errors import ConfigError
 from tidegate.validate import _engines, validate
 from tidegate.validate._engines import GX_ENGINE, registered_engines
@@ -20,28 +19,13 @@ def test_a_suite_without_its_engine_is_refused(
 ) -> None:
     without_gx = {k: e for k, e in registered_engines().items() if k != GX_ENGINE}
     monkeypatch.setattr(_engines, "_ENGINES", without_gx)
-    (tmp_path / "s.gx.json").write_text(
-        json.dumps(
-            {
-                "name": "s",
-                "expectations": [
-                    {
-                        "type": "expect_column_values_to_be_in_set",
-                        "kwargs": {"column": "status", "value_set": ["a"]},
-                    }
-                ],
-            }
-        )
-    )
-    contract = contract_from_dict(
+    expectations = [
         {
-            "source": "orders",
-            "version": 1,
-            "columns": {"status": {"type": "string"}},
-            "expectations": {"suite": "s.gx.json"},
-        },
-        str(tmp_path / "orders.yaml"),
-    )
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {"column": "status", "value_set": ["a"]},
+        }
+    ]
+    contract = suite_contract(tmp_path, {"status": {"type": "string"}}, expectations)
     frame = pl.DataFrame({"status": ["a", "zz"], "_tidegate_record": [1, 2]})
     with pytest.raises(ConfigError, match="no 'great_expectations' validation engine"):
         validate(frame, contract)
@@ -50,24 +34,7 @@ def test_a_suite_without_its_engine_is_refused(
 def test_a_suite_of_batch_expectations_only_needs_no_row_engine(tmp_path: Path) -> None:
     """Batch expectations are judged after routing (tidegate.validate.judge_batch), not
     by a row engine: such a suite is not refused."""
-    (tmp_path / "s.gx.json").write_text(
-        json.dumps(
-            {
-                "name": "s",
-                "expectations": [
-                    {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}
-                ],
-            }
-        )
-    )
-    contract = contract_from_dict(
-        {
-            "source": "orders",
-            "version": 1,
-            "columns": {"status": {"type": "string"}},
-            "expectations": {"suite": "s.gx.json"},
-        },
-        str(tmp_path / "orders.yaml"),
-    )
+    expectations = [{"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}]
+    contract = suite_contract(tmp_path, {"status": {"type": "string"}}, expectations)
     frame = pl.DataFrame({"status": ["a", "zz"], "_tidegate_record": [1, 2]})
     assert validate(frame, contract).failures.is_empty()

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from tidegate.contracts import contract_from_dict
+from helpers import suite_contract as make_suite_contract
 from tidegate.contracts._model import Contract
 from tidegate.validate._gx_batch import judge_batch, referenced_columns, with_row_results
 
@@ -38,18 +38,7 @@ ROWS = pl.DataFrame(
 def suite_contract(
     tmp_path: Path, expectations: list[dict[str, Any]], on_batch_failure: str = "hold"
 ) -> Contract:
-    (tmp_path / "orders.gx.json").write_text(
-        json.dumps({"name": "orders", "expectations": expectations})
-    )
-    return contract_from_dict(
-        {
-            "source": "orders",
-            "version": 1,
-            "columns": COLUMNS,
-            "expectations": {"suite": "orders.gx.json", "on_batch_failure": on_batch_failure},
-        },
-        str(tmp_path / "orders.yaml"),
-    )
+    return make_suite_contract(tmp_path, COLUMNS, expectations, on_batch_failure=on_batch_failure)
 
 
 def expectation(type_: str, **kwargs: Any) -> dict[str, Any]:

@@ -5,14 +5,13 @@ engine turns them into quarantine failures named by the expectation."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 
-from tidegate.contracts import contract_from_dict
+from helpers import suite_contract
 from tidegate.contracts._model import Contract
 from tidegate.contracts._suite import ROW_TYPES, ExpectationSpec
 from tidegate.validate import validate
@@ -108,16 +107,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 def _contract(
     tmp_path: Path, expectations: list[dict[str, Any]], mode: str = "tidegate"
 ) -> Contract:
-    (tmp_path / "s.gx.json").write_text(json.dumps({"name": "s", "expectations": expectations}))
-    return contract_from_dict(
-        {
-            "source": "messy",
-            "version": 1,
-            "columns": COLUMNS,
-            "expectations": {"suite": "s.gx.json", "row_evaluation": mode},
-        },
-        str(tmp_path / "messy.yaml"),
-    )
+    return suite_contract(tmp_path, COLUMNS, expectations, "messy", row_evaluation=mode)
 
 
 @pytest.fixture(scope="module")

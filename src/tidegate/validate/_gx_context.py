@@ -86,40 +86,30 @@ def validate_with_gx(
 
     An expectation GX refuses to build (kwargs it rejects) is a ConfigError naming it; one
     that raised while evaluating is returned as it is: :func:`raised` says what."""
+    import great_expectations as gx
+
     specs = list(specs)
     if not specs:
         return {}
-    with _LOCK:
-        return _validate(frame, specs, result_format, contract)
-
-
-def _validate(
-    frame: Any,
-    specs: list[ExpectationSpec],
-    result_format: Mapping[str, Any] | str,
-    contract: Contract,
-) -> dict[str, Any]:
-    import great_expectations as gx
-
-    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    suite = gx.ExpectationSuite(name="tidegate")
-    # A suite holds one of each distinct expectation (it drops an exact repeat even with
-    # other meta): each is added once and its result given to every rule id it stands for.
-    rules: dict[str, list[str]] = {}
-    for spec in specs:
-        kwargs = {k: v for k, v in spec.kwargs.items() if k not in ("batch_id", "result_format")}
-        key = json.dumps([spec.type, kwargs], sort_keys=True, default=str)
-        if key not in rules:
-            suite.add_expectation(_expectation(spec, kwargs, key, contract))
-        rules.setdefault(key, []).append(spec.rule_id)
-    fmt = dict(result_format) if isinstance(result_format, Mapping) else result_format
-    validation = batch.validate(suite, result_format=fmt)
-    # GX returns results in its own order: each is matched back through its meta.
-    return {
-        rule: result
-        for result in validation.results
-        for rule in rules[result.expectation_config.meta[_META_KEY]]
-    }
+    with _LOCK:  # one context serves the flow's threads
+        batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+        suite = gx.ExpectationSuite(name="tidegate")
+        # A suite holds one of each distinct expectation (it drops an exact repeat even with
+        # other meta): each is added once and its result given to every rule id it stands for.
+        rules: dict[str, list[str]] = {}
+        for spec in specs:
+            key = json.dumps([spec.type, _gx_kwargs(spec)], sort_keys=True, default=str)
+            if key not in rules:
+                suite.add_expectation(_expectation(spec, key, contract))
+            rules.setdefault(key, []).append(spec.rule_id)
+        fmt = dict(result_format) if isinstance(result_format, Mapping) else result_format
+        validation = batch.validate(suite, result_format=fmt)
+        # GX returns results in its own order: each is matched back through its meta.
+        return {
+            rule: result
+            for result in validation.results
+            for rule in rules[result.expectation_config.meta[_META_KEY]]
+        }
 
 
 def check_expectations(contract: Contract) -> None:
@@ -132,21 +122,22 @@ def check_expectations(contract: Contract) -> None:
     ephemeral_context()  # GX builds expectations only inside a context
     for spec in suite.expectations:
         if spec.type != "unexpected_rows_expectation":
-            kwargs = {
-                k: v for k, v in spec.kwargs.items() if k not in ("batch_id", "result_format")
-            }
-            _expectation(spec, kwargs, "", contract)
+            _expectation(spec, "", contract)
 
 
-def _expectation(
-    spec: ExpectationSpec, kwargs: dict[str, Any], key: str, contract: Contract
-) -> Any:
+def _gx_kwargs(spec: ExpectationSpec) -> dict[str, Any]:
+    """The kwargs GX is given: the suite's, less those tidegate sets per run."""
+    return {k: v for k, v in spec.kwargs.items() if k not in ("batch_id", "result_format")}
+
+
+def _expectation(spec: ExpectationSpec, key: str, contract: Contract) -> Any:
+    """``spec`` as a GX Expectation, ``key`` in its meta to match its result back."""
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
 
     config = ExpectationConfiguration(
-        type=spec.type, kwargs=kwargs, meta={**spec.meta, _META_KEY: key}
+        type=spec.type, kwargs=_gx_kwargs(spec), meta={**spec.meta, _META_KEY: key}
     )
     try:
         return config.to_domain_obj()
