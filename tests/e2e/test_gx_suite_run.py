@@ -20,9 +20,16 @@ ROWS = 1000
 STATUS = ["ok", "late", "weird"]
 
 
+# ref repeats: ids 250, 500, 750 and 1000 repeat id 1's (other chunks of 97 rows), id 3
+# repeats id 2's (the same chunk); (ref, status) repeats for ids 1, 250 and 1000 only
+REF_OF = {250: 1, 500: 1, 750: 1, 1000: 1, 3: 2}
+REF_REPEATS = {1, 250, 500, 750, 1000, 2, 3}
+PAIR_REPEATS = {1, 250, 1000}
+
+
 def _line(i: int) -> str:
     code = "ABC" if i % 4 else "abc1"  # every 4th code fails the regex
-    return f"{i},{STATUS[i % 3]},{i % 1000}.25,{code}"
+    return f"{i},{STATUS[i % 3]},{i % 1000}.25,{code},R{REF_OF.get(i, i)}"
 
 
 SUITE = {
@@ -39,6 +46,11 @@ SUITE = {
         {
             "type": "unexpected_rows_expectation",
             "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch} WHERE amount > 900"},
+        },
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "ref"}},
+        {
+            "type": "expect_compound_columns_to_be_unique",
+            "kwargs": {"column_list": ["ref", "status"]},
         },
         # a batch expectation, judged on the rows that passed: it holds
         {
@@ -61,6 +73,10 @@ def _expected() -> dict[int, set[str]]:
             rules.add("code.expect_column_values_to_match_regex")
         if i % 1000 + 0.25 > 900:
             rules.add("_row.unexpected_rows_expectation")
+        if i in REF_REPEATS:  # across chunks too: the store finds those
+            rules.add("ref.expect_column_values_to_be_unique")
+        if i in PAIR_REPEATS:
+            rules.add("_row.expect_compound_columns_to_be_unique")
         if rules:
             failing[i] = rules
     return failing
@@ -68,7 +84,7 @@ def _expected() -> dict[int, set[str]]:
 
 def make_project(root: Path) -> Path:
     (root / "data").mkdir(parents=True)
-    lines = ["id,status,amount,code"] + [_line(i) for i in range(1, ROWS + 1)]
+    lines = ["id,status,amount,code,ref"] + [_line(i) for i in range(1, ROWS + 1)]
     (root / "data" / "orders.csv").write_text("\n".join(lines) + "\n")
     (root / "schemas").mkdir()
     (root / "schemas" / "orders.gx.json").write_text(json.dumps(SUITE))
@@ -82,6 +98,7 @@ def make_project(root: Path) -> Path:
                 "status": {"type": "string"},
                 "amount": {"type": "float64"},
                 "code": {"type": "string"},
+                "ref": {"type": "string"},
             },
             "policy": {"max_quarantine_ratio": 1.0},
             "expectations": {"suite": "orders.gx.json"},
@@ -121,6 +138,15 @@ def test_every_unexpected_row_of_a_suite_is_quarantined_under_its_expectation(
             "failed expect_column_values_to_be_in_set(value_set=['ok', 'late'])"
         )
         assert (in_set["column"], in_set["value"]) == ("status", "weird")
+        # a repeat found across chunks reads as one found within a chunk
+        repeat = json.loads(next(e for r, e, _ in rows if r - 1 == 750))
+        (unique,) = [e for e in repeat if e["rule"] == "ref.expect_column_values_to_be_unique"]
+        assert unique == {
+            "rule": "ref.expect_column_values_to_be_unique",
+            "column": "ref",
+            "value": "R1",
+            "message": "failed expect_column_values_to_be_unique()",
+        }
         (loaded,) = query(store, f"SELECT count(*) FROM {source}")[0]
         assert loaded == ROWS - len(expected)
         (raw,) = query(
@@ -143,6 +169,8 @@ def test_every_unexpected_row_of_a_suite_is_quarantined_under_its_expectation(
             "status.expect_column_values_to_be_in_set": "tidegate",
             "code.expect_column_values_to_match_regex": "tidegate",
             "_row.unexpected_rows_expectation": "duckdb",
+            "ref.expect_column_values_to_be_unique": "tidegate",
+            "_row.expect_compound_columns_to_be_unique": "tidegate",
         }
         assert all(results[r]["element_count"] == ROWS for r in per_rule)
         count = results["_batch.expect_table_row_count_to_be_between"]

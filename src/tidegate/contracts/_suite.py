@@ -138,6 +138,22 @@ class SuiteSpec:
     def batch_expectations(self) -> tuple[ExpectationSpec, ...]:
         return tuple(e for e in self.expectations if e.scope == "batch")
 
+    @property
+    def uniqueness(self) -> tuple[ExpectationSpec, ...]:
+        """The row expectations that a value (or a combination) must not repeat anywhere
+        in the batch: judged chunk by chunk, then across chunks by the store. A row all of
+        whose columns are missing is skipped, as GX does."""
+        return tuple(
+            e
+            for e in self.row_expectations
+            if e.type == "expect_column_values_to_be_unique"
+            or (
+                e.type == "expect_compound_columns_to_be_unique"
+                and e.kwargs.get("ignore_row_if", "all_values_are_missing")
+                == "all_values_are_missing"
+            )
+        )
+
 
 def gx_installed() -> bool:
     """True when ``great_expectations`` can be imported (checked without importing it)."""

@@ -43,9 +43,13 @@ class RoutedChunk:
 
 
 def _finding_failures(
-    findings: pl.DataFrame, typed: pl.DataFrame, key: tuple[str, ...]
+    findings: pl.DataFrame, typed: pl.DataFrame, contract: Contract
 ) -> pl.DataFrame:
     """Findings (record, rule, column, first_record) as failure rows of this chunk."""
+    key = contract.primary_key
+    suite = contract.expectations
+    # a GX uniqueness expectation's rows repeated across chunks: its own message
+    messages = {s.rule_id: f"failed {s.describe()}" for s in suite.uniqueness} if suite else {}
     positions = typed.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
         pl.col(RECORD_COLUMN).cast(pl.Int64).alias("record"),
@@ -77,7 +81,7 @@ def _finding_failures(
         )
         .when(rule == EXISTING_KEY_RULE)
         .then(pl.lit(EXISTING_KEY_MESSAGE))
-        .otherwise(pl.lit(UNIQUE_MESSAGE))
+        .otherwise(rule.replace_strict(messages, default=UNIQUE_MESSAGE, return_dtype=pl.String))
         .alias("message"),
     )
 
@@ -99,9 +103,7 @@ def route_chunk(
     typed = validated.typed
     failures = validated.failures
     if findings is not None and findings.height:
-        failures = concat_failures(
-            [failures, _finding_failures(findings, typed, contract.primary_key)]
-        )
+        failures = concat_failures([failures, _finding_failures(findings, typed, contract)])
     finding = header_finding(normalized.unknown_columns, normalized.missing_columns)
     failures = with_header_finding(failures, normalized.missing_columns, finding)
     failures = with_raw_values(failures, raw.frame, normalized.header_map)

@@ -290,6 +290,8 @@ class Publication:
                     f"AND {c} IS NOT NULL GROUP BY {c} HAVING count(DISTINCT {CHUNK_COLUMN}) > 1)",
                     [f"{column.name}.unique", column.name, self.stage_id, self.stage_id],
                 )
+        for spec in self.contract.expectations.uniqueness if self.contract.expectations else ():
+            self._repeats_across_chunks(spec.rule_id, spec.columns)
         if key:
             self._key_repeats(key)
         exact = self._count(f"SELECT count(*) FROM {_EXACT}", [])
@@ -300,6 +302,28 @@ class Publication:
             stage,
         )
         return BatchRules(exact, tuple(int(r[0]) for r in first), newly)
+
+    def _repeats_across_chunks(self, rule: str, columns: tuple[str, ...]) -> None:
+        """A GX uniqueness expectation's findings: every row whose value (or combination,
+        nulls equal, all-null rows skipped) is staged by more than one chunk; the repeats
+        within a chunk the chunk found itself. One finding per column it reads."""
+        staged = self.staged
+        cols = [quote_ident(c) for c in columns]
+        some = " OR ".join(f"{c} IS NOT NULL" for c in cols)
+        same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM g.{c}" for c in cols)
+        for part in value_partitions(self.con, self.rows, cols):
+            repeated = (
+                f"SELECT {', '.join(cols)} FROM {staged} WHERE {LINEAGE_BATCH} = ?{part} "
+                f"AND ({some}) GROUP BY {', '.join(cols)} "
+                f"HAVING count(DISTINCT {CHUNK_COLUMN}) > 1"
+            )
+            for column in columns:
+                self.con.execute(
+                    f"INSERT INTO {_FINDINGS} (record, rule, col) SELECT s.{RECORD_COLUMN}, "
+                    f"CAST(? AS VARCHAR), CAST(? AS VARCHAR) FROM {staged} s "
+                    f"JOIN ({repeated}) g ON {same} WHERE s.{LINEAGE_BATCH} = ?",
+                    [rule, column, self.stage_id, self.stage_id],
+                )
 
     def _key_repeats(self, key: tuple[str, ...]) -> None:
         keys = ", ".join(quote_ident(k) for k in key)
