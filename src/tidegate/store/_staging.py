@@ -278,18 +278,8 @@ class Publication:
         key = self.contract.primary_key
         self.rows = self._count(f"SELECT count(*) FROM {staged} WHERE {LINEAGE_BATCH} = ?", stage)
         for column in self.contract.columns:
-            if not column.unique or key == (column.name,):
-                continue
-            c = quote_ident(column.name)
-            for part in value_partitions(con, self.rows, [c]):
-                con.execute(
-                    f"INSERT INTO {_FINDINGS} (record, rule, col) SELECT {RECORD_COLUMN}, "
-                    f"CAST(? AS VARCHAR), CAST(? AS VARCHAR) FROM {staged} "
-                    f"WHERE {LINEAGE_BATCH} = ?{part} "
-                    f"AND {c} IN (SELECT {c} FROM {staged} WHERE {LINEAGE_BATCH} = ?{part} "
-                    f"AND {c} IS NOT NULL GROUP BY {c} HAVING count(DISTINCT {CHUNK_COLUMN}) > 1)",
-                    [f"{column.name}.unique", column.name, self.stage_id, self.stage_id],
-                )
+            if column.unique and key != (column.name,):
+                self._repeats_across_chunks(f"{column.name}.unique", (column.name,))
         for spec in self.contract.expectations.uniqueness if self.contract.expectations else ():
             self._repeats_across_chunks(spec.rule_id, spec.columns)
         if key:
@@ -304,9 +294,10 @@ class Publication:
         return BatchRules(exact, tuple(int(r[0]) for r in first), newly)
 
     def _repeats_across_chunks(self, rule: str, columns: tuple[str, ...]) -> None:
-        """A GX uniqueness expectation's findings: every row whose value (or combination,
-        nulls equal, all-null rows skipped) is staged by more than one chunk; the repeats
-        within a chunk the chunk found itself. One finding per column it reads."""
+        """The findings of a uniqueness rule (a column's ``unique: true``, a GX uniqueness
+        expectation): every row whose value (or combination, nulls equal, all-null rows
+        skipped) is staged by more than one chunk; the repeats within a chunk the chunk
+        found itself. One finding per column it reads."""
         staged = self.staged
         cols = [quote_ident(c) for c in columns]
         some = " OR ".join(f"{c} IS NOT NULL" for c in cols)

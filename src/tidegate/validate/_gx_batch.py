@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tidegate._masking import mask_value
-from tidegate.validate._gx_context import validate_with_gx
+from tidegate.validate._gx_context import raised, validate_with_gx
 
 if TYPE_CHECKING:
     from tidegate.contracts._model import Contract
@@ -270,14 +270,7 @@ def _entry(spec: ExpectationSpec, result: Any, pii: set[str]) -> dict[str, Any]:
 
 def _exception(result: Any) -> str | None:
     """GX's message when an expectation could not be evaluated (it then fails)."""
-    if result is None:
-        return "GX returned no result"
-    info = result.exception_info or {}
-    found = [info] if "raised_exception" in info else list(info.values())
-    for item in found:
-        if isinstance(item, Mapping) and item.get("raised_exception"):
-            return " ".join(str(item.get("exception_message") or "error").split())
-    return None
+    return "GX returned no result" if result is None else raised(result)
 
 
 def _observed_text(spec: ExpectationSpec, entry: Mapping[str, Any]) -> str:

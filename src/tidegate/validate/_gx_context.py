@@ -37,12 +37,6 @@ def pandas_frame(frame: pl.DataFrame, columns: Iterable[str]) -> Any:
     return frame.select(*cast).to_pandas()
 
 
-def gx_version() -> str:
-    import great_expectations as gx
-
-    return str(gx.__version__)
-
-
 def ephemeral_context() -> Any:
     """A GX ephemeral context that prints nothing: no progress bars, and GX's INFO logs
     (a temporary docs folder made, ...) kept out of tidegate's output."""
@@ -160,10 +154,12 @@ def unexpected_positions(result: Any) -> pl.Series | None:
 
 
 def raised(result: Any) -> str | None:
-    """The exception GX caught while evaluating ``result``'s expectation, or None."""
+    """The exception GX caught while evaluating ``result``'s expectation (its message on
+    one line), or None."""
     info: Mapping[str, Any] = result.exception_info or {}
-    if "raised_exception" not in info:
-        info = next(iter(info.values()), {})  # keyed by metric when several raised
-    if info.get("raised_exception"):
-        return str(info.get("exception_message") or "an exception inside GX")
+    # one entry, or one per metric when GX computed several
+    found = [info] if "raised_exception" in info else list(info.values())
+    for item in found:
+        if isinstance(item, Mapping) and item.get("raised_exception"):
+            return " ".join(str(item.get("exception_message") or "error").split())
     return None
