@@ -14,6 +14,7 @@ PUBLIC = [
     "EXIT_OK",
     "BatchOutcome",
     "Contract",
+    "ContractDiff",
     "FileReject",
     "FileSource",
     "MemorySource",

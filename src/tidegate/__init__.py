@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from tidegate.batches import FileReject, RawBatch
-    from tidegate.contracts import Contract, contract_from_dict, load_contract
+    from tidegate.contracts import Contract, ContractDiff, contract_from_dict, load_contract
     from tidegate.engine import (
         EXIT_DATA_HELD,
         EXIT_FAILED,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 _NAMES = {
     "BatchOutcome": "tidegate.store",
     "Contract": "tidegate.contracts",
+    "ContractDiff": "tidegate.contracts",
     "EXIT_DATA_HELD": "tidegate.engine",
     "EXIT_FAILED": "tidegate.engine",
     "EXIT_OK": "tidegate.engine",
@@ -66,6 +67,7 @@ __all__ = [
     "EXIT_OK",
     "BatchOutcome",
     "Contract",
+    "ContractDiff",
     "FileReject",
     "FileSource",
     "MemorySource",

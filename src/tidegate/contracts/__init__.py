@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tidegate.contracts._check import check_contracts, find_contracts
-from tidegate.contracts._load import content_hash, contract_from_dict, load_contract
+from tidegate.contracts._diff import ContractDiff, diff_contracts
+from tidegate.contracts._load import (
+    content_hash,
+    contract_from_dict,
+    contract_from_text,
+    load_contract,
+)
 from tidegate.contracts._model import (
     CheckSpec,
     ColumnNormalize,
@@ -34,11 +40,14 @@ __all__ = [
     "ColumnNormalize",
     "ColumnSpec",
     "Contract",
+    "ContractDiff",
     "ContractNormalize",
     "Policy",
     "check_contracts",
     "content_hash",
     "contract_from_dict",
+    "contract_from_text",
+    "diff_contracts",
     "find_contracts",
     "infer_contract",
     "load_contract",

@@ -9,6 +9,7 @@ means what it says) and duplicate keys are refused.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import json
@@ -106,28 +107,47 @@ def load_contract(path: str | Path) -> Contract:
         raise ContractError(file, "<file>", file, "an existing contract file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ContractError(file, "<file>", str(exc), "a readable UTF-8 text file") from None
-    return contract_from_dict(parse_yaml(text, file), file)
+    return contract_from_text(text, file)
+
+
+def contract_from_text(
+    text: str, path: str = "<memory>", *, suite_text: str | None = None
+) -> Contract:
+    """Parse and check a contract's YAML text (a file's, or a version the store recorded);
+    ``contract.text`` is ``text`` exactly. ``suite_text`` stands for the file its
+    ``expectations.suite`` names (a recorded version's suite), which is then not read."""
+    return _checked(parse_yaml(text, path), path, text, suite_text)
 
 
 def contract_from_dict(data: dict[str, Any], path: str = "<memory>") -> Contract:
-    """Check parsed contract data and build the :class:`Contract`.
+    """Check parsed contract data and build the :class:`Contract` (its ``text`` is the
+    data written as YAML).
 
     Parts that do not depend on each other (each top-level key, each column, each
     check) are all read, so the ContractError raised lists every problem found
     (``error.problems``); its ``key``, ``value`` and ``valid`` are the first one's.
     """
+    return _checked(data, path, None, None)
+
+
+def _checked(data: Any, path: str, text: str | None, suite_text: str | None) -> Contract:
     r = Reader(path)
     contract: Contract | None = None
     try:
-        contract = _read_contract(r, data, path)
+        contract = _read_contract(r, data, path, suite_text)
     except ContractError as exc:
         r.note(exc)
     r.raise_problems()
     assert contract is not None
-    return contract
+    if text is None:
+        try:
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        except yaml.YAMLError:  # a value YAML cannot write (a tuple): JSON is YAML too
+            text = json.dumps(data, default=str, indent=2) + "\n"
+    return dataclasses.replace(contract, text=text)
 
 
-def _read_contract(r: Reader, data: object, path: str) -> Contract:
+def _read_contract(r: Reader, data: object, path: str, suite_text: str | None) -> Contract:
     top = r.mapping(data, "<top>", "a mapping with source, version and columns")
     r.known_keys(top, TOP_KEYS, "", keep_going=True)
     source = r.attempt(_source, r, top, default="")
@@ -148,7 +168,7 @@ def _read_contract(r: Reader, data: object, path: str) -> Contract:
         from tidegate.contracts._suite import read_suite
 
         names = [c.name for c in columns]
-        suite = r.attempt(read_suite, top["expectations"], path, names, default=None)
+        suite = r.attempt(read_suite, top["expectations"], path, names, suite_text, default=None)
     if r.problems:
         raise r.problems[0]
     return Contract(
@@ -231,8 +251,6 @@ def _explicit_nullable(raw: object) -> bool:
 
 
 def _replace(column: ColumnSpec, **changes: Any) -> ColumnSpec:
-    import dataclasses
-
     return dataclasses.replace(column, **changes)
 
 

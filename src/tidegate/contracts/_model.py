@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from tidegate.contracts._diff import ContractDiff
     from tidegate.contracts._suite import SuiteSpec
     from tidegate.engine import Verdict
 
@@ -30,6 +31,7 @@ RESERVED_SOURCES = frozenset(
         "profiles",
         "duplicates",
         "pii_keys",
+        "contract_versions",
     }
 )
 CHECK_KINDS = ("ge", "gt", "le", "lt", "between", "isin", "notin", "regex", "str_length", "expr")
@@ -126,6 +128,7 @@ class Contract:
     model: str | None = None  # "package.module:DataFrameModelClass"
     description: str = ""
     expectations: SuiteSpec | None = None  # a GX suite (``expectations:``), see _suite.py
+    text: str = ""  # the YAML text it was loaded from, exactly (the store records it)
 
     @property
     def column_names(self) -> list[str]:
@@ -140,6 +143,13 @@ class Contract:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+    def diff(self, other: Contract) -> ContractDiff:
+        """What changed from this contract to ``other``, in words: columns added, removed
+        or renamed, types, flags, checks, normalization, policy, key and suite."""
+        from tidegate.contracts._diff import diff_contracts
+
+        return diff_contracts(self, other)
 
     def validate(self, frame: Any) -> Verdict:
         """This contract's verdict on a frame's rows, with no store: the rows that pass

@@ -21,6 +21,7 @@ repeated on the same column gets ``.2``, ``.3`` in suite order.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -129,6 +130,7 @@ class SuiteSpec:
     document: Mapping[str, Any]  # the suite JSON as read (for GX and Data Docs)
     on_batch_failure: Literal["hold", "warn"] = "hold"
     row_evaluation: Literal["tidegate", "gx"] = "tidegate"
+    text: str = ""  # the suite file's text, as read (a recorded contract version keeps it)
 
     @property
     def row_expectations(self) -> tuple[ExpectationSpec, ...]:
@@ -172,8 +174,11 @@ def require_gx(file: str, key: str = "expectations.suite") -> None:
         )
 
 
-def read_suite(raw: object, contract_file: str, columns: list[str]) -> SuiteSpec:
-    """Read the contract's ``expectations:`` mapping and the suite file it names."""
+def read_suite(
+    raw: object, contract_file: str, columns: list[str], text: str | None = None
+) -> SuiteSpec:
+    """Read the contract's ``expectations:`` mapping and the suite file it names (or
+    ``text``, that file's text as a recorded contract version holds it)."""
     if not isinstance(raw, Mapping):
         raise ContractError(contract_file, "expectations", raw, "a mapping with suite: PATH.json")
     unknown = [k for k in raw if k not in SUITE_KEYS]
@@ -200,7 +205,7 @@ def read_suite(raw: object, contract_file: str, columns: list[str]) -> SuiteSpec
     base = Path(contract_file).parent if contract_file != "<memory>" else Path.cwd()
     path = (base / suite_ref) if not Path(suite_ref).is_absolute() else Path(suite_ref)
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if text is None else text.encode("utf-8")
     except OSError:
         raise ContractError(
             contract_file,
@@ -214,7 +219,7 @@ def read_suite(raw: object, contract_file: str, columns: list[str]) -> SuiteSpec
         raise ContractError(
             contract_file, "expectations.suite", suite_ref, f"valid JSON ({exc})"
         ) from None
-    return suite_from_document(
+    suite = suite_from_document(
         document,
         str(path),
         contract_file,
@@ -223,6 +228,7 @@ def read_suite(raw: object, contract_file: str, columns: list[str]) -> SuiteSpec
         on_batch_failure=on_batch,
         row_evaluation=row_eval,
     )
+    return dataclasses.replace(suite, text=data.decode("utf-8"))
 
 
 def suite_from_document(
@@ -293,8 +299,6 @@ def suite_from_document(
 
 
 def _with_rule(spec: ExpectationSpec, rule: str) -> ExpectationSpec:
-    import dataclasses
-
     return dataclasses.replace(spec, rule_id=rule)
 
 

@@ -25,6 +25,7 @@ RESERVED_SOURCES = (
     "audit_keys",
     "batches",
     "checkpoints",
+    "contract_versions",
     "duplicates",
     "pii_keys",
     "profiles",

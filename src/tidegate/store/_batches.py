@@ -25,6 +25,7 @@ from tidegate.store._committed import (
     new_batch_id,
 )
 from tidegate.store._connect import transaction
+from tidegate.store._contract_versions import record_contract_version, unbumped_warning
 from tidegate.store._duplicates import insert_duplicates
 from tidegate.store._row_writes import (
     _insert_checkpoint,
@@ -180,6 +181,10 @@ def record_commit(
         cursor=f.cursor,
     )
     event = "batch_held" if f.held else ("batch_reprocessed" if f.replaced else "batch_committed")
+    unbumped = record_contract_version(con, contract, batch_id)
+    warnings = f.warnings
+    if unbumped is not None:
+        warnings += (unbumped_warning(contract, unbumped["previous_hash"]),)
     detail = {
         "location": f.location,
         "batch_key": f.batch_key,
@@ -203,6 +208,7 @@ def record_commit(
         **({"cursor": {"column": f.cursor[0], "value": f.cursor[1]}} if f.cursor else {}),
         **({"expectations": f.expectations} if f.expectations is not None else {}),
         **({"warnings": list(f.warnings)} if f.warnings else {}),
+        **({"contract_changed_without_bump": unbumped} if unbumped else {}),
     }
     entry = append_audit(con, event, detail, source=f.source, batch_id=batch_id, actor=actor)
     return BatchOutcome(
@@ -220,7 +226,7 @@ def record_commit(
         reason=f.held,
         headers=f.header_finding,
         audit_seq=entry.seq,
-        warnings=f.warnings,
+        warnings=warnings,
     )
 
 

@@ -56,6 +56,9 @@ def writer_grants(role: str, schema: str, target_tables: list[str]) -> list[str]
         # the audit's public keys: a writer records its key, never changes one
         f"GRANT SELECT, INSERT ON audit_keys TO {r}",
         f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON audit_keys FROM {r}",
+        # the contract texts batches committed under: recorded once, never changed
+        f"GRANT SELECT, INSERT ON contract_versions TO {r}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON contract_versions FROM {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON quarantine, checkpoints, profiles, duplicates "
         f"TO {r}",
         f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE quarantine_id_seq TO {r}",

@@ -22,6 +22,7 @@ OWN_TABLES = (
     "duplicates",
     "pii_keys",
     "audit_keys",
+    "contract_versions",
     "audit",
 )
 # Columns of checkpoints added after stores were first made (ALTER TABLE on an old store).
@@ -150,6 +151,7 @@ def quote_ident(name: str) -> str:
 
 def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
     from tidegate.store._audit_keys import ensure_audit_keys
+    from tidegate.store._contract_versions import ensure_contract_versions_table
     from tidegate.store._duplicates import ensure_duplicates_table
 
     if is_postgres_connection(con):
@@ -157,9 +159,11 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
 
         ensure_pg_store(con, STORE_DDL)  # type: ignore[arg-type]
         ensure_duplicates_table(con)
+        ensure_contract_versions_table(con)
         ensure_audit_keys(con)
         return
     ensure_duplicates_table(con)
+    ensure_contract_versions_table(con)
     con.execute(STORE_DDL)
     have = column_names(con, "quarantine")
     for column in ("edited", "reason"):  # stores made before the review columns existed
