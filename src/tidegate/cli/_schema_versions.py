@@ -12,7 +12,13 @@ import typer
 
 from tidegate._safe_text import plain
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
-from tidegate.cli._version_pick import contract_of, label, pick_version, recorded
+from tidegate.cli._version_pick import (
+    contract_of,
+    is_file_spec,
+    label,
+    pick_version,
+    recorded,
+)
 from tidegate.errors import TidegateError
 
 if TYPE_CHECKING:
@@ -62,7 +68,7 @@ def history(
 
     fmt = _format(output)
     versions = _versions(resolve_store(project, store), source)
-    unbumped = unbumped_versions(versions)
+    unbumped = unbumped_versions(versions)  # version number -> its texts
     if fmt == "json":
         rows = [
             {
@@ -79,7 +85,10 @@ def history(
         typer.echo(json.dumps({"source": source, "versions": rows}, indent=2))
         return
     from tidegate.cli._id_table import Col, print_id_table
+    from tidegate.store._batch_ids import short_batch_ids
 
+    target = resolve_store(project, store)
+    short = short_batch_ids(target, (v.first_batch_id for v in versions))
     columns = (
         Col("version"),
         Col("hash"),
@@ -96,9 +105,9 @@ def history(
                 "version": str(v.version),
                 "hash": v.content_hash[:12],
                 "first committed (UTC)": v.first_committed_at.isoformat(" ")[:19],
-                "first batch": v.first_batch_id,
+                "first batch": short.get(v.first_batch_id, v.first_batch_id),
                 "batches": str(v.batches),
-                "note": UNBUMPED if v.version in unbumped else "",
+                "note": "no bump" if v.version in unbumped else "",
             }
             for v in versions
         ],
@@ -106,9 +115,9 @@ def history(
     for number, same in unbumped.items():
         console.print(
             plain(
-                f"warning: version {number} of {source} was committed under {len(same)} texts "
-                f"({', '.join(v.content_hash[:12] for v in same)}): bump `version:` whenever "
-                "the contract changes"
+                f"warning: version {number} of {source} {UNBUMPED}: committed under "
+                f"{len(same)} texts ({', '.join(v.content_hash[:12] for v in same)}); bump "
+                "`version:` whenever the contract changes"
             ),
             highlight=False,
         )
@@ -126,10 +135,9 @@ def diff(
     renamed, types, nullable/unique/pii, checks, normalization, policy, primary key and
     the GX suite. Each side is a recorded version (number or hash prefix) or a file."""
     fmt = _format(output)
-    stored = (v1, v2)
-    needs_store = [s for s in stored if not (s.endswith((".yaml", ".yml")) or Path(s).is_file())]
+    needs_store = not (is_file_spec(v1, project) and is_file_spec(v2, project))
     versions = _versions(resolve_store(project, store), source) if needs_store else []
-    a, b = contract_of(source, versions, v1), contract_of(source, versions, v2)
+    a, b = contract_of(source, versions, v1, project), contract_of(source, versions, v2, project)
     result = a.diff(b)
     if fmt == "json":
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))

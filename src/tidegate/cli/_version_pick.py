@@ -66,11 +66,21 @@ def stored_contract(v: ContractVersion) -> Contract:
         raise fail(f"the recorded text of {v.source} {label(v)} no longer loads: {exc}") from None
 
 
-def contract_of(source: str, versions: list[ContractVersion], spec: str) -> Contract:
-    """``spec`` as a contract file (it exists, or ends in .yaml/.yml), else a recorded
-    version of ``source``."""
+def is_file_spec(spec: str, project: Path) -> bool:
+    return spec.endswith((".yaml", ".yml")) or file_of(spec, project).is_file()
+
+
+def file_of(spec: str, project: Path) -> Path:
+    """A contract file named on the command line: relative to the project when it is there."""
     path = Path(spec)
-    if spec.endswith((".yaml", ".yml")) or path.is_file():
+    return project / path if not path.is_absolute() and (project / path).is_file() else path
+
+
+def contract_of(source: str, versions: list[ContractVersion], spec: str, project: Path) -> Contract:
+    """``spec`` as a contract file (it exists, or ends in .yaml/.yml; relative to the
+    project first), else a recorded version of ``source``."""
+    path = file_of(spec, project)
+    if is_file_spec(spec, project):
         from tidegate.contracts import load_contract
 
         try:

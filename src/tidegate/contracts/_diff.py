@@ -154,25 +154,28 @@ def _column_changes(add: Any, a: ColumnSpec, b: ColumnSpec) -> None:
                 y,
                 f"column {col}: normalize.{attr} {_words(x)} → {_words(y)}",
             )
-    checks_a = {c.kind + (f".{c.name}" if c.name else ""): c.args for c in a.checks}
-    checks_b = {c.kind + (f".{c.name}" if c.name else ""): c.args for c in b.checks}
-    _keyed(add, "check", f"column {col}: check", checks_a, checks_b, prefix=f"{col}.")
+    # by rule id, read under the new name (a renamed column keeps its checks)
+    checks_a = {_rule(col, c.kind, c.name): c.args for c in a.checks}
+    checks_b = {c.rule_id: c.args for c in b.checks}
+    _keyed(add, "check", f"column {col}: check", checks_a, checks_b)
 
 
-def _keyed(
-    add: Any, noun: str, lead: str, a: dict[str, Any], b: dict[str, Any], prefix: str = ""
-) -> None:
+def _rule(column: str, kind: str, name: str | None) -> str:
+    return f"{column}.{kind}" + (f".{name}" if name else "")
+
+
+def _keyed(add: Any, noun: str, lead: str, a: dict[str, Any], b: dict[str, Any]) -> None:
     """Added, removed and changed entries of two mappings keyed by rule id."""
     for key, args in b.items():
         if key not in a:
-            add(f"{noun}_added", prefix + key, None, args, f"{lead} {key} added: {_words(args)}")
+            add(f"{noun}_added", key, None, args, f"{lead} {key} added: {_words(args)}")
     for key, args in a.items():
         if key not in b:
-            add(f"{noun}_removed", prefix + key, args, None, f"{lead} {key} removed")
+            add(f"{noun}_removed", key, args, None, f"{lead} {key} removed")
         elif b[key] != args:
             add(
                 f"{noun}_changed",
-                prefix + key,
+                key,
                 args,
                 b[key],
                 f"{lead} {key} {_words(args)} → {_words(b[key])}",
@@ -240,7 +243,7 @@ def _words(value: Any) -> str:
     if value is None or value == () or value == {}:
         return "none"
     if isinstance(value, tuple | list):
-        return "[" + ", ".join(str(v) for v in value) + "]"
+        return "[" + ", ".join(_words(v) if v != "" else '""' for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
     if isinstance(value, bool):

@@ -16,6 +16,7 @@ from tidegate.doctor._project import (
     thresholds_check,
 )
 from tidegate.doctor._store import append_only_check, chain_check, last_run_check, read_store
+from tidegate.doctor._versions import versions_check
 
 if TYPE_CHECKING:
     from tidegate.store import Store
@@ -29,6 +30,7 @@ ORDER = (
     "append-only audit",
     "thresholds",
     "last run",
+    "contract versions",
     "schedule",
     "pii",
 )
@@ -47,6 +49,8 @@ def run_doctor(project: Path, store: Store) -> DoctorReport:
     results.append(append_only_check(store, readable=entries is not None))
     results += [thresholds_check(f) for f in files]
     results += [last_run_check(f.name, entries) for f in files]
+    readable = entries is not None
+    results += [versions_check(n, c, store, readable) for n, c in contracts.items()]
     results += [schedule_check(f) for f in files]
     results += [pii_check(name, c) for name, c in contracts.items()]
     results.sort(key=lambda r: ORDER.index(r.check))
