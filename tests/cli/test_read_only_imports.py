@@ -91,3 +91,34 @@ def test_version_imports_no_data_or_orchestration_package() -> None:
     from importlib.metadata import version
 
     assert proc.stdout.strip() == f"0 tidegate {version('tidegate')} []"
+
+
+def test_schema_history_and_diff_import_neither_prefect_nor_great_expectations(
+    demo_template: Path, tmp_path: Path, project_root: Path
+) -> None:
+    """The recorded contract versions are read without Prefect or GX (nor pandera)."""
+    store = str(copy_store(demo_template, tmp_path / "demo"))
+    orders = str(project_root / "schemas" / "orders.yaml")
+    calls = [
+        ["schema", "history", "orders", "--store", store],
+        ["schema", "history", "orders", "--format", "json", "--store", store],
+        ["schema", "diff", "orders", "1", orders, "--store", store],
+        ["schema", "diff", "orders", "1", orders, "--format", "json", "--store", store],
+    ]
+    code = (
+        "import json, sys\n"
+        "from typer.testing import CliRunner\n"
+        "from tidegate.cli import app\n"
+        f"for call in json.loads({json.dumps(json.dumps(calls))}):\n"
+        "    r = CliRunner().invoke(app, call)\n"
+        "    assert r.exit_code == 0, (call, r.output)\n"
+        "    print(call[1], r.output.splitlines()[0] if r.output else '')\n"
+        "top = {m.split('.')[0] for m in sys.modules}\n"
+        "print('heavy:', ','.join(sorted(top & {'prefect', 'great_expectations', 'pandera'})))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    lines = proc.stdout.splitlines()
+    assert "heavy: " in lines, proc.stdout
+    # the demo committed under the sample's orders contract: the diff with it is empty
+    assert any(line.startswith("diff orders: v1") and "0 changes" in line for line in lines)

@@ -20,7 +20,10 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
     for _ in range(2):
         result = runner.invoke(app, ["store", "init", "--store", store_arg(store)])
         assert result.exit_code == 0, result.output
-        ready = "ready: audit, audit_keys, checkpoints, duplicates, pii_keys, profiles, quarantine"
+        ready = (
+            "ready: audit, audit_keys, checkpoints, contract_versions, duplicates, pii_keys, "
+            "profiles, quarantine"
+        )
         assert ready in " ".join(result.output.split())
     tables = {
         t
@@ -34,6 +37,7 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
         "audit",
         "audit_keys",
         "checkpoints",
+        "contract_versions",
         "duplicates",
         "pii_keys",
         "profiles",
@@ -90,7 +94,15 @@ def test_copy_moves_the_demo_history_into_postgres_chain_and_all(
         result = runner.invoke(app, ["store", "copy", "--store", str(source), "--to", target.url])
         assert result.exit_code == 0, result.output
         assert "(the same chain)" in " ".join(result.output.split())
-        tables = ("audit", "quarantine", "checkpoints", "profiles", "orders", "customers")
+        tables = (
+            "audit",
+            "quarantine",
+            "checkpoints",
+            "profiles",
+            "contract_versions",
+            "orders",
+            "customers",
+        )
         for table in tables:
             sql = (
                 f"SELECT * FROM {table} ORDER BY ALL"
@@ -100,7 +112,7 @@ def test_copy_moves_the_demo_history_into_postgres_chain_and_all(
             want = query(source, sql.replace("ORDER BY ALL", "ORDER BY 1, 2"))
             got = query(target, sql.replace("ORDER BY ALL", "ORDER BY 1, 2"))
             assert len(got) == len(want) > 0, table
-            if table in ("audit", "quarantine"):
+            if table in ("audit", "quarantine", "contract_versions"):
                 assert [tuple(map(str, r)) for r in got] == [tuple(map(str, r)) for r in want]
         assert verify_chain(target).head_hash == verify_chain(source).head_hash
         max_id = scalar(target, "SELECT max(id) FROM quarantine")
