@@ -39,11 +39,29 @@ these descriptions and flags mistakes as you type when a file starts with
 """
 
 
+_VERSIONS = """\
+### Contract versions: history, diff, rollback
+
+Every contract text that commits a batch is recorded in the store (`contract_versions`:
+the text, the text of its GX suite, the content hash, when and by which batch first);
+each batch's checkpoint and audit entry carry the hash it committed under. A batch
+committed under a changed text with the same `version:` prints a warning, its audit
+entry carries `contract_changed_without_bump`, and `tidegate doctor` warns.
+
+| Command | What it does |
+|---|---|
+| `tidegate schema history SOURCE [--format table\\|json]` | the recorded versions: version, hash, first committed, first batch, batches; a version number recorded under two texts is marked |
+| `tidegate schema diff SOURCE V1 V2 [--format table\\|json]` | what changed, in words; V1/V2 each a version number, a hash prefix (6+ characters) or a contract file |
+| `tidegate schema rollback SOURCE [VERSION] --yes [--force]` | writes a recorded text (default: the version committed before the current file's) into the file the source's pipeline names in `contract:`, and its suite; audited as `contract_rolled_back` |
+"""
+
+
 def reference_markdown() -> str:
     """The reference page, as committed in ``docs/reference.md``."""
     parts = [_INTRO, "## Contract files\n", _example(CONTRACT_EXAMPLE)]
     parts += _tables(CONTRACT, "")
     parts.append(_check_kinds_by_type())
+    parts.append(_VERSIONS)
     parts.append("## Pipeline files\n")
     parts.append(_example(PIPELINE_EXAMPLES["file"]))
     parts += _tables(PIPELINE, "")
