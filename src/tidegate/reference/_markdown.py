@@ -48,12 +48,25 @@ each batch's checkpoint and audit entry carry the hash it committed under. A bat
 committed under a changed text with the same `version:` prints a warning, its audit
 entry carries `contract_changed_without_bump`, and `tidegate doctor` warns.
 
-| Command | What it does |
-|---|---|
-| `tidegate schema history SOURCE [--format table\\|json]` | the recorded versions: version, hash, first committed, first batch, batches; a version number recorded under two texts is marked |
-| `tidegate schema diff SOURCE V1 V2 [--format table\\|json]` | what changed, in words; V1/V2 each a version number, a hash prefix (6+ characters) or a contract file |
-| `tidegate schema rollback SOURCE [VERSION] --yes [--force]` | writes a recorded text (default: the version committed before the current file's) into the file the source's pipeline names in `contract:`, and its suite; audited as `contract_rolled_back` |
 """
+_VERSION_COMMANDS = (
+    (
+        "tidegate schema history SOURCE [--format table\\|json]",
+        "the recorded versions: version, hash, first committed, first batch, batches; "
+        "a version number recorded under two texts is marked",
+    ),
+    (
+        "tidegate schema diff SOURCE V1 V2 [--format table\\|json]",
+        "what changed, in words; V1/V2 each a version number, a hash prefix "
+        "(6+ characters) or a contract file",
+    ),
+    (
+        "tidegate schema rollback SOURCE [VERSION] --yes [--force]",
+        "writes a recorded text (default: the version committed before the current "
+        "file's) into the file the source's pipeline names in `contract:`, and its "
+        "suite; audited as `contract_rolled_back`",
+    ),
+)
 
 
 def reference_markdown() -> str:
@@ -61,7 +74,8 @@ def reference_markdown() -> str:
     parts = [_INTRO, "## Contract files\n", _example(CONTRACT_EXAMPLE)]
     parts += _tables(CONTRACT, "")
     parts.append(_check_kinds_by_type())
-    parts.append(_VERSIONS)
+    rows = "".join(f"| `{c}` | {what} |\n" for c, what in _VERSION_COMMANDS)
+    parts.append(_VERSIONS + "| Command | What it does |\n|---|---|\n" + rows)
     parts.append("## Pipeline files\n")
     parts.append(_example(PIPELINE_EXAMPLES["file"]))
     parts += _tables(PIPELINE, "")
