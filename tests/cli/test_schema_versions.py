@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from helpers import query
@@ -217,3 +218,44 @@ def test_rollback_restores_the_earlier_text_and_the_next_run_commits_under_it(
     # rolling back again from v1: nothing earlier to go to
     code, out = _cli("schema", "rollback", "orders", "--yes", *where)
     assert code == 2 and "nothing to roll back to" in out, out
+
+
+def _suite(min_value: int) -> str:
+    expectation = {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "amount", "min_value": min_value},
+    }
+    return json.dumps({"name": "orders", "expectations": [expectation]}, indent=2) + "\n"
+
+
+def test_rollback_restores_the_suite_the_version_was_recorded_with(
+    tmp_path: Path, store: Store, prefect_api: str
+) -> None:
+    pytest.importorskip("great_expectations")
+    with_suite = V1 + "expectations: {suite: orders.gx.json}\n"
+    project = _project(tmp_path / "p", with_suite)
+    suite_file = project / "schemas" / "orders.gx.json"
+    suite_file.write_text(_suite(0))
+    where = _where(project, store)
+    _data(project, "a.csv", "1,10,new\n")
+    assert _cli("run", "orders", *where)[0] == 0
+    ((recorded_suite,),) = query(store, "SELECT suite_text FROM contract_versions")
+    assert recorded_suite == _suite(0)
+
+    (project / "schemas" / "orders.yaml").write_text(with_suite.replace("version: 1", "version: 2"))
+    suite_file.write_text(_suite(15))
+    _data(project, "b.csv", "2,20,new\n")
+    assert _cli("run", "orders", *where)[0] == 0
+    code, out = _cli("schema", "diff", "orders", "1", "2", *where)
+    assert code == 0 and "GX expectation amount.expect_column_values_to_be_between" in out, out
+
+    code, out = _cli("schema", "rollback", "orders", "1", "--yes", *where)
+    assert code == 0, out
+    assert (project / "schemas" / "orders.yaml").read_text() == with_suite
+    assert suite_file.read_text() == _suite(0)
+    (event,) = _audit(store, "contract_rolled_back")
+    assert event["suite_path"] == str(suite_file.resolve())
+    assert (event["from"]["version"], event["to"]["version"]) == (2, 1)
+    _data(project, "c.csv", "3,5,new\n")  # 5 passes under v1's suite (min 0), not v2's
+    assert _cli("run", "orders", *where)[0] == 0
+    assert query(store, "SELECT count(*) FROM orders WHERE id = 3") == [(1,)]
