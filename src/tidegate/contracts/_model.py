@@ -128,7 +128,9 @@ class Contract:
     model: str | None = None  # "package.module:DataFrameModelClass"
     description: str = ""
     expectations: SuiteSpec | None = None  # a GX suite (``expectations:``), see _suite.py
-    text: str = ""  # the YAML text it was loaded from, exactly (the store records it)
+    # the YAML text it was loaded from, exactly (the store records it); two contracts
+    # that say the same are equal whatever their comments and layout
+    text: str = field(default="", compare=False)
 
     @property
     def column_names(self) -> list[str]:

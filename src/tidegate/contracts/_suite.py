@@ -130,7 +130,8 @@ class SuiteSpec:
     document: Mapping[str, Any]  # the suite JSON as read (for GX and Data Docs)
     on_batch_failure: Literal["hold", "warn"] = "hold"
     row_evaluation: Literal["tidegate", "gx"] = "tidegate"
-    text: str = ""  # the suite file's text, as read (a recorded contract version keeps it)
+    # the suite file's text, as read (a recorded contract version keeps it)
+    text: str = field(default="", compare=False)
 
     @property
     def row_expectations(self) -> tuple[ExpectationSpec, ...]:

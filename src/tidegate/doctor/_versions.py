@@ -11,15 +11,17 @@ from tidegate.errors import TidegateError
 
 if TYPE_CHECKING:
     from tidegate.contracts._model import Contract
-    from tidegate.store import Store
+    from tidegate.store import StoreLike
 
 CHECK = "contract versions"
 
 
-def versions_check(name: str, contract: Contract, store: Store, readable: bool) -> CheckResult:
+def versions_check(name: str, contract: Contract, store: StoreLike, readable: bool) -> CheckResult:
     """Warn when a version number of the contract's source committed under two texts."""
+    from tidegate.store import open_store
     from tidegate.store._contract_versions import read_versions, unbumped_versions
 
+    store = open_store(store)
     if not readable:
         return CheckResult(CHECK, name, "warn", "not checked: the store cannot be read")
     errors: tuple[type[Exception], ...] = (TidegateError, *store.driver_errors())
