@@ -61,6 +61,12 @@ def entry_summary(entry: AuditEntry) -> str:
     if entry.event.startswith("record_"):
         outcome = d.get("outcome") or (d.get("after") or {}).get("status") or ""
         return f"record {d.get('id')} {outcome}".strip()
+    if entry.event in ("contract_rolled_back", "contract_promoted"):  # ISSUE15 format
+        was, now = d.get("from") or {}, d.get("to") or {}
+        return (
+            f"contract v{was.get('version')} → v{now.get('version')} "
+            + str(now.get("content_hash") or "")[:12]
+        )
     if entry.event == "batch_skipped":
         return f"already committed (contract v{d.get('committed_contract_version', '?')})"
     return str(d.get("reason", ""))[:60]

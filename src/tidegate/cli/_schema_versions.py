@@ -67,7 +67,8 @@ def history(
     from tidegate.store._contract_versions import unbumped_versions
 
     fmt = _format(output)
-    versions = _versions(resolve_store(project, store), source)
+    target = resolve_store(project, store)
+    versions = _versions(target, source)
     unbumped = unbumped_versions(versions)  # version number -> its texts
     if fmt == "json":
         rows = [
@@ -87,7 +88,6 @@ def history(
     from tidegate.cli._id_table import Col, print_id_table
     from tidegate.store._batch_ids import short_batch_ids
 
-    target = resolve_store(project, store)
     short = short_batch_ids(target, (v.first_batch_id for v in versions))
     columns = (
         Col("version"),
