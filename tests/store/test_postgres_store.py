@@ -174,11 +174,16 @@ def test_a_writer_role_loads_but_cannot_rewrite_or_unprotect_the_audit(
                 "UPDATE audit SET actor = 'mallory'",
                 "DELETE FROM audit",
                 "TRUNCATE audit",
+                # the recorded contract texts: inserted once, never changed
+                "UPDATE contract_versions SET version = 9",
+                "DELETE FROM contract_versions",
             ):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     con.execute(statement)
         assert verify_chain(pg_store).ok
         assert scalar(pg_store, "SELECT count(*) FROM orders") == 1
+        recorded = "SELECT version, content_hash FROM contract_versions"
+        assert query(pg_store, recorded) == [(1, contract.content_hash)]
 
 
 def test_a_bad_store_url_fails_fast_and_hides_the_password() -> None:
