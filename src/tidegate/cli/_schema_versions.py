@@ -162,7 +162,12 @@ def rollback(
             "committed before the current file's."
         ),
     ] = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Write the file (else: show what).")] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", help="Confirm: write the file (without it: say what it would write)."
+        ),
+    ] = False,
     force: Annotated[
         bool,
         typer.Option("--force", help="Overwrite a file holding text no batch committed under."),
