@@ -206,7 +206,7 @@ def test_rollback_restores_the_earlier_text_and_the_next_run_commits_under_it(
     assert event["to"] == {"version": 1, "content_hash": h1}
     assert event["path"] == str(contract_file.resolve())
     code, out = _cli("audit", "list", "--event", "contract_rolled_back", *where)
-    assert code == 0 and "contract v2 → v1" in out, out
+    assert code == 0 and "v2 → v1" in out, out
 
     _data(project, "c.csv", "3,30,new\n")
     code, out = _cli("run", "orders", *where)

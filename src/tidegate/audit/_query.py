@@ -64,7 +64,7 @@ def entry_summary(entry: AuditEntry) -> str:
     if entry.event in ("contract_rolled_back", "contract_promoted"):  # ISSUE15 format
         was, now = d.get("from") or {}, d.get("to") or {}
         return (
-            f"contract v{was.get('version')} → v{now.get('version')} "
+            f"v{was.get('version')} → v{now.get('version')} "
             + str(now.get("content_hash") or "")[:12]
         )
     if entry.event == "batch_skipped":
