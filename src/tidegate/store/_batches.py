@@ -121,6 +121,7 @@ def commit_batch(
             lines=lines,
             expectations=routed.expectations,
             warnings=routed.warnings,
+            shadow=routed.shadow,
         )
         return record_commit(con, figures, contract, batch_id, actor)
 
@@ -151,6 +152,7 @@ class BatchFigures:
     lines: dict[str, int] | None = None  # how a file's physical lines were used (CSV)
     expectations: dict[str, Any] | None = None  # the suite's validation summary
     warnings: tuple[str, ...] = ()  # a failed batch expectation under on_batch_failure: warn
+    shadow: dict[str, Any] | None = None  # a shadowed candidate's verdict (detail["shadow"])
 
     def check_conservation(self) -> None:
         check_conservation(
@@ -203,6 +205,7 @@ def record_commit(
         **({"cursor": {"column": f.cursor[0], "value": f.cursor[1]}} if f.cursor else {}),
         **({"expectations": f.expectations} if f.expectations is not None else {}),
         **({"warnings": list(f.warnings)} if f.warnings else {}),
+        **({"shadow": f.shadow} if f.shadow is not None else {}),
     }
     entry = append_audit(con, event, detail, source=f.source, batch_id=batch_id, actor=actor)
     return BatchOutcome(
@@ -221,6 +224,7 @@ def record_commit(
         headers=f.header_finding,
         audit_seq=entry.seq,
         warnings=f.warnings,
+        shadow=f.shadow,
     )
 
 
