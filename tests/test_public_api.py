@@ -20,6 +20,7 @@ PUBLIC = [
     "Pipeline",
     "RawBatch",
     "RunResult",
+    "ShadowVerdict",
     "Source",
     "Store",
     "TidegateError",
