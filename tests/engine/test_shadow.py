@@ -183,5 +183,7 @@ def test_a_pipeline_run_from_python_shadows_each_batch(store: Store) -> None:
     assert outcome.shadow is not None
     assert outcome.shadow["samples"] == {"newly_failed": [3], "newly_passed": [2]}
     assert outcome.shadow["contract"] == "<memory>"
+    (line,) = result.shadow_lines
+    assert "shadow <memory> (v2): +1 would pass, \u22121 would fail (amount.le 1)" in line
     with pytest.raises(PipelineError, match="a shadow must be a candidate for the same source"):
         Pipeline(frame, make_contract(), store, shadow=make_contract(source="refunds"))

@@ -77,6 +77,15 @@ class RunResult:
     def duplicates(self) -> int:
         return self._total("duplicates")
 
+    @property
+    def shadow_lines(self) -> tuple[str, ...]:
+        """One line per batch judged under the pipeline's ``shadow:`` candidate
+        (``location: shadow PATH (vN): +3 would pass, −5 would fail ...``); each
+        outcome's ``shadow`` holds the figures (the audit entry's ``detail["shadow"]``)."""
+        from tidegate._shadow_line import shadow_line
+
+        return tuple(f"{o.location}: {shadow_line(o.shadow)}" for o in self.outcomes if o.shadow)
+
     def __repr__(self) -> str:
         return (
             f"RunResult(source={self.source!r}, batches={len(self.outcomes)}, "
