@@ -24,6 +24,10 @@ from tidegate.pipelines._schedule import (
     parse_schedule,
 )
 
+if TYPE_CHECKING:
+    from tidegate.contracts import Contract
+    from tidegate.engine._shadow import ShadowCandidate
+
 PIPELINE_KEYS = (
     "name",
     "description",
@@ -38,10 +42,6 @@ PIPELINE_KEYS = (
     "data_docs",
     "shadow",
 )
-if TYPE_CHECKING:
-    from tidegate.contracts import Contract
-    from tidegate.engine._shadow import ShadowCandidate
-
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -221,25 +221,32 @@ def find_pipeline(project_dir: Path, name: str) -> PipelineSpec:
 
 
 def preflight(pipeline: PipelineSpec) -> None:
-    """Refuse bad configuration before Prefect starts: the contract must load, the
-    source must build and, for files, the path or glob must match something."""
+    """Refuse bad configuration before Prefect starts: the contract (and the ``shadow:``
+    candidate) must load, the source must build and, for files, the path or glob must
+    match something."""
     from tidegate.contracts import load_contract
     from tidegate.sources import source_from_config
 
     contract = load_contract(pipeline.contract_path)
-    load_shadow(pipeline, contract)
-    if contract.expectations is not None:  # a suite needs its engine and queries that run
-        from tidegate.validate._engines import engines_for
-        from tidegate.validate._gx_context import check_expectations
-        from tidegate.validate._gx_rows import check_queries
-
-        engines_for(contract)
-        check_queries(contract)
-        check_expectations(contract)
+    shadow = load_shadow(pipeline, contract)
+    for checked in (contract, shadow.contract if shadow else None):
+        if checked is not None and checked.expectations is not None:
+            _check_suite(checked)
     source = source_from_config(pipeline.name, pipeline.source, pipeline.project_dir)
     files = getattr(source, "files", None)
     if callable(files):
         files()
+
+
+def _check_suite(contract: Contract) -> None:
+    """A contract's suite needs its engine, and queries and expectations that run."""
+    from tidegate.validate._engines import engines_for
+    from tidegate.validate._gx_context import check_expectations
+    from tidegate.validate._gx_rows import check_queries
+
+    engines_for(contract)
+    check_queries(contract)
+    check_expectations(contract)
 
 
 def load_shadow(pipeline: PipelineSpec, contract: Contract) -> ShadowCandidate | None:
