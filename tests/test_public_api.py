@@ -21,6 +21,7 @@ PUBLIC = [
     "Pipeline",
     "RawBatch",
     "RunResult",
+    "ShadowVerdict",
     "Source",
     "Store",
     "TidegateError",

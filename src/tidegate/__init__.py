@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         EXIT_OK,
         Pipeline,
         RunResult,
+        ShadowVerdict,
         Verdict,
     )
     from tidegate.errors import TidegateError
@@ -52,6 +53,7 @@ _NAMES = {
     "Pipeline": "tidegate.engine",
     "RawBatch": "tidegate.batches",
     "RunResult": "tidegate.engine",
+    "ShadowVerdict": "tidegate.engine",
     "Source": "tidegate.sources",
     "Store": "tidegate.store",
     "TidegateError": "tidegate.errors",
@@ -74,6 +76,7 @@ __all__ = [
     "Pipeline",
     "RawBatch",
     "RunResult",
+    "ShadowVerdict",
     "Source",
     "Store",
     "TidegateError",

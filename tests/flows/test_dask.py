@@ -41,7 +41,10 @@ def _project(root: Path, project_root: Path, parallel: str) -> Path:
     pipelines.mkdir()
     pipeline = (project_root / "pipelines" / "orders.yaml").read_text()
     pipeline = pipeline.replace("sample_data/orders/*.csv", "data/*.csv")
-    (pipelines / "orders.yaml").write_text(pipeline + parallel)
+    candidate = (root / "schemas" / "orders.yaml").read_text().replace("{le: 100000}", "{le: 30}")
+    (root / "schemas" / "orders.v2.yaml").write_text(candidate.replace("version: 1", "version: 2"))
+    shadow = "shadow: schemas/orders.v2.yaml\n"  # judged in the workers too
+    (pipelines / "orders.yaml").write_text(pipeline + shadow + parallel)
     return root
 
 
@@ -67,10 +70,13 @@ def _tables(store: Store) -> dict[str, Any]:
     )
     audit = query(store, "SELECT event, detail FROM audit")
     events: Counter[tuple[Any, ...]] = Counter()
+    shadows = {}
     for event, detail in audit:
         counts = json.loads(detail) if detail else {}
         events[(event, *(counts.get(k) for k in COUNT_KEYS))] += 1
-    return {"target": target, "quarantine": quarantine, "events": events}
+        if "shadow" in counts:
+            shadows[Path(counts["location"]).name] = counts["shadow"]
+    return {"target": target, "quarantine": quarantine, "events": events, "shadows": shadows}
 
 
 def test_a_dask_run_gives_the_same_tables_as_a_sequential_run(
@@ -108,6 +114,8 @@ def test_a_dask_run_gives_the_same_tables_as_a_sequential_run(
     assert par["target"] == seq["target"]
     assert par["quarantine"] == seq["quarantine"]
     assert par["events"] == seq["events"]
+    assert par["shadows"] == seq["shadows"]
+    assert len(par["shadows"]) == 5 and sum(s["newly_failed"] for s in par["shadows"].values())
     report = verify_chain(store)
     assert report.ok, report
     assert _task_runs("commit-in-order") - before == 7  # the items really went through Dask

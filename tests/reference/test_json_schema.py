@@ -167,6 +167,7 @@ BROKEN_PIPELINES = {
     "chunk_size of the wrong type": (
         "source: {kind: sql, url: 'sqlite:///x', table: t, chunk_size: '64MB'}\ncontract: c.yaml\n"
     ),
+    "shadow of the wrong type": "source: {kind: file, path: a.csv}\ncontract: c.yaml\nshadow: 4\n",
 }
 
 

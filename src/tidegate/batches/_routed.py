@@ -56,6 +56,8 @@ class RoutedBatch:
     # warnings a batch committed anyway carries (a failed batch expectation under warn)
     expectations: dict[str, Any] | None = field(default=None, repr=False)
     warnings: tuple[str, ...] = ()
+    # what a shadowed candidate contract would have decided (the audit's detail["shadow"])
+    shadow: dict[str, Any] | None = None
     # kept so that the store can move a loadable row to quarantine (on_existing_key)
     raw_frame: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)
     normalized_frame: pl.DataFrame = field(default_factory=pl.DataFrame, repr=False)

@@ -12,6 +12,7 @@ from rich import box
 from rich.table import Table
 
 from tidegate._safe_text import assemble, plain
+from tidegate._shadow_line import shadow_line
 from tidegate.cli._common import console
 
 EVENT_STYLE = {
@@ -75,6 +76,10 @@ def print_source_summary(source: str, outcomes: list[dict[str, Any]]) -> None:
         for warning in o.get("warnings") or ():  # committed anyway (on_batch_failure: warn)
             console.print(
                 assemble("  ", (where, "yellow"), f": warning: {warning}"), highlight=False
+            )
+        if o.get("shadow"):  # the pipeline's shadow: what its candidate would change
+            console.print(
+                assemble("  ", (where, "cyan"), f": {shadow_line(o['shadow'])}"), highlight=False
             )
         if o["event"] == "batch_skipped":
             line = assemble("  ", (f"{where}: {o['reason'] or ''}", "dim"))

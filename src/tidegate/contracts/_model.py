@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from tidegate.contracts._diff import ContractDiff
     from tidegate.contracts._suite import SuiteSpec
-    from tidegate.engine import Verdict
+    from tidegate.engine import ShadowVerdict, Verdict
 
 ColumnType = str  # "int64" | "float64" | "decimal(p,s)" | "string" | "bool" | "date" | "datetime"
 
@@ -163,3 +163,13 @@ class Contract:
         from tidegate.engine import validate_frame
 
         return validate_frame(frame, self)
+
+    def shadow(self, frame: Any, candidate: Contract) -> ShadowVerdict:
+        """What ``candidate`` (a contract for the same source) would change on
+        ``frame``'s rows next to this contract, row by row, with no store: rows that
+        would newly pass or newly fail, by rule, sample record numbers, whether it would
+        hold the frame, and both verdicts (``.current``, ``.candidate``), as a shadowed
+        pipeline run records them in its audit entries."""
+        from tidegate.engine import shadow_frame
+
+        return shadow_frame(frame, self, candidate)

@@ -18,6 +18,7 @@ from tidegate.engine._outcome import (
 )
 from tidegate.engine._pipeline import Pipeline, RunResult
 from tidegate.engine._run import read_or_audit, run_items
+from tidegate.engine._shadow_verdict import ShadowVerdict, shadow_frame
 from tidegate.engine._skips import skip_committed
 from tidegate.engine._stages import (
     ENGINE_STAGES,
@@ -46,6 +47,7 @@ __all__ = [
     "PreparedBatch",
     "RunResult",
     "RunVerdict",
+    "ShadowVerdict",
     "StagedBatch",
     "Stages",
     "Verdict",
@@ -62,6 +64,7 @@ __all__ = [
     "reject",
     "run_batch",
     "run_items",
+    "shadow_frame",
     "skip",
     "skip_committed",
     "stage",

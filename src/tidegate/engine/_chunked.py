@@ -44,6 +44,8 @@ from tidegate.contracts import Contract
 from tidegate.engine._lines import line_check
 from tidegate.engine._prepare import prepare
 from tidegate.engine._progress import emit
+from tidegate.engine._shadow import active_shadow
+from tidegate.engine._shadow_chunks import ChunkShadow
 from tidegate.normalize import header_finding, normalize
 from tidegate.route import hold_reason, route_chunk, with_judgement
 from tidegate.validate import (
@@ -98,6 +100,7 @@ class StagedBatch:
     profile: dict[str, Any] = field(default_factory=dict)  # the chunk-wise profile parts
     lines: dict[str, int] | None = None  # how the file's lines were used (CSV)
     unaccounted: str | None = None  # why they do not add up: the batch is held
+    shadow: ChunkShadow | None = None  # a shadowed candidate's verdict, chunk by chunk
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,8 @@ def stage(
     counts: dict[str, int] = {}
     unknown: dict[str, None] = {}
     missing: tuple[str, ...] = ()
+    candidate = active_shadow()
+    shadow = ChunkShadow(candidate) if candidate is not None else None
     try:
         read = iter(batch.chunks())
         first = next(read)
@@ -187,6 +192,8 @@ def stage(
             validated = validate(normalized.frame, contract)
             routed = route_chunk(chunk, normalized, validated, contract)
             pending.append((chunks, routed.typed, routed.quarantine))
+            if shadow is not None:
+                shadow = shadow.add(chunk, routed.quarantine)
             pending_bytes += int(routed.typed.estimated_size() + routed.quarantine.estimated_size())
             if pending_bytes >= WRITE_BYTES or os.environ.get(TEST_PAUSE_ENV):
                 flush()
@@ -227,6 +234,7 @@ def stage(
         profile=parts.finish(missing),
         lines=lines,
         unaccounted=unaccounted,
+        shadow=shadow,
     )
 
 
@@ -350,6 +358,7 @@ def publish(
                     staged.rows_in,
                 ),
                 warnings=(judgement.warning,) if judgement and judgement.warning else (),
+                shadow=staged.shadow.detail(staged.rows_in, rules.exact) if staged.shadow else None,
             )
             return record_commit(pub.con, figures, contract, batch_id, actor)
     except FileChangedError as exc:

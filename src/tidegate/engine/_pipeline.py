@@ -21,6 +21,7 @@ from tidegate.batches import ChunkSize
 from tidegate.contracts import Contract, load_contract
 from tidegate.engine._outcome import RunVerdict, verdict
 from tidegate.engine._run import read_options_of, run_items
+from tidegate.engine._shadow import ShadowCandidate
 from tidegate.engine._watermark import open_declared_source
 from tidegate.errors import PipelineError
 from tidegate.normalize._headers import row_names
@@ -76,6 +77,15 @@ class RunResult:
     def duplicates(self) -> int:
         return self._total("duplicates")
 
+    @property
+    def shadow_lines(self) -> tuple[str, ...]:
+        """One line per batch judged under the pipeline's ``shadow:`` candidate
+        (``location: shadow PATH (vN): +3 would pass, −5 would fail ...``); each
+        outcome's ``shadow`` holds the figures (the audit entry's ``detail["shadow"]``)."""
+        from tidegate._shadow_line import shadow_line
+
+        return tuple(f"{o.location}: {shadow_line(o.shadow)}" for o in self.outcomes if o.shadow)
+
     def __repr__(self) -> str:
         return (
             f"RunResult(source={self.source!r}, batches={len(self.outcomes)}, "
@@ -104,6 +114,10 @@ class Pipeline:
     ``100_000``, or bytes, e.g. ``"64MB"``; default 32 MiB), for a source given as a
     path or a file/landing declaration. Memory stays bounded by it whatever the size of
     the file; each file is still one batch, published in one transaction.
+
+    ``shadow``: a candidate contract (a :class:`tidegate.Contract` or a path) for the
+    same source; each batch is also judged under it, nothing loaded under it, and its
+    outcome's ``shadow`` (and the audit entry's) says what it would have changed.
     """
 
     def __init__(
@@ -117,6 +131,7 @@ class Pipeline:
         actor: str | None = None,
         base_dir: str | Path | None = None,
         chunk_size: ChunkSize | int | str | None = None,
+        shadow: Contract | str | Path | None = None,
     ) -> None:
         from tidegate.store import default_store_path, open_store
 
@@ -126,6 +141,7 @@ class Pipeline:
         else:
             path = Path(contract)
             self.contract = load_contract(path if path.is_absolute() else self.base_dir / path)
+        self.shadow = None if shadow is None else self._candidate(shadow)
         self.source = source
         self.store: Store = (
             default_store_path(self.base_dir) if store is None else open_store(store)
@@ -142,6 +158,20 @@ class Pipeline:
                 f"file/landing declaration, not to a {type(source).__name__}; pass it to "
                 "the source itself, e.g. FileSource(name, path, chunk_size=...)"
             )
+
+    def _candidate(self, shadow: Contract | str | Path) -> ShadowCandidate:
+        if isinstance(shadow, Contract):
+            candidate, name = shadow, shadow.path
+        else:
+            path = Path(shadow)
+            candidate = load_contract(path if path.is_absolute() else self.base_dir / path)
+            name = str(shadow)
+        if candidate.source != self.contract.source:
+            raise PipelineError(
+                f"shadow: {name!r} is a contract for source {candidate.source!r}, not "
+                f"{self.contract.source!r}; a shadow must be a candidate for the same source"
+            )
+        return ShadowCandidate(name, candidate)
 
     def __repr__(self) -> str:
         return (
@@ -173,6 +203,7 @@ class Pipeline:
             on_busy=spec.concurrency.on_busy,
             actor=actor,
             base_dir=project,
+            shadow=spec.shadow,
         )
 
     def _open_source(self, reprocess: bool) -> Source:
@@ -226,5 +257,6 @@ class Pipeline:
                 actor=self.actor,
                 monitor=self.monitor,
                 read_options=read_options_of(source),
+                shadow=self.shadow,
             )
         return RunResult(self.contract.source, tuple(outcomes))

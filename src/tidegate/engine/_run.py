@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from tidegate.batches import FileBatch, FileReject, RawBatch
 from tidegate.batches._read_options import reading_with
 from tidegate.contracts import Contract
+from tidegate.engine._shadow import ShadowCandidate, shadowing
 from tidegate.engine._skips import skip_committed
 from tidegate.engine._stages import ENGINE_STAGES, Stages, ingest_batch
 from tidegate.errors import SourceUnavailableError
@@ -57,13 +58,16 @@ def run_items(
     on_item: Callable[[Item | BatchOutcome], None] | None = None,
     on_outcome: Callable[[BatchOutcome], None] | None = None,
     read_options: Mapping[str, Any] | None = None,
+    shadow: ShadowCandidate | None = None,
 ) -> list[BatchOutcome]:
     """Run every item a source read; one outcome per item, in read order.
 
     ``on_item`` is called as an item starts, ``on_outcome`` as it ends (the flow
     reports progress and emits events there). ``read_options`` (:func:`read_options_of`
-    the source) are recorded with each commit and compared when content is skipped."""
-    with reading_with(read_options):
+    the source) are recorded with each commit and compared when content is skipped.
+    With ``shadow`` (the pipeline's ``shadow:``), each batch is also judged under the
+    candidate contract, nothing loaded under it (:mod:`tidegate.engine._shadow`)."""
+    with reading_with(read_options), shadowing(shadow):
         return _run_items(
             store, items, contract, reprocess, actor, monitor, stages, on_item, on_outcome
         )

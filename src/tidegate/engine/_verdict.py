@@ -12,9 +12,9 @@ from typing import Any
 
 import polars as pl
 
-from tidegate.batches import RECORD_COLUMN, RawBatch
+from tidegate.batches import RECORD_COLUMN, RawBatch, RoutedBatch
 from tidegate.contracts import Contract
-from tidegate.engine._stages import prepare
+from tidegate.engine._prepare import route_batch
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,11 @@ def validate_frame(frame: Any, contract: Contract) -> Verdict:
     ``polars.DataFrame()`` takes). Values are judged as their text form, exactly as if
     the rows had been read from a file: normalization first, then the checks."""
     raw = RawBatch.from_frame(contract.source, frame)
-    routed = prepare(raw, contract).routed
+    return verdict_of(route_batch(raw, contract))
+
+
+def verdict_of(routed: RoutedBatch) -> Verdict:
+    """The Verdict of a batch routed in memory."""
     return Verdict(
         valid=routed.load.drop(RECORD_COLUMN),
         quarantine=routed.quarantine,

@@ -6,6 +6,7 @@ import re
 
 from prefect.artifacts import create_table_artifact
 
+from tidegate._shadow_line import shadow_line
 from tidegate.store import BatchOutcome
 
 
@@ -14,6 +15,7 @@ def artifact_key(source: str) -> str:
 
 
 def publish_summary(source: str, outcomes: list[BatchOutcome]) -> None:
+    shadowed = any(o.shadow for o in outcomes)  # the pipeline names a shadow: a column
     rows = [
         {
             "file": o.location,
@@ -27,6 +29,7 @@ def publish_summary(source: str, outcomes: list[BatchOutcome]) -> None:
                 f"{r} ({n})" for r, n in sorted(o.failure_counts.items(), key=lambda kv: -kv[1])[:3]
             ),
             "batch_id": o.batch_id,
+            **({"shadow": shadow_line(o.shadow) if o.shadow else ""} if shadowed else {}),
         }
         for o in outcomes
     ]

@@ -26,6 +26,7 @@ from tidegate.flows._outcome import HELD_STATE
 from tidegate.flows._report_artifacts import publish_data_docs, publish_report_artifacts
 from tidegate.flows._tasks import TASK_STAGES
 from tidegate.pipelines import find_pipeline
+from tidegate.pipelines._spec import load_shadow
 from tidegate.store import BatchOutcome, default_store_path, open_store
 
 
@@ -95,6 +96,7 @@ def ingest(
                 ),
                 on_outcome=lambda outcome: _batch_done(spec.name, outcome),
                 read_options=read_options_of(source),
+                shadow=load_shadow(spec, contract),
             )
         publish_summary(spec.name, outcomes)
         publish_report_artifacts(store_path, contract.source)

@@ -36,10 +36,12 @@ from tidegate.engine import (
     stage,
 )
 from tidegate.engine._progress import emit
+from tidegate.engine._shadow import ShadowCandidate, shadowing
 from tidegate.errors import PipelineError
 from tidegate.flows._tasks import TASK_STAGES
 from tidegate.monitor._config import MonitorConfig
 from tidegate.pipelines import ParallelConfig
+from tidegate.pipelines._spec import load_shadow
 from tidegate.store import BatchOutcome, lookup_committed
 from tidegate.store._committed import batch_key_of
 from tidegate.store._staging import clear_staging
@@ -82,13 +84,25 @@ def uses_dask(task_runner: object) -> bool:
 
 @task(name="prepare", cache_policy=NO_CACHE)
 def prepare_in_worker(
-    store: Store, raw: RawBatch | FileBatch, contract: Contract, reprocess: bool
+    store: Store,
+    raw: RawBatch | FileBatch,
+    contract: Contract,
+    reprocess: bool,
+    shadow: ShadowCandidate | None = None,
 ) -> PreparedBatch | StagedBatch | FileReject | Deferred | None:
     """The engine's stages for one batch, in a Dask worker: a batch held in memory is
     prepared (no store writes), a file read in chunks is staged (its chunks written under
     a stage id that nothing reads until the ordered step publishes it).
 
-    ``None`` for content already committed: the ordered commit step audits the skip."""
+    ``None`` for content already committed: the ordered commit step audits the skip.
+    With the pipeline's ``shadow``, the batch is also judged under the candidate."""
+    with shadowing(shadow):
+        return _prepare_or_stage(store, raw, contract, reprocess)
+
+
+def _prepare_or_stage(
+    store: Store, raw: RawBatch | FileBatch, contract: Contract, reprocess: bool
+) -> PreparedBatch | StagedBatch | FileReject | Deferred | None:
     known = isinstance(raw, RawBatch) or raw.content_sha256 is not None
     if known and not reprocess and lookup_committed(store, raw.source, batch_key_of(raw)):
         return None
@@ -153,12 +167,13 @@ def submit_item(
     actor: str | None,
     monitor: MonitorConfig | None,
     previous: Any | None,
+    shadow: ShadowCandidate | None = None,
 ) -> Any:
     """Submit one item: its preparation runs at once, its commit after ``previous``'s."""
     prepared = (
         None
         if isinstance(item, FileReject)
-        else prepare_in_worker.submit(store, item, contract, reprocess)
+        else prepare_in_worker.submit(store, item, contract, reprocess, shadow)
     )
     commit: Any = commit_in_order_task  # keeps mypy off the submit overloads' unions
     return commit.submit(
@@ -188,11 +203,14 @@ def run_on_dask(
     items: Iterator[RawBatch | FileBatch | FileReject | BatchOutcome] = iter(read)
     futures: list[Any] = []
     clear_staging(store, contract)  # what a killed run of this source staged and left
+    shadow = load_shadow(spec, contract)
     while (item := read_or_audit(items, store, contract.source, actor)) is not None:
         emit("batch_started", source=spec.name, location=item.location)
         assert not isinstance(item, BatchOutcome)
         previous = futures[-1] if futures else None
-        futures.append(submit_item(store, item, contract, reprocess, actor, spec.monitor, previous))
+        futures.append(
+            submit_item(store, item, contract, reprocess, actor, spec.monitor, previous, shadow)
+        )
     outcomes = []
     for future in futures:
         outcome: BatchOutcome = future.result()

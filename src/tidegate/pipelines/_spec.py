@@ -10,7 +10,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -24,6 +24,10 @@ from tidegate.pipelines._schedule import (
     parse_schedule,
 )
 
+if TYPE_CHECKING:
+    from tidegate.contracts import Contract
+    from tidegate.engine._shadow import ShadowCandidate
+
 PIPELINE_KEYS = (
     "name",
     "description",
@@ -36,6 +40,7 @@ PIPELINE_KEYS = (
     "retries",
     "parallel",
     "data_docs",
+    "shadow",
 )
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -72,6 +77,7 @@ class PipelineSpec:
     retries: int = 0  # flow-run retries
     parallel: ParallelConfig | None = None  # ``parallel:``: items on a Dask cluster
     data_docs: Path | None = None  # ``data_docs:``: the GX Data Docs folder of its runs
+    shadow: str | None = None  # ``shadow:``: a candidate contract, as the file names it
 
 
 def _refuse(path: Path, key: str, value: object, valid: str) -> PipelineError:
@@ -159,6 +165,11 @@ def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
         raise _refuse(
             path, "data_docs", data_docs, "a folder for GX Data Docs, e.g. data_docs/orders"
         )
+    shadow = data.get("shadow")
+    if shadow is not None and (not isinstance(shadow, str) or not shadow.strip()):
+        raise _refuse(
+            path, "shadow", shadow, "the path of a candidate contract, e.g. schemas/orders.v4.yaml"
+        )
     return PipelineSpec(
         name=name,
         path=path,
@@ -174,6 +185,7 @@ def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
         retries=retries,
         parallel=parallel,
         data_docs=None if data_docs is None else project_dir / data_docs,
+        shadow=shadow,
     )
 
 
@@ -209,21 +221,59 @@ def find_pipeline(project_dir: Path, name: str) -> PipelineSpec:
 
 
 def preflight(pipeline: PipelineSpec) -> None:
-    """Refuse bad configuration before Prefect starts: the contract must load, the
-    source must build and, for files, the path or glob must match something."""
+    """Refuse bad configuration before Prefect starts: the contract (and the ``shadow:``
+    candidate) must load, the source must build and, for files, the path or glob must
+    match something."""
     from tidegate.contracts import load_contract
     from tidegate.sources import source_from_config
 
     contract = load_contract(pipeline.contract_path)
-    if contract.expectations is not None:  # a suite needs its engine and queries that run
-        from tidegate.validate._engines import engines_for
-        from tidegate.validate._gx_context import check_expectations
-        from tidegate.validate._gx_rows import check_queries
-
-        engines_for(contract)
-        check_queries(contract)
-        check_expectations(contract)
+    shadow = load_shadow(pipeline, contract)
+    for checked in (contract, shadow.contract if shadow else None):
+        if checked is not None and checked.expectations is not None:
+            _check_suite(checked)
     source = source_from_config(pipeline.name, pipeline.source, pipeline.project_dir)
     files = getattr(source, "files", None)
     if callable(files):
         files()
+
+
+def _check_suite(contract: Contract) -> None:
+    """A contract's suite needs its engine, and queries and expectations that run."""
+    from tidegate.validate._engines import engines_for
+    from tidegate.validate._gx_context import check_expectations
+    from tidegate.validate._gx_rows import check_queries
+
+    engines_for(contract)
+    check_queries(contract)
+    check_expectations(contract)
+
+
+def load_shadow(pipeline: PipelineSpec, contract: Contract) -> ShadowCandidate | None:
+    """The pipeline's ``shadow:`` candidate, loaded and checked against ``contract`` (the
+    pipeline's current one): a valid contract for the same source, else PipelineError
+    naming both. None when the pipeline names no shadow."""
+    from tidegate.contracts import load_contract
+    from tidegate.engine._shadow import ShadowCandidate
+    from tidegate.errors import ContractError
+
+    if pipeline.shadow is None:
+        return None
+    where = f"{pipeline.path}: shadow: {pipeline.shadow!r}"
+    path = pipeline.project_dir / pipeline.shadow
+    if not path.is_file():
+        raise PipelineError(
+            f"{where} does not exist under {pipeline.project_dir}; write the candidate "
+            "contract there or fix the path"
+        )
+    try:
+        candidate = load_contract(path)
+    except ContractError as exc:
+        raise PipelineError(f"{where} is not a valid contract: {exc}") from exc
+    if candidate.source != contract.source:
+        raise PipelineError(
+            f"{where} is a contract for source {candidate.source!r}, but the pipeline's "
+            f"contract {pipeline.contract_path.name} is for {contract.source!r}; a shadow "
+            "must be a candidate for the same source"
+        )
+    return ShadowCandidate(pipeline.shadow, candidate)

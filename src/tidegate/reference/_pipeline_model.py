@@ -359,6 +359,14 @@ PIPELINE = Key(
             "linked from the Prefect artifact and `tidegate report`.",
             minLength=1,
         ),
+        string(
+            "shadow",
+            "A candidate contract for the same source (relative to the project), e.g. "
+            "schemas/orders.v4.yaml: each batch is also judged under it, nothing loaded or "
+            "quarantined under it; the audit entry (`detail.shadow`) and the run summary "
+            "say which rows would newly pass or newly fail, by rule, with sample records.",
+            minLength=1,
+        ),
     ),
 )
 

@@ -122,6 +122,7 @@ def commit_batch(
             lines=lines,
             expectations=routed.expectations,
             warnings=routed.warnings,
+            shadow=routed.shadow,
         )
         return record_commit(con, figures, contract, batch_id, actor)
 
@@ -152,6 +153,7 @@ class BatchFigures:
     lines: dict[str, int] | None = None  # how a file's physical lines were used (CSV)
     expectations: dict[str, Any] | None = None  # the suite's validation summary
     warnings: tuple[str, ...] = ()  # a failed batch expectation under on_batch_failure: warn
+    shadow: dict[str, Any] | None = None  # a shadowed candidate's verdict (detail["shadow"])
 
     def check_conservation(self) -> None:
         check_conservation(
@@ -209,6 +211,7 @@ def record_commit(
         **({"expectations": f.expectations} if f.expectations is not None else {}),
         **({"warnings": list(f.warnings)} if f.warnings else {}),
         **({"contract_changed_without_bump": unbumped} if unbumped else {}),
+        **({"shadow": f.shadow} if f.shadow is not None else {}),
     }
     entry = append_audit(con, event, detail, source=f.source, batch_id=batch_id, actor=actor)
     return BatchOutcome(
@@ -227,6 +230,7 @@ def record_commit(
         headers=f.header_finding,
         audit_seq=entry.seq,
         warnings=warnings,
+        shadow=f.shadow,
     )
 
 

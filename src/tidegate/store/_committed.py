@@ -46,6 +46,7 @@ class BatchOutcome:
     audit_seq: int = 0
     alerts: tuple[str, ...] = ()  # kinds of the monitor alerts this batch raised
     warnings: tuple[str, ...] = ()  # committed anyway: a failed batch expectation under warn
+    shadow: dict[str, Any] | None = None  # what a shadowed candidate contract would decide
 
     def with_alerts(self, kinds: list[str] | tuple[str, ...]) -> BatchOutcome:
         return replace(self, alerts=tuple(kinds)) if kinds else self
