@@ -16,6 +16,7 @@ import yaml
 
 from tidegate.errors import PipelineError
 from tidegate.monitor._config import MonitorConfig, parse_monitor
+from tidegate.pipelines._promote_if import Gates, parse_promote_if
 from tidegate.pipelines._schedule import (
     ConcurrencyConfig,
     ScheduleSpec,
@@ -36,6 +37,8 @@ PIPELINE_KEYS = (
     "retries",
     "parallel",
     "data_docs",
+    "shadow",
+    "promote_if",
 )
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -72,6 +75,7 @@ class PipelineSpec:
     retries: int = 0  # flow-run retries
     parallel: ParallelConfig | None = None  # ``parallel:``: items on a Dask cluster
     data_docs: Path | None = None  # ``data_docs:``: the GX Data Docs folder of its runs
+    promote_if: Gates | None = None  # ``promote_if:``: thresholds on the shadow result
 
 
 def _refuse(path: Path, key: str, value: object, valid: str) -> PipelineError:
@@ -167,13 +171,14 @@ def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
         contract_path=contract_path,
         description=str(data.get("description", "")),
         schedule=schedule if isinstance(schedule, dict) else None,
-        extra={k: v for k, v in data.items() if k == "policy"},
+        extra={k: v for k, v in data.items() if k in ("policy", "shadow")},
         monitor=None if monitor is None else parse_monitor(path, monitor),
         schedule_spec=schedule_spec,
         concurrency=concurrency,
         retries=retries,
         parallel=parallel,
         data_docs=None if data_docs is None else project_dir / data_docs,
+        promote_if=parse_promote_if(path, data.get("promote_if"), data.get("shadow")),
     )
 
 
