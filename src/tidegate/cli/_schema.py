@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tidegate._safe_text import assemble, plain
-from tidegate.cli import _schema_gx
+from tidegate.cli import _schema_gx, _schema_promote, _schema_shadow
 from tidegate.cli._common import ProjectOpt, console, err_console, fail
 from tidegate.cli._sample_options import (
     DelimiterOpt,
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Define and check contracts (schemas/*.yaml).", no_args_is_help=True)
 app.command("export-gx")(_schema_gx.export_gx)
 app.command("import-gx")(_schema_gx.import_gx)
+app.command("shadow-report")(_schema_shadow.shadow_report)
+app.command("promote")(_schema_promote.promote)
 
 
 @app.command("check")

@@ -15,6 +15,7 @@ from tidegate.doctor._project import (
     schedule_check,
     thresholds_check,
 )
+from tidegate.doctor._shadow import promote_gates_check
 from tidegate.doctor._store import append_only_check, chain_check, last_run_check, read_store
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ ORDER = (
     "append-only audit",
     "thresholds",
     "last run",
+    "promote gates",
     "schedule",
     "pii",
 )
@@ -47,6 +49,7 @@ def run_doctor(project: Path, store: Store) -> DoctorReport:
     results.append(append_only_check(store, readable=entries is not None))
     results += [thresholds_check(f) for f in files]
     results += [last_run_check(f.name, entries) for f in files]
+    results += [r for f in files if (r := promote_gates_check(f, entries)) is not None]
     results += [schedule_check(f) for f in files]
     results += [pii_check(name, c) for name, c in contracts.items()]
     results.sort(key=lambda r: ORDER.index(r.check))

@@ -8,8 +8,12 @@ candidate contract (``shadow:``) must show over its recent batches before
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tidegate.errors import PipelineError
+
+if TYPE_CHECKING:
+    from tidegate.pipelines._spec import PipelineSpec
 
 # metric -> what it measures, over the batches the candidate shadowed
 GATE_METRICS = {
@@ -66,3 +70,12 @@ def parse_promote_if(path: Path, value: object, shadow: object) -> Gates | None:
                 )
             gates[metric][op] = float(threshold)
     return gates
+
+
+def shadow_path_of(pipeline: PipelineSpec) -> Path | None:
+    """The candidate contract a pipeline names in ``shadow:`` (resolved under its
+    project), or None. Read from the raw mapping until the spec has a field of its own."""
+    shadow = pipeline.extra.get("shadow")
+    if not isinstance(shadow, str) or not shadow.strip():
+        return None
+    return pipeline.project_dir / shadow
