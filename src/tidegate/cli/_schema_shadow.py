@@ -153,7 +153,7 @@ def print_gates(gates: list[GateResult] | None) -> None:
 def shadow_report(
     source: SourceArg,
     last: LastOpt = 20,
-    output: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    output: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     project: ProjectOpt = Path("."),
     store: StoreOpt = None,
 ) -> None:
