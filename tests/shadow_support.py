@@ -83,7 +83,8 @@ def append_batches(store: Store, batches: list[tuple[str, str, dict[str, Any] | 
         ensure_store_tables(con)
         for batch_id, event, detail in batches:
             body: dict[str, Any] = {"rows_in": 10, "loaded": 10, "quarantined": 0,
-                                    "duplicates": 0, "location": f"data/{batch_id}.csv"}  # fmt: skip
+                                    "duplicates": 0,
+                                    "location": f"data/{batch_id}.csv"}  # fmt: skip
             if detail is not None:
                 body["shadow"] = detail
             append_audit(con, event, body, source="orders", batch_id=batch_id, actor="engine")

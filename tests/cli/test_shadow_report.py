@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from shadow_support import OLD_HASH, append_batches, candidate_hash, make_project, shadow, tg
-from shadow_support import shadowed_history
+from shadow_support import (
+    OLD_HASH,
+    append_batches,
+    candidate_hash,
+    make_project,
+    shadow,
+    shadowed_history,
+    tg,
+)
 from store_backends import store_arg
 from tidegate.audit._shadow import summarize_shadow
 from tidegate.audit._shadow_gates import evaluate_gates

@@ -146,8 +146,9 @@ def doctor(
     and its audit chain intact, the audit log cannot be rewritten by the role that
     runs tidegate (PostgreSQL triggers and grants), thresholds (`monitor:`) are set for
     every source,
-    the last run of each source succeeded, schedules are deployed, PII columns are
-    marked. Each item that does not pass says what to do.
+    the last run of each source succeeded, the promote_if gates of a shadowed candidate
+    contract pass, schedules are deployed, PII columns are marked. Each item that does
+    not pass says what to do.
     """
     from tidegate.doctor import run_doctor
 
