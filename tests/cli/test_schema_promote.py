@@ -127,3 +127,37 @@ def test_without_yes_a_declined_prompt_changes_nothing(store: Store, tmp_path: P
     )
     assert result.exit_code == 1 and "write " in result.output
     assert current_text(root) == before and promotions(store) == []
+
+
+def test_a_candidate_suite_is_written_where_the_promoted_text_looks(
+    store: Store, tmp_path: Path
+) -> None:
+    """A candidate in another folder naming its GX suite by a relative path: the suite
+    goes beside the current contract, so the promoted text finds the same suite."""
+    import yaml
+
+    from shadow_support import contract, shadow
+
+    root = make_project(tmp_path / "p", PASSING)
+    folder = root / "schemas" / "next"
+    folder.mkdir()
+    not_null = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "amount"}}
+    suite = {"name": "orders", "expectations": [not_null]}
+    (folder / "orders.v4.gx.json").write_text(json.dumps(suite))
+    text = yaml.safe_dump({**contract(4, 500), "expectations": {"suite": "orders.v4.gx.json"}})
+    (folder / "orders.v4.yaml").write_text(text)
+    pipeline = root / "pipelines" / "orders.yaml"
+    pipeline.write_text(
+        pipeline.read_text().replace("schemas/orders.v4.yaml", "schemas/next/orders.v4.yaml")
+    )
+    h = load_contract(folder / "orders.v4.yaml").content_hash
+    append_batches(
+        store, [(f"b{n}", "batch_committed", shadow(h, 100, 0, 0, {}, [])) for n in range(3)]
+    )
+    result = tg(store, root, "schema", "promote", "orders", "--yes")
+    assert result.exit_code == 0, result.output
+    assert (root / "schemas" / "orders.v4.gx.json").read_text() == json.dumps(suite)
+    assert current_text(root) == text.encode()
+    assert load_contract(root / "schemas" / "orders.yaml").content_hash == h
+    [entry] = promotions(store)
+    assert entry["suite"] == "schemas/orders.v4.gx.json" and entry["to"]["content_hash"] == h  # type: ignore[index]
