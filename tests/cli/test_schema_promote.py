@@ -161,3 +161,29 @@ def test_a_candidate_suite_is_written_where_the_promoted_text_looks(
     assert load_contract(root / "schemas" / "orders.yaml").content_hash == h
     [entry] = promotions(store)
     assert entry["suite"] == "schemas/orders.v4.gx.json" and entry["to"]["content_hash"] == h  # type: ignore[index]
+
+
+def test_a_run_in_progress_holds_promote_back(store: Store, tmp_path: Path) -> None:
+    """Another holder of the source's run lock (a thread here, as a run would hold it)."""
+    import threading
+
+    root = make_project(tmp_path / "p", PASSING)
+    shadowed_history(store, root)
+    before = current_text(root)
+    taken, done = threading.Event(), threading.Event()
+
+    def run() -> None:
+        with store.source_lock("orders"):
+            taken.set()
+            done.wait(60)
+
+    holder = threading.Thread(target=run)
+    holder.start()
+    try:
+        assert taken.wait(30)
+        result = tg(store, root, "schema", "promote", "orders", "--yes")
+    finally:
+        done.set()
+        holder.join()
+    assert result.exit_code == 2 and "a run of orders is in progress" in result.output
+    assert current_text(root) == before and promotions(store) == []

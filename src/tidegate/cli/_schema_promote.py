@@ -166,8 +166,8 @@ def _promote(
     forced: list[str],
     actor: str | None,
 ) -> None:
-    """Append ``contract_promoted`` and write the files in one transaction: a failed
-    write rolls the audit entry back."""
+    """Append ``contract_promoted`` and write the files in one transaction (a failed
+    write rolls the audit entry back), holding the source's run lock."""
     from tidegate.store import append_audit, transaction
     from tidegate.store._tables import ensure_store_tables
 
@@ -176,13 +176,16 @@ def _promote(
     suite = _suite_copy(Path(candidate.path), data.decode("utf-8"), pipeline.contract_path)
     detail["suite"] = None if suite is None else rel_path(suite[1], pipeline.project_dir)
     try:
-        with transaction(picture.store) as con:
-            ensure_store_tables(con)
-            append_audit(con, "contract_promoted", detail, source=pipeline.name, actor=actor)
-            if suite is not None:
-                suite[1].parent.mkdir(parents=True, exist_ok=True)
-                _write_atomically(suite[1], suite[0].read_bytes())
-            _write_atomically(pipeline.contract_path, data)
+        with picture.store.source_lock(pipeline.name, on_busy="skip") as held:
+            if not held:  # a run in flight reads the contract it started with
+                raise fail(f"a run of {pipeline.name} is in progress; promote once it has ended")
+            with transaction(picture.store) as con:
+                ensure_store_tables(con)
+                append_audit(con, "contract_promoted", detail, source=pipeline.name, actor=actor)
+                if suite is not None:
+                    suite[1].parent.mkdir(parents=True, exist_ok=True)
+                    _write_atomically(suite[1], suite[0].read_bytes())
+                _write_atomically(pipeline.contract_path, data)
     except OSError as exc:
         raise fail(os_error_line(exc)) from None
     if suite is not None:
