@@ -97,7 +97,7 @@ def test_table_shows_figures_rules_samples_and_gates(store: Store, tmp_path: Pat
 
 @pytest.mark.parametrize("with_shadow", [True, False])
 def test_no_shadow_data_says_what_to_do(store: Store, tmp_path: Path, with_shadow: bool) -> None:
-    root = make_project(tmp_path / "p", shadow=with_shadow)
+    root = make_project(tmp_path / "p", GATES if with_shadow else None, shadow=with_shadow)
     append_batches(store, [("b-plain", "batch_committed", None)])
     result = tg(store, root, "schema", "shadow-report", "orders")
     assert result.exit_code == 0, result.output
@@ -105,6 +105,11 @@ def test_no_shadow_data_says_what_to_do(store: Store, tmp_path: Path, with_shado
     assert "no batch of orders has been shadowed yet" in text
     if with_shadow:
         assert "names shadow: schemas/orders.v4.yaml" in text
+        assert "the promote_if gates wait for shadow data" in text and "passes" not in text
+        as_json = json.loads(
+            tg(store, root, "schema", "shadow-report", "orders", "-f", "json").output
+        )
+        assert as_json["summary"]["batches"] == 0 and as_json["gates_pass"] is False
     else:
         assert "add `shadow: FILE` to pipelines/orders.yaml and run" in text
 

@@ -68,6 +68,12 @@ class ShadowSummary:
             "batches": float(self.batches),
         }
 
+    def rule_rows(self) -> list[tuple[str, int, int]]:
+        """``(rule, newly failed, newly passed)``, most newly failed first."""
+        failed, passed = self.newly_failed_by_rule, self.newly_passed_by_rule
+        names = sorted({*failed, *passed}, key=lambda r: (-failed.get(r, 0), -passed.get(r, 0), r))
+        return [(r, failed.get(r, 0), passed.get(r, 0)) for r in names]
+
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "metrics": self.metrics}
 

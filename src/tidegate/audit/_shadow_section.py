@@ -21,15 +21,7 @@ class ShadowSection:
 
     @property
     def rules(self) -> list[tuple[str, int, int]]:
-        """``(rule, newly failed, newly passed)``, most newly failed first."""
-        s = self.summary
-        names = sorted(
-            {*s.newly_failed_by_rule, *s.newly_passed_by_rule},
-            key=lambda r: (-s.newly_failed_by_rule.get(r, 0), r),
-        )
-        return [
-            (r, s.newly_failed_by_rule.get(r, 0), s.newly_passed_by_rule.get(r, 0)) for r in names
-        ]
+        return self.summary.rule_rows()
 
     def line(self) -> str:
         """One line for the terminal: the candidate, the batches, the ratios, the gates."""

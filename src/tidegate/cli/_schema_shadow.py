@@ -37,7 +37,8 @@ class ShadowPicture:
 
     @property
     def gates_pass(self) -> bool:
-        return all(g.passed for g in self.gates or [])
+        """Every gate passes on shadow data (no data passes nothing)."""
+        return bool(self.summary.batches) and all(g.passed for g in self.gates or [])
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -124,15 +125,11 @@ def print_picture(picture: ShadowPicture) -> None:
         figures.add_row(plain(label), plain(str(n)), plain(_pct(n, s.rows)))
     figures.add_row(plain("batches it would hold"), plain(str(s.held_batches)), plain(""))
     console.print(figures)
-    rules = sorted({*s.newly_failed_by_rule, *s.newly_passed_by_rule})
+    rules = s.rule_rows()
     if rules:
         by_rule = Table("rule", "newly failed", "newly passed", title="by rule")
-        for rule in rules:
-            by_rule.add_row(
-                plain(rule),
-                plain(str(s.newly_failed_by_rule.get(rule, 0))),
-                plain(str(s.newly_passed_by_rule.get(rule, 0))),
-            )
+        for rule, failed, passed in rules:
+            by_rule.add_row(plain(rule), plain(str(failed)), plain(str(passed)))
         console.print(by_rule)
     for kind, samples in s.samples.items():
         if samples:
@@ -168,6 +165,7 @@ def shadow_report(
         return
     if not picture.summary.batches:
         console.print(plain(no_data_line(picture.pipeline)), highlight=False)
-        print_gates(picture.gates)
+        if picture.gates is not None:
+            console.print(plain("the promote_if gates wait for shadow data"), highlight=False)
         return
     print_picture(picture)
