@@ -63,3 +63,17 @@ def test_no_shadow_data_no_section(store: Store, tmp_path: Path) -> None:
     assert tg(store, root, "report", "-o", str(out)).exit_code == 0
     html = out.read_text(encoding="utf-8")
     assert 'id="summary"' in html and 'id="shadow"' not in html
+
+
+def test_a_promotion_in_the_audit_keeps_the_report_and_the_chain_whole(
+    store: Store, tmp_path: Path
+) -> None:
+    root = make_project(tmp_path / "p", {"batches": {"ge": 3}})
+    shadowed_history(store, root)
+    assert tg(store, root, "schema", "promote", "orders", "--yes").exit_code == 0
+    out = tmp_path / "r.html"
+    result = tg(store, root, "report", "-o", str(out))
+    assert result.exit_code == 0 and "chain intact (7 entries)" in result.output
+    assert tg(store, root, "audit", "verify").exit_code == 0
+    listed = tg(store, root, "audit", "list", "--event", "contract_promoted")
+    assert listed.exit_code == 0 and "contract_promoted" in listed.output
