@@ -109,10 +109,11 @@ def promote(
     store: StoreOpt = None,
     actor: ActorOpt = None,
 ) -> None:
-    """Make the candidate contract (the pipeline's shadow:) current: its text replaces the
-    file the pipeline names in contract:, once the shadow figures of its newest batches
-    pass the promote_if gates (exit 3 otherwise, naming each failing gate). Audited as
-    contract_promoted, with the figures and the gates."""
+    """Make the candidate contract (the pipeline's shadow:) current, if its gates pass.
+
+    Its text replaces the file the pipeline names in contract:, once the shadow figures
+    of its newest batches pass the promote_if gates (exit 3 otherwise, naming each
+    failing gate). Audited as contract_promoted, with the figures and the gates."""
     from tidegate.cli._schema_shadow import shadow_picture
     from tidegate.engine._outcome import EXIT_DATA_HELD
     from tidegate.pipelines._promote_if import shadow_path_of

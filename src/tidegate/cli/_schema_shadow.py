@@ -154,9 +154,11 @@ def shadow_report(
     project: ProjectOpt = Path("."),
     store: StoreOpt = None,
 ) -> None:
-    """Show what the candidate contract (shadow:) would have changed over the source's
-    newest batches: rows that would newly pass or fail, by rule, sample record ids, and
-    whether the pipeline's promote_if gates pass. Read-only."""
+    """Show what the candidate contract (shadow:) would have changed, and its gates.
+
+    Over the source's newest batches under the candidate: rows that would newly pass or
+    fail, by rule, sample record ids, and whether the pipeline's promote_if gates pass.
+    Read-only."""
     if output not in ("table", "json"):
         raise fail(f"--format {output!r} is not valid; use table or json")
     picture = shadow_picture(project, store, source, last)
