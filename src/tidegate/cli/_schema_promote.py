@@ -116,7 +116,7 @@ def promote(
     failing gate). Audited as contract_promoted, with the figures and the gates."""
     from tidegate.cli._schema_shadow import shadow_picture
     from tidegate.engine._outcome import EXIT_DATA_HELD
-    from tidegate.pipelines._promote_if import shadow_path_of
+    from tidegate.pipelines._promote_if import shadow_name_of, shadow_path_of
 
     picture = shadow_picture(project, store, source, last)
     pipeline = picture.pipeline
@@ -152,7 +152,7 @@ def promote(
         plain(
             f"promoted {candidate_path} (v{candidate.version}) into {pipeline.contract_path} "
             f"(was v{current.version}); the next run commits under version {candidate.version}; "
-            f"{where} still names shadow: {pipeline.extra.get('shadow')}: point it at the "
+            f"{where} still names shadow: {shadow_name_of(pipeline)}: point it at the "
             "next candidate or remove it"
         ),
         highlight=False,

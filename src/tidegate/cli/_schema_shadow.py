@@ -67,7 +67,7 @@ def shadow_picture(project: Path, store: str | None, source: str, last: int) -> 
 
 def no_data_line(pipeline: PipelineSpec) -> str:
     """What to do when no batch carries a shadow result yet."""
-    from tidegate.pipelines._promote_if import shadow_path_of
+    from tidegate.pipelines._promote_if import shadow_name_of, shadow_path_of
 
     where = rel_path(pipeline.path, pipeline.project_dir)
     if shadow_path_of(pipeline) is None:
@@ -77,7 +77,7 @@ def no_data_line(pipeline: PipelineSpec) -> str:
         )
     return (
         f"no batch of {pipeline.name} has been shadowed yet; {where} names "
-        f"shadow: {pipeline.extra['shadow']}: run `tidegate run {pipeline.name}`"
+        f"shadow: {shadow_name_of(pipeline)}: run `tidegate run {pipeline.name}`"
     )
 
 

@@ -72,10 +72,14 @@ def parse_promote_if(path: Path, value: object, shadow: object) -> Gates | None:
     return gates
 
 
-def shadow_path_of(pipeline: PipelineSpec) -> Path | None:
-    """The candidate contract a pipeline names in ``shadow:`` (resolved under its
-    project), or None. Read from the raw mapping until the spec has a field of its own."""
+def shadow_name_of(pipeline: PipelineSpec) -> str | None:
+    """The candidate contract as the pipeline names it in ``shadow:``, or None. Read from
+    the raw mapping until the spec has a field of its own (the one place to repoint)."""
     shadow = pipeline.extra.get("shadow")
-    if not isinstance(shadow, str) or not shadow.strip():
-        return None
-    return pipeline.project_dir / shadow
+    return shadow if isinstance(shadow, str) and shadow.strip() else None
+
+
+def shadow_path_of(pipeline: PipelineSpec) -> Path | None:
+    """The candidate contract of ``shadow:``, resolved under the pipeline's project."""
+    name = shadow_name_of(pipeline)
+    return None if name is None else pipeline.project_dir / name
