@@ -45,6 +45,7 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
         ["review", "--tokens", str(tokens), "--project", str(project_root), "--store", store],
         ["server", "status"],
         ["schema", "check", "--project", str(project_root)],
+        ["schema", "shadow-report", "orders", "--project", str(project_root), "--store", store],
         ["schema", "json-schema", "pipeline", "-o", str(tmp_path / "pipeline.json")],
     ]
     code = (
@@ -73,6 +74,7 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
     assert "audit show 0" in lines
     assert "served 8765" in lines and (tmp_path / "r.html").stat().st_size > 1000
     assert "server status 1" in lines  # none running: said, and no server started
+    assert "schema shadow-report 0" in lines
     assert "schema check 0" in lines and (tmp_path / "pipeline.json").stat().st_size > 1000
 
 

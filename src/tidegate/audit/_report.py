@@ -30,11 +30,13 @@ from tidegate.audit._palette import (
     SOURCE_COLORS,
     source_colors,
 )
+from tidegate.audit._shadow_section import ShadowSection, shadow_sections
 from tidegate.audit._verify import ChainReport, verify_entries
 from tidegate.store import read_chain
 from tidegate.store._quarantine import count_by_batch_and_status
 
 if TYPE_CHECKING:
+    from tidegate.pipelines._promote_if import Gates
     from tidegate.store import Store
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -53,6 +55,7 @@ class Report:
     store: Store
     generated_at: datetime
     data_docs: dict[str, Path] = field(default_factory=dict)  # pipeline -> its Data Docs index
+    shadow: list[ShadowSection] = field(default_factory=list)  # sources with shadow data
 
 
 def meaning_attrs(meaning: str) -> str:
@@ -372,9 +375,11 @@ def load_report(
     source: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    promote_if: dict[str, Gates] | None = None,
 ) -> Report:
     """Read the audit trail and the quarantine's state now (read-only), verify the chain
-    and compute the figures."""
+    and compute the figures, and the shadow picture of each source that has one
+    (judged against its pipeline's ``promote_if`` gates, source -> gates)."""
     entries = read_chain(store) or []
     counts = count_by_batch_and_status(store) if entries else []
     return Report(
@@ -384,6 +389,7 @@ def load_report(
         chain=verify_entries(entries),
         store=store,
         generated_at=datetime.now(UTC),
+        shadow=shadow_sections(entries, source, promote_if or {}),
     )
 
 
@@ -395,8 +401,9 @@ def write_report(
     since: datetime | None = None,
     until: datetime | None = None,
     data_docs: dict[str, Path] | None = None,
+    promote_if: dict[str, Gates] | None = None,
 ) -> Report:
-    report = load_report(store, source=source, since=since, until=until)
+    report = load_report(store, source=source, since=since, until=until, promote_if=promote_if)
     report = replace(report, data_docs=dict(data_docs or {}))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render_report(report), encoding="utf-8")

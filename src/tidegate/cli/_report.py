@@ -15,6 +15,8 @@ from tidegate.errors import TidegateError
 
 if TYPE_CHECKING:
     from tidegate.doctor import DoctorReport
+    from tidegate.pipelines._promote_if import Gates
+    from tidegate.pipelines._spec import PipelineSpec
 
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
 
@@ -30,15 +32,25 @@ def _when(option: str, text: str | None) -> datetime | None:
         raise fail(f"{option}: {exc}") from exc
 
 
-def data_docs_of(project: Path, source: str | None) -> dict[str, Path]:
-    """Pipeline -> the index of the Data Docs its runs built (``data_docs:``), for those
-    built; none when the project's pipelines do not load (the report is of the store)."""
+def _pipelines(project: Path) -> list[PipelineSpec]:
+    """The project's pipelines; none when they do not load (the report is of the store)."""
     from tidegate.pipelines._spec import load_pipelines
 
     try:
-        pipelines = load_pipelines(project)
+        return load_pipelines(project)
     except TidegateError:
-        return {}
+        return []
+
+
+def promote_if_of(project: Path) -> dict[str, Gates]:
+    """Pipeline -> its ``promote_if:`` gates, for those that have some."""
+    return {p.name: p.promote_if for p in _pipelines(project) if p.promote_if is not None}
+
+
+def data_docs_of(project: Path, source: str | None) -> dict[str, Path]:
+    """Pipeline -> the index of the Data Docs its runs built (``data_docs:``), for those
+    built."""
+    pipelines = _pipelines(project)
     return {
         p.name: p.data_docs / "index.html"
         for p in pipelines
@@ -84,7 +96,15 @@ def report(
     path = resolve_store(project, store)
     try:
         docs = data_docs_of(project, source)
-        result = write_report(path, output, source=source, since=start, until=end, data_docs=docs)
+        result = write_report(
+            path,
+            output,
+            source=source,
+            since=start,
+            until=end,
+            data_docs=docs,
+            promote_if=promote_if_of(project),
+        )
     except TidegateError as exc:
         raise fail(exc) from exc
     f, chain = result.figures, result.chain
@@ -107,6 +127,8 @@ def report(
     )
     for name, state in f.quarantine_now.items():
         console.print(plain(f"  quarantine now, {name}: {state.describe()}"), highlight=False)
+    for section in result.shadow:
+        console.print(plain(f"  shadow, {section.line()}"), highlight=False)
     for name, index in docs.items():
         console.print(plain(f"  Data Docs, {name}: {index}"), highlight=False)
     if not chain.ok:  # the file is written, but a broken chain must not pass unnoticed
@@ -124,8 +146,9 @@ def doctor(
     and its audit chain intact, the audit log cannot be rewritten by the role that
     runs tidegate (PostgreSQL triggers and grants), thresholds (`monitor:`) are set for
     every source,
-    the last run of each source succeeded, schedules are deployed, PII columns are
-    marked. Each item that does not pass says what to do.
+    the last run of each source succeeded, the promote_if gates of a shadowed candidate
+    contract pass, schedules are deployed, PII columns are marked. Each item that does
+    not pass says what to do.
     """
     from tidegate.doctor import run_doctor
 

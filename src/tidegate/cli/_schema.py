@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tidegate._safe_text import assemble, plain
-from tidegate.cli import _schema_gx, _schema_versions
+from tidegate.cli import _schema_gx, _schema_promote, _schema_shadow, _schema_versions
 from tidegate.cli._common import ProjectOpt, console, err_console, fail
 from tidegate.cli._sample_options import (
     DelimiterOpt,
@@ -30,6 +30,8 @@ app.command("import-gx")(_schema_gx.import_gx)
 app.command("history")(_schema_versions.history)
 app.command("diff")(_schema_versions.diff)
 app.command("rollback")(_schema_versions.rollback)
+app.command("shadow-report")(_schema_shadow.shadow_report)
+app.command("promote")(_schema_promote.promote)
 
 
 @app.command("check")

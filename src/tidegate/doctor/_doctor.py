@@ -15,6 +15,7 @@ from tidegate.doctor._project import (
     schedule_check,
     thresholds_check,
 )
+from tidegate.doctor._shadow import promote_gates_check
 from tidegate.doctor._store import append_only_check, chain_check, last_run_check, read_store
 from tidegate.doctor._versions import versions_check
 
@@ -31,6 +32,7 @@ ORDER = (
     "thresholds",
     "last run",
     "contract versions",
+    "promote gates",
     "schedule",
     "pii",
 )
@@ -51,6 +53,7 @@ def run_doctor(project: Path, store: Store) -> DoctorReport:
     results += [last_run_check(f.name, entries) for f in files]
     readable = entries is not None
     results += [versions_check(n, c, store, readable) for n, c in contracts.items()]
+    results += [r for f in files if (r := promote_gates_check(f, entries)) is not None]
     results += [schedule_check(f) for f in files]
     results += [pii_check(name, c) for name, c in contracts.items()]
     results.sort(key=lambda r: ORDER.index(r.check))

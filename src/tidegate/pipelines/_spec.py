@@ -16,6 +16,7 @@ import yaml
 
 from tidegate.errors import PipelineError
 from tidegate.monitor._config import MonitorConfig, parse_monitor
+from tidegate.pipelines._promote_if import Gates, parse_promote_if
 from tidegate.pipelines._schedule import (
     ConcurrencyConfig,
     ScheduleSpec,
@@ -41,6 +42,7 @@ PIPELINE_KEYS = (
     "parallel",
     "data_docs",
     "shadow",
+    "promote_if",
 )
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -78,6 +80,7 @@ class PipelineSpec:
     parallel: ParallelConfig | None = None  # ``parallel:``: items on a Dask cluster
     data_docs: Path | None = None  # ``data_docs:``: the GX Data Docs folder of its runs
     shadow: str | None = None  # ``shadow:``: a candidate contract, as the file names it
+    promote_if: Gates | None = None  # ``promote_if:``: thresholds on the shadow result
 
 
 def _refuse(path: Path, key: str, value: object, valid: str) -> PipelineError:
@@ -186,6 +189,7 @@ def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
         parallel=parallel,
         data_docs=None if data_docs is None else project_dir / data_docs,
         shadow=shadow,
+        promote_if=parse_promote_if(path, data.get("promote_if"), data.get("shadow")),
     )
 
 

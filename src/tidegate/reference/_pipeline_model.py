@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tidegate.pipelines._promote_if import GATE_METRICS, GATE_OPS
 from tidegate.reference._keys import (
     REQUIRED,
     Key,
@@ -364,8 +365,26 @@ PIPELINE = Key(
             "A candidate contract for the same source (relative to the project), e.g. "
             "schemas/orders.v4.yaml: each batch is also judged under it, nothing loaded or "
             "quarantined under it; the audit entry (`detail.shadow`) and the run summary "
-            "say which rows would newly pass or newly fail, by rule, with sample records.",
+            "say which rows would newly pass or newly fail, by rule, with sample records; see `tidegate schema "
+            "shadow-report` and `tidegate schema promote`.",
             minLength=1,
+        ),
+        section(
+            "promote_if",
+            "Thresholds the shadow result must meet before `tidegate schema promote` makes "
+            "the candidate current (`doctor` checks them too), e.g. "
+            "{new_failures_ratio: {lt: 0.001}}; needs shadow:.",
+            tuple(
+                section(
+                    metric,
+                    f"{what.capitalize()}, over the candidate's newest batches.",
+                    tuple(
+                        number(op, f"The value must be {sign} this.")
+                        for op, sign in GATE_OPS.items()
+                    ),
+                )
+                for metric, what in GATE_METRICS.items()
+            ),
         ),
     ),
 )
