@@ -365,8 +365,8 @@ PIPELINE = Key(
             "A candidate contract for the same source (relative to the project), e.g. "
             "schemas/orders.v4.yaml: each batch is also judged under it, nothing loaded or "
             "quarantined under it; the audit entry (`detail.shadow`) and the run summary "
-            "say which rows would newly pass or newly fail, by rule, with sample records; see `tidegate schema "
-            "shadow-report` and `tidegate schema promote`.",
+            "say which rows would newly pass or newly fail, by rule, with sample records; "
+            "see `tidegate schema shadow-report` and `tidegate schema promote`.",
             minLength=1,
         ),
         section(
