@@ -1,6 +1,7 @@
 """Quarantine review: the lifecycle (edit, replay, reject) over the store."""
 
 from tidegate.review._contracts import contract_for, contracts_by_source
+from tidegate.review._judge import replay_frame
 from tidegate.review._lifecycle import (
     current_values,
     edit_record,
@@ -8,7 +9,7 @@ from tidegate.review._lifecycle import (
     raw_by_column,
     reject_records,
 )
-from tidegate.review._replay import ReplaySummary, replay_frame, replay_records
+from tidegate.review._replay import ReplaySummary, replay_records
 
 __all__ = [
     "ReplaySummary",
