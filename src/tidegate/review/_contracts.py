@@ -29,3 +29,25 @@ def contract_for(contracts: dict[str, Contract], source: str) -> Contract:
             f"{', '.join(sorted(contracts)) or 'none'}); run from the project folder or pass "
             "--project, and check it with `tidegate schema check`"
         ) from None
+
+
+def current_contract(project_dir: Path, source: str) -> Contract | None:
+    """The source's current contract: the file its pipeline names in ``contract:``, else
+    the one contract of the source in ``<project>/schemas`` (as replay finds it); None
+    when neither loads."""
+    from tidegate.contracts import load_contract
+    from tidegate.errors import TidegateError
+    from tidegate.pipelines import load_pipelines
+
+    try:
+        pipelines = load_pipelines(project_dir)
+    except TidegateError:
+        pipelines = []
+    for pipeline in pipelines:
+        try:
+            contract = load_contract(pipeline.contract_path)
+        except TidegateError:
+            continue
+        if contract.source == source:
+            return contract
+    return contracts_by_source(project_dir).get(source)
