@@ -27,7 +27,8 @@ ContractOpt = Annotated[
     Path,
     typer.Option(
         "--contract",
-        help="The candidate contract file (e.g. schemas/orders.v4.yaml), for the same source.",
+        help="The candidate contract file (e.g. schemas/orders.v4.yaml; a relative path is "
+        "looked for here, then under --project), for the same source.",
         dir_okay=False,
     ),
 ]
@@ -76,10 +77,11 @@ def _print_table(result: RecheckResult, contract: Path) -> None:
             f"{_ids(result.refused_existing_key[:10], len(result.refused_existing_key))}; "
             "replay stops at these: edit the key or reject them first"
         )
-    if result.file_level:
+    if result.file_level == 1:
+        lines.append("1 file-level entry is not a record and is not rechecked")
+    elif result.file_level:
         lines.append(
-            f"{result.file_level} file-level entr{'y is' if result.file_level == 1 else 'ies are'}"
-            " not records and are not rechecked"
+            f"{result.file_level} file-level entries are not records and are not rechecked"
         )
     lines.append(
         "nothing was written; once the candidate is the current contract, "
@@ -87,6 +89,15 @@ def _print_table(result: RecheckResult, contract: Path) -> None:
     )
     for line in lines:
         console.print(plain(line), highlight=False, soft_wrap=True)
+
+
+def _in_project(contract: Path, project: Path) -> Path:
+    """A relative path as given if it exists from here, else under the project folder
+    (as a pipeline file names its contracts)."""
+    if contract.is_absolute() or contract.exists():
+        return contract
+    under = project / contract
+    return under if under.exists() else contract
 
 
 def recheck(
@@ -110,7 +121,7 @@ def recheck(
     if output not in ("table", "json"):
         raise fail(f"--format {output!r} is not valid; use table or json")
     try:
-        candidate = load_contract(contract)
+        candidate = load_contract(_in_project(contract, project))
         if source and source != candidate.source:
             raise fail(
                 f"--source {source!r} does not match the candidate's source "
