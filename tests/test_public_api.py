@@ -19,6 +19,7 @@ PUBLIC = [
     "MemorySource",
     "Pipeline",
     "RawBatch",
+    "RecheckResult",
     "RunResult",
     "Source",
     "Store",
@@ -29,6 +30,7 @@ PUBLIC = [
     "ingest_flow",
     "load_contract",
     "open_store",
+    "recheck",
 ]
 
 TASKS = [

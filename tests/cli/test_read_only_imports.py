@@ -1,6 +1,6 @@
-"""Commands that only read never import Prefect (nor start a server): audit, quarantine,
-report, doctor, review, `server status` and `schema check`/`json-schema`, run one after
-another in one process."""
+"""Commands that only read never import Prefect (nor start a server): audit, quarantine
+(`recheck` too, of a contract without a suite), report, doctor, review, `server status`
+and `schema check`/`json-schema`, run one after another in one process."""
 
 from __future__ import annotations
 
@@ -45,6 +45,17 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
         ["review", "--tokens", str(tokens), "--project", str(project_root), "--store", store],
         ["server", "status"],
         ["schema", "check", "--project", str(project_root)],
+        # judges the pending records under a candidate (no suite): pandera, not Prefect
+        [
+            "quarantine",
+            "recheck",
+            "--contract",
+            str(project_root / "schemas" / "orders.yaml"),
+            "--project",
+            str(project_root),
+            "--store",
+            store,
+        ],
         ["schema", "json-schema", "pipeline", "-o", str(tmp_path / "pipeline.json")],
     ]
     code = (
@@ -73,6 +84,7 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
     assert "audit show 0" in lines
     assert "served 8765" in lines and (tmp_path / "r.html").stat().st_size > 1000
     assert "server status 1" in lines  # none running: said, and no server started
+    assert "quarantine recheck 0" in lines
     assert "schema check 0" in lines and (tmp_path / "pipeline.json").stat().st_size > 1000
 
 

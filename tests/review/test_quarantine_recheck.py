@@ -134,7 +134,10 @@ def test_recheck_predicts_replay_record_by_record(
         project, store, "quarantine", "recheck", "--contract", "candidates/orders.v2.yaml",
         "--source", "orders",
     )  # fmt: skip
-    assert f"would be accepted: {len(expected)} (1 under the current contract)" in table
+    assert (
+        f"{len(expected)} would be accepted by the candidate (1 by the current contract)" in table
+    )
+    assert f"accepted, ids: {', '.join(map(str, expected))}" in table
     assert "1 file-level entry is not a record and is not rechecked" in table
     assert _snapshot(store) == before  # nothing written: target, quarantine, audit
 

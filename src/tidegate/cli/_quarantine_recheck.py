@@ -47,30 +47,29 @@ def _ids(ids: tuple[int, ...] | list[int], total: int) -> str:
     return ", ".join(map(str, ids)) + (" ..." if total > len(ids) else "")
 
 
-def _print_table(result: RecheckResult, contract: Path) -> None:
-    figures = result.as_dict()
-    samples = figures["samples"]
+def _print_table(result: RecheckResult, contract: Path, matching: str) -> None:
+    samples = result.as_dict()["samples"]
     now = (
-        f" ({result.accepted_now} under the current contract)"
+        f" ({result.accepted_now} by the current contract)"
         if result.accepted_now is not None
         else ""
     )
     lines = [
-        f"{result.records} pending record(s) of {result.source} rechecked under {contract} "
-        f"(version {result.version})",
-        f"  would be accepted: {result.accepted}{now}",
-        f"  would still fail: {result.still_failing}",
+        f"{result.records} pending record(s) of {result.source}{matching}, rechecked under "
+        f"{contract} (version {result.version})",
+        f"  {result.accepted} would be accepted by the candidate{now}",
+        f"  {result.still_failing} would still fail",
     ]
     if result.passed_by_rule:
-        lines.append(
-            f"  would now pass, by the rule they fail now: {_counts(result.passed_by_rule)}"
-        )
+        lines.append(f"  would pass, by the rule failed now: {_counts(result.passed_by_rule)}")
     if result.failing_by_rule:
-        lines.append(f"  still failing, by candidate rule: {_counts(result.failing_by_rule)}")
+        lines.append(f"  would still fail, by rule: {_counts(result.failing_by_rule)}")
     if samples["accepted"]:
-        lines.append(f"  would be accepted: ids {_ids(samples['accepted'], result.accepted)}")
+        lines.append(f"  accepted, ids: {_ids(samples['accepted'], result.accepted)}")
     if samples["still_failing"]:
-        lines.append(f"  still failing: ids {_ids(samples['still_failing'], result.still_failing)}")
+        lines.append(
+            f"  still failing, ids: {_ids(samples['still_failing'], result.still_failing)}"
+        )
     if result.refused_existing_key:
         lines.append(
             f"  key already loaded and on_existing_key is quarantine: ids "
@@ -156,4 +155,5 @@ def recheck(
     if output == "json":
         typer.echo(json.dumps({"contract": str(contract), **result.as_dict()}))
         return
-    _print_table(result, contract)
+    matching = (f" failing {rule}" if rule else "") + (f" of batch {batch}" if batch else "")
+    _print_table(result, contract, matching)
