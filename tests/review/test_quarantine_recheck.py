@@ -172,3 +172,39 @@ def test_recheck_refuses_bad_input_in_one_line(
     tg(project, store, "quarantine", "reject", "--source", "orders", "--reason", "test")
     out = tg(project, store, *args)
     assert "nothing to recheck: 0 pending records of orders" in out
+
+
+def test_a_loaded_key_is_refused_as_replay_refuses_it(
+    project: Path, store: Store, prefect_api: str
+) -> None:
+    import tidegate
+
+    tg(project, store, "run", "orders", code=3)
+    strict = {**_contract(2, None), "policy": {"on_existing_key": "quarantine"}}
+    (project / "candidates" / "strict.yaml").write_text(yaml.safe_dump(strict))
+    loaded = {i for (i,) in query(store, "SELECT id FROM orders")}
+    pending = query(store, "SELECT id, raw FROM quarantine WHERE status = 'pending' ORDER BY id")
+    on_loaded_key = [i for i, raw in pending if int(json.loads(raw).get("id", 0)) in loaded]
+    before = _snapshot(store)
+    seen: list[tuple[int, int]] = []
+    candidate = project / "candidates" / "strict.yaml"
+    result = tidegate.recheck(store, candidate, page_size=4, on_progress=lambda *a: seen.append(a))
+    assert result.refused_existing_key == tuple(on_loaded_key) and len(on_loaded_key) == 1
+    assert result.failing_by_rule["_row.existing_key"] == 1
+    assert seen[-1] == (len(pending), len(pending)) and len(seen) == -(-len(pending) // 4)
+    args = ["quarantine", "recheck", "--contract", "candidates/strict.yaml"]
+    figures = json.loads(tg(project, store, *args, "--rule", "amount.ge", "-f", "json"))
+    assert figures["records"] == sum(1 for r in ROWS if "amount.ge" in _v1_rules(r))
+    assert figures["accepted"] == 0 and figures["refused_existing_key"] == []
+    file_level = {
+        i
+        for (i,) in query(store, "SELECT id FROM quarantine WHERE rules = ?", ["_file.unreadable"])
+    }
+    judged = sorted((*result.accepted_ids, *result.failing_ids))
+    assert judged == [i for i, _ in pending if i not in file_level]
+    assert result.file_level == len(file_level) == 1
+    assert _snapshot(store) == before
+    # replay under it stops at the loaded key, as recheck said
+    (project / "schemas" / "orders.yaml").write_text(yaml.safe_dump(strict))
+    out = tg(project, store, "quarantine", "replay", str(on_loaded_key[0]), code=2)
+    assert "key already loaded" in out
