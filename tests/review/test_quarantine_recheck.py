@@ -102,6 +102,9 @@ def test_recheck_predicts_replay_record_by_record(
     # a reviewer fixes one record that fails amount only: it counts with its edit
     edited = min(i for i, r in rows.items() if _v1_rules(r) == {"amount.ge"})
     tg(project, store, "quarantine", "edit", str(edited), "--set", "amount=5")
+    # the candidate beside the current contract in schemas/, as a team keeps it
+    candidate = project / "schemas" / "orders.v2.yaml"
+    candidate.write_text((project / "candidates" / "orders.v2.yaml").read_text())
     before = _snapshot(store)
 
     # expected from the data: status-only failures (and the edit) pass under v2, except
@@ -114,7 +117,7 @@ def test_recheck_predicts_replay_record_by_record(
     expected_failing = sorted(set(rows) - set(expected))
 
     out = tg(
-        project, store, "quarantine", "recheck", "--contract", "candidates/orders.v2.yaml",
+        project, store, "quarantine", "recheck", "--contract", "schemas/orders.v2.yaml",
         "--format", "json",
     )  # fmt: skip
     figures = json.loads(out)
@@ -131,7 +134,7 @@ def test_recheck_predicts_replay_record_by_record(
         "_row.duplicate_key": len(relaxed) - len(first_of_key),
     }
     table = tg(
-        project, store, "quarantine", "recheck", "--contract", "candidates/orders.v2.yaml",
+        project, store, "quarantine", "recheck", "--contract", "schemas/orders.v2.yaml",
         "--source", "orders",
     )  # fmt: skip
     assert (
@@ -141,10 +144,9 @@ def test_recheck_predicts_replay_record_by_record(
     assert "1 file-level entry is not a record and is not rechecked" in table
     assert _snapshot(store) == before  # nothing written: target, quarantine, audit
 
-    # make v2 current and replay every pending record: exactly those recheck named load
-    (project / "schemas" / "orders.yaml").write_text(
-        (project / "candidates" / "orders.v2.yaml").read_text()
-    )
+    # make v2 current (its text in the file the pipeline names; the candidate stays beside
+    # it in schemas/) and replay every pending record: exactly those recheck named load
+    (project / "schemas" / "orders.yaml").write_text(candidate.read_text())
     loaded_before = scalar(store, "SELECT count(*) FROM orders")
     tg(project, store, "quarantine", "replay", "--source", "orders")
     replayed = [i for (i,) in query(store, "SELECT id FROM quarantine WHERE status = 'replayed'")]
