@@ -8,13 +8,12 @@ It imports neither Prefect nor Great Expectations (unless the candidate has a su
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tidegate._safe_text import plain
+from tidegate._safe_text import json_dumps, plain
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, err_console, fail, resolve_store
 from tidegate.cli._list_options import batch_id
 from tidegate.cli._quarantine_options import BatchOpt, RuleOpt
@@ -147,13 +146,14 @@ def recheck(
             )
     except TidegateError as exc:
         raise fail(exc) from exc
+    matching = (f" failing {rule}" if rule else "") + (f" of batch {batch}" if batch else "")
     if result.records == 0 and result.file_level == 0:
         console.print(
-            plain(f"nothing to recheck: 0 pending records of {candidate.source}"), highlight=False
+            plain(f"nothing to recheck: 0 pending records of {candidate.source}{matching}"),
+            highlight=False,
         )
         return
     if output == "json":
-        typer.echo(json.dumps({"contract": str(contract), **result.as_dict()}))
+        typer.echo(json_dumps({"contract": str(contract), **result.as_dict()}))
         return
-    matching = (f" failing {rule}" if rule else "") + (f" of batch {batch}" if batch else "")
     _print_table(result, contract, matching)
