@@ -111,9 +111,11 @@ class _Judge:
         load = routed.load
         ids = [int(i) for i in load[RECORD_COLUMN].to_list()]
         keys = [tuple(k) for k in load.select(*key).rows()] if key else [() for _ in ids]
-        held = self._held_keys(keys) if key else set()
+        # with on_existing_key: update a loaded key is updated, so only quarantine looks
+        refuses = bool(key) and self.contract.policy.on_existing_key == "quarantine"
+        held = self._held_keys(keys) if refuses else set()
         for record_id, k in zip(ids, keys, strict=True):
-            if k in held and self.contract.policy.on_existing_key == "quarantine":
+            if k in held:
                 out[record_id] = (EXISTING_KEY_RULE,)
                 self.refused.append(record_id)
             else:
