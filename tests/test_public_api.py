@@ -20,6 +20,7 @@ PUBLIC = [
     "MemorySource",
     "Pipeline",
     "RawBatch",
+    "RecheckResult",
     "RunResult",
     "ShadowVerdict",
     "Source",
@@ -31,6 +32,7 @@ PUBLIC = [
     "ingest_flow",
     "load_contract",
     "open_store",
+    "recheck",
 ]
 
 TASKS = [

@@ -11,6 +11,7 @@ The public API, pinned by ``tests/test_public_api.py``::
     verdict = contract.validate(frame)            # no store: valid rows, quarantine, counts
     store = tidegate.open_store(".tidegate/tidegate.duckdb")   # or "postgresql://..."
     result = tidegate.Pipeline(source="data/*.csv", contract=contract, store=store).run()
+    what_if = tidegate.recheck(store, "schemas/orders.v2.yaml")   # the quarantine, unchanged
 
 ``import tidegate`` is light: each name imports what it needs on first use (Prefect
 only for :func:`ingest_flow` and :mod:`tidegate.tasks`).
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
         Verdict,
     )
     from tidegate.errors import TidegateError
+    from tidegate.review import RecheckResult, recheck
     from tidegate.sources import FileSource, MemorySource, Source
     from tidegate.store import BatchOutcome, Store, open_store
 
@@ -52,6 +54,7 @@ _NAMES = {
     "MemorySource": "tidegate.sources",
     "Pipeline": "tidegate.engine",
     "RawBatch": "tidegate.batches",
+    "RecheckResult": "tidegate.review",
     "RunResult": "tidegate.engine",
     "ShadowVerdict": "tidegate.engine",
     "Source": "tidegate.sources",
@@ -61,6 +64,7 @@ _NAMES = {
     "contract_from_dict": "tidegate.contracts",
     "load_contract": "tidegate.contracts",
     "open_store": "tidegate.store",
+    "recheck": "tidegate.review",
 }
 
 __all__ = [
@@ -75,6 +79,7 @@ __all__ = [
     "MemorySource",
     "Pipeline",
     "RawBatch",
+    "RecheckResult",
     "RunResult",
     "ShadowVerdict",
     "Source",
@@ -86,6 +91,7 @@ __all__ = [
     "ingest_flow",
     "load_contract",
     "open_store",
+    "recheck",
 ]
 
 

@@ -1,6 +1,6 @@
-"""Commands that only read never import Prefect (nor start a server): audit, quarantine,
-report, doctor, review, `server status` and `schema check`/`json-schema`, run one after
-another in one process."""
+"""Commands that only read never import Prefect (nor start a server): audit, quarantine
+(`recheck` too, of a contract without a suite), report, doctor, review, `server status`
+and `schema check`/`json-schema`, run one after another in one process."""
 
 from __future__ import annotations
 
@@ -46,6 +46,17 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
         ["server", "status"],
         ["schema", "check", "--project", str(project_root)],
         ["schema", "shadow-report", "orders", "--project", str(project_root), "--store", store],
+        # judges the pending records under a candidate (no suite): pandera, not Prefect
+        [
+            "quarantine",
+            "recheck",
+            "--contract",
+            str(project_root / "schemas" / "orders.yaml"),
+            "--project",
+            str(project_root),
+            "--store",
+            store,
+        ],
         ["schema", "json-schema", "pipeline", "-o", str(tmp_path / "pipeline.json")],
     ]
     code = (
@@ -75,6 +86,7 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
     assert "served 8765" in lines and (tmp_path / "r.html").stat().st_size > 1000
     assert "server status 1" in lines  # none running: said, and no server started
     assert "schema shadow-report 0" in lines
+    assert "quarantine recheck 0" in lines
     assert "schema check 0" in lines and (tmp_path / "pipeline.json").stat().st_size > 1000
 
 

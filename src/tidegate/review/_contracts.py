@@ -9,15 +9,42 @@ from tidegate.errors import ContractError, ReviewError
 
 
 def contracts_by_source(project_dir: Path) -> dict[str, Contract]:
-    """Every good contract in ``<project>/schemas``, by source name."""
+    """The current contract of each source: the file its pipeline names in ``contract:``
+    (so a candidate beside it in schemas/, ``orders.v2.yaml`` for the same source, is
+    not taken for it), and every other good contract in ``<project>/schemas``."""
     folder = project_dir / "schemas"
-    if not folder.is_dir():
+    found = (
+        {
+            result.source: result
+            for _, result in check_contracts(find_contracts(folder))
+            if not isinstance(result, ContractError)
+        }
+        if folder.is_dir()
+        else {}
+    )
+    return {**found, **_pipeline_contracts(project_dir)}
+
+
+def _pipeline_contracts(project_dir: Path) -> dict[str, Contract]:
+    """The contract each pipeline file names, by source (files that do not load left out)."""
+    from tidegate.contracts import load_contract
+    from tidegate.errors import TidegateError
+    from tidegate.pipelines import load_pipelines
+
+    if not (project_dir / "pipelines").is_dir():
         return {}
-    return {
-        result.source: result
-        for _, result in check_contracts(find_contracts(folder))
-        if not isinstance(result, ContractError)
-    }
+    try:
+        pipelines = load_pipelines(project_dir)
+    except TidegateError:
+        return {}
+    contracts: dict[str, Contract] = {}
+    for pipeline in pipelines:
+        try:
+            contract = load_contract(pipeline.contract_path)
+        except TidegateError:
+            continue
+        contracts.setdefault(contract.source, contract)
+    return contracts
 
 
 def contract_for(contracts: dict[str, Contract], source: str) -> Contract:
@@ -29,3 +56,8 @@ def contract_for(contracts: dict[str, Contract], source: str) -> Contract:
             f"{', '.join(sorted(contracts)) or 'none'}); run from the project folder or pass "
             "--project, and check it with `tidegate schema check`"
         ) from None
+
+
+def current_contract(project_dir: Path, source: str) -> Contract | None:
+    """The source's current contract (see :func:`contracts_by_source`), or None."""
+    return contracts_by_source(project_dir).get(source)

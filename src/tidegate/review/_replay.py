@@ -8,7 +8,6 @@ status and version of each record are claimed in the same transaction.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from tidegate.batches import RECORD_COLUMN, RawBatch, RoutedBatch
+from tidegate.batches import RECORD_COLUMN, RoutedBatch
 from tidegate.contracts import Contract
-from tidegate.engine import run_batch
 from tidegate.errors import ReviewConflictError, ReviewError
 from tidegate.review._contracts import contract_for
-from tidegate.review._lifecycle import current_values, pii_columns, require_records
-from tidegate.rules import DUPLICATE_KEY_RULE
+from tidegate.review._judge import REPLAY_CHUNK, judge_records, replay_verdicts
+from tidegate.review._lifecycle import pii_columns, require_records
 from tidegate.rules import UNREADABLE_FILE_RULE as FILE_RULE
 from tidegate.store import default_actor, transaction
 from tidegate.store._audit_log import append_audit_many
@@ -54,21 +52,6 @@ class ReplaySummary:
             getattr(self, name).extend(getattr(other, name))
 
 
-def replay_frame(records: list[QuarantineRecord], contract: Contract) -> pl.DataFrame:
-    """The records as a raw frame under the contract's column names, edits applied.
-
-    The record number column holds the quarantine id, to join the verdicts back.
-    """
-    rows = []
-    for r in records:
-        values = current_values(r, contract)
-        rows.append(
-            {c: None if values.get(c) is None else str(values[c]) for c in contract.column_names}
-        )
-    frame = pl.DataFrame(rows, schema={c: pl.String for c in contract.column_names}, orient="row")
-    return frame.with_columns(pl.Series(RECORD_COLUMN, [r.id for r in records], dtype=pl.Int64))
-
-
 def _replay_source(
     store: Store,
     records: list[QuarantineRecord],
@@ -81,22 +64,9 @@ def _replay_source(
     summary.not_replayable = [r.id for r in records if FILE_RULE in r.rules]
     if not replayable:
         return summary
-    # A replay judges each record on its own: no batch-level hold, no batch expectations.
-    suite = contract.expectations
-    judged = dataclasses.replace(
+    return judge_records(
+        replayable,
         contract,
-        policy=dataclasses.replace(
-            contract.policy, on_row_failure="quarantine", max_quarantine_ratio=1.0
-        ),
-        expectations=(
-            dataclasses.replace(suite, expectations=suite.row_expectations) if suite else None
-        ),
-    )
-    frame = replay_frame(replayable, judged)
-    raw = RawBatch(source=contract.source, location="replay", content_sha256="replay", frame=frame)
-    return run_batch(
-        raw,
-        judged,
         lambda prepared: _write_replay(
             store, prepared.routed, replayable, contract, actor, expected_versions, summary
         ),
@@ -115,23 +85,7 @@ def _write_replay(
     """In one transaction: each record's new verdict claimed at its version, the rows
     that now pass loaded (with their original lineage), one audit entry per record."""
     by_id = {r.id: r for r in replayable}
-    verdicts = {int(q["record"]): q for q in routed.quarantine.iter_rows(named=True)}
-    # the same key twice in one replay: keep the second pending
-    for dup in routed.duplicate_rows["record"].to_list():
-        verdicts[dup] = {
-            "errors": json.dumps(
-                [
-                    {
-                        "rule": DUPLICATE_KEY_RULE,
-                        "column": None,
-                        "value": None,
-                        "message": "same key as another record in this replay",
-                    }
-                ]
-            ),
-            "rules": DUPLICATE_KEY_RULE,
-            "normalized": None,
-        }
+    verdicts = replay_verdicts(routed)
     normalized_json = dict(
         zip(
             routed.normalized_frame[RECORD_COLUMN].to_list(),
@@ -252,7 +206,7 @@ def replay_records(
     *,
     actor: str | None = None,
     expected_versions: dict[int, int] | None = None,
-    chunk_size: int = 5000,
+    chunk_size: int = REPLAY_CHUNK,
     on_progress: Callable[[int], None] | None = None,
 ) -> ReplaySummary:
     """Replay records under each source's current contract, in atomic chunks."""

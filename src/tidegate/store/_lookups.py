@@ -1,5 +1,6 @@
 """Look-ups by key behind `tidegate audit trace`: a target row by its primary key, the
-quarantine rows that may hold a key, the checkpoint of a batch. Each takes an open
+quarantine rows that may hold a key, the checkpoint of a batch; and the keys a target
+holds already, for `tidegate quarantine recheck`. Each takes an open
 connection; rows come back as dicts of column name to the value as stored.
 """
 
@@ -9,6 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from tidegate.errors import StoreError
+from tidegate.store._connect import fetch_one
 from tidegate.store._tables import is_postgres_connection, quote_ident
 
 if TYPE_CHECKING:
@@ -20,6 +22,7 @@ QUARANTINE_TRACE_COLUMNS = (
     "id, batch_id, location, record, status, version, rules, errors, raw, "
     "normalized, edited, reason, contract_version, updated_by, updated_at"
 )
+_KEYS_PER_QUERY = 1000
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:
@@ -130,3 +133,32 @@ def quarantine_at_record(
             [source, record, *params],
         )
     )
+
+
+def keys_in_target(
+    con: Connection, table: str, key: tuple[str, ...], keys: list[tuple[Any, ...]]
+) -> set[tuple[Any, ...]]:
+    """Which of ``keys`` (primary key values, typed as the target stores them) target
+    ``table`` holds already: plain SELECTs with the keys as parameters, so a read-only
+    connection will do (a recheck writes nothing, not even a temporary table)."""
+    exists = fetch_one(
+        con,
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+        "AND table_schema = current_schema()",
+        [table],
+    )
+    wanted = {k for k in keys if None not in k}
+    if not (exists and exists[0]) or not wanted:
+        return set()
+    cols = ", ".join(quote_ident(k) for k in key)
+    firsts = list(dict.fromkeys(k[0] for k in wanted))
+    found: set[tuple[Any, ...]] = set()
+    for start in range(0, len(firsts), _KEYS_PER_QUERY):
+        part = firsts[start : start + _KEYS_PER_QUERY]
+        marks = ", ".join("?" for _ in part)
+        rows = con.execute(
+            f"SELECT {cols} FROM {quote_ident(table)} WHERE {quote_ident(key[0])} IN ({marks})",
+            part,
+        ).fetchall()
+        found.update(tuple(r) for r in rows)
+    return found & wanted
