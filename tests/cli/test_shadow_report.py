@@ -118,7 +118,9 @@ def test_an_unknown_source_is_one_line_exit_2(store: Store, tmp_path: Path) -> N
     root = make_project(tmp_path / "p")
     result = tg(store, root, "schema", "shadow-report", "ordrs")
     assert result.exit_code == 2
-    assert "no pipeline named 'ordrs'" in result.output and "Traceback" not in result.output
+    assert (
+        "names a contract for source 'ordrs'" in result.output and "Traceback" not in result.output
+    )
 
 
 def test_shadow_report_imports_neither_prefect_nor_gx(store: Store, tmp_path: Path) -> None:

@@ -182,7 +182,9 @@ def _promote(
                 raise fail(f"a run of {pipeline.name} is in progress; promote once it has ended")
             with transaction(picture.store) as con:
                 ensure_store_tables(con)
-                append_audit(con, "contract_promoted", detail, source=pipeline.name, actor=actor)
+                append_audit(
+                    con, "contract_promoted", detail, source=picture.summary.source, actor=actor
+                )
                 if suite is not None:
                     suite[1].parent.mkdir(parents=True, exist_ok=True)
                     _write_atomically(suite[1], suite[0].read_bytes())

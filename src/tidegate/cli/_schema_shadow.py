@@ -53,12 +53,14 @@ def shadow_picture(project: Path, store: str | None, source: str, last: int) -> 
     """The pipeline of ``source``, its shadow summary and its gates, read-only."""
     from tidegate.audit._shadow import shadow_summary
     from tidegate.audit._shadow_gates import evaluate_gates
-    from tidegate.pipelines._spec import find_pipeline
+    from tidegate.pipelines._contract_file import declared_source, pipeline_of_source
 
     try:
-        pipeline = find_pipeline(project.resolve(), source)
+        pipeline = pipeline_of_source(project.resolve(), source)
         target = resolve_store(project, store)
-        summary = shadow_summary(target, pipeline.name, last)
+        # batch entries name the contract's source (the pipeline's name when they agree)
+        audited = declared_source(pipeline.contract_path) or pipeline.name
+        summary = shadow_summary(target, audited, last)
     except TidegateError as exc:
         raise fail(exc) from None
     gates = None if pipeline.promote_if is None else evaluate_gates(pipeline.promote_if, summary)
