@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shadow_support import append_batches, make_project, shadowed_history, tg
+from shadow_support import append_batches, make_project, runner, shadowed_history, tg
+from tidegate.cli import app
 from tidegate.store import Store
 
 
@@ -49,3 +50,33 @@ def test_a_pipeline_without_promote_if_has_no_gate_check(store: Store, tmp_path:
     root = make_project(tmp_path / "p")
     shadowed_history(store, root)
     assert gate_checks(store, root) == []
+
+
+def test_a_shadow_candidate_beside_the_contract_is_not_a_second_contract(
+    store: Store, tmp_path: Path
+) -> None:
+    """schemas/orders.v4.yaml declares source orders too: as the pipeline's shadow: it
+    checks out (in doctor, `schema check` and review); a third file for orders is refused."""
+    root = make_project(tmp_path / "p")
+    result = tg(store, root, "doctor", "--format", "json")
+    checks = {
+        c["subject"]: c for c in json.loads(result.output)["checks"] if c["check"] == "contract"
+    }
+    assert checks["orders"]["status"] == "pass", checks["orders"]
+    assert checks["schemas/orders.v4.yaml"]["status"] == "pass"
+    assert "the shadow candidate of pipeline orders" in checks["schemas/orders.v4.yaml"]["detail"]
+    check = ["schema", "check", "--project", str(root)]
+    checked = runner.invoke(app, check)
+    assert checked.exit_code == 0, checked.output
+    assert "orders v4" in checked.output and "(a shadow candidate)" in checked.output
+    from tidegate.review import current_contract
+
+    current = current_contract(root, "orders")
+    assert current is not None and current.version == 3  # never the candidate
+    (root / "schemas" / "orders.old.yaml").write_text(
+        (root / "schemas" / "orders.yaml").read_text()
+    )
+    refused = runner.invoke(app, check)
+    assert refused.exit_code == 1
+    said = "".join(refused.output.split())  # rich wraps long paths
+    assert "alsodeclaredin" in said and "orders.old.yaml" in said

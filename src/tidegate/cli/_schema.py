@@ -43,15 +43,17 @@ def check(
 ) -> None:
     """Refuse a bad contract before any data moves: names the file, key, value and what is valid."""
     from tidegate.contracts import check_contracts, find_contracts
+    from tidegate.pipelines._contract_file import shadow_candidates
 
     paths = list(files or []) or find_contracts(project / "schemas")
+    candidates = shadow_candidates(project)
     if not paths:
         raise fail(
             f"no contracts found in {project / 'schemas'}; "
             "write one or run `tidegate schema infer FILE`"
         )
     bad = problems = 0
-    for path, result in check_contracts(paths):
+    for path, result in check_contracts(paths, candidates):
         if isinstance(result, ContractError):
             bad += 1
             problems += len(result.problems)
@@ -68,6 +70,7 @@ def check(
                     (result.source, "bold"),
                     f" v{result.version}, {len(result.columns)} columns, "
                     f"hash {result.content_hash[:12]}",
+                    " (a shadow candidate)" if path.resolve() in candidates else "",
                 ),
                 highlight=False,
             )

@@ -35,8 +35,13 @@ def _find_contract(source: str, project: Path) -> Contract:
         paths = find_contracts(project / "schemas")
     except ContractError as exc:
         raise fail(exc) from None
-    for _, result in check_contracts(paths):
-        if not isinstance(result, ContractError) and result.source == source:
+    from tidegate.pipelines._contract_file import shadow_candidates
+
+    shadows = shadow_candidates(project)
+    for path, result in check_contracts(paths, shadows):
+        if isinstance(result, ContractError) or path.resolve() in shadows:
+            continue  # a candidate is exported by its file name, never by its source
+        if result.source == source:
             return result
     raise fail(
         f"no contract in {project / 'schemas'} declares source {source!r}; "

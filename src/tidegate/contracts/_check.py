@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from pathlib import Path
 
 from tidegate.contracts._load import load_contract
@@ -31,13 +32,18 @@ def find_contracts(schemas_dir: Path) -> list[Path]:
     )
 
 
-def check_contracts(paths: list[Path]) -> list[tuple[Path, Contract | ContractError]]:
+def check_contracts(
+    paths: list[Path], candidates: Collection[Path] = ()
+) -> list[tuple[Path, Contract | ContractError]]:
     """Load every file and collect its contract or its error, in the order given.
 
     No exception escapes for a bad file. Files that declare the same ``source`` as
     another file are all reported as errors naming the other files, since a source
-    (and its target table) must have exactly one contract.
+    (and its target table) must have exactly one contract. ``candidates`` (files a
+    pipeline names as its ``shadow:``) are checked like the others but are not a second
+    contract of their source: nothing is ever loaded under them.
     """
+    shadows = {Path(c).resolve() for c in candidates}
     results: list[tuple[Path, Contract | ContractError]] = []
     for path in paths:
         path = Path(path)
@@ -51,12 +57,13 @@ def check_contracts(paths: list[Path]) -> list[tuple[Path, Contract | ContractEr
         results.append((path, outcome))
 
     by_source: dict[str, list[int]] = defaultdict(list)
-    for i, (_, outcome) in enumerate(results):
-        if isinstance(outcome, Contract):
+    for i, (path, outcome) in enumerate(results):
+        if isinstance(outcome, Contract) and path.resolve() not in shadows:
             by_source[outcome.source].append(i)
     for i, (path, outcome) in enumerate(results):
-        if isinstance(outcome, Contract) and len(by_source[outcome.source]) > 1:
-            others = ", ".join(str(results[j][0]) for j in by_source[outcome.source] if j != i)
+        same = by_source[outcome.source] if isinstance(outcome, Contract) else []
+        if isinstance(outcome, Contract) and len(same) > 1 and i in same:
+            others = ", ".join(str(results[j][0]) for j in same if j != i)
             results[i] = (
                 path,
                 ContractError(

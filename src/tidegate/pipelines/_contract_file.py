@@ -26,6 +26,23 @@ def declared_source(path: Path) -> str | None:
     return source if isinstance(source, str) else None
 
 
+def shadow_candidates(project_dir: Path) -> set[Path]:
+    """The contract files the project's pipelines name as ``shadow:`` (read as raw YAML,
+    so a pipeline file with a mistake elsewhere still names its candidate)."""
+    import yaml
+
+    found: set[Path] = set()
+    for path in sorted((project_dir / "pipelines").glob("*.y*ml")):
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        shadow = raw.get("shadow") if isinstance(raw, dict) else None
+        if isinstance(shadow, str) and shadow.strip():
+            found.add((project_dir / shadow).resolve())
+    return found
+
+
 def pipeline_of_source(project_dir: Path, source: str) -> PipelineSpec:
     """The pipeline whose contract declares ``source`` (else the pipeline named so)."""
     pipelines = load_pipelines(project_dir)

@@ -12,12 +12,15 @@ def contracts_by_source(project_dir: Path) -> dict[str, Contract]:
     """The current contract of each source: the file its pipeline names in ``contract:``
     (so a candidate beside it in schemas/, ``orders.v2.yaml`` for the same source, is
     not taken for it), and every other good contract in ``<project>/schemas``."""
+    from tidegate.pipelines._contract_file import shadow_candidates
+
     folder = project_dir / "schemas"
+    shadows = shadow_candidates(project_dir)
     found = (
         {
             result.source: result
-            for _, result in check_contracts(find_contracts(folder))
-            if not isinstance(result, ContractError)
+            for path, result in check_contracts(find_contracts(folder), shadows)
+            if not isinstance(result, ContractError) and path.resolve() not in shadows
         }
         if folder.is_dir()
         else {}
