@@ -108,6 +108,9 @@ class Receiver:
     status: int
     bodies: list[dict[str, Any]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
+    # set: answer at once; cleared: every answer waits until it is set (a receiver that
+    # holds the request, so a caller that waited for the delivery would still be waiting)
+    answer: threading.Event = field(default_factory=threading.Event)
 
     def wait_for(self, n: int, timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -120,6 +123,7 @@ class Receiver:
 def webhook_receiver(status: int = 200, delay: float = 0.0) -> Iterator[Receiver]:
     """An HTTP server on 127.0.0.1 (a free port) answering every POST with ``status``."""
     receiver = Receiver(url="", status=status)
+    receiver.answer.set()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -128,6 +132,7 @@ def webhook_receiver(status: int = 200, delay: float = 0.0) -> Iterator[Receiver
             receiver.times.append(time.monotonic())
             if delay:
                 time.sleep(delay)
+            receiver.answer.wait(60)
             self.send_response(receiver.status)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +61,11 @@ def test_the_flow_raises_drift_alerts_and_does_not_wait_for_the_webhook(
 
     with webhook_receiver(500) as receiver:
         project = make_project(tmp_path / "project", receiver.url)
-        started = time.monotonic()
+        receiver.answer.clear()  # every delivery is held until the flow has returned
         outcomes = ingest_flow()(pipeline="sales", project_dir=str(project), store=store_arg(store))
-        elapsed = time.monotonic() - started
-        # the retries alone wait 3 + 6 s: the flow returned while they were under way
         assert not wait_for_deliveries(0), "the flow waited for the webhook deliveries"
-        assert elapsed < 9.0, f"the flow took {elapsed:.1f}s: it waited for the webhook"
-        assert wait_for_deliveries(30)
+        receiver.answer.set()
+        assert wait_for_deliveries(60)
 
     assert [o["event"] for o in outcomes] == ["batch_committed", "batch_committed"]
     second = outcomes[1]["batch_id"]
