@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tidegate.cli._common import fail
+from tidegate.cli._contract_write import suite_ref, write_contract_audited
 from tidegate.cli._version_pick import label
 from tidegate.errors import ContractError, TidegateError
 
@@ -77,12 +78,8 @@ def plan_rollback(
 
 def _suite_file(contract_file: Path, text: str) -> Path | None:
     """Where the ``expectations.suite`` a contract text names lives, beside ``contract_file``."""
-    from tidegate.contracts._load import parse_yaml
-
-    data = parse_yaml(text, str(contract_file))
-    raw = data.get("expectations") if isinstance(data, dict) else None
-    ref = raw.get("suite") if isinstance(raw, dict) else None
-    if not isinstance(ref, str):
+    ref = suite_ref(text)
+    if ref is None:
         return None
     return Path(ref) if Path(ref).is_absolute() else contract_file.parent / ref
 
@@ -91,9 +88,6 @@ def write_rollback(
     store: Store, plan: RollbackPlan, chosen: ContractVersion, actor: str | None
 ) -> int:
     """Write ``chosen``'s text (and suite) into the current file, audited; the entry's seq."""
-    from tidegate.store import default_actor
-    from tidegate.store._contract_versions import record_rollback
-
     suite = _suite_file(plan.path, chosen.contract_text) if chosen.suite_text is not None else None
     detail: dict[str, Any] = {
         "from": {"version": plan.version, "content_hash": plan.content_hash},
@@ -101,16 +95,16 @@ def write_rollback(
         "path": str(plan.path),
         **({"suite_path": str(suite)} if suite is not None else {}),
     }
-
-    def write() -> None:
-        plan.path.write_bytes(chosen.contract_text.encode("utf-8"))
-        if suite is not None and chosen.suite_text is not None:
-            suite.parent.mkdir(parents=True, exist_ok=True)
-            suite.write_bytes(chosen.suite_text.encode("utf-8"))
-
-    try:
-        return record_rollback(store, chosen.source, detail, actor or default_actor(), write)
-    except OSError as exc:
-        raise fail(f"cannot write {exc.filename or plan.path}: {exc.strerror or exc}") from None
-    except TidegateError as exc:
-        raise fail(exc) from None
+    files = [(plan.path, chosen.contract_text.encode("utf-8"))]
+    if suite is not None and chosen.suite_text is not None:
+        files.insert(0, (suite, chosen.suite_text.encode("utf-8")))
+    return write_contract_audited(
+        store,
+        pipeline=plan.pipeline,
+        source=chosen.source,
+        event="contract_rolled_back",
+        detail=detail,
+        actor=actor,
+        files=files,
+        verb="roll back",
+    )

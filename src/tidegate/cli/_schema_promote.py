@@ -8,12 +8,10 @@ it), once the shadow figures pass the pipeline's ``promote_if:`` gates; the
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 
 from tidegate._safe_text import assemble, plain
 from tidegate.cli._common import (
@@ -25,6 +23,7 @@ from tidegate.cli._common import (
     fail,
     os_error_line,
 )
+from tidegate.cli._contract_write import suite_ref, write_contract_audited
 from tidegate.cli._schema_shadow import LastOpt, ShadowPicture, SourceArg, no_data_line, rel_path
 from tidegate.errors import ContractError
 
@@ -62,21 +61,11 @@ def _refusals(picture: ShadowPicture, candidate: Contract) -> list[str]:
 def _suite_copy(candidate_path: Path, text: str, current_path: Path) -> tuple[Path, Path] | None:
     """``(from, to)`` when the candidate names a GX suite by a relative path that, from
     the current contract's folder, points at another file: the promoted text needs it."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-    ref = raw.get("expectations", {}).get("suite") if isinstance(raw, dict) else None
-    if not isinstance(ref, str) or Path(ref).is_absolute():
+    ref = suite_ref(text)
+    if ref is None or Path(ref).is_absolute():
         return None
     source, target = candidate_path.parent / ref, current_path.parent / ref
     return None if source.resolve() == target.resolve() else (source, target)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.promote.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _detail(
@@ -169,27 +158,25 @@ def _promote(
 ) -> None:
     """Append ``contract_promoted`` and write the files in one transaction (a failed
     write rolls the audit entry back), holding the source's run lock."""
-    from tidegate.store import append_audit, transaction
-    from tidegate.store._tables import ensure_store_tables
-
     pipeline = picture.pipeline
     detail = _detail(picture, current, candidate, forced)
     suite = _suite_copy(Path(candidate.path), data.decode("utf-8"), pipeline.contract_path)
     detail["suite"] = None if suite is None else rel_path(suite[1], pipeline.project_dir)
-    try:
-        with picture.store.source_lock(pipeline.name, on_busy="skip") as held:
-            if not held:  # a run in flight reads the contract it started with
-                raise fail(f"a run of {pipeline.name} is in progress; promote once it has ended")
-            with transaction(picture.store) as con:
-                ensure_store_tables(con)
-                append_audit(
-                    con, "contract_promoted", detail, source=picture.summary.source, actor=actor
-                )
-                if suite is not None:
-                    suite[1].parent.mkdir(parents=True, exist_ok=True)
-                    _write_atomically(suite[1], suite[0].read_bytes())
-                _write_atomically(pipeline.contract_path, data)
-    except OSError as exc:
-        raise fail(os_error_line(exc)) from None
+    files = [(pipeline.contract_path, data)]
+    if suite is not None:
+        try:
+            files.insert(0, (suite[1], suite[0].read_bytes()))
+        except OSError as exc:
+            raise fail(os_error_line(exc)) from None
+    write_contract_audited(
+        picture.store,
+        pipeline=pipeline.name,
+        source=picture.summary.source,
+        event="contract_promoted",
+        detail=detail,
+        actor=actor,
+        files=files,
+        verb="promote",
+    )
     if suite is not None:
         console.print(plain(f"wrote the GX suite {suite[0]} to {suite[1]}"), highlight=False)

@@ -166,21 +166,23 @@ def unbumped_versions(versions: list[ContractVersion]) -> dict[int, list[Contrac
     return {n: vs for n, vs in by_number.items() if len(vs) > 1}
 
 
-def record_rollback(
+def record_contract_change(
     store: StoreLike,
+    event: str,
     source: str,
     detail: dict[str, Any],
     actor: str,
     write: Callable[[], None],
 ) -> int:
-    """Append the ``contract_rolled_back`` entry and, in the same transaction, ``write``
-    the restored text (a failed write leaves no entry); the entry's seq."""
+    """Append ``event`` (``contract_promoted``, ``contract_rolled_back``) and, in the same
+    transaction, ``write`` the contract's new text (a failed write leaves no entry); the
+    entry's seq."""
     from tidegate.store._audit_log import append_audit
     from tidegate.store._connect import transaction
     from tidegate.store._tables import ensure_store_tables
 
     with transaction(store) as con:
         ensure_store_tables(con)
-        entry = append_audit(con, "contract_rolled_back", detail, source=source, actor=actor)
+        entry = append_audit(con, event, detail, source=source, actor=actor)
         write()
     return entry.seq
