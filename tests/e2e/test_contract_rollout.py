@@ -164,5 +164,7 @@ def test_shadow_promote_run_rollback_run(store: Store, tmp_path: Path, prefect_a
     assert set(versions) == {v1_hash, v2_hash}
     assert (versions[v1_hash]["batches"], versions[v2_hash]["batches"]) == (2, 1)
     assert (versions[v1_hash]["version"], versions[v2_hash]["version"]) == (1, 2)
+    # the file holds v1 again: history says which recorded text is the current one
+    assert (versions[v1_hash]["current"], versions[v2_hash]["current"]) == (True, False)
     verified = runner.invoke(app, ["audit", "verify", "--store", store_arg(store)])
     assert verified.exit_code == 0 and "verified" in verified.output, verified.output

@@ -36,6 +36,18 @@ def _format(value: str) -> str:
     return value
 
 
+def _current_hash(project: Path, source: str) -> str | None:
+    """The content hash of the text the source's current contract file holds, if it loads."""
+    from tidegate.contracts._load import contract_from_text
+    from tidegate.pipelines._contract_file import pipeline_of_source
+
+    try:
+        path = pipeline_of_source(project.resolve(), source).contract_path
+        return contract_from_text(path.read_text(encoding="utf-8"), str(path)).content_hash
+    except (TidegateError, OSError, UnicodeDecodeError):
+        return None
+
+
 def _versions(store: Store, source: str) -> list[ContractVersion]:
     """The recorded versions of ``source``; none is one line naming the sources that have."""
     from tidegate.store._contract_versions import read_versions, sources_with_versions
@@ -70,6 +82,12 @@ def history(
     target = resolve_store(project, store)
     versions = _versions(target, source)
     unbumped = unbumped_versions(versions)  # version number -> its texts
+    current = _current_hash(project, source)
+
+    def note(v: ContractVersion) -> str:
+        notes = ["current"] if v.content_hash == current else []
+        return ", ".join([*notes, *(["no bump"] if v.version in unbumped else [])])
+
     if fmt == "json":
         rows = [
             {
@@ -80,6 +98,7 @@ def history(
                 "batches": v.batches,
                 "suite_path": v.suite_path,
                 "changed_without_bump": v.version in unbumped,
+                "current": v.content_hash == current,
             }
             for v in versions
         ]
@@ -107,7 +126,7 @@ def history(
                 "first committed (UTC)": v.first_committed_at.isoformat(" ")[:19],
                 "first batch": short.get(v.first_batch_id, v.first_batch_id),
                 "batches": str(v.batches),
-                "note": "no bump" if v.version in unbumped else "",
+                "note": note(v),
             }
             for v in versions
         ],
