@@ -31,6 +31,8 @@ from tidegate.cli._quarantine_options import (
 from tidegate.cli._quarantine_table import first_message
 from tidegate.errors import TidegateError
 
+COUNT_CAP = 10_000  # the table's total counts no further ("of more than 10,000")
+
 
 def list_records(
     source: SourceOpt = None,
@@ -91,6 +93,7 @@ def list_records(
             offset=(page - 1) * limit if after is None else 0,
             after=after,
             count=after is None,  # a later keyset page does not count the matches again
+            count_cap=COUNT_CAP if output == "table" else None,
         )
     except TidegateError as exc:
         raise fail(exc) from exc
@@ -157,7 +160,8 @@ def list_records(
         return
     first = (page - 1) * limit + 1 if records else 0
     console.print(
-        f"records {first}-{first + len(records) - 1 if records else 0} of {total}"
+        f"records {first}-{first + len(records) - 1 if records else 0} of "
+        + (f"more than {COUNT_CAP:,}" if total > COUNT_CAP else str(total))
         + (f"; next page: --page {page + 1} (or --after {records[-1].id})" if more else "")
     )
 

@@ -188,20 +188,26 @@ def list_records(
     offset: int = 0,
     after: int | None = None,
     count: bool = True,
+    count_cap: int | None = None,
 ) -> tuple[list[QuarantineRecord], int]:
     """One page of records (newest id last) and the total that match the filter (-1
     when ``count`` is False: a later page that does not need it again).
 
     ``after``: keyset paging, the records with ids above it (the last id of the page
     before); it reads only what the page shows, at any depth. ``offset`` skips that many
-    matching records first, so a deep offset walks every id before it (the ids only)."""
+    matching records first, so a deep offset walks every id before it (the ids only).
+    ``count_cap``: count at most one more than that many (a total above it reads "more
+    than ``count_cap``"), so a page's count stops early in a large queue."""
     with connect(store, read_only=True) as con:
         if not _has_quarantine(con):
             return [], 0
         where, params = _where(con, flt)
-        total_row = (
-            fetch_one(con, f"SELECT count(*) FROM quarantine {where}", params) if count else None
+        counted = (
+            f"(SELECT 1 FROM quarantine {where} LIMIT {int(count_cap) + 1}) c"
+            if count_cap is not None
+            else f"quarantine {where}"
         )
+        total_row = fetch_one(con, f"SELECT count(*) FROM {counted}", params) if count else None
         if after is not None:
             where = f"{where} AND id > ?" if where else "WHERE id > ?"
             params = [*params, after]

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from tidegate.store import Store
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000  # a page counts its matches this far beyond it ("more than ...")
 ACTION_CHUNK = 5000
 router = APIRouter()
 
@@ -129,10 +130,20 @@ def _queue_data(store: Store, params: QueueParams, flt: QuarantineFilter) -> dic
         more = len(records) == PAGE_SIZE
         return {"records": records, "total": 0, "counts": [], "no_store": False, "more": more}
     offset = (params.page - 1) * PAGE_SIZE
-    records, total = list_records(store, flt, limit=PAGE_SIZE, offset=offset)
+    records, total = list_records(
+        store, flt, limit=PAGE_SIZE, offset=offset, count_cap=offset + COUNT_CAP
+    )
     counts = count_by_rule_and_status(store, replace(flt, status=None))
     more = offset + len(records) < total
-    return {"records": records, "total": total, "counts": counts, "no_store": False, "more": more}
+    capped = total > offset + COUNT_CAP  # "more than": the count stopped there
+    return {
+        "records": records,
+        "total": offset + COUNT_CAP if capped else total,
+        "capped": capped,
+        "counts": counts,
+        "no_store": False,
+        "more": more,
+    }
 
 
 def _count_table(counts: list[tuple[str, str, str, int]]) -> list[dict[str, Any]]:
