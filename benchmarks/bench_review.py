@@ -38,12 +38,18 @@ sys.path.insert(0, str(HERE))
 
 
 def _median_ms(fn: Any, repeat: int = 5) -> float:
-    times = []
+    return _timed(fn, repeat)[0]
+
+
+def _timed(fn: Any, repeat: int = 5) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of ``fn()`` (CPU: this process's own time)."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
+        walls.append((time.perf_counter() - t) * 1000)
+        cpus.append((time.process_time() - c) * 1000)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def build_store(path: Path, pending: int) -> None:
@@ -73,40 +79,76 @@ def build_store(path: Path, pending: int) -> None:
     )
 
 
-def bench_list(store: Path, pending: int) -> list[tuple[str, float, float]]:
-    from tidegate.store._quarantine import QuarantineFilter, list_records
+# (label, filter, the same filter as SQL for raw DuckDB, offset, keyset after-id)
+def _cases(pending: int) -> list[tuple[str, Any, str, int, int | None]]:
+    from tidegate.store._quarantine import QuarantineFilter
+
+    pend = QuarantineFilter(status="pending")
+    combined = QuarantineFilter(
+        status="pending", source="orders", rule="email.regex", column="email", batch=None
+    )
+    p_sql = "status = 'pending'"
+    rule_sql = "list_contains(string_split(rules, ','), 'email.regex')"
+    combo_sql = (
+        f"{p_sql} AND source = 'orders' AND {rule_sql} AND "
+        "list_contains(json_extract_string(errors, '$[*].column'), 'email')"
+    )
+    return [
+        ("page 1", pend, p_sql, 0, None),
+        ("middle page (offset)", pend, p_sql, pending // 2, None),
+        ("last page (offset)", pend, p_sql, pending - 50, None),
+        ("middle page (after)", pend, p_sql, 0, pending // 2),
+        ("last page (after)", pend, p_sql, 0, pending - 50),
+        ("by rule, page 1", QuarantineFilter(rule="email.regex"), rule_sql, 0, None),
+        ("rule+column+source+status", combined, combo_sql, 0, None),
+        ("combined, middle (after)", combined, combo_sql, 0, pending // 2),
+    ]
+
+
+def bench_list(store: Any, pending: int, raw_store: Path | None = None) -> list[tuple[Any, ...]]:
+    """(label, tidegate wall, CPU, raw DuckDB wall, CPU) for each case; a keyset page
+    does not count the matches again (as the CLI's --after and the web's Next link)."""
+    from tidegate.store._quarantine import list_records
 
     rows = []
-    for label, flt, sql_where, offset in [
-        ("page 1", QuarantineFilter(status="pending"), "status = 'pending'", 0),
-        ("middle page", QuarantineFilter(status="pending"), "status = 'pending'", pending // 2),
-        ("last page", QuarantineFilter(status="pending"), "status = 'pending'", pending - 50),
-        (
-            "by rule, page 1",
-            QuarantineFilter(rule="email.regex"),
-            "list_contains(string_split(rules, ','), 'email.regex')",
-            0,
-        ),
-    ]:
-        ours = _median_ms(
-            lambda flt=flt, offset=offset: list_records(store, flt, limit=50, offset=offset)
+    for label, flt, sql_where, offset, after in _cases(pending):
+        ours = _timed(
+            lambda flt=flt, offset=offset, after=after: list_records(
+                store, flt, limit=50, offset=offset, after=after, count=after is None
+            )
         )
 
-        def raw_sql(where: str = sql_where, offset: int = offset) -> None:
-            con = duckdb.connect(str(store))
-            con.execute(f"SELECT count(*) FROM quarantine WHERE {where}").fetchall()
+        def raw_sql(
+            where: str = sql_where, offset: int = offset, after: int | None = after
+        ) -> None:
+            con = duckdb.connect(str(raw_store or store), read_only=True)
+            if after is None:
+                con.execute(f"SELECT count(*) FROM quarantine WHERE {where}").fetchall()
+            keyset = f" AND id > {after}" if after is not None else ""
             con.execute(
-                f"SELECT * FROM quarantine WHERE {where} ORDER BY id LIMIT 50 OFFSET {offset}"
+                f"SELECT * FROM quarantine WHERE {where}{keyset} ORDER BY id "
+                f"LIMIT 50 OFFSET {offset}"
             ).fetchall()
             con.close()
 
-        rows.append((label, ours, _median_ms(raw_sql)))
+        rows.append((label, *ours, *_timed(raw_sql)))
     return rows
 
 
-def bench_cli(store: Path, pending: int) -> float:
+def print_list(title: str, rows: list[tuple[Any, ...]]) -> None:
+    print(f"\n{title} (median of 5, ms; CPU ms of this process beside wall)")
+    print(f"{'query':<28}{'tidegate':>10}{'CPU':>8}{'raw DuckDB':>12}{'CPU':>8}{'ratio':>8}")
+    for label, wall, cpu, raw_wall, raw_cpu in rows:
+        print(
+            f"{label:<28}{wall:>10.1f}{cpu:>8.1f}{raw_wall:>12.1f}{raw_cpu:>8.1f}"
+            f"{wall / raw_wall:>8.2f}"
+        )
+
+
+def bench_cli(store: Any, where: list[str]) -> float:
+    """`tidegate quarantine list <where> --format json` end to end, wall ms."""
     exe = Path(sys.executable).with_name("tidegate")
-    page = pending // 100
+    url = getattr(store, "url", str(store))
 
     def run() -> None:
         subprocess.run(
@@ -114,14 +156,10 @@ def bench_cli(store: Path, pending: int) -> float:
                 str(exe),
                 "quarantine",
                 "list",
-                "--status",
-                "pending",
-                "--page",
-                str(page),
-                "--format",
-                "json",
-                "--store",
-                str(store),
+                "--status=pending",
+                *where,
+                "--format=json",
+                f"--store={url}",
             ],
             check=True,
             capture_output=True,
@@ -130,7 +168,8 @@ def bench_cli(store: Path, pending: int) -> float:
     return _median_ms(run, repeat=3)
 
 
-def bench_web(store: Path, pending: int) -> float | None:
+def bench_web(store: Any, queries: list[str]) -> list[tuple[float, float]] | None:
+    """Wall and CPU ms of the queue page at each query string."""
     try:
         from fastapi.testclient import TestClient
 
@@ -152,13 +191,12 @@ def bench_web(store: Path, pending: int) -> float | None:
     token = re.search(r'name="csrf_token" value="([^"]+)"', signin)
     assert token, "no CSRF token on the sign-in page"
     client.post("/signin", data={"token": "t", "csrf_token": token.group(1)})
-    page = pending // 100
 
-    def get_page() -> None:
-        response = client.get(f"/?status=pending&page={page}")
+    def get_page(query: str) -> None:
+        response = client.get(f"/?{query}")
         assert response.status_code == 200 and "csrf_token" in response.text, response.status_code
 
-    return _median_ms(get_page, repeat=5)
+    return [_timed(lambda q=q: get_page(q)) for q in queries]
 
 
 def bench_replay(store: Path, n: int) -> tuple[float, float]:
@@ -189,34 +227,71 @@ def bench_replay(store: Path, n: int) -> tuple[float, float]:
     return load_rate, fail_rate
 
 
+def _pg_copy(store: Path, url: str) -> Any:
+    """The DuckDB store copied (once) into the PostgreSQL store at ``url``."""
+    from tidegate.store import open_store
+    from tidegate.store._copy import copy_store
+    from tidegate.store._quarantine import QuarantineFilter, list_records
+
+    target = open_store(url)
+    try:
+        if list_records(target, QuarantineFilter(), limit=1)[1]:
+            return target
+    except Exception:  # no tables yet
+        pass
+    t = time.perf_counter()
+    copy_store(store, target)
+    print(f"copied into {target} in {time.perf_counter() - t:.1f}s")
+    return target
+
+
+def report(store: Any, raw: Path, pending: int, title: str) -> None:
+    print_list(
+        f"{title}: list latency with {pending:,} pending records", bench_list(store, pending, raw)
+    )
+    page = pending // 100
+    queries = [
+        f"status=pending&page={page}",
+        f"status=pending&after={page * 50}",
+        "status=pending&rule=email.regex&column=email&source=orders",
+    ]
+    web = bench_web(store, queries)
+    if web is not None:
+        for q, (wall, cpu) in zip(queries, web, strict=True):
+            print(f"web queue page /?{q}: {wall:.1f} ms ({cpu:.1f} CPU ms)")
+    for where in (["--page", str(page)], ["--after", str(page * 50)]):
+        print(
+            f"`tidegate quarantine list {' '.join(where)}` end to end: "
+            f"{bench_cli(store, where):.0f} ms (process start and imports included)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--pending", type=int, default=1_000_000)
-    parser.add_argument("--replay", type=int, default=100_000)
+    parser.add_argument("--replay", type=int, default=100_000, help="0: no replay benchmark")
+    parser.add_argument("--store-file", type=Path, help="the generated store (made once)")
+    parser.add_argument("--postgres", help="also on this PostgreSQL store URL (copied once)")
     args = parser.parse_args()
     out = HERE / "out"
     out.mkdir(exist_ok=True)
-    store = out / f"review_{args.pending}.duckdb"
+    store = args.store_file or out / f"review_{args.pending}.duckdb"
     if not store.exists():
         build_store(store, args.pending)
-    print(f"\nlist latency with {args.pending:,} pending records (median of 5, ms)")
-    print(f"{'query':<18}{'tidegate':>10}{'raw DuckDB':>12}{'ratio':>8}")
-    for label, ours, raw in bench_list(store, args.pending):
-        print(f"{label:<18}{ours:>10.1f}{raw:>12.1f}{ours / raw:>8.2f}")
-    print(
-        f"`tidegate quarantine list --page {args.pending // 100}` end to end: "
-        f"{bench_cli(store, args.pending):.0f} ms (process start and imports included)"
-    )
-    web = bench_web(store, args.pending)
-    if web is not None:
-        print(f"queue page (web app, page {args.pending // 100}): {web:.1f} ms")
-    load_rate, fail_rate = bench_replay(store, args.replay)
-    print(
-        f"bulk replay: {load_rate:,.0f} records/s loading ({args.replay:,} records), "
-        f"{fail_rate:,.0f} records/s still failing ({args.replay // 10:,} records)"
-    )
+    from tidegate.store._init import init_store
+
+    init_store(store)  # a store made by an older tidegate gets the rules side table
+    report(store, store, args.pending, "DuckDB")
+    if args.postgres:
+        report(_pg_copy(store, args.postgres), store, args.pending, "PostgreSQL")
+    if args.replay:
+        load_rate, fail_rate = bench_replay(store, args.replay)
+        print(
+            f"bulk replay: {load_rate:,.0f} records/s loading ({args.replay:,} records), "
+            f"{fail_rate:,.0f} records/s still failing ({args.replay // 10:,} records)"
+        )
 
 
 if __name__ == "__main__":

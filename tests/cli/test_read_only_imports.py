@@ -24,6 +24,7 @@ def test_read_only_commands_import_neither_prefect_nor_great_expectations(
         ["audit", "verify", "--store", store],
         ["audit", "list", "--source", "orders", "--store", store],
         ["quarantine", "list", "--source", "orders", "--store", store],
+        ["quarantine", "list", "--after", "0", "-n", "2", "--store", store],
         ["quarantine", "show", "1", "--store", store],
         # a reveal appends its audit entry, still without Prefect
         ["quarantine", "list", "-f", "json", "--reveal", "--store", store],

@@ -22,7 +22,7 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
         assert result.exit_code == 0, result.output
         ready = (
             "ready: audit, audit_keys, checkpoints, contract_versions, duplicates, pii_keys, "
-            "profiles, quarantine"
+            "profiles, quarantine, quarantine_rules"
         )
         assert ready in " ".join(result.output.split())
     tables = {
@@ -42,6 +42,7 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
         "pii_keys",
         "profiles",
         "quarantine",
+        "quarantine_rules",  # the queue's rule and column filters look here
     }
     if isinstance(store, PostgresStore):
         triggers = {
@@ -97,6 +98,7 @@ def test_copy_moves_the_demo_history_into_postgres_chain_and_all(
         tables = (
             "audit",
             "quarantine",
+            "quarantine_rules",
             "checkpoints",
             "profiles",
             "contract_versions",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -218,6 +219,14 @@ def test_paging_is_50_a_page(client: Any, store: Store, web: Any) -> None:
         seen += rows
     assert seen == sorted(seen) and len(set(seen)) == total
     assert 'rel="next"' not in client.get("/", params={"page": pages}).text
+    keyset: list[int] = []  # the "Next" links: keyset pages, the same records once each
+    url = "/"
+    while url:
+        page = client.get(url)
+        keyset += [int(i) for i in re.findall(r'<tr data-id="(\d+)"', page.text)]
+        link = re.search(r'<a href="([^"]+)" rel="next"', page.text)
+        url = html.unescape(link.group(1)) if link else ""
+    assert keyset == seen
 
 
 # --- the record lifecycle ----------------------------------------------------------------

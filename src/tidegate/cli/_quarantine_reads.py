@@ -31,6 +31,8 @@ from tidegate.cli._quarantine_options import (
 from tidegate.cli._quarantine_table import first_message
 from tidegate.errors import TidegateError
 
+COUNT_CAP = 10_000  # the table's total counts no further ("of more than 10,000")
+
 
 def list_records(
     source: SourceOpt = None,
@@ -41,7 +43,22 @@ def list_records(
     since: SinceOpt = None,
     until: UntilOpt = None,
     limit: LimitOpt = 50,
-    page: Annotated[int, typer.Option(min=1, help="Page number, from 1 (oldest first).")] = 1,
+    page: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Page number, from 1 (oldest first). Offset-based: a deep page walks the ids "
+            "before it, so it is slower than --after.",
+        ),
+    ] = 1,
+    after: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Keyset paging: the records after this id (the last id of the page before); "
+            "as fast at any depth. Prints the next --after to use.",
+        ),
+    ] = None,
     output: FormatOpt = "table",
     project: ProjectOpt = Path("."),
     store: StoreOpt = None,
@@ -67,7 +84,17 @@ def list_records(
             since=lower,
             until=upper,
         )
-        records, total = read_page(store_path, flt, limit=limit, offset=(page - 1) * limit)
+        if after is not None and page > 1:
+            raise fail(f"--page {page} and --after {after} both say where to start; use one")
+        records, total = read_page(
+            store_path,
+            flt,
+            limit=limit,
+            offset=(page - 1) * limit if after is None else 0,
+            after=after,
+            count=after is None,  # a later keyset page does not count the matches again
+            count_cap=COUNT_CAP if output == "table" else None,
+        )
     except TidegateError as exc:
         raise fail(exc) from exc
     if output == "json":  # the only format that prints values
@@ -126,10 +153,16 @@ def list_records(
     except TidegateError as exc:
         raise fail(exc) from exc
     print_records(console, records, labels, with_source=not source)
+    more = len(records) == limit and (total < 0 or (page - 1) * limit + len(records) < total)
+    nxt = f"; next page: --after {records[-1].id}" if more else ""
+    if after is not None:
+        console.print(f"{len(records)} record(s) after id {after}{nxt}")
+        return
     first = (page - 1) * limit + 1 if records else 0
     console.print(
-        f"records {first}-{first + len(records) - 1 if records else 0} of {total}"
-        + (f"; next page: --page {page + 1}" if first + len(records) - 1 < total else "")
+        f"records {first}-{first + len(records) - 1 if records else 0} of "
+        + (f"more than {COUNT_CAP:,}" if total > COUNT_CAP else str(total))
+        + (f"; next page: --page {page + 1} (or --after {records[-1].id})" if more else "")
     )
 
 

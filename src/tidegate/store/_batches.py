@@ -27,6 +27,7 @@ from tidegate.store._committed import (
 from tidegate.store._connect import transaction
 from tidegate.store._contract_versions import record_contract_version, unbumped_warning
 from tidegate.store._duplicates import insert_duplicates
+from tidegate.store._quarantine_rules import delete_pending_of_batch
 from tidegate.store._row_writes import (
     _insert_checkpoint,
     _insert_quarantine,
@@ -253,10 +254,7 @@ def commit_file_reject(
                 return _audit_skip(
                     con, reject.source, reject.location, batch_key, earlier, contract, actor
                 )
-            con.execute(
-                "DELETE FROM quarantine WHERE batch_id = ? AND status = 'pending'",
-                [earlier.batch_id],
-            )
+            delete_pending_of_batch(con, earlier.batch_id)
             con.execute(
                 "UPDATE checkpoints SET status = 'replaced' WHERE batch_id = ?", [earlier.batch_id]
             )

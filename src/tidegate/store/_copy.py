@@ -6,8 +6,9 @@ seq order (so the chain, hashes included, is the same and the append-only trigge
 accept each entry as the next link), quarantine records with their ids and versions
 (the id sequence continues after the highest), checkpoints (so files and SQL windows
 already committed are skipped, not loaded twice), profiles, and every target table
-with its lineage columns. Tables are streamed in Arrow record batches, so memory stays
-bounded by one batch. A failure leaves the PostgreSQL store as it was.
+with its lineage columns, and the quarantine's rules side table (made from the records'
+errors when the DuckDB store predates it). Tables are streamed in Arrow record batches,
+so memory stays bounded by one batch. A failure leaves the PostgreSQL store as it was.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from tidegate.store._location import open_store
 from tidegate.store._pg_store import PostgresStore
 from tidegate.store._pii_keys import ensure_pii_keys_table
 from tidegate.store._profiles import ensure_profiles_table
+from tidegate.store._quarantine_rules import index_new_records
 from tidegate.store._tables import OWN_TABLES, ensure_store_tables, quote_ident, store_tables
 
 if TYPE_CHECKING:
     from tidegate.store._protocol import StoreLike
 
-ORDER_BY = {"audit": "seq", "quarantine": "id"}
+ORDER_BY = {"audit": "seq", "quarantine": "id", "quarantine_rules": "quarantine_id"}
 BATCH_ROWS = 100_000
 
 
@@ -92,8 +94,12 @@ def copy_store(
             dst.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({ddl})")
         for table in [t for t in OWN_TABLES if t in tables] + targets:
             report.rows[table] = _copy_table(src, dst, table, progress)
+        if "quarantine_rules" not in tables:  # a store made before the side table
+            index_new_records(dst)
         if report.rows.get("quarantine"):
             dst.execute("SELECT setval('quarantine_id_seq', (SELECT max(id) FROM quarantine))")
+        for table in ("quarantine", "quarantine_rules"):  # a planner without statistics
+            dst.execute(f"ANALYZE {table}")  # would scan a large queue for every page
     return report
 
 

@@ -8,6 +8,7 @@ import polars as pl
 
 from tidegate.errors import ReviewConflictError
 from tidegate.store._connect import fetch_one
+from tidegate.store._quarantine_rules import reindex_records
 from tidegate.store._row_writes import utc_now
 
 
@@ -50,6 +51,8 @@ def claim_versions(con: Any, claims: list[Claim], actor: str) -> None:
             "RETURNING quarantine.id",
             [utc_now(), actor],
         ).fetchall()
+        if "errors" in keys:  # a replay that still fails rewrites the record's errors
+            reindex_records(con, "SELECT id FROM _tg_claims")
     finally:
         con.unregister("_tg_claims")
     if len(updated) != len(claims):

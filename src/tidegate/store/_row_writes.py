@@ -19,6 +19,7 @@ from tidegate.contracts._model import Contract
 from tidegate.rules import EXISTING_KEY_RULE
 from tidegate.store._committed import CommittedBatch
 from tidegate.store._connect import fetch_one
+from tidegate.store._quarantine_rules import delete_pending_of_batch, index_new_records
 from tidegate.store._tables import (
     LINEAGE_BATCH,
     ensure_pg_target_indexes,
@@ -47,9 +48,7 @@ def _replace_earlier(
         "SELECT count(*) FROM quarantine WHERE batch_id = ? AND status = 'pending'",
         [earlier.batch_id],
     )
-    con.execute(
-        "DELETE FROM quarantine WHERE batch_id = ? AND status = 'pending'", [earlier.batch_id]
-    )
+    delete_pending_of_batch(con, earlier.batch_id)
     con.execute("UPDATE checkpoints SET status = 'replaced' WHERE batch_id = ?", [earlier.batch_id])
     return {
         "removed_loaded": int(removed_rows[0]) if removed_rows else 0,
@@ -130,6 +129,7 @@ def _insert_quarantine(
             "FROM _tg_quarantine",
             [source, batch_id, location, contract_version, now, now, actor],
         )
+        index_new_records(con)
     finally:
         con.unregister("_tg_quarantine")
 

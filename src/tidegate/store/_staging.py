@@ -38,6 +38,7 @@ from tidegate.rules import DUPLICATE_KEY_RULE, EXISTING_KEY_RULE
 from tidegate.store._committed import BatchOutcome, CommittedBatch, _audit_skip, find_committed
 from tidegate.store._connect import fetch_one, transaction
 from tidegate.store._duplicates import insert_duplicates
+from tidegate.store._quarantine_rules import index_new_records
 from tidegate.store._row_writes import _replace_earlier, utc_now
 from tidegate.store._tables import (
     LINEAGE_BATCH,
@@ -568,6 +569,7 @@ class Publication:
             f"FROM {QUARANTINE_STAGING} WHERE stage_id = ? ORDER BY record",
             [batch_id, location, contract_version, now, now, actor, self.stage_id],
         )
+        index_new_records(con)
         self._write_duplicates(batch_id, location)
         _delete_staged(con, contract, self.stage_id)
         return loaded, quarantined

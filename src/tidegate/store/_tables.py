@@ -18,6 +18,7 @@ LINEAGE_RECORD = "_tidegate_record"
 OWN_TABLES = (
     "checkpoints",
     "quarantine",
+    "quarantine_rules",
     "profiles",
     "duplicates",
     "pii_keys",
@@ -153,6 +154,7 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
     from tidegate.store._audit_keys import ensure_audit_keys
     from tidegate.store._contract_versions import ensure_contract_versions_table
     from tidegate.store._duplicates import ensure_duplicates_table
+    from tidegate.store._quarantine_rules import ensure_quarantine_rules
 
     if is_postgres_connection(con):
         from tidegate.store._postgres import ensure_pg_store
@@ -161,6 +163,7 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
         ensure_duplicates_table(con)
         ensure_contract_versions_table(con)
         ensure_audit_keys(con)
+        ensure_quarantine_rules(con)
         return
     ensure_duplicates_table(con)
     ensure_contract_versions_table(con)
@@ -171,6 +174,7 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"ALTER TABLE quarantine ADD COLUMN {column} VARCHAR")
     add_later_checkpoint_columns(con)
     ensure_audit_keys(con)
+    ensure_quarantine_rules(con)
 
 
 def column_names(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from tidegate.store import Store
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000  # a page counts its matches this far beyond it ("more than ...")
 ACTION_CHUNK = 5000
 router = APIRouter()
 
@@ -50,6 +51,7 @@ class QueueParams:
     since: str = ""
     until: str = ""
     page: int = 1
+    after: int | None = None  # keyset paging: the records after this id (the "Next" link)
 
     @classmethod
     def parse(cls, values: Mapping[str, Any]) -> QueueParams:
@@ -61,6 +63,10 @@ class QueueParams:
             page = max(int(text("page", "1") or 1), 1)
         except ValueError:
             page = 1
+        try:
+            after: int | None = max(int(text("after")), 0) if text("after") else None
+        except ValueError:
+            after = None
         return cls(
             source=text("source"),
             rule=text("rule"),
@@ -70,6 +76,7 @@ class QueueParams:
             since=text("since"),
             until=text("until"),
             page=page,
+            after=after,
         )
 
     def to_filter(self) -> QuarantineFilter:
@@ -89,7 +96,7 @@ class QueueParams:
 
     def filters(self) -> dict[str, str]:
         """The non-empty filters, without the page."""
-        out = {k: str(v) for k, v in asdict(self).items() if k != "page" and v}
+        out = {k: str(v) for k, v in asdict(self).items() if k not in ("page", "after") and v}
         if out.get("status") == "pending":
             del out["status"]
         return out
@@ -99,6 +106,8 @@ class QueueParams:
         query = params.filters()
         if params.page > 1:
             query["page"] = str(params.page)
+        if params.after is not None:
+            query["after"] = str(params.after)
         return "/?" + urlencode(query) if query else "/"
 
 
@@ -115,11 +124,26 @@ def _when(name: str, value: str) -> datetime | None:
 
 def _queue_data(store: Store, params: QueueParams, flt: QuarantineFilter) -> dict[str, Any]:
     if not store.exists():
-        return {"records": [], "total": 0, "counts": [], "no_store": True}
+        return {"records": [], "total": 0, "counts": [], "no_store": True, "more": False}
+    if params.after is not None:  # a "Next" page: keyset, and no count of it all again
+        records, _ = list_records(store, flt, limit=PAGE_SIZE, after=params.after, count=False)
+        more = len(records) == PAGE_SIZE
+        return {"records": records, "total": 0, "counts": [], "no_store": False, "more": more}
     offset = (params.page - 1) * PAGE_SIZE
-    records, total = list_records(store, flt, limit=PAGE_SIZE, offset=offset)
+    records, total = list_records(
+        store, flt, limit=PAGE_SIZE, offset=offset, count_cap=offset + COUNT_CAP
+    )
     counts = count_by_rule_and_status(store, replace(flt, status=None))
-    return {"records": records, "total": total, "counts": counts, "no_store": False}
+    more = offset + len(records) < total
+    capped = total > offset + COUNT_CAP  # "more than": the count stopped there
+    return {
+        "records": records,
+        "total": offset + COUNT_CAP if capped else total,
+        "capped": capped,
+        "counts": counts,
+        "no_store": False,
+        "more": more,
+    }
 
 
 def _count_table(counts: list[tuple[str, str, str, int]]) -> list[dict[str, Any]]:
@@ -143,7 +167,7 @@ async def queue(request: Request, user: User = Depends(current_user)) -> Respons
     try:
         data = await with_store(request, _queue_data, app.store, params, flt)
     except TidegateError as exc:
-        data = {"records": [], "total": 0, "counts": [], "no_store": True}
+        data = {"records": [], "total": 0, "counts": [], "no_store": True, "more": False}
         status_code, messages = 503, [("error", str(exc))]
     pages = max((data["total"] + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     sources = sorted(set(contracts_by_source(app.project_dir)) | {c[0] for c in data["counts"]})

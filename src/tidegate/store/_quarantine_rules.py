@@ -1,0 +1,87 @@
+"""The quarantine's rules side table: one row per (record, failed rule, column), so the
+queue's rule and column filters look rows up by value instead of searching inside every
+record's ``errors`` JSON.
+
+``quarantine_rules(quarantine_id, rule, "column")`` is written in the transaction that
+writes or changes the quarantine rows it describes: after each insert of quarantine rows
+(:func:`index_new_records`), when a review action rewrites a record's errors
+(:func:`reindex_records`), and before pending rows of a batch are deleted by a reprocess
+(:func:`delete_pending_of_batch`). Status is not copied into it: it stays in
+``quarantine`` alone, so a replay or reject has nothing to keep in step here.
+
+A store made before the side table existed gets it (filled from the errors it holds) the
+next time its tables are ensured (:func:`ensure_quarantine_rules`: `tidegate store init`,
+any flow run or review action). On PostgreSQL it and the quarantine carry the indexes the
+queue's filters and keyset pages use; DuckDB scans its columns (zone maps on ``id``) and
+has no use for them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tidegate.store._tables import column_names, is_postgres_connection
+
+RULES_TABLE = "quarantine_rules"
+RULES_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {RULES_TABLE} (quarantine_id BIGINT NOT NULL, "
+    'rule VARCHAR NOT NULL, "column" VARCHAR)'
+)
+# The queue's filters and keyset pages on PostgreSQL (DuckDB scans; see the docstring).
+PG_INDEX_DDL = f"""
+CREATE INDEX IF NOT EXISTS quarantine_rules_rule ON {RULES_TABLE} (rule, quarantine_id);
+CREATE INDEX IF NOT EXISTS quarantine_rules_column ON {RULES_TABLE} ("column", quarantine_id);
+CREATE INDEX IF NOT EXISTS quarantine_rules_record ON {RULES_TABLE} (quarantine_id);
+CREATE INDEX IF NOT EXISTS quarantine_status_source ON quarantine (status, source, id);
+CREATE INDEX IF NOT EXISTS quarantine_created ON quarantine (created_at);
+"""
+
+
+def _error_rows(con: Any, where: str) -> str:
+    """SELECT (quarantine_id, rule, column) for every error of the quarantine rows that
+    ``where`` picks (a condition on ``q``)."""
+    if is_postgres_connection(con):
+        return (
+            "SELECT q.id, e->>'rule', e->>'column' FROM quarantine q, "
+            f"jsonb_array_elements(q.errors::jsonb) e WHERE {where} AND e->>'rule' IS NOT NULL"
+        )
+    return (
+        "SELECT id, e.rule, e.column FROM (SELECT q.id, unnest(from_json(q.errors, "
+        """'[{"rule": "VARCHAR", "column": "VARCHAR"}]')) AS e FROM quarantine q """
+        f"WHERE {where}) WHERE e.rule IS NOT NULL"
+    )
+
+
+def ensure_quarantine_rules(con: Any) -> None:
+    """Make the side table (and on PostgreSQL the queue's indexes) unless they are there;
+    a store made before them gets its existing records indexed."""
+    if column_names(con, RULES_TABLE):
+        return
+    con.execute(RULES_DDL)
+    con.execute(f"INSERT INTO {RULES_TABLE} {_error_rows(con, 'true')}")
+    if is_postgres_connection(con):
+        con.execute(PG_INDEX_DDL)
+
+
+def index_new_records(con: Any) -> None:
+    """Index the quarantine rows inserted since the side table was last written (ids are
+    handed out in order, so they are the ones above its highest id)."""
+    con.execute(
+        f"INSERT INTO {RULES_TABLE} "
+        + _error_rows(con, f"q.id > (SELECT coalesce(max(quarantine_id), 0) FROM {RULES_TABLE})")
+    )
+
+
+def reindex_records(con: Any, ids_sql: str, params: list[Any] | None = None) -> None:
+    """Rewrite the side rows of the records ``ids_sql`` (a SELECT of ids) names, after
+    their errors changed."""
+    params = params or []
+    con.execute(f"DELETE FROM {RULES_TABLE} WHERE quarantine_id IN ({ids_sql})", params)
+    con.execute(f"INSERT INTO {RULES_TABLE} {_error_rows(con, f'q.id IN ({ids_sql})')}", params)
+
+
+def delete_pending_of_batch(con: Any, batch_id: str) -> None:
+    """Delete a batch's pending quarantine rows and their side rows (a reprocess)."""
+    pending = "SELECT id FROM quarantine WHERE batch_id = ? AND status = 'pending'"
+    con.execute(f"DELETE FROM {RULES_TABLE} WHERE quarantine_id IN ({pending})", [batch_id])
+    con.execute("DELETE FROM quarantine WHERE batch_id = ? AND status = 'pending'", [batch_id])
