@@ -14,6 +14,7 @@ from helpers import open_pii, query, scalar
 from store_backends import store_arg
 from tidegate.cli import app
 from tidegate.store import Store
+from tidegate.store._review_audit import record_details
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
@@ -60,7 +61,7 @@ def test_list_filters_by_source_event_and_actor(audit_store: Store, project_root
     assert {(r["source"], r["event"], r["actor"]) for r in rows} == {
         ("orders", "record_rejected", "bob")
     }
-    assert all(isinstance(r["detail"], dict) and r["detail"]["id"] for r in rows)
+    assert all(isinstance(r["detail"], dict) and record_details(r["detail"]) for r in rows)
 
 
 def test_list_several_events_and_a_batch(audit_store: Store, project_root: Path) -> None:

@@ -15,6 +15,7 @@ from helpers import SOME_BAD_CSV, make_sales_project, query
 from store_backends import store_arg
 from tidegate.cli import app
 from tidegate.store import Store
+from tidegate.store._review_audit import record_details
 
 runner = CliRunner()
 # two batches committed in the same second (so only their whole ids tell them apart),
@@ -111,8 +112,10 @@ def test_replay_takes_a_batch_prefix(store: Store, sales: Path) -> None:
     assert "2 loaded" in out
     assert pending(store) == {BATCH_IDS[0]: 2, BATCH_IDS[1]: 2}  # only that batch left
     assert int(query(store, "SELECT count(*) FROM sales")[0][0]) == before + 2
-    replayed = query(store, "SELECT batch_id FROM audit WHERE event = 'record_replayed'")
-    assert replayed == [(BATCH_IDS[2],), (BATCH_IDS[2],)]  # one audit entry per record
+    replayed = query(store, "SELECT batch_id, detail FROM audit WHERE event = 'record_replayed'")
+    # one audit entry for the batch's page, saying what happened to each of its 2 records
+    assert [b for b, _ in replayed] == [BATCH_IDS[2]]
+    assert len(record_details(json.loads(replayed[0][1]))) == 2
 
     ambiguous = tg(store, sales, "quarantine", "replay", "--batch", "sales-20261201T1000", code=2)
     line = " ".join(ambiguous.split())
@@ -133,8 +136,9 @@ def test_reject_export_and_audit_take_the_same_prefix(store: Store, sales: Path)
     assert "batch_committed" in shown
     tg(store, sales, "quarantine", "reject", "--batch", prefix, "--reason", "duplicate export")
     assert pending(store) == {BATCH_IDS[0]: 2, BATCH_IDS[2]: 2}
-    rejected = query(store, "SELECT batch_id FROM audit WHERE event = 'record_rejected'")
-    assert sorted(rejected) == [(BATCH_IDS[1],), (BATCH_IDS[1],)]
+    rejected = query(store, "SELECT batch_id, detail FROM audit WHERE event = 'record_rejected'")
+    assert [b for b, _ in rejected] == [BATCH_IDS[1]]  # one entry for the batch's records
+    assert len(record_details(json.loads(rejected[0][1]))) == 2
 
 
 def test_quarantine_list_shows_pending_by_default_and_pages_like_audit(

@@ -22,6 +22,7 @@ from tidegate.cli import app
 from tidegate.review import contracts_by_source, edit_records
 from tidegate.review._masking import mask_value
 from tidegate.store import Store
+from tidegate.store._review_audit import record_details
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
@@ -67,7 +68,8 @@ def test_pii_in_the_audit_is_encrypted_revealed_on_demand_and_erasable(
     assert scalar(store, "SELECT status FROM quarantine WHERE id = ?", [record_id]) == "replayed"
 
     ((edit_seq, edited),) = _audit_details(store, "record_edited")
-    ((replay_seq, replayed),) = _audit_details(store, "record_replayed")
+    ((replay_seq, replay_entry),) = _audit_details(store, "record_replayed")
+    replayed = record_details(replay_entry)[record_id]
     sealed = edited["after"]["email"]
     assert sealed["pii"] is True and sealed["ciphertext"] and len(sealed["hmac"]) == 64
     assert edited["before"]["email"]["key"] == sealed["key"]  # the old value too

@@ -16,6 +16,7 @@ from tidegate.cli import app
 from tidegate.errors import ReviewConflictError
 from tidegate.review import contracts_by_source, edit_records
 from tidegate.store import Store
+from tidegate.store._review_audit import record_details
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
@@ -154,7 +155,7 @@ def test_edit_then_replay_loads_once_and_audits(store: Store, project_root: Path
     assert edited["before"] == {"email": "bob@"} and edited["after"] == {
         "email": "fixed@example.com"
     }
-    assert json.loads(events[1][2])["outcome"] == "loaded"
+    assert record_details(json.loads(events[1][2]))[record_id]["outcome"] == "loaded"
     assert "intact" in tg(store, project_root, "audit", "verify")
 
 
@@ -196,7 +197,8 @@ def test_reject_needs_a_reason_and_is_audited(store: Store, project_root: Path) 
         ("rejected", "test order, not real")
     ]
     detail = json.loads(scalar(store, "SELECT detail FROM audit WHERE event = 'record_rejected'"))
-    assert detail["id"] == record_id and detail["reason"] == "test order, not real"
+    assert list(record_details(detail)) == [record_id]
+    assert record_details(detail)[record_id]["reason"] == "test order, not real"
 
 
 def test_export_fix_import_replay_round_trip(

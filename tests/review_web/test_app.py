@@ -12,6 +12,7 @@ import pytest
 
 from helpers import open_pii, query, scalar
 from tidegate.store import Store, transaction
+from tidegate.store._review_audit import record_details
 
 pytestmark = pytest.mark.e2e  # the store comes from the real demo flow; on each backend
 
@@ -35,7 +36,8 @@ def bob_record(store: Store) -> int:
 
 def audit(store: Store, event: str, record_id: int) -> list[tuple[str, dict[str, Any]]]:
     rows = query(store, "SELECT actor, detail FROM audit WHERE event = ? ORDER BY seq", [event])
-    return [(a, json.loads(d)) for a, d in rows if json.loads(d).get("id") == record_id]
+    details = [(a, record_details(json.loads(d))) for a, d in rows]
+    return [(a, d[record_id]) for a, d in details if record_id in d]
 
 
 # --- sign-in and roles -------------------------------------------------------------------

@@ -58,6 +58,11 @@ def entry_summary(entry: AuditEntry) -> str:
     if entry.event == "record_edited":
         after = ", ".join(f"{k}={v!r}" for k, v in (d.get("after") or {}).items())
         return f"record {d.get('id')}: {after}"
+    if entry.event.startswith("record_") and isinstance(d.get("records"), dict):
+        outcomes = ", ".join(f"{n} {o}" for o, n in sorted((d.get("counts") or {}).items()))
+        ids = sorted(int(i) for i in d["records"])
+        shown = ", ".join(map(str, ids[:5])) + (" ..." if len(ids) > 5 else "")
+        return f"{len(ids)} record(s) {shown}: {outcomes}"
     if entry.event.startswith("record_"):
         outcome = d.get("outcome") or (d.get("after") or {}).get("status") or ""
         return f"record {d.get('id')} {outcome}".strip()

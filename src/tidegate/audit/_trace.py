@@ -15,6 +15,7 @@ is traced as above; a line that became a quarantine entry shows that entry.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from tidegate.audit._query import entry_record
 from tidegate.batches._duplicates import key_text
 from tidegate.errors import AuditQueryError
 from tidegate.store import AuditEntry, connect, store_tables
+from tidegate.store._audit_log import canonical_json
 from tidegate.store._audit_reads import entries_of_batch, review_entries
 from tidegate.store._duplicates import duplicates_of_key, duplicates_of_record
 from tidegate.store._lookups import (
@@ -33,6 +35,7 @@ from tidegate.store._lookups import (
     target_keys_at_record,
     target_rows_by_key,
 )
+from tidegate.store._review_audit import narrowed_to, record_details
 
 if TYPE_CHECKING:
     from tidegate.contracts._model import Contract
@@ -277,5 +280,10 @@ def trace_record(store: Store, contract: Contract, key: dict[str, str]) -> Recor
         ids = {q["id"] for q in trace.quarantine}
         if ids and "audit" in tables:
             reviews = review_entries(con, contract.source)
-            trace.reviews = [e for e in reviews if e.detail_dict.get("id") in ids]
+            # a bulk entry (one per page and batch) is shown with only the traced records
+            trace.reviews = [
+                dataclasses.replace(e, detail=canonical_json(narrowed_to(e.detail_dict, ids)))
+                for e in reviews
+                if ids & set(record_details(e.detail_dict))
+            ]
     return trace

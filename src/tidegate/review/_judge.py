@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import polars as pl
@@ -21,26 +21,27 @@ import polars as pl
 from tidegate.batches import RECORD_COLUMN, RawBatch, RoutedBatch
 from tidegate.contracts import Contract
 from tidegate.engine import PreparedBatch, run_batch
-from tidegate.review._lifecycle import current_values
+from tidegate.review._lifecycle import HeaderMaps, current_values
 from tidegate.rules import DUPLICATE_KEY_RULE
-from tidegate.store._quarantine import QuarantineRecord
+from tidegate.store._review_records import Reviewable
 
 T = TypeVar("T")
 REPLAY_CHUNK = 5000  # records a replay judges (and commits) together
 
 
-def replay_frame(records: list[QuarantineRecord], contract: Contract) -> pl.DataFrame:
+def replay_frame(records: Sequence[Reviewable], contract: Contract) -> pl.DataFrame:
     """The records as a raw frame under the contract's column names, edits applied.
 
     The record number column holds the quarantine id, to join the verdicts back.
     """
-    rows = []
+    header_maps: HeaderMaps = {}
+    columns: dict[str, list[str | None]] = {c: [] for c in contract.column_names}
     for r in records:
-        values = current_values(r, contract)
-        rows.append(
-            {c: None if values.get(c) is None else str(values[c]) for c in contract.column_names}
-        )
-    frame = pl.DataFrame(rows, schema={c: pl.String for c in contract.column_names}, orient="row")
+        values = current_values(r, contract, header_maps)
+        for c, cells in columns.items():
+            value = values[c]
+            cells.append(None if value is None else str(value))
+    frame = pl.DataFrame(columns, schema={c: pl.String for c in contract.column_names})
     return frame.with_columns(pl.Series(RECORD_COLUMN, [r.id for r in records], dtype=pl.Int64))
 
 
@@ -60,7 +61,7 @@ def replay_contract(contract: Contract) -> Contract:
 
 
 def judge_records(
-    records: list[QuarantineRecord], contract: Contract, write: Callable[[PreparedBatch], T]
+    records: Sequence[Reviewable], contract: Contract, write: Callable[[PreparedBatch], T]
 ) -> T:
     """The records (no file-level entries) through the engine's stages as a replay judges
     them, the prepared batch handed to ``write``."""

@@ -11,7 +11,7 @@ Replays are in :mod:`tidegate.review._replay`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tidegate.contracts import Contract
 from tidegate.errors import ReviewError
@@ -21,6 +21,8 @@ from tidegate.store import default_actor, transaction
 from tidegate.store._audit_log import append_audit_many, canonical_json
 from tidegate.store._pii_seal import PiiSealer
 from tidegate.store._quarantine import QuarantineRecord, get_records
+from tidegate.store._review_audit import review_entries
+from tidegate.store._review_records import Reviewable, ReviewRecord, records_by_id
 from tidegate.store._review_writes import Claim, claim_versions
 from tidegate.store._tables import ensure_store_tables
 
@@ -28,8 +30,15 @@ if TYPE_CHECKING:
     from tidegate.store import Store
 
 
-def require_records(store: Store, ids: Sequence[int]) -> list[QuarantineRecord]:
-    records = get_records(store, list(ids))
+R = TypeVar("R", QuarantineRecord, ReviewRecord)
+
+
+def require_records(store: Store, ids: Sequence[int]) -> list[ReviewRecord]:
+    """What a replay or a reject reads of each record; every id must exist."""
+    return _all_found(ids, records_by_id(store, list(dict.fromkeys(ids))))
+
+
+def _all_found(ids: Sequence[int], records: list[R]) -> list[R]:
     missing = sorted(set(ids) - {r.id for r in records})
     if missing:
         raise ReviewError(
@@ -65,7 +74,7 @@ def edit_records(
 ) -> int:
     """Apply many edits ``{id: (expected version or None, {column: value})}`` all or nothing."""
     actor = actor or default_actor()
-    records = require_records(store, list(edits))
+    records = _all_found(list(edits), get_records(store, list(edits)))
     for r in records:
         contract = contract_for(contracts, r.source)
         unknown = sorted(set(edits[r.id][1]) - set(contract.column_names))
@@ -125,7 +134,8 @@ def reject_records(
     actor: str | None = None,
     expected_versions: dict[int, int] | None = None,
 ) -> int:
-    """Reject pending records for good, with a reason. Returns how many were rejected."""
+    """Reject pending records for good, with a reason, all or none: one UPDATE checks
+    every record's version, one audit entry per batch of them. Returns how many."""
     if not reason or not reason.strip():
         raise ReviewError("a reject needs a reason: pass --reason 'why this record is dropped'")
     actor = actor or default_actor()
@@ -149,37 +159,46 @@ def reject_records(
             ],
             actor,
         )
-        append_audit_many(
-            con,
-            [
-                (
-                    "record_rejected",
-                    {
-                        "id": r.id,
-                        "reason": reason,
-                        "before": {"status": "pending", "rules": list(r.rules)},
-                        "after": {"status": "rejected"},
-                        "contract_version": r.contract_version,
-                    },
-                    r.source,
-                    r.batch_id,
-                )
-                for r in records
-            ],
-            actor=actor,
-        )
+        per_record = {
+            r.id: {
+                "outcome": "rejected",
+                "before": {"status": "pending", "rules": list(r.rules)},
+                "after": {"status": "rejected"},
+                "contract_version": r.contract_version,
+            }
+            for r in records
+        }
+        by_id = {r.id: r for r in records}
+        entries = review_entries("record_rejected", per_record, by_id, {"reason": reason})
+        append_audit_many(con, entries, actor=actor)
     return len(records)
 
 
-def raw_by_column(record: QuarantineRecord, contract: Contract) -> dict[str, Any]:
-    """The record's raw values (as read) under the contract's column names."""
+HeaderMaps = dict[tuple[str, ...], dict[str, str]]  # raw headers -> header to column
+
+
+def raw_by_column(
+    record: Reviewable, contract: Contract, header_maps: HeaderMaps | None = None
+) -> dict[str, Any]:
+    """The record's raw values (as read) under the contract's column names.
+
+    ``header_maps`` caches the header matching across records (most of a page shares
+    its file's headers): pass the same dict for every record judged under ``contract``.
+    """
     raw = {k: v for k, v in record.raw.items() if k != "text" or len(record.raw) > 1}
-    headers = match_headers(list(raw), contract).header_map
+    names = tuple(raw)
+    headers = None if header_maps is None else header_maps.get(names)
+    if headers is None:
+        headers = match_headers(list(raw), contract).header_map
+        if header_maps is not None:
+            header_maps[names] = headers
     return {column: raw[header] for header, column in headers.items()}
 
 
-def current_values(record: QuarantineRecord, contract: Contract) -> dict[str, Any]:
+def current_values(
+    record: Reviewable, contract: Contract, header_maps: HeaderMaps | None = None
+) -> dict[str, Any]:
     """What a replay would start from: the raw values with the reviewer's edits on top."""
-    values = raw_by_column(record, contract)
+    values = raw_by_column(record, contract, header_maps)
     values.update(record.edited)
     return {c: values.get(c) for c in contract.column_names}

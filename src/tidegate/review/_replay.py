@@ -25,7 +25,8 @@ from tidegate.rules import UNREADABLE_FILE_RULE as FILE_RULE
 from tidegate.store import default_actor, transaction
 from tidegate.store._audit_log import append_audit_many
 from tidegate.store._pii_seal import PiiSealer
-from tidegate.store._quarantine import QuarantineRecord
+from tidegate.store._review_audit import review_entries
+from tidegate.store._review_records import ReviewRecord
 from tidegate.store._review_writes import claim_versions
 from tidegate.store._row_writes import apply_existing_keys, insert_target_rows
 from tidegate.store._tables import LINEAGE_BATCH, ensure_store_tables, ensure_target_table
@@ -54,7 +55,7 @@ class ReplaySummary:
 
 def _replay_source(
     store: Store,
-    records: list[QuarantineRecord],
+    records: list[ReviewRecord],
     contract: Contract,
     actor: str,
     expected_versions: dict[int, int],
@@ -76,14 +77,16 @@ def _replay_source(
 def _write_replay(
     store: Store,
     routed: RoutedBatch,
-    replayable: list[QuarantineRecord],
+    replayable: list[ReviewRecord],
     contract: Contract,
     actor: str,
     expected_versions: dict[int, int],
     summary: ReplaySummary,
 ) -> ReplaySummary:
-    """In one transaction: each record's new verdict claimed at its version, the rows
-    that now pass loaded (with their original lineage), one audit entry per record."""
+    """In one transaction: each record's new verdict claimed at its version (one UPDATE
+    for the failing, one for the loaded), the rows that now pass loaded with one insert
+    (with their original lineage), one audit entry per batch of the records
+    (:mod:`tidegate.store._review_audit`) saying what happened to each."""
     by_id = {r.id: r for r in replayable}
     verdicts = replay_verdicts(routed)
     normalized_json = dict(
@@ -96,7 +99,7 @@ def _write_replay(
             strict=True,
         )
     )
-    audit: list[tuple[str, dict[str, Any], str | None, str | None]] = []
+    per_record: dict[int, dict[str, Any]] = {}
     with transaction(store) as con:
         ensure_store_tables(con)
         ensure_target_table(con, contract)
@@ -118,24 +121,16 @@ def _write_replay(
             actor,
         )
         for record_id, verdict in verdicts.items():
-            r = by_id[record_id]
-            summary.still_failing += 1
             summary.failing_ids.append(record_id)
-            audit.append(
-                (
-                    "record_replayed",
-                    {
-                        "id": record_id,
-                        "outcome": "still_failing",
-                        "contract_version": contract.version,
-                        "before": {"rules": list(r.rules)},
-                        "after": {"rules": verdict["rules"].split(",")},
-                    },
-                    r.source,
-                    r.batch_id,
-                )
-            )
+            per_record[record_id] = {
+                "outcome": "still_failing",
+                "before": {"rules": list(by_id[record_id].rules)},
+                "after": {"rules": verdict["rules"].split(",")},
+            }
+        summary.still_failing += len(verdicts)
+        updated = 0
         if load.height:
+            loaded_ids = load[RECORD_COLUMN].to_list()
             claim_versions(
                 con,
                 [
@@ -144,7 +139,7 @@ def _write_replay(
                         expected_versions.get(record_id, by_id[record_id].version),
                         {"status": "replayed", "normalized": normalized_json[record_id]},
                     )
-                    for record_id in load[RECORD_COLUMN].to_list()
+                    for record_id in loaded_ids
                 ],
                 actor,
             )
@@ -152,13 +147,13 @@ def _write_replay(
             lineage = pl.DataFrame(
                 {
                     RECORD_COLUMN: load[RECORD_COLUMN],
-                    LINEAGE_BATCH: [by_id[i].batch_id for i in load[RECORD_COLUMN].to_list()],
-                    "_line": [by_id[i].record for i in load[RECORD_COLUMN].to_list()],
+                    LINEAGE_BATCH: [by_id[i].batch_id for i in loaded_ids],
+                    "_line": [by_id[i].record for i in loaded_ids],
                 },
                 schema={RECORD_COLUMN: pl.Int64, LINEAGE_BATCH: pl.String, "_line": pl.Int64},
             )
             routed, updated = apply_existing_keys(con, routed, contract)
-            moved = set(load[RECORD_COLUMN].to_list()) - set(routed.load[RECORD_COLUMN].to_list())
+            moved = set(loaded_ids) - set(routed.load[RECORD_COLUMN].to_list())
             if moved:
                 raise ReviewError(
                     f"record {', '.join(map(str, sorted(moved)))}: key already loaded and the "
@@ -171,31 +166,18 @@ def _write_replay(
             )
             insert_target_rows(con, contract, rows)
             sealer, pii = PiiSealer(con), pii_columns(contract)
-            for record_id in load[RECORD_COLUMN].to_list():
-                r = by_id[record_id]
-                summary.loaded += 1
-                summary.loaded_ids.append(record_id)
-                audit.append(
-                    (
-                        "record_replayed",
-                        {
-                            "id": record_id,
-                            "outcome": "loaded",
-                            "contract_version": contract.version,
-                            "before": {"status": "pending", "rules": list(r.rules)},
-                            "after": {
-                                "status": "replayed",
-                                "values": sealer.seal_columns(
-                                    json.loads(normalized_json[record_id]), pii
-                                ),
-                            },
-                            "updated_existing_key": bool(updated),
-                        },
-                        r.source,
-                        r.batch_id,
-                    )
-                )
-        append_audit_many(con, audit, actor=actor)
+            for record_id in loaded_ids:
+                values = json.loads(normalized_json[record_id])
+                per_record[record_id] = {
+                    "outcome": "loaded",
+                    "before": {"status": "pending", "rules": list(by_id[record_id].rules)},
+                    "after": {"status": "replayed", "values": sealer.seal_columns(values, pii)},
+                }
+            summary.loaded += len(loaded_ids)
+            summary.loaded_ids.extend(loaded_ids)
+        shared = {"contract_version": contract.version, "updated_existing_key": bool(updated)}
+        entries = review_entries("record_replayed", per_record, by_id, shared)
+        append_audit_many(con, entries, actor=actor)
     return summary
 
 

@@ -35,16 +35,33 @@ def value_hmac(material: bytes, value: Any) -> str:
 
 
 def seal_value(key_id: str, material: bytes, value: Any) -> dict[str, Any]:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    return _Seal(key_id, material)(value)
 
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(material).encrypt(nonce, canonical_json(value).encode(), key_id.encode())
-    return {
-        "pii": True,
-        "key": key_id,
-        "ciphertext": base64.b64encode(nonce + sealed).decode("ascii"),
-        "hmac": value_hmac(material, value),
-    }
+
+class _Seal:
+    """Seals values under one key; the cipher and the HMAC key are made once, not per
+    value (a bulk replay seals thousands)."""
+
+    def __init__(self, key_id: str, material: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self.key_id, self._aad = key_id, key_id.encode()
+        self._aead = AESGCM(material)
+        self._hmac = hmac.new(_hmac_key(material), digestmod="sha256")
+
+    def __call__(self, value: Any) -> dict[str, Any]:
+        text = canonical_json(value).encode()
+        nonce = os.urandom(NONCE_BYTES)
+        mac = self._hmac.copy()
+        mac.update(text)
+        return {
+            "pii": True,
+            "key": self.key_id,
+            "ciphertext": base64.b64encode(
+                nonce + self._aead.encrypt(nonce, text, self._aad)
+            ).decode("ascii"),
+            "hmac": mac.hexdigest(),
+        }
 
 
 def is_sealed(value: Any) -> bool:
@@ -76,12 +93,12 @@ class PiiSealer:
 
     def __init__(self, con: Any) -> None:
         self._con = con
-        self._key: tuple[str, bytes] | None = None
+        self._seal: _Seal | None = None
 
     def seal(self, value: Any) -> dict[str, Any]:
-        if self._key is None:
-            self._key = live_key(self._con)
-        return seal_value(*self._key, value)
+        if self._seal is None:
+            self._seal = _Seal(*live_key(self._con))
+        return self._seal(value)
 
     def seal_columns(self, values: Mapping[str, Any], pii: Collection[str]) -> dict[str, Any]:
         """``values`` with the value of each PII column sealed (None stays None)."""
