@@ -137,3 +137,38 @@ def test_schema_history_and_diff_import_neither_prefect_nor_great_expectations(
     assert "heavy: " in lines, proc.stdout
     # the demo committed under the sample's orders contract: the diff with it is empty
     assert any(line.startswith("diff orders: v1") and "0 changes" in line for line in lines)
+
+
+def test_the_fast_read_commands_import_no_data_package(
+    demo_template: Path, tmp_path: Path, project_root: Path
+) -> None:
+    """`--help`, `audit list`/`verify`, `quarantine list`, `schema history` and
+    `shadow-report` start without polars or pyarrow (nor Prefect, GX, pandera): each in a
+    fresh process, as a user runs it."""
+    store = str(copy_store(demo_template, tmp_path / "demo"))
+    calls = [
+        ["--help"],
+        ["audit", "list", "--store", store],
+        ["audit", "verify", "--store", store],
+        ["quarantine", "list", "--store", store],
+        ["schema", "history", "orders", "--store", store],
+        ["schema", "shadow-report", "orders", "--project", str(project_root), "--store", store],
+    ]
+    code = (
+        "import json, sys\n"
+        "from typer.testing import CliRunner\n"
+        "from tidegate.cli import app\n"
+        "r = CliRunner().invoke(app, json.loads(sys.argv[1]))\n"
+        "heavy = {'polars', 'pyarrow', 'prefect', 'great_expectations', 'pandera'}\n"
+        "loaded = heavy & {m.split('.')[0] for m in sys.modules}\n"
+        "print(r.exit_code, ','.join(sorted(loaded)) or '-')\n"
+    )
+    for call in calls:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(call)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.split() == ["0", "-"], (call, proc.stdout)

@@ -3,7 +3,7 @@ check the entries' signatures (:mod:`tidegate.audit._signatures`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,63 +30,78 @@ class ChainReport:
         return self.first_bad_seq is None
 
 
+class _ChainWalk:
+    """Checks sequence continuity, links and hashes entry by entry, in order, passing on
+    the entries that verified; the first break ends the walk (:meth:`report` names it)."""
+
+    def __init__(self) -> None:
+        self.prev_hash, self.expected_seq, self.count, self.head_seq = GENESIS_HASH, 1, 0, 0
+        self.broken: ChainReport | None = None
+
+    def intact(self, entries: Iterable[AuditEntry]) -> Iterator[AuditEntry]:
+        for e in entries:
+            fault = self._fault(e)
+            if fault is not None:
+                self.broken = ChainReport(self.count, self.head_seq, self.prev_hash, *fault)
+                return
+            self.prev_hash, self.expected_seq = e.hash, e.seq + 1
+            self.count, self.head_seq = self.count + 1, e.seq
+            yield e
+
+    def _fault(self, e: AuditEntry) -> tuple[int, str] | None:
+        """(the first bad seq, why), or None when ``e`` continues the chain."""
+        if e.seq != self.expected_seq:
+            what = "missing" if e.seq > self.expected_seq else "repeated or out of order"
+            return self.expected_seq, f"seq {self.expected_seq} is {what} (found seq {e.seq} next)"
+        if e.prev_hash != self.prev_hash:
+            return e.seq, "prev_hash does not match the hash of the entry before it"
+        if entry_hash(self.prev_hash, e.body()) != e.hash:
+            return e.seq, "content does not match its hash (the row was edited)"
+        return None
+
+    def report(self) -> ChainReport:
+        return self.broken or ChainReport(self.count, self.head_seq, self.prev_hash)
+
+
 def verify_entries(entries: Iterable[AuditEntry]) -> ChainReport:
     """Check sequence continuity, links and hashes, in order; stop at the first break."""
-    prev_hash, expected_seq, count, head_seq = GENESIS_HASH, 1, 0, 0
-    for e in entries:
-        if e.seq != expected_seq:
-            what = "missing" if e.seq > expected_seq else "repeated or out of order"
-            return ChainReport(
-                count,
-                head_seq,
-                prev_hash,
-                expected_seq,
-                f"seq {expected_seq} is {what} (found seq {e.seq} next)",
-            )
-        if e.prev_hash != prev_hash:
-            return ChainReport(
-                count,
-                head_seq,
-                prev_hash,
-                e.seq,
-                "prev_hash does not match the hash of the entry before it",
-            )
-        recomputed = entry_hash(prev_hash, e.body())
-        if recomputed != e.hash:
-            return ChainReport(
-                count,
-                head_seq,
-                prev_hash,
-                e.seq,
-                "content does not match its hash (the row was edited)",
-            )
-        prev_hash, expected_seq, count, head_seq = e.hash, e.seq + 1, count + 1, e.seq
-    return ChainReport(count, head_seq, prev_hash)
+    walk = _ChainWalk()
+    for _ in walk.intact(entries):
+        pass
+    return walk.report()
 
 
 def verify_chain(store: Store, public_key: Path | None = None) -> ChainReport:
-    """Read the whole audit table and the recorded keys (read-only), verify the chain,
-    then every signature, trusting ``public_key`` (else the local key file, else only
-    the store's keys; see :func:`tidegate.audit._signatures.trust_anchor`)."""
-    from tidegate.store._audit_reads import read_chain_and_keys
+    """Read the audit table (read-only, a page at a time: memory does not grow with the
+    chain) and the recorded keys, verify the chain, then every signature, trusting
+    ``public_key`` (else the local key file, else only the store's keys; see
+    :func:`tidegate.audit._signatures.trust_anchor`)."""
+    from tidegate.store._audit_reads import stream_chain_and_keys
 
-    read = read_chain_and_keys(store)
-    if read is None:
-        return ChainReport(0, 0, GENESIS_HASH)
-    entries, recorded = read
-    return verify_signed(entries, recorded, public_key)
+    with stream_chain_and_keys(store) as read:
+        if read is None:
+            return ChainReport(0, 0, GENESIS_HASH)
+        entries, recorded = read
+        return verify_signed(entries, recorded, public_key)
 
 
 def verify_signed(
-    entries: list[AuditEntry], recorded: dict[str, str], public_key: Path | None = None
+    entries: Iterable[AuditEntry], recorded: dict[str, str], public_key: Path | None = None
 ) -> ChainReport:
-    """:func:`verify_entries`, then the signatures of the intact chain."""
+    """:func:`verify_entries`, then the signatures of the intact chain, in one pass over
+    ``entries`` (which may be a stream): a break in the chain is the report, else the
+    first bad signature, else both are good."""
     from tidegate.audit._signatures import check_signatures, trust_anchor
 
-    report = verify_entries(entries)
+    anchor = trust_anchor(public_key)
+    walk = _ChainWalk()
+    checked = walk.intact(entries)
+    signatures = check_signatures(checked, recorded, anchor)
+    for _ in checked:  # a bad signature ended the check early: the chain to its end
+        pass
+    report = walk.report()
     if not report.ok:
         return report
-    signatures = check_signatures(entries, recorded, trust_anchor(public_key))
     report = replace(report, signatures=signatures)
     if signatures.ok:
         return report

@@ -20,9 +20,9 @@ from tidegate._safe_text import assemble, plain
 from tidegate.cli._common import ProjectOpt, StoreOpt, console, fail, resolve_store
 from tidegate.cli._prefect import prefect_session
 from tidegate.errors import TidegateError
-from tidegate.pipelines import PipelineSpec
 
 if TYPE_CHECKING:
+    from tidegate.pipelines import PipelineSpec
     from tidegate.store import Store
 
 app = typer.Typer(

@@ -244,12 +244,17 @@ def append_signed(
     return entry
 
 
+def audit_columns(con: duckdb.DuckDBPyConnection) -> str:
+    """The columns an entry is read from (an older store's audit has no signature yet)."""
+    from tidegate.store._audit_keys import has_signature_columns
+
+    return AUDIT_COLUMNS if has_signature_columns(con) else _UNSIGNED_COLUMNS
+
+
 def read_audit(
     con: duckdb.DuckDBPyConnection, where: str = "", params: list[Any] | None = None
 ) -> list[AuditEntry]:
-    from tidegate.store._audit_keys import has_signature_columns
-
-    columns = AUDIT_COLUMNS if has_signature_columns(con) else _UNSIGNED_COLUMNS
+    columns = audit_columns(con)
     rows = con.execute(f"SELECT {columns} FROM audit {where} ORDER BY seq", params or []).fetchall()
     return [AuditEntry(*row) for row in rows]
 

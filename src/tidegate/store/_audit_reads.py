@@ -10,16 +10,19 @@ a reserved word in DuckDB: it is always quoted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tidegate.store._audit_log import AuditEntry, read_audit
+from tidegate.store._audit_log import AuditEntry, audit_columns, read_audit
 from tidegate.store._connect import connect, fetch_one
 from tidegate.store._tables import store_tables
 
 if TYPE_CHECKING:
     from tidegate.store._protocol import Connection, StoreLike
+
+CHAIN_PAGE = 10_000  # seqs per window when a whole chain is read (`audit verify`)
 
 
 @dataclass(frozen=True)
@@ -156,3 +159,45 @@ def read_chain_and_keys(
         if not has_audit(con):
             return None
         return read_audit(con), recorded_keys(con)
+
+
+@contextmanager
+def stream_chain_and_keys(
+    store: StoreLike, *, page: int = CHAIN_PAGE
+) -> Iterator[tuple[Iterator[AuditEntry], dict[str, str]] | None]:
+    """:func:`read_chain_and_keys` for a chain of any length: the entries come one page
+    at a time (:func:`iter_chain`) while the connection is open."""
+    from tidegate.store._audit_keys import recorded_keys
+
+    with connect(store, read_only=True) as con:
+        if not has_audit(con):
+            yield None
+            return
+        head = seq_bounds(con)[1]
+        # the keys after the head: every entry up to it was appended after its key
+        yield iter_chain(con, head, page=page), recorded_keys(con)
+
+
+def iter_chain(
+    con: Connection, head: int | None, *, page: int = CHAIN_PAGE
+) -> Iterator[AuditEntry]:
+    """The entries up to seq ``head``, in seq order, read by windows of ``page`` seqs
+    (memory holds one window, however long the chain). A window holds every row of its
+    seqs, so a repeated seq is read twice, as a single ``ORDER BY seq`` would read it;
+    after an empty window (a gap) the next window starts at the next seq there is."""
+    if head is None:
+        return
+    columns = audit_columns(con)
+    low = seq_bounds(con)[0]
+    while low is not None and low <= head:
+        high = min(low + page, head + 1)
+        rows = con.execute(
+            f"SELECT {columns} FROM audit WHERE seq >= ? AND seq < ? ORDER BY seq",
+            [low, high],
+        ).fetchall()
+        yield from (AuditEntry(*row) for row in rows)
+        if rows:
+            low = high
+        else:
+            found = fetch_one(con, "SELECT min(seq) FROM audit WHERE seq >= ?", [high])
+            low = found[0] if found else None

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
-from tidegate.store._row_writes import utc_now
 from tidegate.store._tables import is_postgres_connection
 
 if TYPE_CHECKING:
     import duckdb
+    import polars as pl
 
 DUPLICATES_DDL = """
 CREATE TABLE IF NOT EXISTS duplicates (
@@ -62,6 +60,10 @@ def insert_duplicates(
 ) -> int:
     """Write a batch's duplicates (record, first_record, key_values, row_hash) inside the
     caller's transaction; how many."""
+    import polars as pl  # here: readers of the table (`audit trace`) need no polars
+
+    from tidegate.store._row_writes import utc_now
+
     if frame.is_empty():
         return 0
     rows = frame.select("record", "first_record", "key_values", "row_hash").with_columns(
