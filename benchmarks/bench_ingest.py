@@ -6,6 +6,7 @@ Each contender runs in its own fresh process (one run each, same input file),
 and reports wall time, rows/s and peak RSS; the table prints ratios against the
 baseline. Contenders:
 
+- polars-read     reading the CSV with polars alone (all strings), the floor
 - baseline        benchmarks/baseline_polars_duckdb.py (raw polars + DuckDB)
 - tidegate        the stages sources -> normalize -> validate -> route -> store, no Prefect
 - tidegate-flow   the real Prefect `ingest` flow (after one warm-up flow run, so the
@@ -33,7 +34,11 @@ from pathlib import Path
 mode, csv_path, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 sys.path.insert(0, sys.argv[4])
 extra = {}
-if mode == "baseline":
+if mode == "polars-read":
+    import polars as pl
+    t, cpu0 = time.perf_counter(), time.process_time()
+    counts = {"rows_in": pl.read_csv(csv_path, infer_schema=False).height}
+elif mode == "baseline":
     import baseline_polars_duckdb as b
     t, cpu0 = time.perf_counter(), time.process_time()
     counts = b.run(csv_path, work / "baseline.duckdb")
@@ -96,7 +101,9 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--only", nargs="*", default=["baseline", "tidegate", "tidegate-flow"])
+    parser.add_argument(
+        "--only", nargs="*", default=["polars-read", "baseline", "tidegate", "tidegate-flow"]
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
     import generate
