@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from normalize._support import col, contract, raw, values
 from tidegate.normalize import normalize, null_tokens, trim
@@ -55,6 +56,25 @@ def test_null_token_symbols_match_exactly() -> None:
     df = pl.DataFrame({"v": ["-", "--", " -", "x"]})
     out = df.select(null_tokens(pl.col("v"), ["-"])).to_series().to_list()
     assert out == [None, "--", " -", "x"]
+
+
+@pytest.mark.parametrize(
+    "tokens",
+    [
+        ("", "N/A", "null", "-"),  # ASCII words: looked up by their case spellings
+        ("nil", "k.o."),  # a "k": the Kelvin sign lower-cases to it
+        ("néant",),  # a non-ASCII letter
+        ("a" * 9,),  # too many spellings to list
+    ],
+)
+def test_null_tokens_match_what_lower_casing_the_value_would(tokens: tuple[str, ...]) -> None:
+    """Whether a token's spellings are looked up or the value is lower-cased first, the
+    same values are null tokens."""
+    cells = ["NULL", "nUlL", "n/A", "N/a ", "nulls", "-", "", "NIL", "\u212a.O.", "K.o.", "k.0."]
+    cells += ["NÉANT", "Néant", "neant", "A" * 9, "aAaAaAaAa", "a" * 8, None]
+    out = pl.DataFrame({"v": cells}).select(null_tokens(pl.col("v"), tokens)).to_series()
+    lowered = {t.lower() for t in tokens}
+    assert out.to_list() == [None if c is None or c.lower() in lowered else c for c in cells]
 
 
 def test_trim_expression_alone() -> None:

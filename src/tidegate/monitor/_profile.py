@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 
 from tidegate.batches import RECORD_COLUMN, RoutedBatch
+from tidegate.store._profiles import EXACT_DISTINCT_ROWS
 
 PROFILE_FORMAT = 1
 TOP_VALUES = 20
@@ -51,11 +52,9 @@ def _numeric(series: pl.Series) -> dict[str, Any]:
 
 def _strings(series: pl.Series, *, pii: bool = False) -> dict[str, Any]:
     values = series.drop_nulls()
-    out: dict[str, Any] = {
-        "kind": "string",
-        "count": values.len(),
-        "n_distinct": values.n_unique(),
-    }
+    # exact up to EXACT_DISTINCT_ROWS values, an estimate above (as the store's statistics)
+    distinct = values.n_unique() if values.len() <= EXACT_DISTINCT_ROWS else _approx(values)
+    out: dict[str, Any] = {"kind": "string", "count": values.len(), "n_distinct": distinct}
     if pii:  # never copy personal data into the profile: counts only
         return {**out, "pii": True}
     top = (
@@ -66,6 +65,11 @@ def _strings(series: pl.Series, *, pii: bool = False) -> dict[str, Any]:
         .head(TOP_VALUES)
     )
     return {**out, "top": [[v, int(n)] for v, n in top.iter_rows()]}
+
+
+def _approx(values: pl.Series) -> int:
+    """The distinct count of many values, estimated (HyperLogLog)."""
+    return int(values.to_frame("v").select(pl.col("v").approx_n_unique()).item())
 
 
 def _null_rates(frame: pl.DataFrame, columns: list[str]) -> dict[str, float]:

@@ -7,6 +7,8 @@ Null in is null out. Validation and tests may reuse these directly.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable, Mapping, Sequence
 
 import polars as pl
@@ -54,10 +56,34 @@ def trim(expr: pl.Expr) -> pl.Expr:
     return expr.str.strip_chars(WHITESPACE)
 
 
+_MAX_SPELLINGS = 256  # a token's case spellings looked up as they are, up to this many
+
+
+def _spellings(token: str) -> set[str] | None:
+    """Every way of writing an ASCII ``token`` in upper and lower case ("N/a", "nULL"...),
+    the values whose lower case is the token's; None where a lookup of them would not be
+    the same as lower-casing the value: a non-ASCII letter, a "k" (the Kelvin sign lower-
+    cases to it), or too many spellings."""
+    if not token.isascii() or "k" in token.lower():
+        return None
+    letters = [{ch.lower(), ch.upper()} for ch in token]
+    if math.prod(len(c) for c in letters) > _MAX_SPELLINGS:
+        return None
+    return {"".join(p) for p in itertools.product(*letters)}
+
+
 def _is_null_token(expr: pl.Expr, tokens: Sequence[str]) -> pl.Expr:
     exact = list(dict.fromkeys(tokens))
     if not any(ch.isalpha() for token in exact for ch in token):
         return expr.is_in(exact)
+    spellings: set[str] = set()
+    for token in exact:
+        written = _spellings(token)
+        if written is None:
+            break
+        spellings |= written
+    else:  # one lookup of every spelling, no lower-cased copy of the column
+        return expr.is_in(sorted(spellings))
     # Tokens with letters match in any case; lower-casing leaves the others
     # ("", "-", "?") unchanged, so one lower-cased lookup serves both kinds.
     return expr.str.to_lowercase().is_in(list(dict.fromkeys(t.lower() for t in exact)))

@@ -96,6 +96,11 @@ def has_profile(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
 
 NUMERIC_TYPES = ("int64", "float64")
 TOP_VALUES = 20
+# Up to this many loaded rows a string column's distinct count is exact; above it, an
+# estimate (HyperLogLog, within a few percent) where the engine has one: drift only asks
+# whether a column holds at most TOP_VALUES distinct values, and an exact count of every
+# value of a large batch's column (an email, an id) costs more than the rest of the profile.
+EXACT_DISTINCT_ROWS = 100_000
 
 
 def loaded_column_stats(
@@ -126,6 +131,7 @@ def loaded_column_stats(
         con.execute(f"SELECT {', '.join(picks)} FROM {table} {where}", [batch_id]).fetchall()[0]
     )
     rows = int(row.pop())
+    distinct = _distinct_counts(con, contract, table, where, batch_id, rows)
     stats: dict[str, dict[str, Any]] = {}
     for column in contract.columns:
         if column.type in NUMERIC_TYPES or column.decimal_precision_scale:
@@ -146,9 +152,14 @@ def loaded_column_stats(
         elif column.type == "string":
             (count,) = row[:1]
             del row[:1]
-            stats[column.name] = _string_stats(
-                con, table, where, batch_id, column.name, rows, column.name in pii_columns
-            ) | {"count": int(count)}
+            stats[column.name] = {
+                "kind": "string",
+                "count": int(count),
+                "n_distinct": distinct[column.name],
+                **_string_top(
+                    con, table, where, batch_id, column.name, rows, column.name in pii_columns
+                ),
+            }
         else:
             (count,) = row[:1]
             del row[:1]
@@ -156,7 +167,31 @@ def loaded_column_stats(
     return stats
 
 
-def _string_stats(
+def _distinct_counts(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    table: str,
+    where: str,
+    batch_id: str,
+    rows: int,
+) -> dict[str, int]:
+    """Every string column's distinct count in one scan of the batch's rows: exact up to
+    :data:`EXACT_DISTINCT_ROWS` rows (one part: far below ``PARTITION_ROWS``) and on
+    PostgreSQL (whose aggregates spill on their own), DuckDB's ``approx_count_distinct``
+    above (bounded memory, so no parts either)."""
+    from tidegate.store._tables import is_postgres_connection, quote_ident
+
+    names = [c.name for c in contract.columns if c.type == "string"]
+    if not names:
+        return {}
+    exact = rows <= EXACT_DISTINCT_ROWS or is_postgres_connection(con)
+    count = "count(DISTINCT {})" if exact else "approx_count_distinct({})"
+    picks = ", ".join(count.format(quote_ident(n)) for n in names)
+    (row,) = con.execute(f"SELECT {picks} FROM {table} {where}", [batch_id]).fetchall()
+    return {name: int(n or 0) for name, n in zip(names, row, strict=True)}
+
+
+def _string_top(
     con: duckdb.DuckDBPyConnection,
     table: str,
     where: str,
@@ -165,27 +200,21 @@ def _string_stats(
     rows: int,
     pii: bool,
 ) -> dict[str, Any]:
-    """A string column's distinct count and top values, in parts by a hash of the value
-    on a large batch (each value falls in one part: the distinct counts add up, and the
-    top values are among the parts' top values)."""
+    """A string column's top values (``pii``: none, only that it is), in parts by a hash
+    of the value on a large batch (each value falls in one part: the top values are
+    among the parts' top values)."""
     from tidegate.store._tables import is_postgres_connection, quote_ident, value_partitions
 
+    if pii:
+        return {"pii": True}
     c = quote_ident(name)
     collate = ' COLLATE "C"' if is_postgres_connection(con) else ""
-    distinct, top = 0, []
+    top = []
     for part in value_partitions(con, rows, [c]):
-        (n,) = con.execute(
-            f"SELECT count(DISTINCT {c}) FROM {table} {where}{part}", [batch_id]
-        ).fetchall()[0]
-        distinct += int(n)
-        if not pii:
-            top += con.execute(
-                f"SELECT {c}, count(*) AS n FROM {table} {where}{part} AND {c} IS NOT NULL "
-                f"GROUP BY {c} ORDER BY n DESC, {c}{collate} LIMIT {TOP_VALUES}",
-                [batch_id],
-            ).fetchall()
-    out: dict[str, Any] = {"kind": "string", "count": 0, "n_distinct": distinct}
-    if pii:
-        return {**out, "pii": True}
+        top += con.execute(
+            f"SELECT {c}, count(*) AS n FROM {table} {where}{part} AND {c} IS NOT NULL "
+            f"GROUP BY {c} ORDER BY n DESC, {c}{collate} LIMIT {TOP_VALUES}",
+            [batch_id],
+        ).fetchall()
     ranked = sorted(((str(v), int(n)) for v, n in top), key=lambda t: (-t[1], t[0]))
-    return {**out, "top": [[v, n] for v, n in ranked[:TOP_VALUES]]}
+    return {"top": [[v, n] for v, n in ranked[:TOP_VALUES]]}

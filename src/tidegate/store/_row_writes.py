@@ -9,7 +9,7 @@ together or not at all. :func:`utc_now` is the naive UTC time those rows are sta
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -33,6 +33,13 @@ if TYPE_CHECKING:
 
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def arrow_view(frame: pl.DataFrame) -> Any:
+    """A frame as the Arrow table DuckDB reads it from (``register``) without a copy: its
+    strings stay views (the default export copies every string column into Arrow's
+    large_string)."""
+    return frame.to_arrow(compat_level=pl.CompatLevel.newest())
 
 
 def _replace_earlier(
@@ -67,7 +74,7 @@ def insert_target_rows(
         ensure_pg_target_indexes(con, contract)
         return
     cols = ", ".join(quote_ident(c) for c in names)
-    con.register("_tg_load", rows.to_arrow())
+    con.register("_tg_load", arrow_view(rows))
     try:
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _tg_load")
     finally:

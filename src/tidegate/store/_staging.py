@@ -39,7 +39,7 @@ from tidegate.store._committed import BatchOutcome, CommittedBatch, _audit_skip,
 from tidegate.store._connect import fetch_one, transaction
 from tidegate.store._duplicates import insert_duplicates
 from tidegate.store._quarantine_rules import index_new_records
-from tidegate.store._row_writes import _replace_earlier, utc_now
+from tidegate.store._row_writes import _replace_earlier, arrow_view, utc_now
 from tidegate.store._tables import (
     LINEAGE_BATCH,
     STAGING_PREFIX,
@@ -121,7 +121,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
         con.copy_into(table, frame)  # type: ignore[attr-defined]
         return
     cols = ", ".join(quote_ident(c) for c in frame.columns)
-    con.register("_tg_rows", frame.to_arrow())
+    con.register("_tg_rows", arrow_view(frame))
     try:
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _tg_rows")
     finally:
