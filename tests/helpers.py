@@ -240,3 +240,20 @@ def suite_contract(
         },
         str(folder / f"{source}.yaml"),
     )
+
+
+def tg_ok(store: Store, project_root: Path, *args: str) -> str:
+    """``tidegate ARGS --store STORE --project ROOT`` as reviewer alice; its output, after
+    checking it exited 0."""
+    from typer.testing import CliRunner
+
+    from store_backends import store_arg
+    from tidegate.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        [*args, "--store", store_arg(store), "--project", str(project_root)],
+        env={"TIDEGATE_ACTOR": "alice"},
+    )
+    assert result.exit_code == 0, result.output
+    return result.output

@@ -7,11 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from helpers import query, scalar
-from store_backends import store_arg
-from tidegate.cli import app
+from helpers import query, scalar, tg_ok
 from tidegate.errors import ReviewConflictError
 from tidegate.review import contracts_by_source, edit_records, reject_records, replay_records
 from tidegate.rules import UNREADABLE_FILE_RULE as FILE_RULE
@@ -19,17 +16,9 @@ from tidegate.store import Store
 from tidegate.store._review_audit import record_details
 
 pytestmark = pytest.mark.e2e
-runner = CliRunner()
 
 
-def tg(store: Store, project_root: Path, *args: str) -> str:
-    result = runner.invoke(
-        app,
-        [*args, "--store", store_arg(store), "--project", str(project_root)],
-        env={"TIDEGATE_ACTOR": "alice"},
-    )
-    assert result.exit_code == 0, result.output
-    return result.output
+tg = tg_ok
 
 
 def _pending(store: Store, rule: str = "email.regex") -> list[int]:

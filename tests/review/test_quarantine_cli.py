@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from helpers import open_pii, query, scalar
+from helpers import open_pii, query, scalar, tg_ok
 from store_backends import store_arg
 from tidegate.cli import app
 from tidegate.errors import ReviewConflictError
@@ -28,14 +28,7 @@ def store(demo_copy: Store) -> Store:
     return demo_copy
 
 
-def tg(store: Store, project_root: Path, *args: str) -> str:
-    result = runner.invoke(
-        app,
-        [*args, "--store", store_arg(store), "--project", str(project_root)],
-        env={"TIDEGATE_ACTOR": "alice"},
-    )
-    assert result.exit_code == 0, result.output
-    return result.output
+tg = tg_ok
 
 
 def _email_record(store: Store) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from helpers import copy_store, query
+from helpers import copy_store, query, tg_ok
 from store_backends import drop_pg_store, make_store, store_arg
 from tidegate.cli import app
 from tidegate.store import PostgresStore, Store
@@ -22,14 +22,7 @@ pytestmark = pytest.mark.e2e
 runner = CliRunner()
 
 
-def tg(store: Store, project_root: Path, *args: str) -> str:
-    result = runner.invoke(
-        app,
-        [*args, "--store", store_arg(store), "--project", str(project_root)],
-        env={"TIDEGATE_ACTOR": "alice"},
-    )
-    assert result.exit_code == 0, result.output
-    return result.output
+tg = tg_ok
 
 
 def _truth(store: Store) -> list[dict[str, Any]]:
