@@ -36,16 +36,24 @@ def _format(value: str) -> str:
     return value
 
 
-def _current_hash(project: Path, source: str) -> str | None:
-    """The content hash of the text the source's current contract file holds, if it loads."""
-    from tidegate.contracts._load import contract_from_text
-    from tidegate.pipelines._contract_file import pipeline_of_source
+def _current_text(project: Path, source: str) -> str | None:
+    """The text of the contract file a pipeline of the project names for ``source`` (read
+    as raw YAML: history stays free of polars and the contract machinery), or None."""
+    import yaml
 
-    try:
-        path = pipeline_of_source(project.resolve(), source).contract_path
-        return contract_from_text(path.read_text(encoding="utf-8"), str(path)).content_hash
-    except (TidegateError, OSError, UnicodeDecodeError):
-        return None
+    for pipeline in sorted((project / "pipelines").glob("*.y*ml")):
+        try:
+            raw = yaml.safe_load(pipeline.read_text(encoding="utf-8"))
+            named = raw.get("contract") if isinstance(raw, dict) else None
+            if not isinstance(named, str):
+                continue
+            text = (project / named).read_text(encoding="utf-8")
+            data = yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and data.get("source") == source:
+            return text
+    return None
 
 
 def _versions(store: Store, source: str) -> list[ContractVersion]:
@@ -82,7 +90,9 @@ def history(
     target = resolve_store(project, store)
     versions = _versions(target, source)
     unbumped = unbumped_versions(versions)  # version number -> its texts
-    current = _current_hash(project, source)
+    text = _current_text(project, source)
+    # the file holds a recorded text byte for byte (as rollback and promote write it)
+    current = next((v.content_hash for v in versions if v.contract_text == text), None)
 
     def note(v: ContractVersion) -> str:
         notes = ["current"] if v.content_hash == current else []
