@@ -36,26 +36,6 @@ def _format(value: str) -> str:
     return value
 
 
-def _current_text(project: Path, source: str) -> str | None:
-    """The text of the contract file a pipeline of the project names for ``source`` (read
-    as raw YAML: history stays free of polars and the contract machinery), or None."""
-    import yaml
-
-    for pipeline in sorted((project / "pipelines").glob("*.y*ml")):
-        try:
-            raw = yaml.safe_load(pipeline.read_text(encoding="utf-8"))
-            named = raw.get("contract") if isinstance(raw, dict) else None
-            if not isinstance(named, str):
-                continue
-            text = (project / named).read_text(encoding="utf-8")
-            data = yaml.safe_load(text)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue
-        if isinstance(data, dict) and data.get("source") == source:
-            return text
-    return None
-
-
 def _versions(store: Store, source: str) -> list[ContractVersion]:
     """The recorded versions of ``source``; none is one line naming the sources that have."""
     from tidegate.store._contract_versions import read_versions, sources_with_versions
@@ -90,7 +70,9 @@ def history(
     target = resolve_store(project, store)
     versions = _versions(target, source)
     unbumped = unbumped_versions(versions)  # version number -> its texts
-    text = _current_text(project, source)
+    from tidegate.pipelines._contract_file import current_contract_text
+
+    text = current_contract_text(project, source)
     # the file holds a recorded text byte for byte (as rollback and promote write it)
     current = next((v.content_hash for v in versions if v.contract_text == text), None)
 

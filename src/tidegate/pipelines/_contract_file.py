@@ -8,6 +8,7 @@ broken) is still found.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tidegate.errors import PipelineError
 from tidegate.pipelines._spec import PipelineSpec, load_pipelines
@@ -26,21 +27,48 @@ def declared_source(path: Path) -> str | None:
     return source if isinstance(source, str) else None
 
 
-def shadow_candidates(project_dir: Path) -> set[Path]:
-    """The contract files the project's pipelines name as ``shadow:`` (read as raw YAML,
-    so a pipeline file with a mistake elsewhere still names its candidate)."""
+def raw_pipelines(project_dir: Path) -> list[dict[str, Any]]:
+    """Every ``pipelines/*.yaml`` that parses as a mapping, as raw YAML: a pipeline file
+    with a mistake elsewhere still names its contract and its candidate."""
     import yaml
 
-    found: set[Path] = set()
+    found = []
     for path in sorted((project_dir / "pipelines").glob("*.y*ml")):
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
-        shadow = raw.get("shadow") if isinstance(raw, dict) else None
-        if isinstance(shadow, str) and shadow.strip():
-            found.add((project_dir / shadow).resolve())
+        if isinstance(raw, dict):
+            found.append(raw)
     return found
+
+
+def shadow_candidates(project_dir: Path) -> set[Path]:
+    """The contract files the project's pipelines name as ``shadow:``."""
+    return {
+        (project_dir / raw["shadow"]).resolve()
+        for raw in raw_pipelines(project_dir)
+        if isinstance(raw.get("shadow"), str) and raw["shadow"].strip()
+    }
+
+
+def current_contract_text(project_dir: Path, source: str) -> str | None:
+    """The text of the contract file a pipeline names for ``source`` (read as raw YAML,
+    without the contract machinery), or None."""
+    import yaml
+
+    for raw in raw_pipelines(project_dir):
+        named = raw.get("contract")
+        if not isinstance(named, str):
+            continue
+        try:
+            text = (project_dir / named).read_text(encoding="utf-8")
+            data = yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and data.get("source") == source:
+            return text
+    return None
 
 
 def pipeline_of_source(project_dir: Path, source: str) -> PipelineSpec:
