@@ -117,7 +117,7 @@ def _null_rate(
 
 def _pooled(past: list[dict[str, Any]]) -> tuple[int, float, float] | None:
     """Count, mean and standard deviation of the recent batches taken together."""
-    parts = [(s["count"], s["mean"], s.get("std") or 0.0) for s in past if s.get("count")]
+    parts = [(s["count"], s["mean"], s.get("std") or 0.0) for s in past if "mean" in s]
     n = sum(c for c, _, _ in parts)
     if n < 2:
         return None
@@ -129,7 +129,7 @@ def _pooled(past: list[dict[str, Any]]) -> tuple[int, float, float] | None:
 def _mean_shift(
     config: ValueDriftConfig, column: str, now: dict[str, Any], past: list, ref: BatchRef
 ) -> list[Alert]:
-    if config.mean_shift is None or now.get("kind") != "numeric" or not now.get("count"):
+    if config.mean_shift is None or now.get("kind") != "numeric" or "mean" not in now:
         return []
     pooled = _pooled([s for _, s in past if s.get("kind") == "numeric"])
     if pooled is None or pooled[2] <= 0:

@@ -15,13 +15,19 @@ contract's null tokens), the other statistics over the rows that loaded (typed).
 Headers that feed no contract column are profiled from the raw values, so a new
 column can be compared with a missing one ("renamed?").
 
-No personal data is copied into a profile: string columns the contract marks
-``pii`` keep counts only, and so do unknown columns unless their values look like
-categories (few distinct values, each repeated).
+No personal data is copied into a profile. Columns the contract marks ``pii`` keep
+counts only (a numeric one no mean, minimum or maximum either: a phone number stored
+as a number is still a phone number). Headers the contract does not declare keep no
+values at all (:func:`undeclared`): counts, null rate and distinct count, no mean,
+minimum or maximum (the mean of an account number is close to one), and the most
+common values of a column that looks like categories as digests (``top_digests``),
+which is enough to tell that a new header holds what a missing column used to
+("renamed?").
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from typing import Any
 
@@ -35,10 +41,12 @@ TOP_VALUES = 20
 CATEGORY_SHARE = 0.5  # categorical: at most TOP_VALUES distinct values, at most half the count
 
 
-def _numeric(series: pl.Series) -> dict[str, Any]:
+def _numeric(series: pl.Series, *, pii: bool = False) -> dict[str, Any]:
     values = series.cast(pl.Float64).drop_nulls()
     if values.is_empty():
         return {"kind": "numeric", "count": 0}
+    if pii:  # never copy personal data into the profile: counts only
+        return {"kind": "numeric", "count": values.len(), "pii": True}
     stats = values.to_frame("v").select(
         pl.len().alias("count"),
         pl.col("v").mean().alias("mean"),
@@ -67,6 +75,23 @@ def _strings(series: pl.Series, *, pii: bool = False) -> dict[str, Any]:
     return {**out, "top": [[v, int(n)] for v, n in top.iter_rows()]}
 
 
+def value_digest(value: object) -> str:
+    """A short digest of a value as drift compares values (trimmed, lower-cased): what
+    an undeclared column keeps of its most common values."""
+    text = str(value).strip().lower().encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=8).hexdigest()
+
+
+def undeclared(stats: dict[str, Any]) -> dict[str, Any]:
+    """The statistics of a header the contract does not declare, without its values: no
+    mean, std, minimum or maximum, the top values as digests (:func:`value_digest`)
+    with their counts."""
+    out = {k: v for k, v in stats.items() if k not in ("mean", "std", "min", "max", "top")}
+    if "top" in stats:
+        out["top_digests"] = [[value_digest(v), n] for v, n in stats["top"]]
+    return out
+
+
 def _approx(values: pl.Series) -> int:
     """The distinct count of many values, estimated (HyperLogLog)."""
     return int(values.to_frame("v").select(pl.col("v").approx_n_unique()).item())
@@ -87,7 +112,7 @@ def _contract_column(
         return out
     series = load.get_column(name)
     if series.dtype.is_numeric():
-        out.update(_numeric(series))
+        out.update(_numeric(series, pii=pii))
     elif series.dtype == pl.String:
         out.update(_strings(series, pii=pii))
     else:
@@ -108,7 +133,7 @@ def _unknown_column(raw: pl.DataFrame, header: str) -> dict[str, Any]:
         distinct, count = text.n_unique() - (text.null_count() > 0), present
         categorical = distinct <= TOP_VALUES and distinct <= CATEGORY_SHARE * count
         out.update(_strings(text, pii=not categorical))
-    return out
+    return undeclared(out)
 
 
 def profile_batch(routed: RoutedBatch, *, pii_columns: Collection[str] = ()) -> dict[str, Any]:

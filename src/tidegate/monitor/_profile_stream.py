@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from tidegate.batches import RECORD_COLUMN
-from tidegate.monitor._profile import CATEGORY_SHARE, PROFILE_FORMAT, TOP_VALUES
+from tidegate.monitor._profile import CATEGORY_SHARE, PROFILE_FORMAT, TOP_VALUES, undeclared
 
 SKETCH_SIZE = 4096
 _HASH_SPACE = float(2**64)
@@ -111,14 +111,14 @@ class _UnknownColumn:
         out: dict[str, Any] = {"unknown": True, "null_rate": self.nulls / max(self.rows, 1)}
         present = self.rows - self.nulls
         if present and self.numeric:
-            return {**out, **self.moments.as_profile()}
+            return undeclared({**out, **self.moments.as_profile()})
         distinct = self.distinct()
         categorical = distinct <= TOP_VALUES and distinct <= CATEGORY_SHARE * present
         out.update({"kind": "string", "count": present, "n_distinct": distinct})
         if not categorical or self.counts is None:
             return {**out, "pii": True}
         top = sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_VALUES]
-        return {**out, "top": [[v, n] for v, n in top]}
+        return undeclared({**out, "top": [[v, n] for v, n in top]})
 
 
 @dataclass

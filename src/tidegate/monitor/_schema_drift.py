@@ -16,6 +16,7 @@ import difflib
 from typing import Any
 
 from tidegate.monitor._alert import Alert, BatchRef
+from tidegate.monitor._profile import value_digest
 from tidegate.normalize import fold_header
 
 Profile = dict[str, Any]
@@ -29,11 +30,16 @@ def _columns(profile: Profile) -> dict[str, str]:
 
 
 def _top(stats: dict[str, Any]) -> set[str]:
-    return {str(v).strip().lower() for v, _ in stats.get("top", [])}
+    """The digests of a column's most common values: a declared column keeps the
+    values, an undeclared one their digests only."""
+    return {value_digest(v) for v, _ in stats.get("top", [])} | {
+        d for d, _ in stats.get("top_digests", [])
+    }
 
 
 def _alike_values(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    if old.get("kind") == new.get("kind") == "numeric" and old.get("count") and new.get("count"):
+    numeric = old.get("kind") == new.get("kind") == "numeric"
+    if numeric and "mean" in old and "mean" in new:
         spread = old.get("std") or abs(old["mean"]) * 1e-9
         return bool(abs(new["mean"] - old["mean"]) <= spread)
     a, b = _top(old), _top(new)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tidegate.contracts._model import Contract
+from tidegate.contracts._model import ColumnSpec, Contract
 from tidegate.store._audit_log import canonical_json
 
 if TYPE_CHECKING:
@@ -110,20 +110,25 @@ def loaded_column_stats(
     pii_columns: Collection[str] = (),
 ) -> dict[str, dict[str, Any]]:
     """The statistics of a batch's loaded rows, by contract column, as a profile holds
-    them (``kind`` numeric: count, mean, std, min, max; string: count, n_distinct and the
-    top values unless ``pii``; other: count), computed in the database."""
+    them (``kind`` numeric: count, mean, std, min, max, only the count if ``pii``; string:
+    count, n_distinct and the top values unless ``pii``; other: count), computed in the
+    database."""
     from tidegate.store._tables import LINEAGE_BATCH, quote_ident
 
     table = quote_ident(contract.target_table)
     where = f"WHERE {LINEAGE_BATCH} = ?"
     picks: list[str] = []
+
+    def numeric(column: ColumnSpec) -> bool:
+        return column.name not in pii_columns and (
+            column.type in NUMERIC_TYPES or bool(column.decimal_precision_scale)
+        )
+
     for column in contract.columns:
         c = quote_ident(column.name)
-        if column.type in NUMERIC_TYPES or column.decimal_precision_scale:
+        if numeric(column):
             v = f"CAST({c} AS DOUBLE PRECISION)"
             picks += [f"count({c})", f"avg({v})", f"stddev_samp({v})", f"min({v})", f"max({v})"]
-        elif column.type == "string":
-            picks += [f"count({c})"]
         else:
             picks += [f"count({c})"]
     picks.append("count(*)")
@@ -134,7 +139,7 @@ def loaded_column_stats(
     distinct = _distinct_counts(con, contract, table, where, batch_id, rows)
     stats: dict[str, dict[str, Any]] = {}
     for column in contract.columns:
-        if column.type in NUMERIC_TYPES or column.decimal_precision_scale:
+        if numeric(column):
             count, mean, std, low, high = row[:5]
             del row[:5]
             stats[column.name] = (
@@ -160,6 +165,10 @@ def loaded_column_stats(
                     con, table, where, batch_id, column.name, rows, column.name in pii_columns
                 ),
             }
+        elif column.type in NUMERIC_TYPES or column.decimal_precision_scale:
+            (count,) = row[:1]  # pii: counts only, never a mean, minimum or maximum
+            del row[:1]
+            stats[column.name] = {"kind": "numeric", "count": int(count), "pii": True}
         else:
             (count,) = row[:1]
             del row[:1]
