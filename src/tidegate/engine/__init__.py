@@ -17,7 +17,7 @@ from tidegate.engine._outcome import (
     verdict,
 )
 from tidegate.engine._pipeline import Pipeline, RunResult
-from tidegate.engine._run import read_or_audit, run_items
+from tidegate.engine._run import catch_up_monitor, read_or_audit, run_items
 from tidegate.engine._shadow_verdict import ShadowVerdict, shadow_frame
 from tidegate.engine._skips import skip_committed
 from tidegate.engine._stages import (
@@ -51,6 +51,7 @@ __all__ = [
     "StagedBatch",
     "Stages",
     "Verdict",
+    "catch_up_monitor",
     "commit",
     "committed_watermark",
     "ingest_batch",

@@ -73,6 +73,27 @@ def run_items(
         )
 
 
+def catch_up_monitor(
+    store: Store, monitor: MonitorConfig | None, contract: Contract, actor: str | None
+) -> None:
+    """Profile and check the batches an earlier, killed run of the source committed but
+    never monitored (:mod:`tidegate.monitor._catch_up`). The caller holds the source's
+    run lock. Monitoring never stops a run: a failure here is logged and the run goes on."""
+    import logging
+
+    from tidegate.errors import TransientError
+    from tidegate.monitor import catch_up
+
+    try:
+        catch_up(store, monitor, contract, actor=actor)
+    except TransientError:
+        raise
+    except Exception:
+        logging.getLogger("tidegate.monitor").exception(
+            "catching up the monitoring of %s's earlier batches failed", contract.source
+        )
+
+
 def _run_items(
     store: Store,
     items: Iterable[Item],
@@ -88,6 +109,7 @@ def _run_items(
     from tidegate.store._staging import clear_staging
 
     clear_staging(store, contract)  # what a killed run of this source staged and left
+    catch_up_monitor(store, monitor, contract, actor)  # what it committed, never monitored
     pending = skip_committed(
         iter(items), store, contract, actor, reprocess=reprocess, record=stages.skip
     )

@@ -29,6 +29,7 @@ from tidegate.engine import (
     Deferred,
     PreparedBatch,
     StagedBatch,
+    catch_up_monitor,
     ingest_batch,
     ingest_file,
     prepare,
@@ -203,6 +204,7 @@ def run_on_dask(
     items: Iterator[RawBatch | FileBatch | FileReject | BatchOutcome] = iter(read)
     futures: list[Any] = []
     clear_staging(store, contract)  # what a killed run of this source staged and left
+    catch_up_monitor(store, spec.monitor, contract, actor)  # what it committed unmonitored
     shadow = load_shadow(spec, contract)
     while (item := read_or_audit(items, store, contract.source, actor)) is not None:
         emit("batch_started", source=spec.name, location=item.location)

@@ -25,6 +25,7 @@ from tidegate.monitor._config import (
 
 if TYPE_CHECKING:
     from tidegate.monitor._alert import Alert
+    from tidegate.monitor._catch_up import catch_up
     from tidegate.monitor._monitor import monitor_batch, monitor_staged
     from tidegate.monitor._profile import profile_batch
     from tidegate.monitor._profile_stream import ProfileParts
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "Alert": "tidegate.monitor._alert",
+    "catch_up": "tidegate.monitor._catch_up",
     "monitor_batch": "tidegate.monitor._monitor",
     "monitor_staged": "tidegate.monitor._monitor",
     "ProfileParts": "tidegate.monitor._profile_stream",
@@ -57,6 +59,7 @@ __all__ = [
     "RowCountConfig",
     "ValueDriftConfig",
     "WebhookConfig",
+    "catch_up",
     "monitor_batch",
     "monitor_staged",
     "monitor_task",

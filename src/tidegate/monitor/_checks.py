@@ -95,7 +95,11 @@ def _null_rate(
 ) -> list[Alert]:
     if config.null_rate is None or "null_rate" not in now:
         return []
-    weights = [(max(int(p.get("rows_in") or 0), 1), s["null_rate"]) for p, s in past]
+    weights = [
+        (max(int(p.get("rows_in") or 0), 1), s["null_rate"]) for p, s in past if "null_rate" in s
+    ]
+    if not weights:  # only profiles caught up after a kill, which have no null rates
+        return []
     baseline = sum(w * r for w, r in weights) / sum(w for w, _ in weights)
     delta = now["null_rate"] - baseline
     if abs(delta) <= config.null_rate:

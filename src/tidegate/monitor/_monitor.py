@@ -55,7 +55,7 @@ def run_checks(
     """Every configured check of one batch against its source's recent profiles."""
     alerts = check_quarantine_ratio(config, rows_in, quarantined, ref)
     alerts += check_row_count(config.row_count, rows_in, recent, ref)
-    if config.schema_drift:
+    if config.schema_drift and not profile.get("caught_up"):  # no header to compare
         alerts += check_schema_drift(profile, recent, ref)
     alerts += check_value_drift(config.value_drift, profile, recent, ref)
     return alerts
@@ -83,7 +83,7 @@ def monitor_batch(
         return []
     pii = {c.name for c in contract.columns if c.pii} if contract else set()
     profile = profile_batch(routed, pii_columns=pii)
-    return _check_and_save(store, config, outcome, lambda con: profile, actor, logger)
+    return check_and_save(store, config, outcome, lambda con: profile, actor, logger)
 
 
 def monitor_staged(
@@ -117,10 +117,10 @@ def monitor_staged(
             held=outcome.event == "batch_held",
         )
 
-    return _check_and_save(store, config, outcome, profile, actor, logger)
+    return check_and_save(store, config, outcome, profile, actor, logger)
 
 
-def _check_and_save(
+def check_and_save(
     store: Store,
     config: MonitorConfig | None,
     outcome: BatchOutcome,

@@ -53,12 +53,17 @@ def save_profile(
     )
 
 
-def _has_checkpoints(con: duckdb.DuckDBPyConnection) -> bool:
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     rows = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'checkpoints' "
-        "AND table_schema = current_schema()"
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+        "AND table_schema = current_schema()",
+        [name],
     ).fetchall()
     return bool(rows and rows[0][0])
+
+
+def _has_checkpoints(con: duckdb.DuckDBPyConnection) -> bool:
+    return _has_table(con, "checkpoints")
 
 
 def read_recent_profiles(
@@ -86,6 +91,55 @@ def read_recent_profiles(
         [source, exclude_batch_id or "", limit],
     ).fetchall()
     return [StoredProfile(s, b, at, json.loads(text)) for s, b, at, text in rows]
+
+
+@dataclass(frozen=True)
+class UnprofiledBatch:
+    """A committed batch with no profile: its run stopped between the commit and the
+    monitor step (the checkpoint's counts and the batch's audited event)."""
+
+    batch_id: str
+    location: str
+    rows_in: int
+    loaded: int
+    quarantined: int
+    duplicates: int
+    event: str
+
+
+def unprofiled_batches(
+    con: duckdb.DuckDBPyConnection, source: str, limit: int
+) -> list[UnprofiledBatch]:
+    """The source's committed batches newer than its newest profiled one that have no
+    profile, oldest first, at most ``limit`` (the newest ones): a bounded catch-up, so
+    a store older than profiles is not profiled back to its first batch."""
+    if not _has_checkpoints(con):
+        return []
+    # read-only: no profiles table yet means no batch of the store was ever profiled
+    profiled = _has_table(con, "profiles")
+    unprofiled, params = (
+        (
+            "AND c.batch_id NOT IN (SELECT batch_id FROM profiles WHERE source = ?) "
+            "AND c.committed_at >= COALESCE((SELECT max(k.committed_at) FROM checkpoints k "
+            "JOIN profiles p ON p.batch_id = k.batch_id WHERE k.source = ?), c.committed_at) ",
+            [source, source, source, limit],
+        )
+        if profiled
+        else ("", [source, limit])
+    )
+    rows = con.execute(
+        "SELECT c.batch_id, c.location, c.rows_in, c.loaded, c.quarantined, c.duplicates, "
+        "(SELECT a.event FROM audit a WHERE a.batch_id = c.batch_id AND a.event IN "
+        "('batch_committed', 'batch_reprocessed', 'batch_held') ORDER BY a.seq DESC LIMIT 1) "
+        f"FROM checkpoints c WHERE c.source = ? AND c.status = 'committed' {unprofiled}"
+        "ORDER BY c.committed_at DESC, c.batch_id DESC LIMIT ?",
+        params,
+    ).fetchall()
+    return [
+        UnprofiledBatch(b, loc or "", int(r or 0), int(ld or 0), int(q or 0), int(d or 0), e)
+        for b, loc, r, ld, q, d, e in reversed(rows)
+        if e is not None  # a checkpoint without its audited event: nothing to monitor
+    ]
 
 
 def has_profile(con: duckdb.DuckDBPyConnection, batch_id: str) -> bool:
