@@ -24,6 +24,7 @@ from tidegate.flows._artifacts import publish_summary
 from tidegate.flows._events import emit_batch_events
 from tidegate.flows._outcome import HELD_STATE
 from tidegate.flows._report_artifacts import publish_data_docs, publish_report_artifacts
+from tidegate.flows._stale_runs import claim, crash_stale_runs
 from tidegate.flows._tasks import TASK_STAGES
 from tidegate.pipelines import find_pipeline
 from tidegate.pipelines._spec import load_shadow
@@ -49,6 +50,7 @@ def ingest(
     """
     project = Path(project_dir).resolve()
     spec = find_pipeline(project, pipeline)
+    claim(spec.name)  # so that a later run can tell when this one's process is gone
     contract = load_contract(spec.contract_path)
     parallel = False
     if spec.parallel is not None:  # ``parallel:``: this run's items go to a Dask cluster
@@ -66,6 +68,7 @@ def ingest(
         if not held:  # another run of this source is in progress and on_busy is skip
             emit("source_busy", source=spec.name)
             return []
+        crash_stale_runs(spec.name)  # earlier runs of the source a kill left Running
         source = open_declared_source(
             store_path, contract.source, spec.source, project, reprocess, contract
         )
