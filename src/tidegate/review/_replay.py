@@ -19,6 +19,7 @@ from tidegate.batches import RECORD_COLUMN, RoutedBatch
 from tidegate.contracts import Contract
 from tidegate.errors import ReviewConflictError, ReviewError
 from tidegate.review._contracts import contract_for
+from tidegate.review._gc_pause import collector_paused
 from tidegate.review._judge import REPLAY_CHUNK, judge_records, replay_verdicts
 from tidegate.review._lifecycle import pii_columns, require_records
 from tidegate.rules import UNREADABLE_FILE_RULE as FILE_RULE
@@ -205,26 +206,48 @@ def replay_records(
     made: set[str] = set()  # sources whose tables a committed page made or brought up to date
     with kept_open(store):  # each page its own transaction; the file checkpointed once
         for start in range(0, len(ids), chunk_size):
-            chunk = require_records(store, ids[start : start + chunk_size])
-            pending = [r for r in chunk if r.status == "pending"]
-            summary.skipped += len(chunk) - len(pending)
-            for source in sorted({r.source for r in pending}):
-                part = [r for r in pending if r.source == source]
-                contract = contract_for(contracts, source)
-                while part:
-                    try:
-                        summary.merge(
-                            _replay_source(
-                                store, part, contract, actor, expected_versions or {}, made
-                            )
-                        )
-                        break
-                    except ReviewConflictError as exc:
-                        if len(ids) == 1:
-                            raise
-                        # another reviewer got there first: report it, replay the others
-                        summary.conflicts.append(exc.record_id)
-                        part = [r for r in part if r.id != exc.record_id]
+            page = ids[start : start + chunk_size]
+            with collector_paused():  # see tidegate.review._gc_pause
+                _replay_page(
+                    store,
+                    page,
+                    contracts,
+                    actor,
+                    expected_versions or {},
+                    made,
+                    summary,
+                    single=len(ids) == 1,
+                )
             if on_progress:
-                on_progress(len(chunk))
+                on_progress(len(page))
     return summary
+
+
+def _replay_page(
+    store: Store,
+    ids: list[int],
+    contracts: dict[str, Contract],
+    actor: str,
+    expected_versions: dict[int, int],
+    made: set[str],
+    summary: ReplaySummary,
+    *,
+    single: bool,
+) -> None:
+    """One page of a replay, its records of each source in a transaction of their own."""
+    chunk = require_records(store, ids)
+    pending = [r for r in chunk if r.status == "pending"]
+    summary.skipped += len(chunk) - len(pending)
+    for source in sorted({r.source for r in pending}):
+        part = [r for r in pending if r.source == source]
+        contract = contract_for(contracts, source)
+        while part:
+            try:
+                summary.merge(_replay_source(store, part, contract, actor, expected_versions, made))
+                break
+            except ReviewConflictError as exc:
+                if single:
+                    raise
+                # another reviewer got there first: report it, replay the others
+                summary.conflicts.append(exc.record_id)
+                part = [r for r in part if r.id != exc.record_id]
