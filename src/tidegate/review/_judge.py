@@ -21,7 +21,7 @@ import polars as pl
 from tidegate.batches import RECORD_COLUMN, RawBatch, RoutedBatch
 from tidegate.contracts import Contract
 from tidegate.engine import PreparedBatch, run_batch
-from tidegate.review._lifecycle import HeaderMaps, current_values
+from tidegate.review._lifecycle import HeaderMaps, header_map
 from tidegate.rules import DUPLICATE_KEY_RULE
 from tidegate.store._review_records import Reviewable
 
@@ -32,15 +32,28 @@ REPLAY_CHUNK = 5000  # records a replay judges (and commits) together
 def replay_frame(records: Sequence[Reviewable], contract: Contract) -> pl.DataFrame:
     """The records as a raw frame under the contract's column names, edits applied.
 
-    The record number column holds the quarantine id, to join the verdicts back.
+    The record number column holds the quarantine id, to join the verdicts back. The
+    records are grouped by their raw headers (a page mostly shares its file's), each
+    group's headers matched once and its values taken a column at a time; a reviewer's
+    edit then replaces its columns' values (what :func:`current_values` gives each).
     """
     header_maps: HeaderMaps = {}
-    columns: dict[str, list[str | None]] = {c: [] for c in contract.column_names}
-    for r in records:
-        values = current_values(r, contract, header_maps)
-        for c, cells in columns.items():
-            value = values[c]
-            cells.append(None if value is None else str(value))
+    n = len(records)
+    columns: dict[str, list[str | None]] = {c: [None] * n for c in contract.column_names}
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, r in enumerate(records):
+        groups.setdefault(tuple(r.raw), []).append(i)
+    for positions in groups.values():
+        first = records[positions[0]].raw
+        for header, column in header_map(first, contract, header_maps):
+            cells = columns[column]
+            for i in positions:
+                value = records[i].raw[header]
+                cells[i] = value if value is None or type(value) is str else str(value)
+    for i, r in enumerate(records):
+        for column, value in r.edited.items():
+            if column in columns:
+                columns[column][i] = None if value is None else str(value)
     frame = pl.DataFrame(columns, schema={c: pl.String for c in contract.column_names})
     return frame.with_columns(pl.Series(RECORD_COLUMN, [r.id for r in records], dtype=pl.Int64))
 

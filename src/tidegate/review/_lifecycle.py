@@ -174,7 +174,7 @@ def reject_records(
     return len(records)
 
 
-HeaderMaps = dict[tuple[str, ...], dict[str, str]]  # raw headers -> header to column
+HeaderMaps = dict[tuple[str, ...], list[tuple[str, str]]]  # raw headers -> (header, column)
 
 
 def raw_by_column(
@@ -185,14 +185,24 @@ def raw_by_column(
     ``header_maps`` caches the header matching across records (most of a page shares
     its file's headers): pass the same dict for every record judged under ``contract``.
     """
-    raw = {k: v for k, v in record.raw.items() if k != "text" or len(record.raw) > 1}
+    raw = record.raw
+    return {column: raw[header] for header, column in header_map(raw, contract, header_maps)}
+
+
+def header_map(
+    raw: dict[str, Any], contract: Contract, header_maps: HeaderMaps | None = None
+) -> list[tuple[str, str]]:
+    """(raw header, column) for a raw record's headers (a lone ``text`` is a line that
+    was never split into fields: it names no column); cached in ``header_maps`` by the
+    record's headers."""
     names = tuple(raw)
     headers = None if header_maps is None else header_maps.get(names)
     if headers is None:
-        headers = match_headers(list(raw), contract).header_map
+        kept = [k for k in names if k != "text" or len(names) > 1]
+        headers = list(match_headers(kept, contract).header_map.items())
         if header_maps is not None:
             header_maps[names] = headers
-    return {column: raw[header] for header, column in headers.items()}
+    return headers
 
 
 def current_values(

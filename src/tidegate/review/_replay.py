@@ -19,11 +19,13 @@ from tidegate.batches import RECORD_COLUMN, RoutedBatch
 from tidegate.contracts import Contract
 from tidegate.errors import ReviewConflictError, ReviewError
 from tidegate.review._contracts import contract_for
+from tidegate.review._gc_pause import collector_paused
 from tidegate.review._judge import REPLAY_CHUNK, judge_records, replay_verdicts
 from tidegate.review._lifecycle import pii_columns, require_records
 from tidegate.rules import UNREADABLE_FILE_RULE as FILE_RULE
 from tidegate.store import default_actor, transaction
 from tidegate.store._audit_log import append_audit_many
+from tidegate.store._connect import kept_open
 from tidegate.store._pii_seal import PiiSealer
 from tidegate.store._review_audit import review_entries
 from tidegate.store._review_records import ReviewRecord
@@ -59,6 +61,7 @@ def _replay_source(
     contract: Contract,
     actor: str,
     expected_versions: dict[int, int],
+    made: set[str],
 ) -> ReplaySummary:
     summary = ReplaySummary()
     replayable = [r for r in records if FILE_RULE not in r.rules]
@@ -69,7 +72,7 @@ def _replay_source(
         replayable,
         contract,
         lambda prepared: _write_replay(
-            store, prepared.routed, replayable, contract, actor, expected_versions, summary
+            store, prepared.routed, replayable, contract, actor, expected_versions, summary, made
         ),
     )
 
@@ -82,6 +85,7 @@ def _write_replay(
     actor: str,
     expected_versions: dict[int, int],
     summary: ReplaySummary,
+    made: set[str],
 ) -> ReplaySummary:
     """In one transaction: each record's new verdict claimed at its version (one UPDATE
     for the failing, one for the loaded), the rows that now pass loaded with one insert
@@ -101,8 +105,9 @@ def _write_replay(
     )
     per_record: dict[int, dict[str, Any]] = {}
     with transaction(store) as con:
-        ensure_store_tables(con)
-        ensure_target_table(con, contract)
+        if contract.source not in made:  # once a replay, not on each page
+            ensure_store_tables(con)
+            ensure_target_table(con, contract)
         load = routed.load
         claim_versions(
             con,
@@ -165,19 +170,22 @@ def _write_replay(
                 .rename({"_line": RECORD_COLUMN})
             )
             insert_target_rows(con, contract, rows)
-            sealer, pii = PiiSealer(con), pii_columns(contract)
-            for record_id in loaded_ids:
-                values = json.loads(normalized_json[record_id])
+            # the loaded values as the audit keeps them: read back in one parse, PII sealed
+            # a column at a time
+            values = json.loads("[" + ",".join(normalized_json[i] for i in loaded_ids) + "]")
+            PiiSealer(con).seal_rows(values, pii_columns(contract))
+            for record_id, row in zip(loaded_ids, values, strict=True):
                 per_record[record_id] = {
                     "outcome": "loaded",
                     "before": {"status": "pending", "rules": list(by_id[record_id].rules)},
-                    "after": {"status": "replayed", "values": sealer.seal_columns(values, pii)},
+                    "after": {"status": "replayed", "values": row},
                 }
             summary.loaded += len(loaded_ids)
             summary.loaded_ids.extend(loaded_ids)
         shared = {"contract_version": contract.version, "updated_existing_key": bool(updated)}
         entries = review_entries("record_replayed", per_record, by_id, shared)
         append_audit_many(con, entries, actor=actor)
+    made.add(contract.source)  # committed: the later pages find the tables made
     return summary
 
 
@@ -195,25 +203,51 @@ def replay_records(
     actor = actor or default_actor()
     summary = ReplaySummary()
     ids = list(dict.fromkeys(ids))
-    for start in range(0, len(ids), chunk_size):
-        chunk = require_records(store, ids[start : start + chunk_size])
-        pending = [r for r in chunk if r.status == "pending"]
-        summary.skipped += len(chunk) - len(pending)
-        for source in sorted({r.source for r in pending}):
-            part = [r for r in pending if r.source == source]
-            contract = contract_for(contracts, source)
-            while part:
-                try:
-                    summary.merge(
-                        _replay_source(store, part, contract, actor, expected_versions or {})
-                    )
-                    break
-                except ReviewConflictError as exc:
-                    if len(ids) == 1:
-                        raise
-                    # another reviewer got there first: report it, replay the others
-                    summary.conflicts.append(exc.record_id)
-                    part = [r for r in part if r.id != exc.record_id]
-        if on_progress:
-            on_progress(len(chunk))
+    made: set[str] = set()  # sources whose tables a committed page made or brought up to date
+    with kept_open(store):  # each page its own transaction; the file checkpointed once
+        for start in range(0, len(ids), chunk_size):
+            page = ids[start : start + chunk_size]
+            with collector_paused():  # see tidegate.review._gc_pause
+                _replay_page(
+                    store,
+                    page,
+                    contracts,
+                    actor,
+                    expected_versions or {},
+                    made,
+                    summary,
+                    single=len(ids) == 1,
+                )
+            if on_progress:
+                on_progress(len(page))
     return summary
+
+
+def _replay_page(
+    store: Store,
+    ids: list[int],
+    contracts: dict[str, Contract],
+    actor: str,
+    expected_versions: dict[int, int],
+    made: set[str],
+    summary: ReplaySummary,
+    *,
+    single: bool,
+) -> None:
+    """One page of a replay, its records of each source in a transaction of their own."""
+    chunk = require_records(store, ids)
+    pending = [r for r in chunk if r.status == "pending"]
+    summary.skipped += len(chunk) - len(pending)
+    for source in sorted({r.source for r in pending}):
+        part = [r for r in pending if r.source == source]
+        contract = contract_for(contracts, source)
+        while part:
+            try:
+                summary.merge(_replay_source(store, part, contract, actor, expected_versions, made))
+                break
+            except ReviewConflictError as exc:
+                if single:
+                    raise
+                # another reviewer got there first: report it, replay the others
+                summary.conflicts.append(exc.record_id)
+                part = [r for r in part if r.id != exc.record_id]

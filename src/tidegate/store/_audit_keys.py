@@ -106,14 +106,15 @@ def chain_signing_key(con: Any, *, columns_made: bool = False) -> tuple[str, int
     entry is signed. ``columns_made``: the caller ran :func:`ensure_audit_keys`."""
     if not columns_made and not has_signature_columns(con):
         return None
-    row = fetch_one(
+    row = fetch_one(  # not the detail: DuckDB would read every entry's to pick the newest
         con,
-        "SELECT seq, event, key_id, detail FROM audit WHERE key_id IS NOT NULL "
-        "ORDER BY seq DESC LIMIT 1",
+        "SELECT seq, event, key_id FROM audit WHERE key_id IS NOT NULL ORDER BY seq DESC LIMIT 1",
     )
     if row is None:
         return None
-    seq, event, key_id, detail = row
+    seq, event, key_id = row
     if event == KEY_ROTATED:
-        return str(json.loads(detail)["key_id"]), int(seq)
+        detail = fetch_one(con, "SELECT detail FROM audit WHERE seq = ?", [seq])
+        assert detail is not None  # the row just read
+        return str(json.loads(detail[0])["key_id"]), int(seq)
     return str(key_id), int(seq)

@@ -56,6 +56,14 @@ def transaction(store: StoreLike) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextmanager
+def kept_open(store: StoreLike) -> Iterator[None]:
+    """``store.kept_open()``: the store kept open across the block's operations (a bulk
+    replay's pages), so a DuckDB file is not checkpointed as each page closes it."""
+    with open_store(store).kept_open():
+        yield
+
+
+@contextmanager
 def read_if_made(store: StoreLike) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """``store.read_if_made()``: for a lookup that means nothing before the first write,
     a connection, or None while the store holds nothing yet."""

@@ -150,6 +150,17 @@ class DuckDBStore:
         finally:
             con.close()
 
+    @contextmanager
+    def kept_open(self) -> Iterator[None]:
+        """One connection held open for the block: the other connections this process
+        opens meanwhile share its database, so closing them does not checkpoint the file
+        (a checkpoint rewrites every row group a page updated: most of a bulk replay's
+        CPU when each of its pages closed the file). DuckDB still checkpoints when its
+        log passes ``checkpoint_threshold``, and when the block ends. The file stays
+        locked to other processes for the block, as it is while each page writes."""
+        with self.connect():
+            yield
+
     def writer_lock(self) -> threading.Lock:
         """The lock this process's writers of the file take turns on (other processes are
         kept out by DuckDB's own file lock)."""

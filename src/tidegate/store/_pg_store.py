@@ -86,6 +86,11 @@ class PostgresStore:
         with pg_read_if_made(self) as pg:
             yield pg  # type: ignore[misc]
 
+    @contextmanager
+    def kept_open(self) -> Iterator[None]:
+        """Nothing to keep: each connection of a server store is its own."""
+        yield
+
     def exists(self) -> bool:
         """Does the database hold a tidegate store yet? (its audit table)"""
         from tidegate.store._postgres import has_store_tables

@@ -83,6 +83,13 @@ class Store(Protocol):
         batch committed? the last watermark?), or None while the store holds nothing."""
         ...
 
+    def kept_open(self) -> AbstractContextManager[None]:
+        """Keep the store open across the block's operations, each still its own
+        connection and transaction (a bulk replay's pages): DuckDB then checkpoints its
+        file when its log fills, not when each page's connection closes. Nothing on a
+        server store."""
+        ...
+
     def exists(self) -> bool:
         """Is there a store here yet? (the DuckDB file; the PostgreSQL audit table)"""
         ...

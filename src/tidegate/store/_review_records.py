@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tidegate.store._protocol import Store
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a page makes thousands
 class ReviewRecord:
     """What a replay or a reject needs of a quarantine record."""
 
@@ -40,8 +40,16 @@ class ReviewRecord:
 Reviewable = QuarantineRecord | ReviewRecord  # what the replay's judge reads of a record
 
 
+_REVIEW_COLUMNS = (
+    "id, source, batch_id, record, raw, rules, status, version, contract_version, edited"
+)
+
+
 def records_by_id(store: Store, ids: Sequence[int]) -> list[ReviewRecord]:
-    """The records with these ids, in id order (an id with no record is left out)."""
+    """The records with these ids, in id order (an id with no record is left out).
+
+    Only the columns a review action reads come back, and the raw records are parsed
+    in one call (one JSON array of them), not one call each."""
     if not ids:
         return []
     with connect(store, read_only=True) as con:
@@ -52,41 +60,36 @@ def records_by_id(store: Store, ids: Sequence[int]) -> list[ReviewRecord]:
             if dialect_of(con) == "postgres"
             else "id IN (SELECT unnest(?::BIGINT[]))"
         )
+        have = set(_columns(con).split(", "))  # an older store reads the review columns as NULL
+        select = ", ".join(c if c in have else f"NULL AS {c}" for c in _REVIEW_COLUMNS.split(", "))
         rows = con.execute(
-            f"SELECT {_columns(con)} FROM quarantine WHERE {match} ORDER BY id",
+            f"SELECT {select} FROM quarantine WHERE {match} ORDER BY id",
             [[int(i) for i in ids]],
         ).fetchall()
-    loads = json.loads
+    raws = json.loads("[" + ",".join(row[4] for row in rows) + "]")
     return [
         ReviewRecord(
             id=i,
             source=source,
             batch_id=batch,
             record=line,
-            raw=loads(raw),
-            rules=tuple(r for r in rules.split(",") if r),
+            raw=raw,
+            rules=tuple(filter(None, rules.split(","))),
             status=status,
             version=version,
             contract_version=contract_version,
-            edited=loads(edited) if edited else {},
+            edited=json.loads(edited) if edited else {},
         )
         for (
             i,
             source,
             batch,
-            _,
             line,
-            raw,
-            _,
             _,
             rules,
             status,
             version,
             contract_version,
-            _,
-            _,
-            _,
             edited,
-            _,
-        ) in rows
+        ), raw in zip(rows, raws, strict=True)
     ]
