@@ -26,7 +26,7 @@ from tidegate.rules import DUPLICATE_KEY_RULE
 from tidegate.store._review_records import Reviewable
 
 T = TypeVar("T")
-REPLAY_CHUNK = 5000  # records a replay judges (and commits) together
+REPLAY_CHUNK = 20000  # records a replay judges (and commits) together
 
 
 def replay_frame(records: Sequence[Reviewable], contract: Contract) -> pl.DataFrame:
