@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from helpers import query, tg_ok
+from store_backends import pg_database_copy
 from tidegate.store import Store
 from tidegate.store import _quarantine_pages as pages
 from tidegate.store._quarantine import QuarantineFilter, list_records
@@ -128,3 +129,15 @@ def test_deep_cli_page_past_the_count_cap_still_offers_the_next_page(
         ).split()
     )
     assert ("next page" in last) == (len(ids) % 2 == 1)
+
+
+@pytest.mark.postgres
+def test_postgres_store_indexes_the_queue_summary(pg_demo_template: str) -> None:
+    """The web page's counts by source, status and rules read an index, not the rows."""
+    with pg_database_copy(pg_demo_template) as store:
+        rows = query(
+            store,
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'quarantine' "
+            "AND indexname = 'quarantine_summary'",
+        )
+    assert rows and "(source, status, rules)" in rows[0][0]

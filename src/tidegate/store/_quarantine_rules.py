@@ -27,16 +27,13 @@ RULES_DDL = (
     f"CREATE TABLE IF NOT EXISTS {RULES_TABLE} (quarantine_id BIGINT NOT NULL, "
     'rule VARCHAR NOT NULL, "column" VARCHAR)'
 )
-# The queue's filters and keyset pages on PostgreSQL (DuckDB scans; see the docstring);
-# quarantine_summary: the web page's counts by source, status and rules read the index
-# alone (an index-only scan), not the wide rows.
+# The queue's filters and keyset pages on PostgreSQL (DuckDB scans; see the docstring).
 PG_INDEX_DDL = f"""
 CREATE INDEX IF NOT EXISTS quarantine_rules_rule ON {RULES_TABLE} (rule, quarantine_id);
 CREATE INDEX IF NOT EXISTS quarantine_rules_column ON {RULES_TABLE} ("column", quarantine_id);
 CREATE INDEX IF NOT EXISTS quarantine_rules_record ON {RULES_TABLE} (quarantine_id);
 CREATE INDEX IF NOT EXISTS quarantine_status_source ON quarantine (status, source, id);
 CREATE INDEX IF NOT EXISTS quarantine_created ON quarantine (created_at);
-CREATE INDEX IF NOT EXISTS quarantine_summary ON quarantine (source, status, rules);
 """
 
 
