@@ -141,3 +141,34 @@ def test_postgres_store_indexes_the_queue_summary(pg_demo_template: str) -> None
             "AND indexname = 'quarantine_summary'",
         )
     assert rows and "(source, status, rules)" in rows[0][0]
+
+
+def test_summary_counts_each_rule_of_the_matching_records(
+    demo_copy: Store, project_root: Path
+) -> None:
+    """The queue page's counts by source, rule and status under the filters it takes."""
+    from collections import Counter
+
+    from tidegate.store._quarantine import count_by_rule_and_status
+
+    ids = [r[0] for r in query(demo_copy, "SELECT id FROM quarantine ORDER BY id")]
+    tg_ok(demo_copy, project_root, "quarantine", "reject", str(ids[0]), "--reason", "t")
+    truth = _truth(demo_copy)
+    batch = sorted({t["batch"] for t in truth if t["source"] == "orders"})[0]
+    for picks in (
+        {},
+        {"source": "orders"},
+        {"rule": "email.regex"},
+        {"rule": "email.regex", "source": "orders", "column": "email"},
+        {"column": "email", "batch": batch},
+        {"rule": "no.such.rule"},
+    ):
+        flt = QuarantineFilter(**picks)
+        want = Counter(
+            (t["source"], rule, t["status"])
+            for t in truth
+            if _matches(flt, t)
+            for rule in t["rules"]
+        )
+        got = {(s, r, st): n for s, r, st, n in count_by_rule_and_status(demo_copy, flt)}
+        assert got == dict(want), picks

@@ -115,6 +115,7 @@ class QuarantineFilter:
         indexed: bool = True,
         above: int | None = None,
         upto: int | None = None,
+        scan_rules: bool = False,
     ) -> tuple[str, list[Any]]:
         """The WHERE clause and its parameters; ``indexed``: the rule and column filters
         look in the rules side table (:mod:`tidegate.store._quarantine_rules`), else
@@ -123,7 +124,9 @@ class QuarantineFilter:
         ``above``/``upto``: only ids above / up to these (a keyset page, a window of
         ids), said again inside each side-table lookup: neither store carries a bound
         on ``id`` into the subquery by itself, so without it a page at id 500,000 reads
-        the side table from its start (PostgreSQL) or whole (DuckDB)."""
+        the side table from its start (PostgreSQL) or whole (DuckDB). ``scan_rules``: the
+        rule filter reads the ``rules`` text on PostgreSQL too (an aggregate over every
+        match reads an index of it faster than it joins the side table)."""
         bounds = [(op, v) for op, v in ((">", above), ("<=", upto)) if v is not None]
         clauses: list[str] = []
         params: list[Any] = []
@@ -138,7 +141,7 @@ class QuarantineFilter:
         if self.source:
             clauses.append("source = ?")
             params.append(self.source)
-        if self.rule and indexed and dialect == "postgres":
+        if self.rule and indexed and dialect == "postgres" and not scan_rules:
             side("rule = ?", self.rule)
         elif self.rule:  # DuckDB scans the short rules column faster than it joins it
             clauses.append("strpos(',' || rules || ',', ?) > 0")
@@ -263,7 +266,9 @@ def count_by_rule_and_status(
     with connect(store, read_only=True) as con:
         if not _has_quarantine(con):
             return []
-        where, params = _where(con, flt)
+        where, params = flt.where(
+            dialect_of(con), indexed=bool(column_names(con, RULES_TABLE)), scan_rules=True
+        )
         by_rules = (
             f"SELECT source, status, rules, count(*) AS n FROM quarantine {where} GROUP BY 1, 2, 3"
         )
