@@ -92,8 +92,9 @@ def list_records(
             limit=limit,
             offset=(page - 1) * limit if after is None else 0,
             after=after,
-            count=after is None,  # a later keyset page does not count the matches again
-            count_cap=COUNT_CAP if output == "table" else None,
+            # only the table prints a total; a later keyset page does not count again
+            count=after is None and output == "table",
+            count_cap=COUNT_CAP,
         )
     except TidegateError as exc:
         raise fail(exc) from exc

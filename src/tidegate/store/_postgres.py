@@ -55,13 +55,16 @@ STORE_SCHEMA_SQL = (
     "coalesce(current_schema(), btrim(split_part(current_setting('search_path'), ',', 1), ' \"'))"
 )
 # DuckDB scans with zone maps; PostgreSQL needs indexes for what the store looks up:
-# a batch key, a batch's quarantine records, a source's pending queue.
+# a batch key, a batch's quarantine records, a source's pending queue, and the review
+# page's counts by source, status and rules (quarantine_summary: an index-only scan, not
+# a read of the wide rows; a store made before it gets it at its next write).
 INDEX_DDL = """
 CREATE INDEX IF NOT EXISTS checkpoints_source_key ON checkpoints (source, batch_key);
 CREATE INDEX IF NOT EXISTS checkpoints_batch ON checkpoints (batch_id);
 CREATE INDEX IF NOT EXISTS quarantine_batch ON quarantine (batch_id);
 CREATE INDEX IF NOT EXISTS quarantine_source_status ON quarantine (source, status, id);
 CREATE INDEX IF NOT EXISTS quarantine_status ON quarantine (status, id);
+CREATE INDEX IF NOT EXISTS quarantine_summary ON quarantine (source, status, rules);
 CREATE INDEX IF NOT EXISTS audit_batch ON audit (batch_id);
 """
 

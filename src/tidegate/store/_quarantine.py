@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tidegate.store._connect import connect, fetch_one
+from tidegate.store._quarantine_pages import count_matches, page_ids
 from tidegate.store._quarantine_rules import RULES_TABLE
 from tidegate.store._tables import column_names, dialect_of
 
@@ -107,34 +108,56 @@ class QuarantineFilter:
     until: datetime | None = None
     ids: tuple[int, ...] = ()
 
-    def where(self, dialect: str = "duckdb", *, indexed: bool = True) -> tuple[str, list[Any]]:
+    def where(
+        self,
+        dialect: str = "duckdb",
+        *,
+        indexed: bool = True,
+        above: int | None = None,
+        upto: int | None = None,
+        scan_rules: bool = False,
+    ) -> tuple[str, list[Any]]:
         """The WHERE clause and its parameters; ``indexed``: the rule and column filters
         look in the rules side table (:mod:`tidegate.store._quarantine_rules`), else
-        (a store made before it, opened read-only) inside each record's JSON."""
+        (a store made before it, opened read-only) inside each record's JSON.
+
+        ``above``/``upto``: only ids above / up to these (a keyset page, a window of
+        ids), said again inside each side-table lookup: neither store carries a bound
+        on ``id`` into the subquery by itself, so without it a page at id 500,000 reads
+        the side table from its start (PostgreSQL) or whole (DuckDB). ``scan_rules``: the
+        rule filter reads the ``rules`` text on PostgreSQL too (an aggregate over every
+        match reads an index of it faster than it joins the side table)."""
+        bounds = [(op, v) for op, v in ((">", above), ("<=", upto)) if v is not None]
         clauses: list[str] = []
         params: list[Any] = []
+
+        def side(condition: str, value: str) -> None:
+            within = "".join(f" AND quarantine_id {op} ?" for op, _ in bounds)
+            clauses.append(
+                f"id IN (SELECT quarantine_id FROM {RULES_TABLE} WHERE {condition}{within})"
+            )
+            params.extend([value, *(v for _, v in bounds)])
+
         if self.source:
             clauses.append("source = ?")
             params.append(self.source)
-        if self.rule and indexed and dialect == "postgres":
-            clauses.append(f"id IN (SELECT quarantine_id FROM {RULES_TABLE} WHERE rule = ?)")
-            params.append(self.rule)
+        if self.rule and indexed and dialect == "postgres" and not scan_rules:
+            side("rule = ?", self.rule)
         elif self.rule:  # DuckDB scans the short rules column faster than it joins it
             clauses.append("strpos(',' || rules || ',', ?) > 0")
             params.append(f",{self.rule},")
         if self.column:
             if indexed:
-                clauses.append(
-                    f'id IN (SELECT quarantine_id FROM {RULES_TABLE} WHERE "column" = ?)'
-                )
+                side('"column" = ?', self.column)
             elif dialect == "postgres":
                 clauses.append(
                     "EXISTS (SELECT 1 FROM jsonb_array_elements(errors::jsonb) e "
                     "WHERE e->>'column' = ?)"
                 )
+                params.append(self.column)
             else:
                 clauses.append("list_contains(json_extract_string(errors, '$[*].column'), ?)")
-            params.append(self.column)
+                params.append(self.column)
         if self.status:
             clauses.append("status = ?")
             params.append(self.status)
@@ -150,6 +173,9 @@ class QuarantineFilter:
         if self.ids:
             clauses.append(f"id IN ({', '.join('?' for _ in self.ids)})")
             params.extend(self.ids)
+        for op, v in bounds:
+            clauses.append(f"id {op} ?")
+            params.append(v)
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -197,28 +223,23 @@ def list_records(
     before); it reads only what the page shows, at any depth. ``offset`` skips that many
     matching records first, so a deep offset walks every id before it (the ids only).
     ``count_cap``: count at most one more than that many (a total above it reads "more
-    than ``count_cap``"), so a page's count stops early in a large queue."""
+    than ``count_cap``"), so a page's count stops early in a large queue; an offset page
+    counts only past itself. (How each store reads: :mod:`._quarantine_pages`.)"""
     with connect(store, read_only=True) as con:
         if not _has_quarantine(con):
             return [], 0
-        where, params = _where(con, flt)
-        counted = (
-            f"(SELECT 1 FROM quarantine {where} LIMIT {int(count_cap) + 1}) c"
-            if count_cap is not None
-            else f"quarantine {where}"
-        )
-        total_row = fetch_one(con, f"SELECT count(*) FROM {counted}", params) if count else None
-        if after is not None:
-            where = f"{where} AND id > ?" if where else "WHERE id > ?"
-            params = [*params, after]
-        # the page's ids first, over the narrow columns; then only those rows whole
-        ids = [
-            r[0]
-            for r in con.execute(
-                f"SELECT id FROM quarantine {where} ORDER BY id LIMIT ? OFFSET ?",
-                [*params, limit, offset],
-            ).fetchall()
-        ]
+        dialect, indexed = dialect_of(con), bool(column_names(con, RULES_TABLE))
+        ids = page_ids(con, flt, dialect, indexed, limit=limit, offset=offset, after=after)
+        total = -1
+        if count and count_cap is not None and ids and after is None:
+            # the page's position is known (``offset`` matches before it): count only past
+            # its last id (at least one further, to tell whether a next page exists), so a
+            # deep page costs no more than the first
+            before = offset + len(ids)
+            cap = max(count_cap - before, 0)
+            total = before + count_matches(con, flt, dialect, indexed, cap=cap, after=ids[-1])
+        elif count:
+            total = count_matches(con, flt, dialect, indexed, cap=count_cap)
         rows = (
             con.execute(
                 f"SELECT {_columns(con)} FROM quarantine "
@@ -228,7 +249,6 @@ def list_records(
             if ids
             else []
         )
-    total = int(total_row[0]) if total_row else (0 if count else -1)
     return [QuarantineRecord.from_row(r) for r in rows], total
 
 
@@ -246,7 +266,9 @@ def count_by_rule_and_status(
     with connect(store, read_only=True) as con:
         if not _has_quarantine(con):
             return []
-        where, params = _where(con, flt)
+        where, params = flt.where(
+            dialect_of(con), indexed=bool(column_names(con, RULES_TABLE)), scan_rules=True
+        )
         by_rules = (
             f"SELECT source, status, rules, count(*) AS n FROM quarantine {where} GROUP BY 1, 2, 3"
         )
