@@ -118,6 +118,9 @@ def init_store(store: StoreLike, writer_roles: list[str] | tuple[str, ...] = ())
             from tidegate.store._pg_triggers import ensure_audit_guard
 
             ensure_audit_guard(con, required=True)  # type: ignore[arg-type]
+            from tidegate.store._pg_indexes import index_target_tables
+
+            index_target_tables(con)  # by the owner: a writer cannot index its tables
         tables = sorted(store_tables(con))
         if writer_roles:
             schema = con.execute("SELECT current_schema()").fetchall()[0][0]
