@@ -31,9 +31,15 @@ def new_pg_store() -> PostgresStore:
 def drop_pg_store(store: PostgresStore) -> None:
     import psycopg
 
+    from tidegate.store._pg_reader import reader_role_name
+
     schema = store.url.rsplit("%3D", 1)[1]
+    reader = reader_role_name(schema)  # made by `store init`: a role outlives its schema
     with psycopg.connect(PG_DATABASE_URL, autocommit=True) as con:
         con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        if con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [reader]).fetchall():
+            con.execute(f'DROP OWNED BY "{reader}"')
+            con.execute(f'DROP ROLE "{reader}"')
 
 
 def make_store(kind: str, folder: Path) -> Store:
@@ -124,3 +130,22 @@ def writer_role(owner: PostgresStore) -> Iterator[tuple[PostgresStore, list[str]
     finally:
         drop_pg_store(owner)
         _admin_execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+@contextmanager
+def reader_role_made(store: PostgresStore) -> Iterator[str]:
+    """`tidegate store init` on ``store`` (a database of its own, schema ``public``):
+    its reader role, dropped afterwards (a role outlives the database)."""
+    import psycopg
+
+    from tidegate.store._init import init_store
+    from tidegate.store._pg_reader import reader_role_name
+
+    reader = reader_role_name("public")
+    init_store(store)
+    try:
+        yield reader
+    finally:
+        with psycopg.connect(store.conninfo(), autocommit=True) as con:
+            con.execute(f'DROP OWNED BY "{reader}"')
+            con.execute(f'DROP ROLE IF EXISTS "{reader}"')

@@ -138,6 +138,11 @@ def init_store(store: StoreLike, writer_roles: list[str] | tuple[str, ...] = ())
                 for statement in writer_grants(role, schema, targets):
                     con.execute(statement)
                     granted.append(statement)
+        if store.has_roles:  # what `audit sql` runs as (tidegate.store._pg_reader)
+            from tidegate.store._pg_reader import ensure_reader_role
+
+            schema = con.execute("SELECT current_schema()").fetchall()[0][0]
+            granted += ensure_reader_role(con, schema, list(writer_roles))
     from tidegate.store._audit_signer import configured_signer, key_file_path
 
     made = not key_file_path().exists()
