@@ -58,6 +58,11 @@ def test_copy_to_program_is_refused() -> None:
         read_only_statement("COPY audit TO PROGRAM 'cat > /tmp/x'")
 
 
+def test_a_unicode_escaped_name_is_refused() -> None:
+    with pytest.raises(AuditQueryError, match="Unicode-escaped name"):
+        read_only_statement('SELECT U&"pg\\0073leep"(1)')
+
+
 def test_names_that_only_contain_those_words_are_read() -> None:
     read_only_statement("SELECT count(*) AS pg_sleep_count, set_config_x FROM audit")
 

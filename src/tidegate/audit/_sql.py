@@ -90,6 +90,10 @@ def refuse_dangerous_functions(sql: str) -> None:
             "refused: COPY ... PROGRAM runs a command on the database server; "
             "`tidegate audit sql` only reads (SELECT)"
         )
+    if re.search(r'(?i)\bu&"', uncommented):  # U&"pg\0073leep": a name this list would miss
+        raise AuditQueryError(
+            'refused: a Unicode-escaped name (U&"..."); write table and column names as they are'
+        )
     found = DANGEROUS_FUNCTIONS.search(sql) or DANGEROUS_FUNCTIONS.search(uncommented)
     if found:
         raise AuditQueryError(
