@@ -7,6 +7,7 @@ once per backend. PostgreSQL not answering skips locally and FAILS under CI=true
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -90,6 +91,7 @@ def pg_demo_template(project_root: Path, prefect_api: str) -> Iterator[str]:
         yield name
     finally:
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_orphan_reader()
 
 
 @pytest.fixture(params=STORE_BACKENDS)
@@ -113,6 +115,19 @@ def pg_database_copy(template: str) -> Iterator[PostgresStore]:
         yield PostgresStore(f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}")
     finally:
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_orphan_reader()
+
+
+def _drop_orphan_reader() -> None:
+    """The reader role `store init` made for schema ``public`` of a dropped database
+    (a role outlives its database), unless another database still grants it."""
+    import psycopg
+
+    from tidegate.store._pg_reader import reader_role_name
+
+    # still granted in another test's database: its teardown drops it
+    with contextlib.suppress(psycopg.Error):
+        _admin_execute(f'DROP ROLE IF EXISTS "{reader_role_name("public")}"')
 
 
 @contextmanager
