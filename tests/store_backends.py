@@ -7,6 +7,7 @@ once per backend. PostgreSQL not answering skips locally and FAILS under CI=true
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,9 +32,15 @@ def new_pg_store() -> PostgresStore:
 def drop_pg_store(store: PostgresStore) -> None:
     import psycopg
 
+    from tidegate.store._pg_reader import reader_role_name
+
     schema = store.url.rsplit("%3D", 1)[1]
+    reader = reader_role_name(schema)  # made by `store init`: a role outlives its schema
     with psycopg.connect(PG_DATABASE_URL, autocommit=True) as con:
         con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        if con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [reader]).fetchall():
+            con.execute(f'DROP OWNED BY "{reader}"')
+            con.execute(f'DROP ROLE "{reader}"')
 
 
 def make_store(kind: str, folder: Path) -> Store:
@@ -84,6 +91,7 @@ def pg_demo_template(project_root: Path, prefect_api: str) -> Iterator[str]:
         yield name
     finally:
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_orphan_reader()
 
 
 @pytest.fixture(params=STORE_BACKENDS)
@@ -107,6 +115,19 @@ def pg_database_copy(template: str) -> Iterator[PostgresStore]:
         yield PostgresStore(f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}")
     finally:
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_orphan_reader()
+
+
+def _drop_orphan_reader() -> None:
+    """The reader role `store init` made for schema ``public`` of a dropped database
+    (a role outlives its database), unless another database still grants it."""
+    import psycopg
+
+    from tidegate.store._pg_reader import reader_role_name
+
+    # still granted in another test's database: its teardown drops it
+    with contextlib.suppress(psycopg.Error):
+        _admin_execute(f'DROP ROLE IF EXISTS "{reader_role_name("public")}"')
 
 
 @contextmanager
@@ -124,3 +145,22 @@ def writer_role(owner: PostgresStore) -> Iterator[tuple[PostgresStore, list[str]
     finally:
         drop_pg_store(owner)
         _admin_execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+@contextmanager
+def reader_role_made(store: PostgresStore) -> Iterator[str]:
+    """`tidegate store init` on ``store`` (a database of its own, schema ``public``):
+    its reader role, dropped afterwards (a role outlives the database)."""
+    import psycopg
+
+    from tidegate.store._init import init_store
+    from tidegate.store._pg_reader import reader_role_name
+
+    reader = reader_role_name("public")
+    init_store(store)
+    try:
+        yield reader
+    finally:
+        with psycopg.connect(store.conninfo(), autocommit=True) as con:
+            con.execute(f'DROP OWNED BY "{reader}"')
+            con.execute(f'DROP ROLE IF EXISTS "{reader}"')

@@ -18,7 +18,14 @@ from typer.testing import CliRunner
 
 from helpers import copy_store
 from sql_backends import require_service
-from store_backends import PG_HOST, PG_PORT, STORE_BACKENDS, pg_database_copy, store_arg
+from store_backends import (
+    PG_HOST,
+    PG_PORT,
+    STORE_BACKENDS,
+    pg_database_copy,
+    reader_role_made,
+    store_arg,
+)
 from tidegate.cli._report import doctor
 from tidegate.doctor import CheckResult, DoctorReport, run_doctor
 from tidegate.store import PostgresStore, Store, append_audit, ensure_store_tables, transaction
@@ -123,6 +130,14 @@ def test_a_ready_project_exits_0(project: Path, demo_store: Store) -> None:
     pipeline.write_text(yaml.safe_dump(data))
     for source in ("inventory", "orders"):
         (project / "schemas" / f"{source}.yaml").unlink()
+    if isinstance(demo_store, PostgresStore):  # `audit sql` must not run as a superuser
+        with reader_role_made(demo_store):
+            _assert_ready(project, demo_store)
+    else:
+        _assert_ready(project, demo_store)
+
+
+def _assert_ready(project: Path, demo_store: Store) -> None:
     result = runner.invoke(cli(), ["doctor", "-p", str(project), "--store", store_arg(demo_store)])
     assert result.exit_code == 0, result.output
     report = run_doctor(project, demo_store)

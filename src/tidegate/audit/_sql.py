@@ -20,6 +20,7 @@ Three independent guards, so one mistake is not enough to write:
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from tidegate.errors import AuditQueryError
@@ -37,6 +38,7 @@ def read_only_statement(sql: str) -> duckdb.Statement:
     """The one SELECT statement in ``sql``, or :class:`AuditQueryError` saying why not."""
     import duckdb
 
+    refuse_dangerous_functions(sql)  # first: a PostgreSQL spelling DuckDB cannot parse too
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -58,6 +60,47 @@ def read_only_statement(sql: str) -> duckdb.Statement:
             "WITH ..., DESCRIBE, SHOW); change data with the tidegate commands instead"
         )
     return statement
+
+
+# Functions a query must not call, though a read-only transaction allows them: reading
+# the server's files, signalling other sessions, taking a writer's advisory locks,
+# sleeping, reaching other databases, changing the role the query runs as, and running
+# a query given as text (which would get around this list).
+DANGEROUS_FUNCTIONS = re.compile(
+    r"""(?ix) (?<![\w$]) "?
+    ( pg_read_file | pg_read_binary_file | pg_ls_\w+ | pg_stat_file | pg_file_\w+
+    | lo_\w+ | pg_terminate_backend | pg_cancel_backend | pg_signal_backend
+    | pg_(?:try_)?advisory_\w+ | pg_sleep\w* | dblink\w* | set_config
+    | pg_reload_conf | pg_rotate_logfile | pg_promote | pg_logdir_ls
+    | query_to_xml\w* | cursor_to_xml\w* | table_to_xml\w* | schema_to_xml\w*
+    | database_to_xml\w* | ts_stat )
+    "? \s* \(""",
+)
+
+
+COPY_PROGRAM = re.compile(r"(?is)\bcopy\b.*\bprogram\b")
+
+
+def refuse_dangerous_functions(sql: str) -> None:
+    """:class:`AuditQueryError` naming the first function in ``sql`` that
+    `tidegate audit sql` does not run (see :data:`DANGEROUS_FUNCTIONS`)."""
+    uncommented = re.sub(r"/\*.*?\*/|--[^\n]*", " ", sql, flags=re.S)  # pg_sleep/**/(1)
+    if COPY_PROGRAM.search(uncommented):
+        raise AuditQueryError(
+            "refused: COPY ... PROGRAM runs a command on the database server; "
+            "`tidegate audit sql` only reads (SELECT)"
+        )
+    if re.search(r'(?i)\bu&"', uncommented):  # U&"pg\0073leep": a name this list would miss
+        raise AuditQueryError(
+            'refused: a Unicode-escaped name (U&"..."); write table and column names as they are'
+        )
+    found = DANGEROUS_FUNCTIONS.search(sql) or DANGEROUS_FUNCTIONS.search(uncommented)
+    if found:
+        raise AuditQueryError(
+            f"refused: the query calls {found.group(1)}(), which reads the server's files, "
+            "reaches other sessions or databases, waits, or changes the query's role; "
+            "`tidegate audit sql` only reads the store's tables (query them by name)"
+        )
 
 
 def run_read_query(

@@ -49,9 +49,18 @@ def _row_json(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.struct([pl.col(c).cast(pl.String) for c in cols]).struct.json_encode().alias(name)
 
 
+def visible_nul(column: str) -> pl.Expr:
+    """``column`` with each NUL character written ``\\x00``: an error's text is read as
+    JSON by the store's queries (PostgreSQL's ``jsonb`` refuses a ``\\u0000``), and a
+    reader sees where the NUL was. The raw record keeps it (JSON ``\\u0000``, text)."""
+    return pl.col(column).str.replace_all("\x00", "\\x00", literal=True)
+
+
 def errors_by_row(failures: pl.DataFrame) -> pl.DataFrame:
     """Long-form failures -> one row per failing row: _row, errors (JSON list), rules."""
-    error_json = pl.struct("rule", "column", "value", "message").struct.json_encode()
+    error_json = pl.struct(
+        "rule", "column", visible_nul("value"), visible_nul("message")
+    ).struct.json_encode()
     return (
         failures.sort(["_row", "column", "rule"], nulls_last=True)
         .group_by("_row", maintain_order=True)
@@ -109,8 +118,8 @@ def reject_rows(rejects: tuple[RecordReject, ...]) -> pl.DataFrame:
     error = pl.struct(
         "rule",
         pl.lit(None, dtype=pl.String).alias("column"),
-        pl.col("text").str.slice(0, 200).alias("value"),
-        "message",
+        visible_nul("text").str.slice(0, 200).alias("value"),
+        visible_nul("message"),
     ).struct.json_encode()
     return frame.select(
         "record",

@@ -269,7 +269,11 @@ def sql(
     limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 1000,
     output: FormatOpt = "table",
 ) -> None:
-    """Run one SELECT over the store (audit, quarantine, checkpoints, targets); never writes."""
+    """Run one SELECT over the store (audit, quarantine, checkpoints, targets); never writes.
+
+    On PostgreSQL it runs read-only, with a statement timeout, as the store's reader role
+    (made by `tidegate store init`); functions that reach the server's files or other
+    sessions (pg_read_file, pg_sleep, pg_advisory_lock, dblink, ...) are refused."""
     from tidegate.audit._render import check_format, print_rows
     from tidegate.audit._sql import run_read_query
 

@@ -16,6 +16,7 @@ from tidegate.contracts._model import (
     ColumnNormalize,
     ColumnSpec,
 )
+from tidegate.contracts._store_names import column_name_refusal
 from tidegate.contracts._types import (
     NUMERIC_TYPES,
     TEMPORAL_TYPES,
@@ -59,6 +60,9 @@ def read_column(r: Reader, name: object, raw: object) -> ColumnSpec:
         raise r.refuse(key, name, f"a column name that is {IDENTIFIER_TEXT}")
     if name.startswith(RESERVED_PREFIX):
         raise r.refuse(key, name, f"a column name not starting with {RESERVED_PREFIX!r} (reserved)")
+    unstorable = column_name_refusal(name)
+    if unstorable:
+        raise r.refuse(key, name, unstorable)
     if isinstance(raw, str):  # shorthand: `amount: decimal(12,2)`
         raw = {"type": raw}
     data = r.mapping(raw, key, "a mapping with at least `type:` (or just the type name)")

@@ -23,6 +23,7 @@ import polars as pl
 from tidegate.contracts._fields import IDENTIFIER_RE, IDENTIFIER_TEXT
 from tidegate.contracts._infer_columns import NULL_TOKENS, ColumnGuess, guess_column
 from tidegate.contracts._infer_yaml import render_contract
+from tidegate.contracts._store_names import source_name_refusal, storable_column_name
 from tidegate.errors import ContractError
 
 __all__ = ["NULL_TOKENS", "Inference", "infer", "infer_contract", "snake_case"]
@@ -85,7 +86,7 @@ def _column_names(headers: list[str]) -> dict[str, str]:
         h for h in headers if snake_case(h) != h
     ]
     for header in ordered:
-        base = snake_case(header) or f"column_{headers.index(header) + 1}"
+        base = storable_column_name(snake_case(header) or f"column_{headers.index(header) + 1}")
         name, n = base, 2
         while name in taken:
             name, n = f"{base}_{n}", n + 1
@@ -127,6 +128,9 @@ def infer(
     they are counted in the report and the YAML. ``origin`` names the sample file."""
     if not IDENTIFIER_RE.match(source):
         raise ContractError("<infer>", "source", source, IDENTIFIER_TEXT)
+    unstorable = source_name_refusal(source)
+    if unstorable:
+        raise ContractError("<infer>", "source", source, unstorable, hint="pass --source NAME")
     names = _column_names(frame.columns)
     columns = [guess_column(frame.get_column(h), h, names[h]) for h in frame.columns]
     primary_key, pk_why = _primary_key(columns)

@@ -29,6 +29,7 @@ from tidegate.contracts._model import (
     ContractNormalize,
     Policy,
 )
+from tidegate.contracts._store_names import source_name_refusal
 from tidegate.contracts._yaml import parse_yaml
 from tidegate.errors import ContractError
 
@@ -153,6 +154,9 @@ def _source(r: Reader, top: Mapping[str, Any]) -> str:
             source,
             f"a name other than tidegate's own tables ({', '.join(sorted(RESERVED_SOURCES))})",
         )
+    unstorable = source_name_refusal(source)
+    if unstorable:
+        raise r.refuse("source", source, unstorable)
     return source
 
 

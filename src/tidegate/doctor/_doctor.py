@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tidegate.doctor._audit_sql import audit_sql_check
 from tidegate.doctor._model import CheckResult, DoctorReport
 from tidegate.doctor._project import (
     contract_checks,
@@ -29,6 +30,7 @@ ORDER = (
     "store",
     "audit chain",
     "append-only audit",
+    "audit sql",
     "thresholds",
     "last run",
     "contract versions",
@@ -49,6 +51,8 @@ def run_doctor(project: Path, store: Store) -> DoctorReport:
     store_result, entries = read_store(store)
     results += [store_result, chain_check(entries)]
     results.append(append_only_check(store, readable=entries is not None))
+    if (sql_result := audit_sql_check(store, readable=entries is not None)) is not None:
+        results.append(sql_result)
     results += [thresholds_check(f) for f in files]
     results += [last_run_check(f.name, entries) for f in files]
     readable = entries is not None

@@ -21,6 +21,7 @@ from tidegate.errors import StoreError
 from tidegate.store._connect import connect, fetch_one, transaction
 from tidegate.store._duckdb import DuckDBStore
 from tidegate.store._location import open_store
+from tidegate.store._pg_indexes import grant_writers_on, index_target_tables
 from tidegate.store._pg_store import PostgresStore
 from tidegate.store._pii_keys import ensure_pii_keys_table
 from tidegate.store._profiles import ensure_profiles_table
@@ -37,6 +38,7 @@ BATCH_ROWS = 100_000
 @dataclass
 class CopyReport:
     rows: dict[str, int] = field(default_factory=dict)  # table -> rows copied
+    granted: list[str] = field(default_factory=list)  # writer grants on the copied tables
 
 
 def _pg_column_type(duckdb_type: str) -> str:
@@ -100,6 +102,10 @@ def copy_store(
             dst.execute("SELECT setval('quarantine_id_seq', (SELECT max(id) FROM quarantine))")
         for table in ("quarantine", "quarantine_rules"):  # a planner without statistics
             dst.execute(f"ANALYZE {table}")  # would scan a large queue for every page
+        # the copy made the target tables: their indexes and the writers' grants are the
+        # owner's to make (a writer role can neither index nor use a table it was not given)
+        index_target_tables(dst)
+        report.granted = grant_writers_on(dst, targets)
     return report
 
 

@@ -118,6 +118,9 @@ def init_store(store: StoreLike, writer_roles: list[str] | tuple[str, ...] = ())
             from tidegate.store._pg_triggers import ensure_audit_guard
 
             ensure_audit_guard(con, required=True)  # type: ignore[arg-type]
+            from tidegate.store._pg_indexes import index_target_tables
+
+            index_target_tables(con)  # by the owner: a writer cannot index its tables
         tables = sorted(store_tables(con))
         if writer_roles:
             schema = con.execute("SELECT current_schema()").fetchall()[0][0]
@@ -135,6 +138,11 @@ def init_store(store: StoreLike, writer_roles: list[str] | tuple[str, ...] = ())
                 for statement in writer_grants(role, schema, targets):
                     con.execute(statement)
                     granted.append(statement)
+        if store.has_roles:  # what `audit sql` runs as (tidegate.store._pg_reader)
+            from tidegate.store._pg_reader import ensure_reader_role
+
+            schema = con.execute("SELECT current_schema()").fetchall()[0][0]
+            granted += ensure_reader_role(con, schema, list(writer_roles))
     from tidegate.store._audit_signer import configured_signer, key_file_path
 
     made = not key_file_path().exists()

@@ -122,6 +122,7 @@ class PostgresStore:
         """The enabled append-only triggers on ``audit``, the trigger functions that do not
         pin their search_path, the functions and operators in the store's schema that are
         not tidegate's, and the connecting role's powers."""
+        from tidegate.store._pg_reader import query_role
         from tidegate.store._pg_triggers import (
             ENABLED_TRIGGERS_SQL,
             FOREIGN_OBJECTS_SQL,
@@ -136,7 +137,17 @@ class PostgresStore:
             triggers, unpinned = names(ENABLED_TRIGGERS_SQL), names(UNPINNED_FUNCTIONS_SQL)
             foreign = names(FOREIGN_OBJECTS_SQL)
             role, owns, superuser = con.execute(_ROLE_SQL).fetchall()[0]
-        return AuditProtection(triggers, str(role), bool(owns), bool(superuser), unpinned, foreign)
+            reads_as, reads_as_superuser = query_role(con)
+        return AuditProtection(
+            triggers,
+            str(role),
+            bool(owns),
+            bool(superuser),
+            unpinned,
+            foreign,
+            query_role=reads_as,
+            query_superuser=reads_as_superuser,
+        )
 
     def driver_errors(self) -> tuple[type[Exception], ...]:
         """``psycopg.Error`` (the store's own failures arrive as tidegate's errors)."""

@@ -36,6 +36,7 @@ from tidegate.errors import (
     TidegateError,
     TransientWriteConflictError,
 )
+from tidegate.store._pg_schema import store_schema, take_writer_lock
 
 if TYPE_CHECKING:
     import polars as pl
@@ -47,13 +48,6 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 5
 COPY_SLICE_ROWS = 100_000  # rows per CSV slice sent to COPY (bounds the text in memory)
 
-# The store's schema: current_schema(), or, before the first write has created it (when
-# current_schema() is NULL), the first entry of search_path, the schema ensure_pg_store
-# creates. A NULL key would take no lock at all, and the first writers would race to
-# CREATE SCHEMA (a duplicate-key error for all but one of them).
-STORE_SCHEMA_SQL = (
-    "coalesce(current_schema(), btrim(split_part(current_setting('search_path'), ',', 1), ' \"'))"
-)
 # DuckDB scans with zone maps; PostgreSQL needs indexes for what the store looks up:
 # a batch key, a batch's quarantine records, a source's pending queue, and the review
 # page's counts by source, status and rules (quarantine_summary: an index-only scan, not
@@ -67,8 +61,6 @@ CREATE INDEX IF NOT EXISTS quarantine_status ON quarantine (status, id);
 CREATE INDEX IF NOT EXISTS quarantine_summary ON quarantine (source, status, rules);
 CREATE INDEX IF NOT EXISTS audit_batch ON audit (batch_id);
 """
-
-WRITER_LOCK_SQL = f"SELECT pg_advisory_xact_lock(hashtext('tidegate:' || {STORE_SCHEMA_SQL}))"
 
 
 @functools.lru_cache(maxsize=512)
@@ -281,7 +273,7 @@ def pg_transaction(store: PostgresStore) -> Iterator[PgConnection]:
                 # up with StoreLockedError (transient: the task is retried)
                 wait_ms = max(1, int(_connect.LOCK_WAIT_SECONDS * 1000))
                 con.execute(f"SET LOCAL lock_timeout = {wait_ms}")
-                con.execute(WRITER_LOCK_SQL)
+                take_writer_lock(con)  # keyed by the resolved schema (_pg_schema)
                 yield con
         except Exception as exc:
             translated = translate_error(exc, store)
@@ -294,7 +286,7 @@ def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
     """Create the schema, the tables and the audit triggers unless they are there; renew
     the audit guard of a store made by an older tidegate when this role owns it."""
     from tidegate.store._pg_triggers import ensure_audit_guard
-    from tidegate.store._tables import LATER_CHECKPOINT_COLUMNS
+    from tidegate.store._tables import LATER_CHECKPOINT_COLUMNS, quote_ident
 
     later = ", ".join(f"'{c}'" for c in LATER_CHECKPOINT_COLUMNS)
     ready = con.execute(
@@ -310,11 +302,10 @@ def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
         return
     row = con.execute("SELECT current_schema()").fetchall()
     if not row or row[0][0] is None:
-        path = con.execute("SHOW search_path").fetchall()[0][0]
-        first = path.split(",")[0].strip().strip('"')
+        first = store_schema(con)  # as PostgreSQL reads search_path: TG -> tg
         if not first or first == "$user":
             raise StoreError(f"PostgreSQL store {con.store}: no schema to create tables in")
-        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{first}"')
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(first)}")
     con.execute(store_ddl)
     con.execute(INDEX_DDL)
     ensure_audit_guard(con, required=True)

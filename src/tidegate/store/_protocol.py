@@ -51,6 +51,10 @@ class AuditProtection:
     # functions, operators, triggers and rules in the store's schema that tidegate did not
     # make: a writer's look-alike there runs with the privileges of whoever uses the store
     foreign_objects: frozenset[str] = frozenset()
+    # the role `tidegate audit sql` runs as (the store's reader role when this role may
+    # take it, else this role) and whether that one is a superuser
+    query_role: str = ""
+    query_superuser: bool = False
 
 
 class Store(Protocol):

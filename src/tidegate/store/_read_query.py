@@ -14,7 +14,9 @@ here the database itself is made to refuse any write:
   configuration is locked; the query runs inside a transaction that is always rolled
   back.
 - **PostgreSQL**: a ``READ ONLY`` transaction that is always rolled back, with a
-  statement timeout.
+  statement timeout, as the store's reader role (``SET LOCAL ROLE <schema>_reader``,
+  made by ``store init``: SELECT on the store's tables only) when the connecting role
+  may take it (:mod:`tidegate.store._pg_reader`).
 
 A query the database refuses is a :class:`ReadQueryError` carrying the database's words.
 """
@@ -87,12 +89,14 @@ def duckdb_read_only_query(
 def pg_read_only_query(store: PostgresStore, sql: str, limit: int) -> QueryResult:
     """The same single SELECT in a READ ONLY transaction that is always rolled back,
     with a statement timeout; PostgreSQL itself refuses any write."""
+    from tidegate.store._pg_reader import become_reader
     from tidegate.store._postgres import pg_connect
 
     with pg_connect(store, read_only=True) as con:
         con.execute("BEGIN READ ONLY")
         try:
             con.execute(f"SET LOCAL statement_timeout = {QUERY_TIMEOUT_MS}")
+            become_reader(con)  # `<schema>_reader`: SELECT on the store's tables only
             try:
                 result = con.execute(sql)
             except StoreError as exc:

@@ -101,7 +101,7 @@ def _acquire(fd: int, on_busy: str, wait_seconds: float | None, path: Path, sour
             time.sleep(0.1)
 
 
-_PG_LOCK_KEY = "hashtext('tidegate-source:' || current_setting('search_path') || ':' || ?)"
+_PG_LOCK_KEY = "hashtext(?)"  # of _pg_schema.source_lock_key: the resolved schema and source
 
 
 @contextmanager
@@ -131,16 +131,18 @@ def _pg_lock(
 ) -> Iterator[bool]:
     """A session advisory lock on (store schema, source) on a connection of its own;
     PostgreSQL drops it when the holder's connection ends, even if the process dies."""
+    from tidegate.store._pg_schema import source_lock_key
     from tidegate.store._postgres import pg_connect
 
     with pg_connect(store) as con:
+        key = source_lock_key(con, source)
         if on_busy == "wait" and wait_seconds is None:
-            con.execute(f"SELECT pg_advisory_lock({_PG_LOCK_KEY})", [source])
+            con.execute(f"SELECT pg_advisory_lock({_PG_LOCK_KEY})", [key])
         else:
             deadline = time.monotonic() + (wait_seconds or 0)
-            while not con.execute(
-                f"SELECT pg_try_advisory_lock({_PG_LOCK_KEY})", [source]
-            ).fetchall()[0][0]:
+            while not con.execute(f"SELECT pg_try_advisory_lock({_PG_LOCK_KEY})", [key]).fetchall()[
+                0
+            ][0]:
                 if on_busy == "skip":
                     yield False
                     return
@@ -154,4 +156,4 @@ def _pg_lock(
         try:
             yield True
         finally:
-            con.execute(f"SELECT pg_advisory_unlock({_PG_LOCK_KEY})", [source])
+            con.execute(f"SELECT pg_advisory_unlock({_PG_LOCK_KEY})", [key])

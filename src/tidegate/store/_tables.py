@@ -218,20 +218,30 @@ def ensure_pg_target_indexes(con: duckdb.DuckDBPyConnection, contract: Contract)
     """Indexes of a PostgreSQL target table, on the lineage batch id (reprocess deletes by
     it) and the primary key (on_existing_key and trace look rows up by it). Made after a
     batch's rows are in (building an index once is cheaper than growing it row by row),
-    so a table's first load and a table made by `tidegate store copy` get them too."""
-    name = contract.target_table
-    have = {
-        r[0]
-        for r in con.execute(
-            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND tablename = ?",
-            [name],
-        ).fetchall()
-    }
+    so a table's first load gets them too; a table made by `tidegate store copy` gets
+    them there (:func:`tidegate.store._pg_indexes.index_target_tables`)."""
+    ensure_pg_indexes(con, contract.target_table, contract.primary_key)
+
+
+def ensure_pg_indexes(
+    con: duckdb.DuckDBPyConnection, name: str, primary_key: tuple[str, ...]
+) -> None:
+    """The indexes of target table ``name`` that are missing, made when this role owns
+    the table: a writer role (``store init --grant-writer``) cannot make an index on a
+    table the owner made, and does not need to, the owner made them at init or copy."""
+    rows = con.execute(
+        "SELECT i.indexname, pg_has_role(c.relowner, 'USAGE') FROM pg_class c "
+        "LEFT JOIN pg_indexes i ON i.schemaname = current_schema() AND i.tablename = c.relname "
+        "WHERE c.oid = to_regclass(?)",
+        [quote_ident(name)],
+    ).fetchall()
+    if not rows or not rows[0][1]:
+        return  # not there, or not this role's to index
+    have = {r[0] for r in rows if r[0] is not None}
     tag = hashlib.sha256(name.encode()).hexdigest()[:12]  # short: PostgreSQL cuts at 63
     wanted = {f"tg_{tag}_batch": LINEAGE_BATCH}
-    if contract.primary_key:
-        wanted[f"tg_{tag}_key"] = ", ".join(quote_ident(k) for k in contract.primary_key)
+    if primary_key:
+        wanted[f"tg_{tag}_key"] = ", ".join(quote_ident(k) for k in primary_key)
     for index, columns in wanted.items():
         if index not in have:
             con.execute(f"CREATE INDEX {quote_ident(index)} ON {quote_ident(name)} ({columns})")

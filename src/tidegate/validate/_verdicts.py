@@ -14,6 +14,7 @@ from tidegate.batches import concat_failures
 from tidegate.contracts._model import Contract
 from tidegate.validate._cast import cast_frame
 from tidegate.validate._engines import engines_for
+from tidegate.validate._storable import without_unstorable
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,13 @@ class ValidatedBatch:
 
 def validate(normalized: pl.DataFrame, contract: Contract) -> ValidatedBatch:
     """Cast, then run every engine that applies to the contract (pandera, and GX when
-    it names a suite) and merge their failures; never raises for bad data."""
-    typed, type_failures = cast_frame(normalized, contract)
+    it names a suite) and merge their failures; never raises for bad data.
+
+    A value no store can hold (a NUL character) is a ``<column>.unstorable`` failure
+    and null from then on, before the cast: the store never sees it."""
+    storable, unstorable = without_unstorable(normalized, contract)
+    typed, type_failures = cast_frame(storable, contract)
+    type_failures = concat_failures([unstorable, type_failures])
     checks = concat_failures([e.row_failures(typed, contract) for e in engines_for(contract)])
     if len(contract.primary_key) == 1:
         # In-batch repeats of the key are routed as duplicates, not as uniqueness failures.
