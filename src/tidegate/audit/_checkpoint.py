@@ -19,7 +19,7 @@ signature. The JSON checkpoints of earlier versions are still read (unsigned).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -253,15 +253,51 @@ class CheckpointReport:
         return self.chain.ok and self.problem is None
 
 
+class ChainFacts:
+    """What a checkpoint is compared with, noted while the chain streams past (so the
+    chain need not be held): the first entry's hash (the chain's origin), the first
+    signed seq, and the hash of the entry at the checkpoint's seq."""
+
+    def __init__(self, at_seq: int) -> None:
+        self.at_seq = at_seq
+        self.first_hash: str | None = None
+        self.first_signed: int | None = None
+        self.hash_at_seq: str | None = None
+
+    def watch(self, entries: Iterable[AuditEntry]) -> Iterator[AuditEntry]:
+        for e in entries:
+            if self.first_hash is None:
+                self.first_hash = e.hash
+            if self.first_signed is None and e.signature:
+                self.first_signed = e.seq
+            if e.seq == self.at_seq:
+                self.hash_at_seq = e.hash
+            yield e
+
+    def origin(self) -> str:
+        return ORIGIN_PREFIX + (self.first_hash[:16] if self.first_hash else "empty")
+
+
 def verify_against(
     entries: Iterable[AuditEntry],
     checkpoint: AuditCheckpoint,
     chain_report: ChainReport | None = None,
 ) -> CheckpointReport:
     """Verify the chain (unless ``chain_report`` did), then check it still reaches and
-    agrees with ``checkpoint``."""
-    chain = list(entries)
-    report = verify_entries(chain) if chain_report is None else chain_report
+    agrees with ``checkpoint``; ``entries`` may be a stream, read once."""
+    facts = ChainFacts(checkpoint.head_seq)
+    watched = facts.watch(entries)
+    report = verify_entries(watched) if chain_report is None else chain_report
+    for _ in watched:  # the facts of the whole chain, as the checks below compare
+        pass
+    return compare_with_checkpoint(report, facts, checkpoint)
+
+
+def compare_with_checkpoint(
+    report: ChainReport, facts: ChainFacts, checkpoint: AuditCheckpoint
+) -> CheckpointReport:
+    """Does the chain of ``report`` (whose ``facts`` were noted as it was read) still
+    reach and agree with ``checkpoint``?"""
     if not report.ok:
         return CheckpointReport(report, checkpoint)
     cp = checkpoint
@@ -274,30 +310,29 @@ def verify_against(
             f"({report.entries} entries) but the checkpoint of {cp.exported_at or 'unknown time'} "
             f"saw seq {cp.head_seq} ({cp.entries} entries); {missing} newest entries are gone",
         )
-    if cp.origin and chain and chain_origin(chain) != cp.origin:
+    if cp.origin and facts.first_hash is not None and facts.origin() != cp.origin:
         return CheckpointReport(
             report,
             cp,
-            f"the checkpoint is of chain {cp.origin} but this chain is {chain_origin(chain)}: "
+            f"the checkpoint is of chain {cp.origin} but this chain is {facts.origin()}: "
             "it was rewritten from seq 1, or this is another store",
         )
-    if cp.signed_from is not None and first_signed_seq(chain) != cp.signed_from:
+    if cp.signed_from is not None and facts.first_signed != cp.signed_from:
         return CheckpointReport(
             report,
             cp,
             f"the checkpoint saw signed entries from seq {cp.signed_from}, but this chain's "
-            f"first signed entry is {first_signed_seq(chain) or 'none'}: signatures were "
+            f"first signed entry is {facts.first_signed or 'none'}: signatures were "
             "stripped or replaced",
         )
     if cp.head_seq == 0:
         return CheckpointReport(report, cp)
-    at_checkpoint = chain[cp.head_seq - 1]  # seqs are 1..n once the chain verified
-    if at_checkpoint.hash != cp.head_hash:
+    if facts.hash_at_seq != cp.head_hash:  # seqs are 1..n once the chain verified
         return CheckpointReport(
             report,
             cp,
             f"the chain was rewritten at or before seq {cp.head_seq}: its hash is now "
-            f"{at_checkpoint.hash} but the checkpoint recorded {cp.head_hash} (every hash "
+            f"{facts.hash_at_seq} but the checkpoint recorded {cp.head_hash} (every hash "
             "was recomputed after an edit, or the store was replaced)",
         )
     return CheckpointReport(report, cp)
@@ -306,15 +341,18 @@ def verify_against(
 def verify_store_against(
     store: Store, checkpoint: AuditCheckpoint, public_key: Path | None = None
 ) -> CheckpointReport:
-    """Read the store's audit table and keys, check the checkpoint's signature, verify
-    the chain and its signatures, and :func:`verify_against` the checkpoint."""
+    """Read the store's audit table by windows of seqs (memory does not grow with the
+    chain) and its keys, verify the chain and its signatures while noting what the
+    checkpoint is compared with, check the checkpoint's signature, and compare."""
     from tidegate.audit._signatures import trust_anchor
     from tidegate.audit._verify import verify_signed
-    from tidegate.store._audit_reads import read_chain_and_keys
+    from tidegate.store._audit_reads import stream_chain_and_keys
 
-    entries, recorded = read_chain_and_keys(store) or ([], {})
-    report = verify_signed(entries, recorded, public_key)
+    facts = ChainFacts(checkpoint.head_seq)
+    with stream_chain_and_keys(store) as read:
+        entries, recorded = read if read is not None else (iter(()), {})
+        report = verify_signed(facts.watch(entries), recorded, public_key)
     problem = check_note_signature(checkpoint, recorded, trust_anchor(public_key))
     if problem:
         return CheckpointReport(report, checkpoint, problem)
-    return verify_against(entries, checkpoint, report)
+    return compare_with_checkpoint(report, facts, checkpoint)
