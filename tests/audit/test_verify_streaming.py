@@ -190,7 +190,7 @@ def test_the_checkpoint_the_doctor_and_the_report_read_a_long_chain_in_bounded_m
 ) -> None:
     """`audit verify --against`, the doctor's chain check and `report` read the chain by
     windows too. The chain is review entries (``record_edited``), which the doctor and
-    the report verify but keep none of; before, each held the whole chain (about 840 MB
+    the report verify but keep none of; before, each held the whole chain (about 820 MB
     for these 300,000 entries)."""
     from tidegate.audit._checkpoint import AuditCheckpoint
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from tidegate.audit._filters import AT_FORMAT
 from tidegate.audit._verify import ChainReport, verify_entries
 from tidegate.errors import AuditQueryError
-from tidegate.store import AuditEntry, open_store, read_chain
+from tidegate.store import AuditEntry, open_store
 
 if TYPE_CHECKING:
     from tidegate.audit._signatures import TrustAnchor
@@ -40,10 +40,6 @@ ORIGIN_PREFIX = "tidegate.audit/"
 # the note's extension line naming the chain's first signed seq: stripping every
 # signature (which leaves the hashes as they were) is then seen too
 SIGNED_FROM = "tidegate-signed-from"
-
-
-def first_signed_seq(entries: list[AuditEntry]) -> int | None:
-    return next((e.seq for e in entries if e.signature), None)
 
 
 _HEX = frozenset("0123456789abcdef")
@@ -82,36 +78,31 @@ def note_key_name(key_id: str) -> str:
     return f"{ORIGIN_PREFIX}{key_id}"
 
 
-def chain_origin(entries: list[AuditEntry]) -> str:
-    """The checkpoint origin of a chain: named by its first entry's hash."""
-    return ORIGIN_PREFIX + (entries[0].hash[:16] if entries else "empty")
-
-
-def _read_entries(store: Store) -> list[AuditEntry]:
-    return read_chain(store) or []
-
-
-def make_checkpoint(store: Store, entries: list[AuditEntry] | None = None) -> AuditCheckpoint:
-    """The verified head of the store's chain; refuses to pin a chain that is broken."""
+def make_checkpoint(store: Store, entries: Iterable[AuditEntry] | None = None) -> AuditCheckpoint:
+    """The verified head of the store's chain (read by windows of seqs, so memory does
+    not grow with it; or ``entries``); refuses to pin a chain that is broken."""
+    from contextlib import nullcontext
     from datetime import UTC, datetime
 
-    chain = _read_entries(store) if entries is None else entries
-    report = verify_entries(chain)
+    from tidegate.store._audit_reads import stream_chain
+
+    facts = ChainFacts(0)
+    with stream_chain(store) if entries is None else nullcontext(entries) as chain:
+        report = verify_entries(facts.watch(chain or ()))
     if not report.ok:
         raise AuditQueryError(
             f"not exporting a checkpoint: the chain is broken at seq {report.first_bad_seq} "
             f"({report.reason}); run `tidegate audit verify` and investigate first"
         )
-    head_at = chain[report.entries - 1].at if report.entries else None
     return AuditCheckpoint(
         entries=report.entries,
         head_seq=report.head_seq,
         head_hash=report.head_hash,
-        head_at=head_at,
+        head_at=facts.last_at,
         exported_at=datetime.now(UTC).strftime(AT_FORMAT),
         store=open_store(store).label(),
-        origin=chain_origin(chain),
-        signed_from=first_signed_seq(chain[: report.entries]),
+        origin=facts.origin(),
+        signed_from=facts.first_signed,
     )
 
 
@@ -254,15 +245,17 @@ class CheckpointReport:
 
 
 class ChainFacts:
-    """What a checkpoint is compared with, noted while the chain streams past (so the
-    chain need not be held): the first entry's hash (the chain's origin), the first
-    signed seq, and the hash of the entry at the checkpoint's seq."""
+    """What a checkpoint records or is compared with, noted while the chain streams past
+    (so the chain need not be held): the first entry's hash (the chain's origin), the
+    first signed seq, the hash of the entry at seq ``at_seq`` and the last entry's
+    time (the head's, once the chain verified)."""
 
     def __init__(self, at_seq: int) -> None:
         self.at_seq = at_seq
         self.first_hash: str | None = None
         self.first_signed: int | None = None
         self.hash_at_seq: str | None = None
+        self.last_at: str | None = None
 
     def watch(self, entries: Iterable[AuditEntry]) -> Iterator[AuditEntry]:
         for e in entries:
@@ -272,6 +265,7 @@ class ChainFacts:
                 self.first_signed = e.seq
             if e.seq == self.at_seq:
                 self.hash_at_seq = e.hash
+            self.last_at = e.at
             yield e
 
     def origin(self) -> str:
