@@ -33,8 +33,10 @@ ENTRIES = 300_000
 GROWTH_BOUND_MB = 300  # holding the entries takes about 840 MB (measured: see below)
 
 
-def chained_rows(n: int, detail_size: int = 40) -> list[tuple[object, ...]]:
-    """``n`` unsigned entries, each linked to the one before by its hash."""
+def chained_rows(
+    n: int, detail_size: int = 40, event: str = "batch_committed"
+) -> list[tuple[object, ...]]:
+    """``n`` unsigned ``event`` entries, each linked to the one before by its hash."""
     rows: list[tuple[object, ...]] = []
     prev = GENESIS_HASH
     for seq in range(1, n + 1):
@@ -42,7 +44,7 @@ def chained_rows(n: int, detail_size: int = 40) -> list[tuple[object, ...]]:
             "seq": seq,
             "at": f"2026-12-03T00:00:00.{seq % 1_000_000:06d}Z",
             "actor": "bench",
-            "event": "batch_committed",
+            "event": event,
             "source": "orders",
             "batch_id": f"orders-{seq:012d}",
             "detail": canonical_json({"n": seq, "note": "x" * detail_size}),
@@ -133,3 +135,103 @@ def test_a_long_chain_is_verified_in_bounded_memory(tmp_path: Path) -> None:
     got = json.loads(done.stdout.strip().splitlines()[-1])
     assert got["ok"] and got["entries"] == ENTRIES
     assert got["growth_mb"] < GROWTH_BOUND_MB, got
+
+
+MEASURE_READ = """
+import json, sys
+from pathlib import Path
+from tidegate.store import connect
+
+def rss_mb(field):
+    with open("/proc/self/status") as status:
+        return next(int(l.split()[1]) for l in status if l.startswith(field)) / 1024
+
+what, store = sys.argv[1], sys.argv[2]
+if what == "against":
+    from tidegate.audit._checkpoint import read_checkpoint, verify_store_against
+elif what == "doctor":
+    from tidegate.doctor import run_doctor
+else:
+    from tidegate.audit._report import load_report
+with connect(store, read_only=True) as con:  # imports and the store opened once
+    pass
+before = rss_mb("VmRSS:")
+if what == "against":
+    checked = verify_store_against(store, read_checkpoint(Path(sys.argv[3])))
+    out = {"ok": checked.ok, "entries": checked.chain.entries, "problem": checked.problem}
+elif what == "doctor":
+    results = run_doctor(Path(sys.argv[3]), store).results
+    out = {"chain": [r.detail for r in results if r.check == "audit chain"]}
+else:
+    report = load_report(store)
+    out = {"ok": report.chain.ok, "entries": report.chain.entries}
+out["growth_mb"] = rss_mb("VmHWM:") - before
+print(json.dumps(out))
+"""
+
+
+def _measure(*args: str, home: Path) -> dict[str, object]:
+    env = {**os.environ, "TIDEGATE_HOME": str(home)}
+    env.pop("TIDEGATE_STORE", None)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE_READ, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    got: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return got
+
+
+def test_the_checkpoint_the_doctor_and_the_report_read_a_long_chain_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    """`audit verify --against`, the doctor's chain check and `report` read the chain by
+    windows too. The chain is review entries (``record_edited``), which the doctor and
+    the report verify but keep none of; before, each held the whole chain (about 820 MB
+    for these 300,000 entries)."""
+    from tidegate.audit._checkpoint import AuditCheckpoint
+
+    rows = chained_rows(ENTRIES, detail_size=600, event="record_edited")
+    path = tmp_path / "tidegate.duckdb"
+    write_chain(path, rows)
+    head = str(rows[-1][-1])
+    checkpoint = tmp_path / "checkpoint.json"
+    checkpoint.write_text(AuditCheckpoint(ENTRIES, ENTRIES, head, None, "").to_json())
+    (tmp_path / "project").mkdir()
+    home = tmp_path / "home"
+
+    against = _measure("against", str(path), str(checkpoint), home=home)
+    assert against["ok"] and against["entries"] == ENTRIES, against
+    assert float(str(against["growth_mb"])) < GROWTH_BOUND_MB, against
+
+    doctor = _measure("doctor", str(path), str(tmp_path / "project"), home=home)
+    assert doctor["chain"] == [f"intact: {ENTRIES} entries verified, head {head[:16]}…"], doctor
+    assert float(str(doctor["growth_mb"])) < GROWTH_BOUND_MB, doctor
+
+    report = _measure("report", str(path), home=home)
+    assert report["ok"] and report["entries"] == ENTRIES, report
+    assert float(str(report["growth_mb"])) < GROWTH_BOUND_MB, report
+
+
+def test_a_stream_against_a_checkpoint_names_a_rewrite_and_a_cut_tail(tmp_path: Path) -> None:
+    """The checkpoint's facts (origin, the hash at its seq) are noted as the chain
+    streams past, over many windows."""
+    from tidegate.audit._checkpoint import AuditCheckpoint, verify_against
+    from tidegate.store._audit_reads import iter_chain
+
+    rows = chained_rows(2_345)
+    path = tmp_path / "tidegate.duckdb"
+    write_chain(path, rows)
+    at_1000 = AuditCheckpoint(1_000, 1_000, str(rows[999][-1]), None, "")
+    forged = AuditCheckpoint(1_000, 1_000, "0" * 64, None, "")
+    past_head = AuditCheckpoint(3_000, 3_000, "0" * 64, None, "")
+    with connect(path, read_only=True) as con:
+        good = verify_against(iter_chain(con, 2_345, page=100), at_1000)
+        rewritten = verify_against(iter_chain(con, 2_345, page=100), forged)
+        cut = verify_against(iter_chain(con, 2_345, page=100), past_head)
+    assert good.ok and good.chain.entries == 2_345
+    assert not rewritten.ok and "rewritten at or before seq 1000" in (rewritten.problem or "")
+    assert not cut.ok and "the tail was truncated" in (cut.problem or "")

@@ -97,8 +97,12 @@ def test_version_imports_no_data_or_orchestration_package() -> None:
         "from typer.testing import CliRunner\n"
         "from tidegate.cli import app\n"
         "r = CliRunner().invoke(app, ['--version'])\n"
-        "heavy = {'prefect', 'great_expectations', 'polars', 'pandera', 'duckdb'}\n"
+        "heavy = {'prefect', 'great_expectations', 'polars', 'pandera', 'duckdb', 'yaml',\n"
+        "         'pydantic'}\n"
         "loaded = heavy & {m.split('.')[0] for m in sys.modules}\n"
+        "# no command module either: `--version` is the root group's own option\n"
+        "loaded |= {m for m in sys.modules if m.startswith('tidegate.cli._')} - {\n"
+        "    'tidegate.cli._app', 'tidegate.cli._common', 'tidegate.cli._lazy_commands'}\n"
         "print(r.exit_code, r.output.strip(), sorted(loaded))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -144,15 +148,22 @@ def test_the_fast_read_commands_import_no_data_package(
 ) -> None:
     """`--help`, `audit list`/`verify`, `quarantine list`, `schema history` and
     `shadow-report` start without polars or pyarrow (nor Prefect, GX, pandera): each in a
-    fresh process, as a user runs it."""
+    fresh process, as a user runs it. The commands that read no contract import neither
+    the contract model (pydantic's models), nor YAML, nor another command's module."""
     store = str(copy_store(demo_template, tmp_path / "demo"))
+    no_contract = {"yaml", "tidegate.contracts", "tidegate.cli._run", "tidegate.cli._schema"}
     calls = [
-        ["--help"],
-        ["audit", "list", "--store", store],
-        ["audit", "verify", "--store", store],
-        ["quarantine", "list", "--store", store],
-        ["schema", "history", "orders", "--store", store],
-        ["schema", "shadow-report", "orders", "--project", str(project_root), "--store", store],
+        (["--help"], {"yaml", "tidegate.contracts", "duckdb"}),
+        (["audit", "list", "--store", store], no_contract),
+        (["audit", "verify", "--store", store], no_contract),
+        (["quarantine", "list", "--store", store], no_contract | {"tidegate.cli._audit"}),
+        (["schema", "history", "orders", "--store", store], set()),
+        (
+            ["schema", "shadow-report", "orders", "--project", str(project_root), "--store", store],
+            set(),
+        ),
+        # a record of a source whose contract is not in the project: shown without polars
+        (["quarantine", "show", "1", "--project", str(tmp_path), "--store", store], set()),
     ]
     code = (
         "import json, sys\n"
@@ -161,11 +172,12 @@ def test_the_fast_read_commands_import_no_data_package(
         "r = CliRunner().invoke(app, json.loads(sys.argv[1]))\n"
         "heavy = {'polars', 'pyarrow', 'prefect', 'great_expectations', 'pandera'}\n"
         "loaded = heavy & {m.split('.')[0] for m in sys.modules}\n"
+        "loaded |= {m for m in json.loads(sys.argv[2]) if m in sys.modules}\n"
         "print(r.exit_code, ','.join(sorted(loaded)) or '-')\n"
     )
-    for call in calls:
+    for call, also_absent in calls:
         proc = subprocess.run(
-            [sys.executable, "-c", code, json.dumps(call)],
+            [sys.executable, "-c", code, json.dumps(call), json.dumps(sorted(also_absent))],
             capture_output=True,
             text=True,
             timeout=120,

@@ -19,7 +19,7 @@ signature. The JSON checkpoints of earlier versions are still read (unsigned).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from tidegate.audit._filters import AT_FORMAT
 from tidegate.audit._verify import ChainReport, verify_entries
 from tidegate.errors import AuditQueryError
-from tidegate.store import AuditEntry, open_store, read_chain
+from tidegate.store import AuditEntry, open_store
 
 if TYPE_CHECKING:
     from tidegate.audit._signatures import TrustAnchor
@@ -40,10 +40,6 @@ ORIGIN_PREFIX = "tidegate.audit/"
 # the note's extension line naming the chain's first signed seq: stripping every
 # signature (which leaves the hashes as they were) is then seen too
 SIGNED_FROM = "tidegate-signed-from"
-
-
-def first_signed_seq(entries: list[AuditEntry]) -> int | None:
-    return next((e.seq for e in entries if e.signature), None)
 
 
 _HEX = frozenset("0123456789abcdef")
@@ -82,36 +78,31 @@ def note_key_name(key_id: str) -> str:
     return f"{ORIGIN_PREFIX}{key_id}"
 
 
-def chain_origin(entries: list[AuditEntry]) -> str:
-    """The checkpoint origin of a chain: named by its first entry's hash."""
-    return ORIGIN_PREFIX + (entries[0].hash[:16] if entries else "empty")
-
-
-def _read_entries(store: Store) -> list[AuditEntry]:
-    return read_chain(store) or []
-
-
-def make_checkpoint(store: Store, entries: list[AuditEntry] | None = None) -> AuditCheckpoint:
-    """The verified head of the store's chain; refuses to pin a chain that is broken."""
+def make_checkpoint(store: Store, entries: Iterable[AuditEntry] | None = None) -> AuditCheckpoint:
+    """The verified head of the store's chain (read by windows of seqs, so memory does
+    not grow with it; or ``entries``); refuses to pin a chain that is broken."""
+    from contextlib import nullcontext
     from datetime import UTC, datetime
 
-    chain = _read_entries(store) if entries is None else entries
-    report = verify_entries(chain)
+    from tidegate.store._audit_reads import stream_chain
+
+    facts = ChainFacts(0)
+    with stream_chain(store) if entries is None else nullcontext(entries) as chain:
+        report = verify_entries(facts.watch(chain or ()))
     if not report.ok:
         raise AuditQueryError(
             f"not exporting a checkpoint: the chain is broken at seq {report.first_bad_seq} "
             f"({report.reason}); run `tidegate audit verify` and investigate first"
         )
-    head_at = chain[report.entries - 1].at if report.entries else None
     return AuditCheckpoint(
         entries=report.entries,
         head_seq=report.head_seq,
         head_hash=report.head_hash,
-        head_at=head_at,
+        head_at=facts.last_at,
         exported_at=datetime.now(UTC).strftime(AT_FORMAT),
         store=open_store(store).label(),
-        origin=chain_origin(chain),
-        signed_from=first_signed_seq(chain[: report.entries]),
+        origin=facts.origin(),
+        signed_from=facts.first_signed,
     )
 
 
@@ -253,15 +244,54 @@ class CheckpointReport:
         return self.chain.ok and self.problem is None
 
 
+class ChainFacts:
+    """What a checkpoint records or is compared with, noted while the chain streams past
+    (so the chain need not be held): the first entry's hash (the chain's origin), the
+    first signed seq, the hash of the entry at seq ``at_seq`` and the last entry's
+    time (the head's, once the chain verified)."""
+
+    def __init__(self, at_seq: int) -> None:
+        self.at_seq = at_seq
+        self.first_hash: str | None = None
+        self.first_signed: int | None = None
+        self.hash_at_seq: str | None = None
+        self.last_at: str | None = None
+
+    def watch(self, entries: Iterable[AuditEntry]) -> Iterator[AuditEntry]:
+        for e in entries:
+            if self.first_hash is None:
+                self.first_hash = e.hash
+            if self.first_signed is None and e.signature:
+                self.first_signed = e.seq
+            if e.seq == self.at_seq:
+                self.hash_at_seq = e.hash
+            self.last_at = e.at
+            yield e
+
+    def origin(self) -> str:
+        return ORIGIN_PREFIX + (self.first_hash[:16] if self.first_hash else "empty")
+
+
 def verify_against(
     entries: Iterable[AuditEntry],
     checkpoint: AuditCheckpoint,
     chain_report: ChainReport | None = None,
 ) -> CheckpointReport:
     """Verify the chain (unless ``chain_report`` did), then check it still reaches and
-    agrees with ``checkpoint``."""
-    chain = list(entries)
-    report = verify_entries(chain) if chain_report is None else chain_report
+    agrees with ``checkpoint``; ``entries`` may be a stream, read once."""
+    facts = ChainFacts(checkpoint.head_seq)
+    watched = facts.watch(entries)
+    report = verify_entries(watched) if chain_report is None else chain_report
+    for _ in watched:  # the facts of the whole chain, as the checks below compare
+        pass
+    return compare_with_checkpoint(report, facts, checkpoint)
+
+
+def compare_with_checkpoint(
+    report: ChainReport, facts: ChainFacts, checkpoint: AuditCheckpoint
+) -> CheckpointReport:
+    """Does the chain of ``report`` (whose ``facts`` were noted as it was read) still
+    reach and agree with ``checkpoint``?"""
     if not report.ok:
         return CheckpointReport(report, checkpoint)
     cp = checkpoint
@@ -274,30 +304,29 @@ def verify_against(
             f"({report.entries} entries) but the checkpoint of {cp.exported_at or 'unknown time'} "
             f"saw seq {cp.head_seq} ({cp.entries} entries); {missing} newest entries are gone",
         )
-    if cp.origin and chain and chain_origin(chain) != cp.origin:
+    if cp.origin and facts.first_hash is not None and facts.origin() != cp.origin:
         return CheckpointReport(
             report,
             cp,
-            f"the checkpoint is of chain {cp.origin} but this chain is {chain_origin(chain)}: "
+            f"the checkpoint is of chain {cp.origin} but this chain is {facts.origin()}: "
             "it was rewritten from seq 1, or this is another store",
         )
-    if cp.signed_from is not None and first_signed_seq(chain) != cp.signed_from:
+    if cp.signed_from is not None and facts.first_signed != cp.signed_from:
         return CheckpointReport(
             report,
             cp,
             f"the checkpoint saw signed entries from seq {cp.signed_from}, but this chain's "
-            f"first signed entry is {first_signed_seq(chain) or 'none'}: signatures were "
+            f"first signed entry is {facts.first_signed or 'none'}: signatures were "
             "stripped or replaced",
         )
     if cp.head_seq == 0:
         return CheckpointReport(report, cp)
-    at_checkpoint = chain[cp.head_seq - 1]  # seqs are 1..n once the chain verified
-    if at_checkpoint.hash != cp.head_hash:
+    if facts.hash_at_seq != cp.head_hash:  # seqs are 1..n once the chain verified
         return CheckpointReport(
             report,
             cp,
             f"the chain was rewritten at or before seq {cp.head_seq}: its hash is now "
-            f"{at_checkpoint.hash} but the checkpoint recorded {cp.head_hash} (every hash "
+            f"{facts.hash_at_seq} but the checkpoint recorded {cp.head_hash} (every hash "
             "was recomputed after an edit, or the store was replaced)",
         )
     return CheckpointReport(report, cp)
@@ -306,15 +335,18 @@ def verify_against(
 def verify_store_against(
     store: Store, checkpoint: AuditCheckpoint, public_key: Path | None = None
 ) -> CheckpointReport:
-    """Read the store's audit table and keys, check the checkpoint's signature, verify
-    the chain and its signatures, and :func:`verify_against` the checkpoint."""
+    """Read the store's audit table by windows of seqs (memory does not grow with the
+    chain) and its keys, verify the chain and its signatures while noting what the
+    checkpoint is compared with, check the checkpoint's signature, and compare."""
     from tidegate.audit._signatures import trust_anchor
     from tidegate.audit._verify import verify_signed
-    from tidegate.store._audit_reads import read_chain_and_keys
+    from tidegate.store._audit_reads import stream_chain_and_keys
 
-    entries, recorded = read_chain_and_keys(store) or ([], {})
-    report = verify_signed(entries, recorded, public_key)
+    facts = ChainFacts(checkpoint.head_seq)
+    with stream_chain_and_keys(store) as read:
+        entries, recorded = read if read is not None else (iter(()), {})
+        report = verify_signed(facts.watch(entries), recorded, public_key)
     problem = check_note_signature(checkpoint, recorded, trust_anchor(public_key))
     if problem:
         return CheckpointReport(report, checkpoint, problem)
-    return verify_against(entries, checkpoint, report)
+    return compare_with_checkpoint(report, facts, checkpoint)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tidegate.audit._figures import (
+    RUN_EVENTS,
     BatchRun,
     Figures,
     QuarantineState,
@@ -31,8 +32,7 @@ from tidegate.audit._palette import (
     source_colors,
 )
 from tidegate.audit._shadow_section import ShadowSection, shadow_sections
-from tidegate.audit._verify import ChainReport, verify_entries
-from tidegate.store import read_chain
+from tidegate.audit._verify import ChainReport, verify_entries, verify_keeping
 from tidegate.store._quarantine import count_by_batch_and_status
 
 if TYPE_CHECKING:
@@ -380,13 +380,16 @@ def load_report(
     """Read the audit trail and the quarantine's state now (read-only), verify the chain
     and compute the figures, and the shadow picture of each source that has one
     (judged against its pipeline's ``promote_if`` gates, source -> gates)."""
-    entries = read_chain(store) or []
-    counts = count_by_batch_and_status(store) if entries else []
+    chain = verify_keeping(  # the chain by windows; only the run events drawn are kept
+        store, lambda e: e.event in RUN_EVENTS and source in (None, e.source)
+    )
+    entries = [] if chain is None else chain.kept
+    counts = count_by_batch_and_status(store) if chain is not None and chain.entries else []
     return Report(
         figures=compute_figures(
             entries, source=source, since=since, until=until, quarantine_counts=counts
         ),
-        chain=verify_entries(entries),
+        chain=verify_entries([]) if chain is None else chain.report,
         store=store,
         generated_at=datetime.now(UTC),
         shadow=shadow_sections(entries, source, promote_if or {}),

@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tidegate._duplicate_keys import key_text
 from tidegate.audit._query import entry_record
-from tidegate.batches._duplicates import key_text
 from tidegate.errors import AuditQueryError
 from tidegate.store import AuditEntry, connect, store_tables
 from tidegate.store._audit_log import canonical_json

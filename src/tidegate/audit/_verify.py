@@ -3,8 +3,8 @@ check the entries' signatures (:mod:`tidegate.audit._signatures`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +69,46 @@ def verify_entries(entries: Iterable[AuditEntry]) -> ChainReport:
     for _ in walk.intact(entries):
         pass
     return walk.report()
+
+
+@dataclass(frozen=True)
+class KeptChain:
+    """A chain verified as it streamed by, and the entries a view kept of it."""
+
+    report: ChainReport
+    entries: int  # every entry read, past a break too
+    kept: list[AuditEntry] = field(default_factory=list)
+
+
+def verify_keeping(
+    store: Store, keep: Callable[[AuditEntry], bool], *, wait_seconds: float | None = None
+) -> KeptChain | None:
+    """Verify the store's chain (links and hashes, :func:`verify_entries`) as it is read
+    by windows of seqs, keeping only the entries ``keep`` picks, past a break too (as a
+    whole read would have them): memory holds one window and what is kept, never the
+    whole chain. None while the store has no audit table. The doctor keeps its sources'
+    run events, the report the run events it draws."""
+    from tidegate.store._audit_reads import stream_chain
+
+    with stream_chain(store, wait_seconds=wait_seconds) as entries:
+        if entries is None:
+            return None
+        kept: list[AuditEntry] = []
+        read = 0
+
+        def watched() -> Iterator[AuditEntry]:
+            nonlocal read
+            for e in entries:
+                read += 1
+                if keep(e):
+                    kept.append(e)
+                yield e
+
+        stream = watched()
+        report = verify_entries(stream)
+        for _ in stream:  # the walk stopped at a break: the rest for the view
+            pass
+        return KeptChain(report, read, kept)
 
 
 def verify_chain(store: Store, public_key: Path | None = None) -> ChainReport:

@@ -9,12 +9,12 @@ hash of the row's values (the same for a duplicate and the row it repeats).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import polars as pl
+
+from tidegate._duplicate_keys import key_text, row_hash
 
 DUPLICATE_SCHEMA = {
     "record": pl.Int64,
@@ -22,24 +22,6 @@ DUPLICATE_SCHEMA = {
     "key_values": pl.String,
     "row_hash": pl.String,
 }
-
-
-def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)  # decimals, dates and times: their text, the same on every backend
-
-
-def row_hash(values: Sequence[Any]) -> str:
-    """sha256 of a row's typed values, in contract column order."""
-    text = json.dumps([_plain(v) for v in values], separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def key_text(names: Sequence[str], values: Sequence[Any]) -> str:
-    """The key of a row as JSON text, ``{"order_id": "1001"}`` (values as text)."""
-    pairs = {n: None if v is None else str(_plain(v)) for n, v in zip(names, values, strict=True)}
-    return json.dumps(pairs, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 def duplicate_rows(

@@ -2,28 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
 
-from tidegate.cli import (
-    _audit,
-    _init,
-    _new,
-    _pipelines,
-    _quarantine,
-    _report,
-    _review_web,
-    _run,
-    _schema,
-    _server,
-    _store,
-)
 from tidegate.cli._common import TidegateGroup
+from tidegate.cli._lazy_commands import LazyCommands
+
+# Every command, in the order `--help` lists them (commands, then groups, as typer did),
+# and where it lives: a command's module is imported only when that command runs (or
+# `--help` lists it).
+COMMANDS = {
+    "init": "tidegate.cli._init:init",
+    "run": "tidegate.cli._run:run",
+    "demo": "tidegate.cli._run:demo",
+    "review": "tidegate.cli._review_web:review",
+    "report": "tidegate.cli._report:report",
+    "doctor": "tidegate.cli._report:doctor",
+    "serve": "tidegate.cli._pipelines:serve",
+    "deploy": "tidegate.cli._pipelines:deploy",
+    "new": "tidegate.cli._new:app",
+    "schema": "tidegate.cli._schema:app",
+    "store": "tidegate.cli._store:app",
+    "audit": "tidegate.cli._audit:app",
+    "quarantine": "tidegate.cli._quarantine:app",
+    "pipelines": "tidegate.cli._pipelines:app",
+    "server": "tidegate.cli._server:app",
+}
+RICH_MARKUP_MODE: Literal["rich"] = "rich"
+
+
+class RootGroup(TidegateGroup):
+    """The ``tidegate`` group: its commands are :data:`COMMANDS`, built when looked up."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lazy = LazyCommands(COMMANDS, rich_markup_mode=RICH_MARKUP_MODE)
+        for name, command in self.commands.items():
+            lazy[name] = command
+        self.commands = lazy
+
 
 app = typer.Typer(
     name="tidegate",
-    cls=TidegateGroup,
+    cls=RootGroup,
     help=(
         "tidegate: contracts, quarantine and a hash-chained audit trail for data pipelines.\n\n"
         "Start with `tidegate demo`, then `tidegate audit verify`.\n\n"
@@ -32,7 +54,7 @@ app = typer.Typer(
         "machinery failed."
     ),
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=RICH_MARKUP_MODE,
     pretty_exceptions_enable=False,
 )
 
@@ -59,20 +81,3 @@ def _root(
     ] = False,
 ) -> None:
     del show_version  # acted on by its callback, before any command
-
-
-app.command("init")(_init.init)
-app.add_typer(_new.app, name="new")
-app.command("run")(_run.run)
-app.command("demo")(_run.demo)
-app.add_typer(_schema.app, name="schema")
-app.add_typer(_store.app, name="store")
-app.add_typer(_audit.app, name="audit")
-app.add_typer(_quarantine.app, name="quarantine")
-app.command("review")(_review_web.review)
-app.command("report")(_report.report)
-app.command("doctor")(_report.doctor)
-app.add_typer(_pipelines.app, name="pipelines")
-app.command("serve")(_pipelines.serve)
-app.command("deploy")(_pipelines.deploy)
-app.add_typer(_server.app, name="server")

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
 from tidegate._safe_text import assemble, plain
@@ -47,6 +46,8 @@ class LastResult:
 def audit_sources(pipeline: PipelineSpec) -> list[str]:
     """Names the pipeline's batches carry in the audit: its own name (skips, file
     rejects) and its contract's ``source:`` (commits)."""
+    import yaml
+
     names = [pipeline.name]
     try:
         data = yaml.safe_load(pipeline.contract_path.read_text(encoding="utf-8"))

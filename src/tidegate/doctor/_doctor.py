@@ -48,8 +48,9 @@ def run_doctor(project: Path, store: Store) -> DoctorReport:
     results += [pipeline_check(project, f) for f in files]
     contract_results, contracts = contract_checks(project, files)
     results += contract_results
-    store_result, entries = read_store(store)
-    results += [store_result, chain_check(entries)]
+    store_result, chain = read_store(store, [f.name for f in files])
+    entries = None if chain is None else chain.kept
+    results += [store_result, chain_check(chain)]
     results.append(append_only_check(store, readable=entries is not None))
     if (sql_result := audit_sql_check(store, readable=entries is not None)) is not None:
         results.append(sql_result)

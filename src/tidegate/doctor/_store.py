@@ -9,13 +9,14 @@ a ``file_rejected`` one warns; a source with no batch event at all has never run
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tidegate.audit._verify import verify_entries
+from tidegate.audit._verify import KeptChain, verify_entries, verify_keeping
 from tidegate.doctor._model import CheckResult
 from tidegate.errors import TidegateError
-from tidegate.store import AuditEntry, open_store, read_chain
+from tidegate.store import AuditEntry, open_store
 
 if TYPE_CHECKING:
     from tidegate.store import Store, StoreLike
@@ -43,8 +44,13 @@ def _unreadable(store: Store, exc: Exception) -> CheckResult:
     return CheckResult("store", "", "fail", detail, store.unreachable_hint())
 
 
-def read_store(store: StoreLike) -> tuple[CheckResult, list[AuditEntry] | None]:
-    """The store check and the audit entries (None when the store cannot be read)."""
+def read_store(
+    store: StoreLike, sources: Collection[str] = ()
+) -> tuple[CheckResult, KeptChain | None]:
+    """The store check and the audit chain, verified as it is read by windows, with the
+    run events of ``sources`` kept for the checks after it (None when the store cannot
+    be read): memory does not grow with the rest of the chain."""
+    wanted = frozenset(sources)
     store = open_store(store)
     errors = _store_errors(store)
     try:
@@ -64,10 +70,14 @@ def read_store(store: StoreLike) -> tuple[CheckResult, list[AuditEntry] | None]:
             None,
         )
     try:
-        entries = read_chain(store, wait_seconds=STORE_WAIT_SECONDS)
+        chain = verify_keeping(
+            store,
+            lambda e: e.event in RUN_EVENTS and e.source in wanted,
+            wait_seconds=STORE_WAIT_SECONDS,
+        )
     except errors as exc:
         return _unreadable(store, exc), None
-    if entries is None:
+    if chain is None:
         return (
             CheckResult(
                 "store",
@@ -76,15 +86,15 @@ def read_store(store: StoreLike) -> tuple[CheckResult, list[AuditEntry] | None]:
                 f"{store} is reachable but has no audit table: nothing was ingested yet",
                 "run `tidegate run --all`",
             ),
-            [],
+            KeptChain(verify_entries([]), 0),
         )
-    return CheckResult("store", "", "pass", f"{store}: reachable, {len(entries)} audit entries"), (
-        entries
-    )
+    return CheckResult(
+        "store", "", "pass", f"{store}: reachable, {chain.entries} audit entries"
+    ), chain
 
 
-def chain_check(entries: list[AuditEntry] | None) -> CheckResult:
-    if entries is None:
+def chain_check(chain: KeptChain | None) -> CheckResult:
+    if chain is None:
         return CheckResult(
             "audit chain",
             "",
@@ -92,7 +102,7 @@ def chain_check(entries: list[AuditEntry] | None) -> CheckResult:
             "not checked: the store cannot be read",
             "see the store check",
         )
-    report = verify_entries(entries)
+    report = chain.report
     if not report.ok:
         return CheckResult(
             "audit chain",

@@ -22,7 +22,7 @@ from tidegate.store._tables import store_tables
 if TYPE_CHECKING:
     from tidegate.store._protocol import Connection, StoreLike
 
-CHAIN_PAGE = 10_000  # seqs per window when a whole chain is read (`audit verify`)
+CHAIN_PAGE = 10_000  # seqs per window when a whole chain is read (verify, doctor, report)
 
 
 @dataclass(frozen=True)
@@ -159,6 +159,20 @@ def read_chain_and_keys(
         if not has_audit(con):
             return None
         return read_audit(con), recorded_keys(con)
+
+
+@contextmanager
+def stream_chain(
+    store: StoreLike, *, wait_seconds: float | None = None, page: int = CHAIN_PAGE
+) -> Iterator[Iterator[AuditEntry] | None]:
+    """Every audit entry in seq order, one window of ``page`` seqs at a time
+    (:func:`iter_chain`) while the read-only connection is open; None while the store
+    has no audit table."""
+    with connect(store, read_only=True, wait_seconds=wait_seconds) as con:
+        if not has_audit(con):
+            yield None
+            return
+        yield iter_chain(con, seq_bounds(con)[1], page=page)
 
 
 @contextmanager

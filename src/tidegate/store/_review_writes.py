@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import polars as pl
-
 from tidegate.errors import ReviewConflictError
 from tidegate.store._connect import fetch_one
 from tidegate.store._quarantine_rules import reindex_records
-from tidegate.store._row_writes import utc_now
 from tidegate.store._tables import dialect_of
 
 
@@ -35,6 +32,10 @@ def claim_versions(con: Any, claims: list[Claim], actor: str) -> None:
     """
     if not claims:
         return
+    import polars as pl  # a write: the readers of the lifecycle's module need no polars
+
+    from tidegate.store._row_writes import utc_now
+
     keys = list(claims[0][2])
     frame = pl.DataFrame(
         {

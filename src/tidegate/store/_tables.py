@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from tidegate.contracts._model import ColumnSpec, Contract
-
 if TYPE_CHECKING:
     import duckdb
+
+    from tidegate.contracts._model import ColumnSpec, Contract
 
 LINEAGE_BATCH = "_tidegate_batch_id"
 STAGING_PREFIX = "_tidegate_staging_"  # staged chunks of files being read; never a target
