@@ -300,21 +300,21 @@ def test_a_large_batch_aggregates_in_parts_with_the_same_result(
 
 def _spy_writes(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count the chunks staged in the store and the chunks held in memory."""
-    from tidegate.store import _staging
+    from tidegate.store import _held_chunks, _staging
 
     seen = {"staged": 0, "held": 0}
-    stage_chunks, hold_chunks = _staging.stage_chunks, _staging.hold_chunks
+    stage_chunks, hold_chunks = _staging.stage_chunks, _held_chunks.hold_chunks
 
     def staging(*args: Any, **kw: Any) -> None:
         seen["staged"] += len(args[3])
         stage_chunks(*args, **kw)
 
-    def holding(contract: Any, stage_id: str, chunks: Any) -> int:
+    def holding(source: str, stage_id: str, chunks: Any) -> int:
         seen["held"] += len(chunks)
-        return hold_chunks(contract, stage_id, chunks)
+        return hold_chunks(source, stage_id, chunks)
 
     monkeypatch.setattr(_staging, "stage_chunks", staging)
-    monkeypatch.setattr(_staging, "hold_chunks", holding)
+    monkeypatch.setattr(_held_chunks, "hold_chunks", holding)
     return seen
 
 

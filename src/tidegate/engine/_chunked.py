@@ -80,7 +80,7 @@ def _test_pause(step: str, number: int) -> bool:
 # many chunks (a transaction per chunk would cost a store connection per chunk when
 # chunks are small). What is left unwritten when the file ends (less than either) is
 # not staged at all but held in memory for the publication
-# (:func:`tidegate.store._staging.hold_chunks`): a file that fits is written once, into
+# (:mod:`tidegate.store._held_chunks`): a file that fits is written once, into
 # the target, instead of staged and copied. Memory: up to the smaller of the two beside
 # the chunk being read, so a smaller ``chunk_size`` still means a smaller process.
 WRITE_BYTES = 256 * 1024**2
@@ -161,13 +161,8 @@ def stage(
     for :func:`publish` (``StagedBatch.held_rows``), not staged; ``one_piece=False``
     stages every chunk (the Dask path may publish in another process)."""
     from tidegate.monitor import ProfileParts
-    from tidegate.store._staging import (
-        discard_staged,
-        forget_held,
-        hold_chunks,
-        new_stage_id,
-        stage_chunks,
-    )
+    from tidegate.store._held_chunks import forget_held, hold_chunks
+    from tidegate.store._staging import discard_staged, new_stage_id, stage_chunks
 
     started = time.perf_counter()
     pending: list[tuple[int, pl.DataFrame, pl.DataFrame]] = []
@@ -186,7 +181,7 @@ def stage(
     def finish() -> None:
         nonlocal held_rows
         if one_piece and not os.environ.get(TEST_PAUSE_ENV):
-            held_rows = hold_chunks(contract, stage_id, pending)
+            held_rows = hold_chunks(contract.source, stage_id, pending)
             pending.clear()
         else:
             flush()

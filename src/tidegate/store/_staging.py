@@ -21,7 +21,7 @@ that no checkpoint names; the next run of the source deletes them
 
 The last chunks of a file (at most ``hold_bytes`` of routed rows, the ones not written
 yet when the file ends) are not staged at all: they are *held* in this process's memory
-(:func:`hold_chunks`, by stage id) and publication reads them where they are (DuckDB
+(:mod:`tidegate.store._held_chunks`, by stage id) and publication reads them where they are (DuckDB
 scans them as Arrow beside the staging table; PostgreSQL copies them into it inside the
 publishing transaction), so a file that fits in the hold is written once, into the
 target, instead of staged and copied. Held rows live no longer than the process, so a
@@ -46,6 +46,7 @@ from tidegate.rules import DUPLICATE_KEY_RULE, EXISTING_KEY_RULE
 from tidegate.store._committed import BatchOutcome, CommittedBatch, _audit_skip, find_committed
 from tidegate.store._connect import fetch_one, transaction
 from tidegate.store._duplicates import insert_duplicates
+from tidegate.store._held_chunks import Chunks, forget_held, forget_source, held_chunks
 from tidegate.store._quarantine_rules import index_new_records
 from tidegate.store._row_writes import _replace_earlier, arrow_view, utc_now
 from tidegate.store._tables import (
@@ -138,45 +139,13 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
         con.unregister("_tg_rows")
 
 
-Chunks = list[tuple[int, pl.DataFrame, pl.DataFrame]]  # (number, typed, quarantine)
-
-
-@dataclass
-class _Held:
-    source: str
-    chunks: Chunks
-
-
-_held: dict[str, _Held] = {}  # stage id -> the chunks held in memory, not staged
-
-
-def hold_chunks(contract: Contract, stage_id: str, chunks: Chunks) -> int:
-    """Keep routed chunks in this process for the publication of ``stage_id`` (after
-    every staged one); how many typed rows are held."""
-    held = _held.setdefault(stage_id, _Held(contract.source, []))
-    held.chunks.extend(chunks)
-    return sum(typed.height for _, typed, _ in held.chunks)
-
-
-def forget_held(stage_id: str) -> None:
-    _held.pop(stage_id, None)
-
-
 def _held_frames(
     contract: Contract, stage_id: str, expected_rows: int
 ) -> tuple[list[pl.DataFrame], pl.DataFrame | None]:
-    """The held chunks of ``stage_id``: their typed rows (a frame per chunk, with its
-    chunk number) and their quarantine rows as one frame (None: nothing held). A
-    publication that expects held rows it cannot find (staged in another process) is an
-    error, never a silent loss."""
-    held = _held.get(stage_id)
-    chunks = held.chunks if held else []
-    rows = sum(typed.height for _, typed, _ in chunks)
-    if rows != expected_rows:
-        raise RuntimeError(
-            f"stage {stage_id} held {expected_rows} rows for publication in this process "
-            f"but {rows} are here: publish a staged file in the process that staged it"
-        )
+    """The held chunks of ``stage_id`` (:mod:`tidegate.store._held_chunks`): their typed
+    rows (a frame per chunk, with its chunk number) and their quarantine rows as one
+    frame (None: nothing held)."""
+    chunks = held_chunks(stage_id, expected_rows)
     if not chunks:
         return [], None
     names = [*contract.column_names, RECORD_COLUMN, PASSED_COLUMN]
@@ -224,7 +193,7 @@ def stage_chunks(
     store: Store,
     contract: Contract,
     stage_id: str,
-    chunks: list[tuple[int, pl.DataFrame, pl.DataFrame]],
+    chunks: Chunks,
     *,
     first: bool,
 ) -> None:
@@ -257,8 +226,7 @@ def clear_staging(store: Store, contract: Contract) -> None:
 
     Called at the start of a run, under the source's run lock, so no batch of the source
     is being staged meanwhile."""
-    for stage_id in [k for k, v in _held.items() if v.source == contract.source]:
-        forget_held(stage_id)
+    forget_source(contract.source)
     if not store.exists():
         return
     with transaction(store) as con:
@@ -727,7 +695,7 @@ def publishing(
     store: Store, contract: Contract, stage_id: str, held_rows: int = 0
 ) -> Iterator[Publication]:
     """One transaction that publishes (or skips) one staged batch: its staged rows and
-    the ``held_rows`` typed rows held in memory (:func:`hold_chunks`), which are
+    the ``held_rows`` typed rows held in memory (:mod:`tidegate.store._held_chunks`), which are
     forgotten once the transaction commits (kept for a retry while it has not)."""
     held = _held_frames(contract, stage_id, held_rows)
     with transaction(store) as con:
