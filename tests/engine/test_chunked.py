@@ -4,6 +4,10 @@ numbers, same errors), same audit counts, on both stores, whatever the chunk siz
 
 The chunks come from :class:`SlicedBatch` (a RawBatch sliced in memory) so that the
 engine is tested apart from the file readers; tests/e2e test files read from disk.
+
+Every test runs twice: with every chunk staged in the store, and with every chunk held
+in memory until the publication (the default for a file whose routed rows fit
+``WRITE_BYTES``); one test mixes the two.
 """
 
 from __future__ import annotations
@@ -17,11 +21,34 @@ import pytest
 from engine.sliced import SlicedBatch, sliced
 from tidegate import MemorySource, contract_from_dict
 from tidegate.batches import RawBatch, RecordReject
-from tidegate.engine import ingest_batch
+from tidegate.engine import _chunked, ingest_batch
 from tidegate.store import Store, read_audit, transaction
 from tidegate.store._staging import QUARANTINE_STAGING, staging_table
 
 CHUNK_ROWS = (1, 7)
+
+
+@pytest.fixture(autouse=True, params=["staged", "held"])
+def write_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``staged``: every chunk written to the staging tables as it is routed (a file
+    larger than ``WRITE_BYTES``); ``held``: every chunk held in memory and published
+    from there (a file that fits)."""
+    if request.param == "staged":
+        monkeypatch.setattr(_chunked, "WRITE_BYTES", 1)
+    return str(request.param)
+
+
+def count_rows(con: Any, table: str) -> int:
+    """Rows in ``table``; 0 when it was never made (nothing of the store was written)."""
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    ).fetchall()
+    names = {n for (n,) in rows}
+    return (
+        int(con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0])
+        if table in names
+        else 0
+    )
 
 
 def contract(**policy: Any) -> Any:
@@ -201,9 +228,10 @@ def test_a_file_that_changes_between_reads_publishes_nothing(store: Store) -> No
     assert "changed while it was read" in (outcome.reason or "")
     assert batch.reads == 2
     with transaction(store) as con:
-        assert con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0] == 0
-        assert con.execute("SELECT count(*) FROM checkpoints").fetchall()[0][0] == 0
-        assert con.execute(f"SELECT count(*) FROM {QUARANTINE_STAGING}").fetchall()[0][0] == 0
+        assert count_rows(con, "quarantine") == 0
+        assert count_rows(con, "checkpoints") == 0
+        assert count_rows(con, QUARANTINE_STAGING) == 0
+        assert count_rows(con, staging_table(c)) == 0
 
 
 def _rounded(value: Any) -> Any:
@@ -268,3 +296,69 @@ def test_a_large_batch_aggregates_in_parts_with_the_same_result(
         ingest_batch(store, sliced(again, 5), c2)
         ingest_batch(ref, again, c2)
         assert snapshot(store) == snapshot(ref)
+
+
+def _spy_writes(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count the chunks staged in the store and the chunks held in memory."""
+    from tidegate.store import _held_chunks, _staging
+
+    seen = {"staged": 0, "held": 0}
+    stage_chunks, hold_chunks = _staging.stage_chunks, _held_chunks.hold_chunks
+
+    def staging(*args: Any, **kw: Any) -> None:
+        seen["staged"] += len(args[3])
+        stage_chunks(*args, **kw)
+
+    def holding(source: str, stage_id: str, chunks: Any) -> int:
+        seen["held"] += len(chunks)
+        return hold_chunks(source, stage_id, chunks)
+
+    monkeypatch.setattr(_staging, "stage_chunks", staging)
+    monkeypatch.setattr(_held_chunks, "hold_chunks", holding)
+    return seen
+
+
+def test_a_file_that_fits_is_held_not_staged(
+    store: Store, write_mode: str, reference: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under ``WRITE_BYTES`` and ``WRITE_CHUNKS`` nothing goes through the staging
+    tables: the chunks are held and published straight into the target (one write, not
+    two)."""
+    seen = _spy_writes(monkeypatch)
+    raw = raw_batch(records())
+    outcome = ingest_batch(store, sliced(raw, 7), contract())
+    assert outcome.event == "batch_committed" and outcome.duplicates == 3
+    chunks = 7  # 46 records, 7 a chunk
+    if write_mode == "held":
+        assert seen == {"staged": 0, "held": chunks}
+    else:
+        assert seen == {"staged": chunks, "held": 0}
+    assert snapshot(store) == reference([(raw, {})], contract())
+
+
+@pytest.mark.parametrize("policy", [{}, {"max_quarantine_ratio": 0.05}])
+def test_staged_chunks_and_held_chunks_publish_as_one_batch(
+    store: Store, write_mode: str, reference: Any, monkeypatch: pytest.MonkeyPatch, policy: Any
+) -> None:
+    """The first chunks staged (``WRITE_CHUNKS`` at a time), the last one held: one batch,
+    the same as in one piece (a repeat across the two, a held batch's second read)."""
+    if write_mode == "staged":
+        pytest.skip("mixes the two modes itself")
+    monkeypatch.setattr(_chunked, "WRITE_CHUNKS", 5)  # 16 chunks: 3 writes, 1 held
+    seen = _spy_writes(monkeypatch)
+    raw = raw_batch(records())
+    c = contract(**policy)
+    outcome = ingest_batch(store, sliced(raw, 3), c)
+    assert outcome.rows_in == outcome.loaded + outcome.quarantined + outcome.duplicates
+    assert seen == {"staged": 15, "held": 1}
+    assert snapshot(store) == reference([(raw, {})], c)
+
+
+def test_a_publication_missing_its_held_rows_is_refused(store: Store, write_mode: str) -> None:
+    """Held rows live in the process that read the file: a publication elsewhere (or
+    after they were discarded) fails loudly instead of publishing the batch without them."""
+    from tidegate.store._staging import new_stage_id, publishing
+
+    refused = pytest.raises(RuntimeError, match="in the process that staged it")
+    with refused, publishing(store, contract(), new_stage_id(), held_rows=5):
+        pass

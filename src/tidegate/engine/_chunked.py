@@ -76,9 +76,15 @@ def _test_pause(step: str, number: int) -> bool:
     return True
 
 
-# Staged rows are written when this much has been routed (a transaction per chunk would
-# cost a store connection per chunk when chunks are small).
-WRITE_BYTES = 16 * 1024**2
+# Routed rows are staged when this much has been routed and not yet written, or this
+# many chunks (a transaction per chunk would cost a store connection per chunk when
+# chunks are small). What is left unwritten when the file ends (less than either) is
+# not staged at all but held in memory for the publication
+# (:mod:`tidegate.store._held_chunks`): a file that fits is written once, into
+# the target, instead of staged and copied. Memory: up to the smaller of the two beside
+# the chunk being read, so a smaller ``chunk_size`` still means a smaller process.
+WRITE_BYTES = 256 * 1024**2
+WRITE_CHUNKS = 8
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,7 @@ class StagedBatch:
     lines: dict[str, int] | None = None  # how the file's lines were used (CSV)
     unaccounted: str | None = None  # why they do not add up: the batch is held
     shadow: ChunkShadow | None = None  # a shadowed candidate's verdict, chunk by chunk
+    held_rows: int = 0  # typed rows of the last chunks, held in this process, not staged
 
 
 @dataclass(frozen=True)
@@ -148,14 +155,20 @@ def stage(
     one transaction instead of a staging write and a copy (``one_piece=False`` stages it
     anyway: the Dask path, whose commits must run in read order). A file found
     unreadable part-way comes back as its FileReject, a file that changed while it was
-    read as Deferred; either way what was staged of it is deleted."""
+    read as Deferred; either way what was staged of it is deleted.
+
+    The chunks routed but not yet written when the file ends are held in this process
+    for :func:`publish` (``StagedBatch.held_rows``), not staged; ``one_piece=False``
+    stages every chunk (the Dask path may publish in another process)."""
     from tidegate.monitor import ProfileParts
+    from tidegate.store._held_chunks import forget_held, hold_chunks
     from tidegate.store._staging import discard_staged, new_stage_id, stage_chunks
 
     started = time.perf_counter()
     pending: list[tuple[int, pl.DataFrame, pl.DataFrame]] = []
     pending_bytes = 0
     written = False
+    held_rows = 0
 
     def flush() -> None:
         nonlocal pending_bytes, written
@@ -165,7 +178,16 @@ def stage(
         pending_bytes = 0
         written = True
 
+    def finish() -> None:
+        nonlocal held_rows
+        if one_piece and not os.environ.get(TEST_PAUSE_ENV):
+            held_rows = hold_chunks(contract.source, stage_id, pending)
+            pending.clear()
+        else:
+            flush()
+
     def discard() -> None:
+        forget_held(stage_id)
         if written:
             discard_staged(store, contract, stage_id)
 
@@ -195,7 +217,8 @@ def stage(
             if shadow is not None:
                 shadow = shadow.add(chunk, routed.quarantine)
             pending_bytes += int(routed.typed.estimated_size() + routed.quarantine.estimated_size())
-            if pending_bytes >= WRITE_BYTES or os.environ.get(TEST_PAUSE_ENV):
+            full = pending_bytes >= WRITE_BYTES or len(pending) >= WRITE_CHUNKS
+            if full or os.environ.get(TEST_PAUSE_ENV):
                 flush()
             _test_pause("staged", chunks)
             parts.add(chunk.frame, normalized.frame, normalized.unknown_columns)
@@ -208,7 +231,7 @@ def stage(
             chunks += 1
             emit("chunk_done", source=contract.source, location=batch.location, rows=rows_in)
         del first, second
-        flush()
+        finish()
         lines, unaccounted = line_check(batch, rows_in)  # the pass is complete
     except FileUnreadableError as exc:
         discard()
@@ -235,6 +258,7 @@ def stage(
         lines=lines,
         unaccounted=unaccounted,
         shadow=shadow,
+        held_rows=held_rows,
     )
 
 
@@ -290,7 +314,7 @@ def publish(
     started = time.perf_counter()
     batch_key = f"sha256:{staged.content_sha256}"
     try:
-        with publishing(store, contract, staged.stage_id) as pub:
+        with publishing(store, contract, staged.stage_id, staged.held_rows) as pub:
             earlier = pub.committed(contract.source, batch_key)
             replaced: dict[str, Any] = {}
             if earlier is not None:

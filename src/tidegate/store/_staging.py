@@ -18,6 +18,14 @@ target and the quarantine with the checkpoint and the audit entry. A crash (kill
 at any point before that transaction commits leaves only staged rows under a stage id
 that no checkpoint names; the next run of the source deletes them
 (:func:`clear_staging`), so a batch is published whole or not at all.
+
+The last chunks of a file (at most ``hold_bytes`` of routed rows, the ones not written
+yet when the file ends) are not staged at all: they are *held* in this process's memory
+(:mod:`tidegate.store._held_chunks`, by stage id) and publication reads them where they are (DuckDB
+scans them as Arrow beside the staging table; PostgreSQL copies them into it inside the
+publishing transaction), so a file that fits in the hold is written once, into the
+target, instead of staged and copied. Held rows live no longer than the process, so a
+kill loses nothing that was committed and leaves nothing to clean.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from tidegate.rules import DUPLICATE_KEY_RULE, EXISTING_KEY_RULE
 from tidegate.store._committed import BatchOutcome, CommittedBatch, _audit_skip, find_committed
 from tidegate.store._connect import fetch_one, transaction
 from tidegate.store._duplicates import insert_duplicates
+from tidegate.store._held_chunks import Chunks, forget_held, forget_source, held_chunks
 from tidegate.store._quarantine_rules import index_new_records
 from tidegate.store._row_writes import _replace_earlier, arrow_view, utc_now
 from tidegate.store._tables import (
@@ -63,6 +72,8 @@ CHUNK_COLUMN = "_tidegate_chunk"
 PASSED_COLUMN = "_tidegate_passed"  # the row passed its own checks (a load candidate)
 _FINDINGS = "_tg_batch_findings"  # temporary, inside a publication
 _EXACT = "_tg_exact_repeats"
+_EXACT_ROWS = "_tg_exact_rows"  # the exact repeats with their values, for `duplicates`
+_HELD_VIEW = "_tg_held_rows"  # the held chunks' typed rows, inside a publication (DuckDB)
 DUPLICATES_PAGE = 50_000  # exact repeats read (and hashed) at a time at publication
 LOADABLE_PAGE = 100_000  # rows fetched at a time for the batch expectations (PostgreSQL)
 
@@ -128,36 +139,72 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
         con.unregister("_tg_rows")
 
 
+def _held_frames(
+    contract: Contract, stage_id: str, expected_rows: int
+) -> tuple[list[pl.DataFrame], pl.DataFrame | None]:
+    """The held chunks of ``stage_id`` (:mod:`tidegate.store._held_chunks`): their typed
+    rows (a frame per chunk, with its chunk number) and their quarantine rows as one
+    frame (None: nothing held)."""
+    chunks = held_chunks(stage_id, expected_rows)
+    if not chunks:
+        return [], None
+    names = [*contract.column_names, RECORD_COLUMN, PASSED_COLUMN]
+    typed = [
+        t.select(names).with_columns(pl.lit(number, pl.Int32).alias(CHUNK_COLUMN))
+        for number, t, _ in chunks
+    ]
+    quarantine = pl.concat(
+        [_quarantine_rows(contract, stage_id, q) for _, _, q in chunks], how="vertical_relaxed"
+    )
+    return typed, quarantine
+
+
+def _held_arrow(frames: list[pl.DataFrame]) -> Any:
+    """The held typed rows as one Arrow table for DuckDB, without copying them (the
+    chunks' buffers side by side) when their types agree."""
+    import pyarrow as pa
+
+    try:
+        return pa.concat_tables([arrow_view(f) for f in frames])
+    except pa.ArrowInvalid:  # a column typed differently by one chunk (all nulls, say)
+        return arrow_view(pl.concat(frames, how="vertical_relaxed"))
+
+
+def _staging_rows(
+    contract: Contract, stage_id: str, number: int, typed: pl.DataFrame
+) -> pl.DataFrame:
+    """A chunk's typed rows with the staging table's columns, in its order."""
+    return typed.select(
+        *contract.column_names,
+        pl.lit(stage_id).alias(LINEAGE_BATCH),
+        RECORD_COLUMN,
+        pl.lit(number, pl.Int32).alias(CHUNK_COLUMN),
+        PASSED_COLUMN,
+    )
+
+
+def _quarantine_rows(contract: Contract, stage_id: str, quarantine: pl.DataFrame) -> pl.DataFrame:
+    return quarantine.select(QUARANTINE_STAGING_COLUMNS).with_columns(
+        pl.lit(stage_id).alias("stage_id"), pl.lit(contract.source).alias("source")
+    )
+
+
 def stage_chunks(
     store: Store,
     contract: Contract,
     stage_id: str,
-    chunks: list[tuple[int, pl.DataFrame, pl.DataFrame]],
+    chunks: Chunks,
     *,
     first: bool,
 ) -> None:
     """Stage chunks in one short transaction: each chunk's number, its typed rows (the
     contract's columns, ``_tidegate_record`` and ``_tidegate_passed``) and its quarantine
     rows. ``first``: the batch's first write (the staging tables are made if need be)."""
-    names = [*contract.column_names, RECORD_COLUMN, PASSED_COLUMN]
     with transaction(store) as con:
         table = _ensure_staging(con, contract) if first else staging_table(contract)
         for number, typed, quarantine in chunks:
-            _insert(
-                con,
-                quote_ident(table),
-                typed.select(names).with_columns(
-                    pl.lit(stage_id).alias(LINEAGE_BATCH),
-                    pl.lit(number, pl.Int32).alias(CHUNK_COLUMN),
-                ),
-            )
-            _insert(
-                con,
-                QUARANTINE_STAGING,
-                quarantine.select(QUARANTINE_STAGING_COLUMNS).with_columns(
-                    pl.lit(stage_id).alias("stage_id"), pl.lit(contract.source).alias("source")
-                ),
-            )
+            _insert(con, quote_ident(table), _staging_rows(contract, stage_id, number, typed))
+            _insert(con, QUARANTINE_STAGING, _quarantine_rows(contract, stage_id, quarantine))
 
 
 def _delete_staged(
@@ -179,6 +226,7 @@ def clear_staging(store: Store, contract: Contract) -> None:
 
     Called at the start of a run, under the source's run lock, so no batch of the source
     is being staged meanwhile."""
+    forget_source(contract.source)
     if not store.exists():
         return
     with transaction(store) as con:
@@ -188,6 +236,7 @@ def clear_staging(store: Store, contract: Contract) -> None:
 def discard_staged(store: Store, contract: Contract, stage_id: str) -> None:
     """Delete one stage id's rows (a file found unreadable or changed part-way); best
     effort: what is left is deleted by the source's next run."""
+    forget_held(stage_id)
     with suppress(Exception), transaction(store) as con:
         _delete_staged(con, contract, stage_id)
 
@@ -214,19 +263,47 @@ class BatchRules:
 class Publication:
     """One batch's publication, inside one transaction (see the module docstring)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, contract: Contract, stage_id: str) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        contract: Contract,
+        stage_id: str,
+        held: tuple[list[pl.DataFrame], pl.DataFrame | None] = ([], None),
+    ) -> None:
         if not STAGE_ID.fullmatch(stage_id):  # it is written into SQL text below
             raise ValueError(f"not a stage id: {stage_id!r}")
         self.con = con
         self.contract = contract
         self.stage_id = stage_id
-        self.staged = quote_ident(staging_table(contract))
+        table = quote_ident(_ensure_staging(con, contract))  # none yet if all was held
+        self.staged = table
         self.rows = 0  # staged rows, counted by find_batch_rules
         if not is_postgres_connection(con):  # this connection only: a copy of 100M rows
             con.execute("SET preserve_insertion_order = false")  # spills instead of failing
+        typed, quarantine = held
+        if quarantine is not None:
+            _insert(con, QUARANTINE_STAGING, quarantine)
+        if typed and is_postgres_connection(con):  # staged in the publishing transaction
+            for frame in typed:
+                number = int(frame.get_column(CHUNK_COLUMN)[0]) if frame.height else 0
+                _insert(con, table, _staging_rows(contract, stage_id, number, frame))
+        elif typed:  # DuckDB reads the held rows where they are, as Arrow
+            con.register(_HELD_VIEW, _held_arrow(typed))
+            picks = ", ".join(
+                [quote_ident(c) for c in contract.column_names]
+                + [f"CAST('{stage_id}' AS VARCHAR)", RECORD_COLUMN, CHUNK_COLUMN, PASSED_COLUMN]
+            )
+            self.staged = f"(SELECT * FROM {table} UNION ALL SELECT {picks} FROM {_HELD_VIEW})"
         self.target = quote_ident(contract.target_table)
         con.execute(f"DROP TABLE IF EXISTS {_FINDINGS}")
         con.execute(f"DROP TABLE IF EXISTS {_EXACT}")
+        con.execute(f"DROP TABLE IF EXISTS {_EXACT_ROWS}")
+        con.execute(
+            f"CREATE TEMPORARY TABLE {_EXACT_ROWS} (record BIGINT NOT NULL, "
+            "first_record BIGINT NOT NULL, "
+            + ", ".join(f"{quote_ident(c.name)} {duckdb_type(c)}" for c in contract.columns)
+            + ")"
+        )
         con.execute(
             f"CREATE TEMPORARY TABLE {_FINDINGS} (record BIGINT NOT NULL, rule VARCHAR NOT NULL, "
             "col VARCHAR, first_record BIGINT)"
@@ -329,10 +406,10 @@ class Publication:
             f"(SELECT * FROM {self.staged} s WHERE s.{LINEAGE_BATCH} = ? "
             f"AND s.{PASSED_COLUMN}{unlisted})"
         )
-        # Two steps: the keys that repeat (an aggregate over the staged rows, in parts
+        # Three steps: the keys that repeat (an aggregate over the staged rows, in parts
         # by a hash of the key when the batch is large, so that each part fits DuckDB's
-        # memory cap; the result is small), then the rows with one of those keys, beside
-        # their key's first row.
+        # memory cap; the result is small), the rows with one of those keys (one more
+        # scan; as small), then each of them beside its key's first row, among those.
         repeated = (
             f"SELECT {keys}, min({RECORD_COLUMN}) AS first_record FROM {self.staged} s "
             f"WHERE s.{LINEAGE_BATCH} = '{self.stage_id}' AND s.{PASSED_COLUMN}{unlisted}"
@@ -352,18 +429,29 @@ class Publication:
             "(record BIGINT NOT NULL, first_record BIGINT NOT NULL, exact BOOLEAN NOT NULL)"
         )
         self.con.execute(
+            "CREATE TEMPORARY TABLE _tg_key_rows AS SELECT r.*, g.first_record AS _tg_first "
+            f"FROM {candidates} r JOIN _tg_repeated_keys g ON {on}",
+            [self.stage_id],
+        )
+        self.con.execute(
             "INSERT INTO _tg_repeats (record, first_record, exact) "
-            f"SELECT r.{RECORD_COLUMN}, g.first_record, ({same}) FROM {candidates} r "
-            f"JOIN _tg_repeated_keys g ON {on} "
-            f"JOIN {candidates} f ON f.{RECORD_COLUMN} = g.first_record "
-            f"WHERE r.{RECORD_COLUMN} <> g.first_record",
-            [self.stage_id] * 2,
+            f"SELECT r.{RECORD_COLUMN}, r._tg_first, ({same}) FROM _tg_key_rows r "
+            f"JOIN _tg_key_rows f ON f.{RECORD_COLUMN} = r._tg_first "
+            f"WHERE r.{RECORD_COLUMN} <> r._tg_first"
         )
         self.con.execute("DROP TABLE _tg_repeated_keys")
         self.con.execute(
             f"INSERT INTO {_EXACT} (record, first_record) "
             "SELECT record, first_record FROM _tg_repeats WHERE exact"
         )
+        # the exact repeats' values, for the duplicates table (no second scan of the batch)
+        picks = ", ".join(f"r.{quote_ident(c)}" for c in self.contract.column_names)
+        self.con.execute(
+            f"INSERT INTO {_EXACT_ROWS} SELECT e.record, e.first_record, {picks} "
+            f"FROM _tg_repeats e JOIN _tg_key_rows r ON r.{RECORD_COLUMN} = e.record "
+            "WHERE e.exact"
+        )
+        self.con.execute("DROP TABLE _tg_key_rows")
         self.con.execute(
             f"INSERT INTO {_FINDINGS} (record, rule, col, first_record) "
             "SELECT record, CAST(? AS VARCHAR), NULL, first_record FROM _tg_repeats "
@@ -581,14 +669,13 @@ class Publication:
         if not contract.primary_key:
             return
         columns = list(contract.column_names)
-        picks = ", ".join(f"s.{quote_ident(c)}" for c in columns)
+        picks = ", ".join(f"e.{quote_ident(c)}" for c in columns)
         after = -(2**62)
         while True:  # one page at a time, by record, so memory stays bounded
             page = self.con.execute(
-                f"SELECT e.record, e.first_record, {picks} FROM {_EXACT} e "
-                f"JOIN {self.staged} s ON s.{RECORD_COLUMN} = e.record "
-                f"AND s.{LINEAGE_BATCH} = ? WHERE e.record > ? ORDER BY e.record LIMIT ?",
-                [self.stage_id, after, DUPLICATES_PAGE],
+                f"SELECT e.record, e.first_record, {picks} FROM {_EXACT_ROWS} e "
+                "WHERE e.record > ? ORDER BY e.record LIMIT ?",
+                [after, DUPLICATES_PAGE],
             ).fetchall()
             if not page:
                 return
@@ -598,17 +685,28 @@ class Publication:
             insert_duplicates(
                 self.con, frame, source=contract.source, batch_id=batch_id, location=location
             )
+            if len(page) < DUPLICATES_PAGE:
+                return
             after = int(page[-1][0])
 
 
 @contextmanager
-def publishing(store: Store, contract: Contract, stage_id: str) -> Iterator[Publication]:
-    """One transaction that publishes (or skips) one staged batch."""
-    with transaction(store) as con:  # the staging tables exist: staging made them
-        publication = Publication(con, contract, stage_id)
+def publishing(
+    store: Store, contract: Contract, stage_id: str, held_rows: int = 0
+) -> Iterator[Publication]:
+    """One transaction that publishes (or skips) one staged batch: its staged rows and
+    the ``held_rows`` typed rows held in memory (:mod:`tidegate.store._held_chunks`), which are
+    forgotten once the transaction commits (kept for a retry while it has not)."""
+    held = _held_frames(contract, stage_id, held_rows)
+    with transaction(store) as con:
+        publication = Publication(con, contract, stage_id, held)
         try:
             yield publication
         finally:
             with suppress(Exception):
                 con.execute(f"DROP TABLE IF EXISTS {_FINDINGS}")
                 con.execute(f"DROP TABLE IF EXISTS {_EXACT}")
+                con.execute(f"DROP TABLE IF EXISTS {_EXACT_ROWS}")
+                if held[0] and not is_postgres_connection(con):
+                    con.unregister(_HELD_VIEW)
+    forget_held(stage_id)
