@@ -108,7 +108,8 @@ class Pipeline:
 
     Relative paths of the source and the contract are taken from ``base_dir`` (default:
     the current directory); a relative store path, as any Python path, from the current
-    directory.
+    directory. Paths given here are not confined to a project folder (the caller chose
+    them); :meth:`from_project` confines them as `tidegate run` does (``allowed_paths:``).
 
     ``chunk_size``: how much of a file is read, checked and staged at a time (rows, e.g.
     ``100_000``, or bytes, e.g. ``"64MB"``; default 32 MiB), for a source given as a
