@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tidegate import Pipeline
 from tidegate.cli import app
 from tidegate.contracts import load_contract
-from tidegate.errors import ContractError, PipelineError
+from tidegate.errors import ContractError, PipelineError, SourceConfigError
 from tidegate.pipelines import load_pipeline
 
 runner = CliRunner()
@@ -145,3 +146,25 @@ def test_allowed_paths_must_be_a_list_of_folders(tmp_path: Path, project_root: P
     )
     with pytest.raises(PipelineError, match="allowed_paths: '/data' is not valid"):
         load_pipeline(project / "pipelines" / "orders.yaml", project)
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["{kind: file, path: 'data/*.csv'}", "{kind: landing, folder: data, settle_seconds: 0}"],
+    ids=["file", "landing"],
+)
+def test_a_matched_file_that_links_out_of_the_project_is_refused(
+    tmp_path: Path, project_root: Path, outside: Path, source: str
+) -> None:
+    project = _project(
+        tmp_path, project_root, f"name: orders\nsource: {source}\ncontract: schemas/orders.yaml\n"
+    )
+    (project / "data" / "b.csv").symlink_to(outside / "passwd")
+    store = tmp_path / "s.duckdb"
+    run = runner.invoke(app, ["run", "orders", "--project", str(project), "--store", str(store)])
+    out = _flat(run.output)
+    assert run.exit_code == 2, out
+    assert "b.csv" in out and "allowed_paths" in out and SECRET not in out
+    with pytest.raises(SourceConfigError, match="outside the project folder"):
+        Pipeline.from_project("orders", project, tmp_path / "p.duckdb").run()
+    assert not store.exists()

@@ -86,6 +86,7 @@ def pipelines_found(project: Path, files: list[PipelineFile]) -> CheckResult:
 def pipeline_check(project: Path, f: PipelineFile) -> CheckResult:
     """The file loads as ``tidegate run`` loads it and its source finds input."""
     from tidegate.pipelines import load_pipeline
+    from tidegate.pipelines._confine import confine_files
     from tidegate.sources import source_from_config
 
     if f.error:
@@ -93,6 +94,7 @@ def pipeline_check(project: Path, f: PipelineFile) -> CheckResult:
     try:
         pipeline = load_pipeline(f.path, project)
         source = source_from_config(pipeline.name, pipeline.source, project)
+        confine_files(source, pipeline.allowed_paths)
     except TidegateError as exc:
         return CheckResult(
             "pipeline", f.name, "fail", str(exc), f"fix {f.path.name}, then `tidegate run {f.name}`"

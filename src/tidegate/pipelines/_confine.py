@@ -116,6 +116,15 @@ def confine_source(
         confine(path, key, value, target, roots, project_dir)
 
 
+def confine_files(source: object, roots: tuple[Path, ...]) -> object:
+    """``source`` (a file or landing source built from a pipeline file) told to refuse a
+    matched file that resolves outside ``roots`` (a symlink out of the project); other
+    kinds are returned as they are."""
+    if roots and hasattr(source, "confine_to"):
+        source.confine_to = roots
+    return source
+
+
 def confinement_problems(project_dir: Path) -> list[PipelineError]:
     """For each ``pipelines/*.yaml`` of the project that names a path outside its allowed
     folders, the refusal (files that do not parse are left to the loader to refuse)."""

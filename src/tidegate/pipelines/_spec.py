@@ -16,7 +16,12 @@ import yaml
 
 from tidegate.errors import PipelineError
 from tidegate.monitor._config import MonitorConfig, parse_monitor
-from tidegate.pipelines._confine import confine, confine_source, parse_allowed_paths
+from tidegate.pipelines._confine import (
+    confine,
+    confine_files,
+    confine_source,
+    parse_allowed_paths,
+)
 from tidegate.pipelines._promote_if import Gates, parse_promote_if
 from tidegate.pipelines._schedule import (
     ConcurrencyConfig,
@@ -247,6 +252,7 @@ def preflight(pipeline: PipelineSpec) -> None:
         if checked is not None and checked.expectations is not None:
             _check_suite(checked)
     source = source_from_config(pipeline.name, pipeline.source, pipeline.project_dir)
+    confine_files(source, pipeline.allowed_paths)
     files = getattr(source, "files", None)
     if callable(files):
         files()
