@@ -5,7 +5,9 @@ A pipeline file's ``source:`` paths (a file's ``path``, a landing ``folder`` and
 (symlinks followed, ``..`` removed) and must fall under the project folder or under one
 of the folders its ``allowed_paths:`` lists; anything else is refused before a byte of
 it is read, naming the path and the key to add. A glob is checked by the folder it
-searches (the part before its first wildcard), and a ``..`` after a wildcard is refused.
+searches (the part before its first wildcard), and a ``..`` after a wildcard is refused;
+each file a glob or landing folder matches is checked again when it is listed
+(:func:`confine_files`: a symlink out of the project).
 
 The Python API (``tidegate.Pipeline`` given a path, no project) is not confined: there
 the caller chose the path.
