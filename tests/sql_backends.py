@@ -153,9 +153,10 @@ def make_project(tmp_path: Path, backend: Backend, chunk_size: int) -> Path:
     project = tmp_path / "project"
     write_contract(project)
     (project / "pipelines").mkdir()
+    # a SQLite file beside the project is outside it: the pipeline allows its folder
+    allowed = f"allowed_paths: [{backend.sqlite_path.parent}]\n" if backend.sqlite_path else ""
     (project / "pipelines" / "items.yaml").write_text(
-        "name: items\n"
-        "source:\n"
+        "name: items\n" + allowed + "source:\n"
         "  kind: sql\n"
         f"  url: {backend.url}\n"
         f"  table: {backend.table}\n"

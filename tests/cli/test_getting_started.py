@@ -165,6 +165,9 @@ def test_init_then_new_source_then_run_loads_both(tmp_path: Path, prefect_api: s
     new = runner.invoke(app, ["new", "source", "invoices", "--from", str(data), "-p", str(project)])
     assert new.exit_code == 0, new.output
     assert "tidegate run invoices" in new.output
+    # the file is outside the project: the pipeline allows its folder, by name
+    written = (project / "pipelines" / "invoices.yaml").read_text()
+    assert f'allowed_paths: ["{data.parent.resolve()}"]' in written
     assert (
         (project / "schemas" / "invoices.yaml")
         .read_text()

@@ -16,4 +16,5 @@ def test_a_deferred_file_is_listed_with_its_reason() -> None:
     text = " ".join(captured.get().split())  # the console wraps long lines
     assert "deferred" in text
     assert "orders[1].csv" in text
-    assert "changed while it was read (size 10 -> 20 bytes); left for a later run" in text
+    assert "file changed while read (size 10 -> 20 bytes); nothing of it was committed" in text
+    assert "it will be read on the next run" in text

@@ -225,13 +225,16 @@ def test_a_file_that_changes_between_reads_publishes_nothing(store: Store) -> No
     batch = SlicedBatch(raw_batch(records()), 4, change_on_read=2)
     outcome = ingest_batch(store, batch, c)
     assert outcome.event == "batch_deferred"
-    assert "changed while it was read" in (outcome.reason or "")
+    assert "file changed while read" in (outcome.reason or "")
+    assert "will be read on the next run" in (outcome.reason or "")
     assert batch.reads == 2
     with transaction(store) as con:
         assert count_rows(con, "quarantine") == 0
         assert count_rows(con, "checkpoints") == 0
         assert count_rows(con, QUARANTINE_STAGING) == 0
         assert count_rows(con, staging_table(c)) == 0
+        events = con.execute("SELECT event FROM audit").fetchall()
+    assert events == [("batch_deferred",)] and outcome.audit_seq  # audited, nothing else
 
 
 def _rounded(value: Any) -> Any:

@@ -69,16 +69,16 @@ def source(
     sample = infer_from_file(from_file, name, fmt=fmt, given=given)
     print_report(sample)
     data = from_file.resolve()
+    allowed = None
     try:
         where = str(data.relative_to(project.resolve()))
     except ValueError:
-        where = str(data)  # outside the project: the absolute path
+        where, allowed = str(data), data.parent  # outside the project: allowed by name
     hint = "choose another --project or fix its permissions"
     write_text_file(contract_path, CONTRACT_MODELINE + sample.guess.yaml, hint)
     contract = f"schemas/{name}.yaml"
-    write_text_file(
-        pipeline_path, pipeline_yaml(name, where, sample.fmt, sample.dialect, contract), hint
-    )
+    text = pipeline_yaml(name, where, sample.fmt, sample.dialect, contract, allowed)
+    write_text_file(pipeline_path, text, hint)
     here = "" if project == Path(".") else f" -p {project}"
     console.print(
         plain_lines(

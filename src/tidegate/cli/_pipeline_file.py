@@ -45,13 +45,27 @@ def dialect_lines(dialect: Dialect, indent: str = "  ") -> list[str]:
     return lines
 
 
-def pipeline_yaml(name: str, path: str, fmt: str, dialect: Dialect | None, contract: str) -> str:
-    """A pipeline file reading the file (or glob) at ``path`` into ``contract``."""
+def pipeline_yaml(
+    name: str,
+    path: str,
+    fmt: str,
+    dialect: Dialect | None,
+    contract: str,
+    allowed: Path | None = None,
+) -> str:
+    """A pipeline file reading the file (or glob) at ``path`` into ``contract``;
+    ``allowed``: a folder outside the project it reads from (``allowed_paths:``)."""
     from tidegate.cli._init_files import PIPELINE_MODELINE
 
     lines = [
         f"# The pipeline for {name!r}, written by tidegate.",
         f"name: {name}",
+    ]
+    if allowed is not None:
+        lines.append(
+            f"allowed_paths: [{_scalar(str(allowed))}]   # outside the project: read from here"
+        )
+    lines += [
         "source:",
         "  kind: file",
         f"  path: {_scalar(path)}   # one file; a glob (folder/*.{fmt}) reads every match",

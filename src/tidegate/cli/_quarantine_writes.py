@@ -198,7 +198,12 @@ def export(
     PII columns are masked unless --reveal (audited); an import keeps a masked cell as it
     was, so the other columns can be fixed without seeing the personal data."""
     from tidegate.review import contract_for, contracts_by_source
-    from tidegate.review._spreadsheet import export_header, export_row
+    from tidegate.review._spreadsheet import (
+        NEUTRALISED_NOTICE,
+        export_header,
+        export_row,
+        neutralised,
+    )
     from tidegate.store._quarantine import list_records as read_page
 
     if output_format != "csv":
@@ -216,12 +221,17 @@ def export(
     except TidegateError as exc:
         raise fail(exc) from exc
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=export_header(contract))
+    header = export_header(contract)
+    writer = csv.DictWriter(buffer, fieldnames=header)
     writer.writeheader()
     cell = cell_writer(sys.stdout if output is None else None)  # visible on a terminal only
-    for r in records:
-        row = export_row(r, contract, masked=not reveal)
+    exported = [export_row(r, contract, masked=not reveal) for r in records]
+    rows, formulas = neutralised(exported, header)
+    for row in rows:
         writer.writerow({k: cell(v) for k, v in row.items()})
+    if formulas:
+        notice = NEUTRALISED_NOTICE.format(n=formulas)
+        err_console.print(plain(f"note: {notice}"), highlight=False, soft_wrap=True)
     hidden = pii_columns(contract) if not reveal else []
     if hidden:
         err_console.print(

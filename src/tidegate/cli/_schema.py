@@ -43,8 +43,14 @@ def check(
 ) -> None:
     """Refuse a bad contract before any data moves: names the file, key, value and what is valid."""
     from tidegate.contracts import check_contracts, find_contracts
+    from tidegate.pipelines._confine import confinement_problems
     from tidegate.pipelines._contract_file import shadow_candidates
 
+    outside = confinement_problems(project)
+    for refusal in outside:
+        err_console.print(assemble(("✗", "red"), f" {refusal}"), highlight=False)
+    if outside:
+        raise typer.Exit(2)
     paths = list(files or []) or find_contracts(project / "schemas")
     candidates = shadow_candidates(project)
     if not paths:

@@ -104,7 +104,29 @@ def _checked(data: Any, path: str, text: str | None, suite_text: str | None) -> 
     return dataclasses.replace(contract, text=text)
 
 
+CONTRACT_MARKS = ("source", "version", "columns")  # a contract has at least one of these
+
+
+class _Withheld:
+    """What a file that is not a contract holds, described without its contents (which
+    may be anything: a password file named by mistake), for an error message."""
+
+    def __init__(self, data: object) -> None:
+        if isinstance(data, Mapping):
+            self.what = f"a mapping of {len(data)} key(s), none of them source, version or columns"
+        elif isinstance(data, str | list):
+            self.what = f"a {type(data).__name__} of length {len(data)}"
+        else:
+            self.what = f"a {type(data).__name__}"
+
+    def __repr__(self) -> str:
+        return f"<{self.what}; its contents are not shown: this is not a contract file>"
+
+
 def _read_contract(r: Reader, data: object, path: str, suite_text: str | None) -> Contract:
+    if not isinstance(data, Mapping) or not any(k in data for k in CONTRACT_MARKS):
+        shown = None if data is None else _Withheld(data)  # None: an empty file
+        raise r.refuse("<top>", shown, "a mapping with source, version and columns")
     top = r.mapping(data, "<top>", "a mapping with source, version and columns")
     r.known_keys(top, TOP_KEYS, "", keep_going=True)
     source = r.attempt(_source, r, top, default="")

@@ -31,6 +31,7 @@ class PipelineFile:
     raw: dict[str, Any]
     contract_path: Path | None
     error: str | None = None  # why the file cannot be read at all
+    outside: str | None = None  # why its contract is not read: outside the allowed folders
 
 
 def read_pipeline_files(project: Path) -> list[PipelineFile]:
@@ -47,8 +48,23 @@ def read_pipeline_files(project: Path) -> list[PipelineFile]:
             continue
         contract = raw.get("contract")
         contract_path = project / contract if isinstance(contract, str) else None
-        out.append(PipelineFile(path, str(raw.get("name", path.stem)), raw, contract_path))
+        name = str(raw.get("name", path.stem))
+        outside = None if contract_path is None else _outside(path, raw, project)
+        out.append(PipelineFile(path, name, raw, contract_path, outside=outside))
     return out
+
+
+def _outside(path: Path, raw: dict[str, Any], project: Path) -> str | None:
+    """Why the pipeline file's contract is not to be read (outside the project and its
+    ``allowed_paths:``), or None."""
+    from tidegate.pipelines._confine import confine, parse_allowed_paths
+
+    try:
+        roots = parse_allowed_paths(path, raw.get("allowed_paths"), project)
+        confine(path, "contract", raw["contract"], project / raw["contract"], roots, project)
+    except TidegateError as exc:
+        return str(exc)
+    return None
 
 
 def pipelines_found(project: Path, files: list[PipelineFile]) -> CheckResult:
@@ -70,6 +86,7 @@ def pipelines_found(project: Path, files: list[PipelineFile]) -> CheckResult:
 def pipeline_check(project: Path, f: PipelineFile) -> CheckResult:
     """The file loads as ``tidegate run`` loads it and its source finds input."""
     from tidegate.pipelines import load_pipeline
+    from tidegate.pipelines._confine import confine_files
     from tidegate.sources import source_from_config
 
     if f.error:
@@ -77,6 +94,7 @@ def pipeline_check(project: Path, f: PipelineFile) -> CheckResult:
     try:
         pipeline = load_pipeline(f.path, project)
         source = source_from_config(pipeline.name, pipeline.source, project)
+        confine_files(source, pipeline.allowed_paths)
     except TidegateError as exc:
         return CheckResult(
             "pipeline", f.name, "fail", str(exc), f"fix {f.path.name}, then `tidegate run {f.name}`"
@@ -104,7 +122,9 @@ def contract_checks(
     schemas = project / "schemas"
     paths = set(find_contracts(schemas)) if schemas.is_dir() else set()
     used = {
-        f.contract_path.resolve() for f in files if f.contract_path and f.contract_path.exists()
+        f.contract_path.resolve()
+        for f in files
+        if f.contract_path and not f.outside and f.contract_path.exists()
     }
     shadows = {  # candidate file -> the pipeline that shadows it
         (project / f.raw["shadow"]).resolve(): f.name
@@ -123,6 +143,13 @@ def contract_checks(
                     f"{f.path.name} names no `contract:`",
                     "write one (`tidegate schema infer FILE -o schemas/NAME.yaml`) and set "
                     "`contract: schemas/NAME.yaml`",
+                )
+            )
+            continue
+        if f.outside:
+            results.append(
+                CheckResult(
+                    "contract", f.name, "fail", f.outside, f"fix `contract:` in {f.path.name}"
                 )
             )
             continue

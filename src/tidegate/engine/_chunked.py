@@ -118,7 +118,14 @@ class Deferred:
     location: str
     why: str
 
-    def outcome(self) -> BatchOutcome:
+    @property
+    def reason(self) -> str:
+        return (
+            f"file changed while read ({self.why}); nothing of it was committed, it will be "
+            "read on the next run"
+        )
+
+    def outcome(self, audit_seq: int = 0) -> BatchOutcome:
         from tidegate.store import BatchOutcome
 
         return BatchOutcome(
@@ -126,8 +133,16 @@ class Deferred:
             location=self.location,
             batch_id="",
             event="batch_deferred",
-            reason=f"changed while it was read ({self.why}); left for a later run",
+            reason=self.reason,
+            audit_seq=audit_seq,
         )
+
+    def audited(self, store: Store, actor: str | None = None) -> BatchOutcome:
+        """The outcome, with its ``batch_deferred`` audit entry written."""
+        from tidegate.store._deferrals import record_deferral
+
+        seq = record_deferral(store, self.source, self.location, self.why, self.reason, actor)
+        return self.outcome(seq)
 
 
 @dataclass(frozen=True)
@@ -387,7 +402,7 @@ def publish(
             return record_commit(pub.con, figures, contract, batch_id, actor)
     except FileChangedError as exc:
         discard_staged(store, contract, staged.stage_id)
-        return Deferred(contract.source, staged.location, exc.why).outcome()
+        return Deferred(contract.source, staged.location, exc.why).audited(store, actor)
 
 
 def _judge_whole_batch(pub: Publication, contract: Contract) -> BatchJudgement | None:

@@ -6,7 +6,8 @@ Prefect-free: the CLI, :class:`tidegate.Pipeline`, the flow and the tests share 
   (rows quarantined under the contract's threshold are part of a normal run);
 - 3 (:data:`EXIT_DATA_HELD`): data held back: a batch held (its quarantine ratio
   above the contract's ``max_quarantine_ratio``, or the contract's policy), a file
-  rejected as unreadable, or a batch over the monitor's ``max_quarantine_ratio``;
+  rejected as unreadable, a batch over the monitor's ``max_quarantine_ratio``, or a
+  file that changed while it was read (nothing of it committed; the next run reads it);
 - 2 (:data:`EXIT_FAILED`): configuration or machinery failed (a bad contract or
   pipeline, no Prefect API, a store or source that does not answer); nothing of
   the failing batch was written.
@@ -32,10 +33,11 @@ class RunVerdict:
     held: list[str] = field(default_factory=list)  # "source: file" of each held batch
     rejected: list[str] = field(default_factory=list)
     over_threshold: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # changed while read: the next run
 
     @property
     def data_held(self) -> bool:
-        return bool(self.held or self.rejected or self.over_threshold)
+        return bool(self.held or self.rejected or self.over_threshold or self.deferred)
 
     @property
     def exit_code(self) -> int:
@@ -56,9 +58,18 @@ class RunVerdict:
             if items:
                 shown = ", ".join(items[:3]) + (f" and {len(items) - 3} more" * (len(items) > 3))
                 parts.append(f"{len(items)} {singular if len(items) == 1 else plural} ({shown})")
+        review = "; review with `tidegate quarantine list`" if parts else ""
+        if self.deferred:
+            items = self.deferred
+            shown = ", ".join(items[:3]) + (f" and {len(items) - 3} more" * (len(items) > 3))
+            n = len(items)
+            parts.append(
+                f"{n} file{'' if n == 1 else 's'} changed while read ({shown}); "
+                f"{'it' if n == 1 else 'they'} will be read on the next run"
+            )
         if not parts:
             return "every batch loaded or already committed"
-        return "; ".join(parts) + "; review with `tidegate quarantine list`"
+        return "; ".join(parts) + review
 
 
 def verdict(outcomes: Iterable[Mapping[str, Any]]) -> RunVerdict:
@@ -70,6 +81,8 @@ def verdict(outcomes: Iterable[Mapping[str, Any]]) -> RunVerdict:
             result.held.append(where)  # held: over the monitor's threshold goes unsaid
         elif o["event"] == "file_rejected":
             result.rejected.append(where)
+        elif o["event"] == "batch_deferred":
+            result.deferred.append(where)
         elif QUARANTINE_ALERT in (o.get("alerts") or ()):
             result.over_threshold.append(where)
     return result

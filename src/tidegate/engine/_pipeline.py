@@ -108,7 +108,8 @@ class Pipeline:
 
     Relative paths of the source and the contract are taken from ``base_dir`` (default:
     the current directory); a relative store path, as any Python path, from the current
-    directory.
+    directory. Paths given here are not confined to a project folder (the caller chose
+    them); :meth:`from_project` confines them as `tidegate run` does (``allowed_paths:``).
 
     ``chunk_size``: how much of a file is read, checked and staged at a time (rows, e.g.
     ``100_000``, or bytes, e.g. ``"64MB"``; default 32 MiB), for a source given as a
@@ -152,6 +153,7 @@ class Pipeline:
         self.on_busy = on_busy
         self.actor = actor
         self.chunk_size = None if chunk_size is None else ChunkSize.parse(chunk_size)
+        self._confine_to: tuple[Path, ...] = ()  # from_project: the pipeline's allowed folders
         if self.chunk_size is not None and not isinstance(source, str | os.PathLike | Mapping):
             raise PipelineError(
                 f"chunk_size applies to a source given as a file path or glob or as a "
@@ -195,7 +197,7 @@ class Pipeline:
 
         project = Path(project_dir).resolve()
         spec = find_pipeline(project, name)
-        return cls(
+        pipeline = cls(
             spec.source,
             spec.contract_path,
             store,
@@ -205,6 +207,8 @@ class Pipeline:
             base_dir=project,
             shadow=spec.shadow,
         )
+        pipeline._confine_to = spec.allowed_paths  # its files stay inside, as for `run`
+        return pipeline
 
     def _open_source(self, reprocess: bool) -> Source:
         name = self.contract.source
@@ -228,9 +232,13 @@ class Pipeline:
                         "rows of each window, each window its own batch)"
                     )
                 given = {**given, "chunk_size": self.chunk_size.as_setting()}
-            return open_declared_source(
+            from tidegate.pipelines._confine import confine_files
+
+            declared = open_declared_source(
                 self.store, name, given, self.base_dir, reprocess, self.contract
             )
+            confine_files(declared, self._confine_to)
+            return declared
         try:
             return MemorySource.from_frame(name, given)
         except (TypeError, ValueError) as exc:

@@ -166,7 +166,7 @@ def ingest_file(
     if isinstance(staged, FileReject):
         return stages.reject(store, staged, contract, reprocess, actor)
     if isinstance(staged, Deferred):
-        return staged.outcome()
+        return staged.audited(store, actor)
     if isinstance(staged, Committed):  # a file of one chunk, committed in one piece
         if staged.profile is None:
             return staged.outcome

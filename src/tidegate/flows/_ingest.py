@@ -27,6 +27,7 @@ from tidegate.flows._report_artifacts import publish_data_docs, publish_report_a
 from tidegate.flows._stale_runs import claim, crash_stale_runs
 from tidegate.flows._tasks import TASK_STAGES
 from tidegate.pipelines import find_pipeline
+from tidegate.pipelines._confine import confine_files
 from tidegate.pipelines._spec import load_shadow
 from tidegate.store import BatchOutcome, default_store_path, open_store
 
@@ -72,6 +73,7 @@ def ingest(
         source = open_declared_source(
             store_path, contract.source, spec.source, project, reprocess, contract
         )
+        confine_files(source, spec.allowed_paths)  # no symlink out of the project
         emit("source_started", source=spec.name)
         if parallel:  # read here, prepared and committed in order in Dask workers
             from tidegate.flows._parallel import run_on_dask

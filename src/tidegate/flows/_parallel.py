@@ -134,7 +134,7 @@ def commit_in_order_task(
         rejected: BatchOutcome = TASK_STAGES.reject(store, item, contract, reprocess, actor)
         return rejected
     if isinstance(prepared, Deferred):
-        return prepared.outcome()
+        return prepared.audited(store, actor)
     if isinstance(prepared, StagedBatch):
         assert not isinstance(item, RawBatch)
         stages = TASK_STAGES._replace(stage=_given(prepared))

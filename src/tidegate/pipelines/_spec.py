@@ -16,6 +16,12 @@ import yaml
 
 from tidegate.errors import PipelineError
 from tidegate.monitor._config import MonitorConfig, parse_monitor
+from tidegate.pipelines._confine import (
+    confine,
+    confine_files,
+    confine_source,
+    parse_allowed_paths,
+)
 from tidegate.pipelines._promote_if import Gates, parse_promote_if
 from tidegate.pipelines._schedule import (
     ConcurrencyConfig,
@@ -43,6 +49,7 @@ PIPELINE_KEYS = (
     "data_docs",
     "shadow",
     "promote_if",
+    "allowed_paths",
 )
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -81,6 +88,8 @@ class PipelineSpec:
     data_docs: Path | None = None  # ``data_docs:``: the GX Data Docs folder of its runs
     shadow: str | None = None  # ``shadow:``: a candidate contract, as the file names it
     promote_if: Gates | None = None  # ``promote_if:``: thresholds on the shadow result
+    # the folders its paths may resolve into: the project, then ``allowed_paths:``
+    allowed_paths: tuple[Path, ...] = ()
 
 
 def _refuse(path: Path, key: str, value: object, valid: str) -> PipelineError:
@@ -149,7 +158,10 @@ def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
         raise _refuse(
             path, "contract", contract, "the path of a contract, e.g. schemas/orders.yaml"
         )
+    roots = parse_allowed_paths(path, data.get("allowed_paths"), project_dir)
+    confine_source(path, source, roots, project_dir)
     contract_path = project_dir / contract
+    confine(path, "contract", contract, contract_path, roots, project_dir)
     if not contract_path.exists():
         raise PipelineError(
             f"{path}: contract: {contract!r} does not exist under {project_dir}"
@@ -173,6 +185,8 @@ def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
         raise _refuse(
             path, "shadow", shadow, "the path of a candidate contract, e.g. schemas/orders.v4.yaml"
         )
+    if shadow is not None:
+        confine(path, "shadow", shadow, project_dir / shadow, roots, project_dir)
     return PipelineSpec(
         name=name,
         path=path,
@@ -190,6 +204,7 @@ def load_pipeline(path: Path, project_dir: Path) -> PipelineSpec:
         data_docs=None if data_docs is None else project_dir / data_docs,
         shadow=shadow,
         promote_if=parse_promote_if(path, data.get("promote_if"), data.get("shadow")),
+        allowed_paths=roots,
     )
 
 
@@ -237,6 +252,7 @@ def preflight(pipeline: PipelineSpec) -> None:
         if checked is not None and checked.expectations is not None:
             _check_suite(checked)
     source = source_from_config(pipeline.name, pipeline.source, pipeline.project_dir)
+    confine_files(source, pipeline.allowed_paths)
     files = getattr(source, "files", None)
     if callable(files):
         files()

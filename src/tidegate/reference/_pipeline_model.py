@@ -386,6 +386,14 @@ PIPELINE = Key(
                 for metric, what in GATE_METRICS.items()
             ),
         ),
+        string_list(
+            "allowed_paths",
+            "Folders outside the project that this pipeline's source and contract paths may "
+            "resolve into, e.g. [/data/exports] (relative entries from the project). Every "
+            "path is confined to the project folder and these; one outside is refused by "
+            "`tidegate run` (exit 2), `schema check` and `doctor` before it is read.",
+            minLength=1,
+        ),
     ),
 )
 

@@ -20,6 +20,48 @@ READ_ONLY = ("source", "location", "record", "rules", "errors")
 
 Edits = dict[int, tuple[int | None, dict[str, str | None]]]
 
+# A cell a spreadsheet would run as a formula starts with one of = + - @ tab CR (OWASP
+# CSV injection); an export prefixes such a cell with a single quote, and also a cell
+# that already starts with quotes before one of them, so that the import can take
+# exactly one quote off again: every value survives the round trip (-5 stays -5).
+FORMULA_START = r"^('*[=+\-@\t\r])"
+NEUTRALISED = r"^'('*[=+\-@\t\r])"
+NEUTRALISED_NOTICE = (
+    "{n} cell(s) starting with = + - @ tab or CR are prefixed with ' so that a spreadsheet "
+    "shows them as text, not formulas (OWASP CSV injection); `tidegate quarantine import` "
+    "takes the ' off again, so an unchanged cell keeps its value"
+)
+
+
+def neutralised(rows: list[dict[str, str]], header: list[str]) -> tuple[list[dict[str, str]], int]:
+    """``rows`` with every cell a spreadsheet would run as a formula prefixed with ``'``,
+    and how many cells were."""
+    return _rewritten(rows, header, FORMULA_START, "'${1}")
+
+
+def restored(rows: list[dict[str, str]], header: list[str]) -> list[dict[str, str]]:
+    """``rows`` of an imported export with the ``'`` that :func:`neutralised` added taken
+    off (a cell without it, typed in the spreadsheet, is kept as it is)."""
+    return _rewritten(rows, header, NEUTRALISED, "${1}")[0]
+
+
+def _rewritten(
+    rows: list[dict[str, str]], header: list[str], pattern: str, replacement: str
+) -> tuple[list[dict[str, str]], int]:
+    import polars as pl
+
+    names = [h for h in header if h is not None]
+    if not rows or not names:
+        return rows, 0
+    frame = pl.DataFrame(
+        {name: [row.get(name) for row in rows] for name in names},
+        schema={name: pl.String for name in names},
+    )
+    count = frame.select(pl.sum_horizontal(pl.all().str.contains(pattern).sum())).item()
+    frame = frame.with_columns(pl.all().str.replace(pattern, replacement))
+    new_rows = [{**row, **new} for row, new in zip(rows, frame.iter_rows(named=True), strict=True)]
+    return new_rows, int(count or 0)
+
 
 def export_header(contract: Contract) -> list[str]:
     return [*META, *contract.column_names]
@@ -56,7 +98,7 @@ def plan_import(
     with file.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
-        rows = list(reader)
+        rows = restored(list(reader), list(header))
     problems: list[tuple[int, str]] = []
     for needed in ("id", "version", "source"):
         if needed not in header:

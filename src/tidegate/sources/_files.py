@@ -84,6 +84,8 @@ class FileSource:
         self.comment = comment
         self.expected_columns = None if expected_columns is None else tuple(expected_columns)
         self.base_dir = None if base_dir is None else Path(base_dir)
+        # set for a pipeline file's source: the folders its files must resolve into
+        self.confine_to: tuple[Path, ...] | None = None
         check_encoding(encoding)
         self._csv_options(self.format or "csv")  # validates the CSV dialect
         self.chunk_size = _chunk_size(name, chunk_size)
@@ -158,7 +160,24 @@ class FileSource:
                 f"source {self.name!r}: path {str(pattern)!r} {what}; give a file or a glob"
                 + (hint if pattern.is_dir() else "")
             )
+        self.check_confined(paths)
         return [(path, self._format_of(path)) for path in paths]
+
+    def check_confined(self, paths: list[Path]) -> None:
+        """Refuse a matched file that resolves outside :attr:`confine_to` (a symlink out
+        of the project), naming it; nothing is read."""
+        if self.confine_to is None:
+            return
+        roots = self.confine_to
+        for path in paths:
+            resolved = path.resolve()
+            if not any(resolved == r or resolved.is_relative_to(r) for r in roots):
+                raise SourceConfigError(
+                    f"source {self.name!r}: {str(path)!r} resolves to {str(resolved)!r}, "
+                    "outside the project folder and the pipeline's `allowed_paths:`; nothing "
+                    "was read. Remove the link, or allow its folder with "
+                    f"`allowed_paths: [{resolved.parent}]` in the pipeline file"
+                )
 
     def _format_of(self, path: Path) -> str:
         if self.format is not None:

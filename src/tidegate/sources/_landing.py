@@ -94,7 +94,18 @@ class LandingFolderSource:
                 f"source {self.name!r}: landing folder {str(self.folder)!r} {what}; create it "
                 "or fix `folder:` in the pipeline file (relative to the project root)"
             )
-        return sorted(path for path in self.folder.glob(self.pattern) if path.is_file())
+        found = sorted(path for path in self.folder.glob(self.pattern) if path.is_file())
+        self._files.check_confined(found)
+        return found
+
+    @property
+    def confine_to(self) -> tuple[Path, ...] | None:
+        """The folders its files must resolve into (see :class:`FileSource`)."""
+        return self._files.confine_to
+
+    @confine_to.setter
+    def confine_to(self, roots: tuple[Path, ...] | None) -> None:
+        self._files.confine_to = roots
 
     def read(self) -> Iterator[LocalFileBatch]:
         """One LocalFileBatch per settled file, in path order (FileChangedError from its

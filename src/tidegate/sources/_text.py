@@ -43,6 +43,16 @@ def check_encoding(encoding: str) -> str:
         ) from None
 
 
+def undecodable(encoding: str, offset: int, line: int, why: str) -> str:
+    """The reason a file is not text in ``encoding``: where its first bad byte is (the
+    bytes themselves are not shown: they may be personal data)."""
+    return (
+        f"bytes are not valid {encoding}: at byte offset {offset} (line {line}, {why}; "
+        "the bytes are not shown); if the file uses another encoding, declare it in the "
+        "pipeline file, e.g. `encoding: latin-1` or `encoding: cp1252`"
+    )
+
+
 def decode_text(data: bytes, encoding: str, info: FileInfo, what: str) -> str | FileReject:
     """Decode ``data`` in the declared encoding, or describe why the file cannot be read.
 
@@ -59,15 +69,8 @@ def decode_text(data: bytes, encoding: str, info: FileInfo, what: str) -> str | 
             )
         if b"\x00" in data[:8192]:
             return info.reject(data, f"not a text/{what} file: binary content (NUL bytes)")
-        bad = data[exc.start : exc.start + 4]
         line = data.count(b"\n", 0, exc.start) + 1
-        return info.reject(
-            data,
-            f"bytes are not valid {encoding}: {bad!r} at byte offset {exc.start} "
-            f"(line {line}, {exc.reason}); "
-            f"if the file uses another encoding, declare it in the pipeline file, "
-            f"e.g. `encoding: latin-1` or `encoding: cp1252`",
-        )
+        return info.reject(data, undecodable(encoding, exc.start, line, exc.reason))
     if "\x00" in text:
         offset = text.index("\x00")
         return info.reject(

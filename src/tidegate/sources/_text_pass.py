@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import NoReturn
 
 from tidegate.sources._file_pass import KEPT_HEAD, FilePass
+from tidegate.sources._text import undecodable
 
 _BOM = "\ufeff"
 _KEPT = 16  # bytes of the previous block kept: a decoder buffers fewer than that
@@ -86,7 +87,7 @@ class TextPass:
             try:
                 text = decoder.decode(block, final)
             except UnicodeDecodeError as exc:
-                self._not_decodable(exc, fed, kept, block, newlines, blocks)
+                self._not_decodable(exc, fed, kept, block, newlines)
             except UnicodeError as exc:  # a stateful codec's own complaint (iso2022)
                 where = fed - len(block)
                 self.fail(
@@ -119,17 +120,11 @@ class TextPass:
         kept: bytes,
         block: bytes,
         newlines: int,
-        blocks: Iterator[bytes],
     ) -> NoReturn:
         """The reason decode_text gives, at the absolute offset of the first bad byte."""
         at = fed - len(exc.object) + exc.start  # exc.object: the decoder's buffer + block
         window = kept + block
         window_start = fed - len(window)
-        bad = window[at - window_start : at - window_start + 4]
-        for more in blocks:  # the bad bytes may run on into the next block
-            if len(bad) >= 4:
-                break
-            bad += more[: 4 - len(bad)]
         line = newlines - kept.count(b"\n") + window.count(b"\n", 0, at - window_start) + 1
         self.file.drain()  # the whole head is known now
         head = self.file.head
@@ -140,12 +135,7 @@ class TextPass:
             )
         if b"\x00" in head[:KEPT_HEAD]:
             self.fail(f"not a text/{self.what} file: binary content (NUL bytes)")
-        self.fail(
-            f"bytes are not valid {self.encoding}: {bad!r} at byte offset {at} "
-            f"(line {line}, {exc.reason}); "
-            f"if the file uses another encoding, declare it in the pipeline file, "
-            f"e.g. `encoding: latin-1` or `encoding: cp1252`"
-        )
+        self.fail(undecodable(self.encoding, at, line, exc.reason))
 
 
 def line_blocks(pieces: Iterable[str], target: int, *, universal: bool) -> Iterator[str]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,20 +30,30 @@ from tidegate.review.web._common import (
     safe_back,
     state,
 )
+from tidegate.review.web._sessions import (
+    SESSION_HOURS,
+    Clock,
+    Sessions,
+    SignInThrottle,
+)
 
 if TYPE_CHECKING:
     from tidegate.store import Store
 
 SECRET_ENV = "TIDEGATE_REVIEW_SECRET"
-SESSION_HOURS = 12
 
 
-def create_app(store: Store, project_dir: Path, tokens: dict[str, User]) -> FastAPI:
+def create_app(
+    store: Store, project_dir: Path, tokens: dict[str, User], *, clock: Clock = time.time
+) -> FastAPI:
     """The review app over ``store``, with the contracts of ``project_dir``.
 
     ``tokens`` maps each sign-in token to its user and role. The session cookie is
-    signed with ``$TIDEGATE_REVIEW_SECRET``, else a random secret for this process
-    (everyone signs in again after a restart).
+    signed with ``$TIDEGATE_REVIEW_SECRET``, else a random secret for this process,
+    and carries only a session id the app keeps (see ``_sessions.py``): signing out
+    ends the session on the server, a session ends ``SESSION_HOURS`` after sign-in,
+    and a restart signs everyone out. ``clock`` (seconds) times sessions and the
+    sign-in throttle.
     """
     app = FastAPI(
         title="tidegate review",
@@ -50,7 +62,13 @@ def create_app(store: Store, project_dir: Path, tokens: dict[str, User]) -> Fast
         openapi_url=None,
         dependencies=[Depends(csrf_guard)],
     )
-    app.state.review = AppState(store=store, project_dir=project_dir, tokens=dict(tokens))
+    app.state.review = AppState(
+        store=store,
+        project_dir=project_dir,
+        tokens=dict(tokens),
+        sessions=Sessions(clock),
+        throttle=SignInThrottle(clock),
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32),
@@ -75,8 +93,26 @@ def _add_sign_in(app: FastAPI) -> None:
     async def sign_in(request: Request) -> Response:
         form = await request.form()
         next_url = safe_back(str(form.get("next", "/")))
-        user = find_user(state(request).tokens, str(form.get("token", "")).strip())
+        review = state(request)
+        client = request.client.host if request.client else "unknown"
+        wait = review.throttle.wait_s(client)
+        if wait > 0:
+            return render(
+                request,
+                "signin.html",
+                {"next": next_url},
+                status_code=429,
+                messages=[
+                    (
+                        "error",
+                        f"too many failed sign-ins from {client}: try again in {math.ceil(wait)} s",
+                    )
+                ],
+            )
+        token = str(form.get("token", "")).strip()
+        user = find_user(review.tokens, token)
         if user is None:
+            review.throttle.failed(client)
             return render(
                 request,
                 "signin.html",
@@ -84,14 +120,16 @@ def _add_sign_in(app: FastAPI) -> None:
                 status_code=401,
                 messages=[("error", "unknown token: check it, or ask an admin for one")],
             )
-        token = str(form.get("token", "")).strip()
+        review.throttle.succeeded(client)
+        review.sessions.end(request.session.get("sid"))
         request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
-        request.session["user"] = fingerprint(token)
+        request.session["sid"] = review.sessions.start(fingerprint(token))
         flash(request, "ok", f"signed in as {user.name} ({user.role})")
         return RedirectResponse(next_url, status_code=303)
 
     @app.post("/signout")
     async def sign_out(request: Request) -> Response:
+        state(request).sessions.end(request.session.get("sid"))  # the cookie is dead now
         request.session.clear()
         return RedirectResponse("/signin", status_code=303)
 

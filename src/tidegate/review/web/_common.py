@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tidegate.review.web._auth import User, fingerprint
+from tidegate.review.web._sessions import Sessions, SignInThrottle
 
 if TYPE_CHECKING:
     from tidegate.store import Store
@@ -35,6 +36,8 @@ class AppState:
     # DuckDB refuses a read-only and a read-write connection to one file in one
     # process at the same time: the app takes turns on the store.
     store_lock: threading.Lock = field(default_factory=threading.Lock)
+    sessions: Sessions = field(default_factory=Sessions)  # live sign-ins, server-side
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
     @property
     def users_by_fingerprint(self) -> dict[str, User]:
@@ -79,7 +82,8 @@ async def csrf_guard(request: Request) -> None:
 
 
 def optional_user(request: Request) -> User | None:
-    key = request.session.get("user")
+    """The user of the request's session, if it is live (not signed out, not expired)."""
+    key = state(request).sessions.user_key(request.session.get("sid"))
     if not key:
         return None
     return state(request).users_by_fingerprint.get(key)
@@ -122,11 +126,18 @@ def render(
 
 
 def safe_back(url: str | None, default: str = "/") -> str:
-    """A local path to go back to; anything pointing off-site becomes ``default``."""
+    """A same-site relative path to go back to: it starts with a single ``/`` and holds
+    no backslash, no control character or space and no scheme (a browser reads
+    ``/\\evil.example`` or ``/\t/evil.example`` as ``//evil.example``, another site);
+    anything else becomes ``default``."""
     if not url:
         return default
+    if not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return default
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        return default
     parts = urlsplit(url)
-    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//"):
+    if parts.scheme or parts.netloc:
         return default
     return url
 
