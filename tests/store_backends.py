@@ -35,7 +35,7 @@ def drop_pg_store(store: PostgresStore) -> None:
     from tidegate.store._pg_reader import reader_role_name
 
     schema = store.url.rsplit("%3D", 1)[1]
-    reader = reader_role_name(schema)  # made by `store init`: a role outlives its schema
+    reader = reader_role_name(schema, "test")  # made by `store init`: outlives its schema
     with psycopg.connect(PG_DATABASE_URL, autocommit=True) as con:
         con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         if con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [reader]).fetchall():
@@ -91,7 +91,7 @@ def pg_demo_template(project_root: Path, prefect_api: str) -> Iterator[str]:
         yield name
     finally:
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _drop_orphan_reader()
+        _drop_orphan_reader(name)
 
 
 @pytest.fixture(params=STORE_BACKENDS)
@@ -115,19 +115,19 @@ def pg_database_copy(template: str) -> Iterator[PostgresStore]:
         yield PostgresStore(f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}")
     finally:
         _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _drop_orphan_reader()
+        _drop_orphan_reader(name)
 
 
-def _drop_orphan_reader() -> None:
+def _drop_orphan_reader(database: str) -> None:
     """The reader role `store init` made for schema ``public`` of a dropped database
-    (a role outlives its database), unless another database still grants it."""
+    (a role outlives its database)."""
     import psycopg
 
     from tidegate.store._pg_reader import reader_role_name
 
     # still granted in another test's database: its teardown drops it
     with contextlib.suppress(psycopg.Error):
-        _admin_execute(f'DROP ROLE IF EXISTS "{reader_role_name("public")}"')
+        _admin_execute(f'DROP ROLE IF EXISTS "{reader_role_name("public", database)}"')
 
 
 @contextmanager
@@ -156,7 +156,8 @@ def reader_role_made(store: PostgresStore) -> Iterator[str]:
     from tidegate.store._init import init_store
     from tidegate.store._pg_reader import reader_role_name
 
-    reader = reader_role_name("public")
+    database = store.url.rsplit("/", 1)[1].split("?", 1)[0]
+    reader = reader_role_name("public", database)
     init_store(store)
     try:
         yield reader

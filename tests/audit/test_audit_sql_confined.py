@@ -98,7 +98,7 @@ def test_the_query_runs_as_the_reader_role_read_only_with_a_timeout(
     schema = pg_store.url.rsplit("%3D", 1)[1]
     assert _one(pg_store, "SELECT current_user") == "postgres"  # before init: as connected
     init_store(pg_store)
-    reader = reader_role_name(schema)
+    reader = reader_role_name(schema, "test")
     assert _one(pg_store, "SELECT current_user") == reader
     assert _one(pg_store, "SELECT current_setting('transaction_read_only')") == "on"
     assert _one(pg_store, "SELECT current_setting('statement_timeout')") == "1min"
@@ -128,7 +128,7 @@ def test_a_writer_reads_as_the_reader_role_too_and_a_new_source_is_readable(
         # the writer makes a new source's table at run time: the reader can read it
         tidegate.Pipeline(source=[ROW], contract=make_contract(), store=writer).run()
         schema = pg_store.url.rsplit("%3D", 1)[1]
-        assert _one(writer, "SELECT current_user") == reader_role_name(schema)
+        assert _one(writer, "SELECT current_user") == reader_role_name(schema, "test")
         assert _one(writer, "SELECT count(*) FROM orders") == 1
         with pytest.raises(AuditQueryError, match="refused"):
             run_read_query(writer, "SELECT pg_advisory_lock(hashtext('tidegate:x'))")
@@ -162,3 +162,32 @@ def test_doctor_has_no_audit_sql_item_for_a_duckdb_store(tmp_path: Path) -> None
     (project / "pipelines").mkdir(parents=True)
     (project / "schemas").mkdir()
     assert "audit sql" not in {r.check for r in run_doctor(project, store).results}
+
+
+def test_each_database_has_its_own_reader_role() -> None:
+    """A role belongs to the cluster: two databases whose stores are both in `public`
+    must not share one reader (it could read the other database's tables)."""
+    first, second = reader_role_name("public", "sales"), reader_role_name("public", "hr")
+    assert first != second
+    long = [reader_role_name("s" * 60, d) for d in ("a" * 60, "a" * 60 + "b")]
+    assert long[0] != long[1] and all(len(n.encode()) <= 63 for n in long)
+
+
+@pytest.mark.postgres
+def test_init_says_when_it_cannot_make_the_reader_role(pg_store: PostgresStore) -> None:
+    """An owner that may not CREATE ROLE gets no reader role, and `store init` says so."""
+    owner = f"tg_o_{uuid.uuid4().hex[:8]}"
+    schema = pg_store.url.rsplit("%3D", 1)[1]
+    with psycopg.connect(PG_DATABASE_URL, autocommit=True) as con:
+        con.execute(f'CREATE ROLE "{owner}" LOGIN')
+        con.execute(f'CREATE SCHEMA "{schema}" AUTHORIZATION "{owner}"')
+    try:
+        as_owner = PostgresStore(pg_store.url.replace("postgres@", f"{owner}@", 1))
+        report = init_store(as_owner)
+        notes = [g for g in report.granted if g.startswith("-- no reader role")]
+        assert len(notes) == 1 and "may not CREATE ROLE" in notes[0]
+    finally:
+        drop_pg_store(pg_store)
+        with psycopg.connect(PG_DATABASE_URL, autocommit=True) as con:
+            con.execute(f'DROP OWNED BY "{owner}"')
+            con.execute(f'DROP ROLE "{owner}"')

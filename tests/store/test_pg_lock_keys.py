@@ -122,3 +122,52 @@ def test_concurrent_runs_on_a_fresh_store_with_different_spellings_take_turns(
     events = sorted(o.event for r in results for o in r.outcomes)
     assert events == ["batch_committed", "batch_skipped", "batch_skipped"]
     assert query(stores[0], "SELECT count(*) FROM orders") == [(len(ROWS),)]
+
+
+@pytest.mark.postgres
+def test_a_fresh_store_whose_path_falls_back_to_public_is_made_in_its_first_schema(
+    fresh_schema: str,
+) -> None:
+    """``tg_x, public`` before tg_x exists: current_schema() says public, but the store
+    (and its lock keys) are tg_x, before and after its first write."""
+    url = f"{PG_DATABASE_URL}?options=-csearch_path%3D{fresh_schema}%2Cpublic"
+    store = PostgresStore(url)
+    with pg_connect(store) as con:
+        assert con.execute("SELECT current_schema()").fetchall() == [("public",)]
+        assert store_schema(con) == fresh_schema
+    tidegate.Pipeline(source=ROWS[:3], contract=make_contract(), store=store).run()
+    with pg_connect(store) as con:
+        assert store_schema(con) == fresh_schema
+        tables = con.execute(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'orders'"
+            " AND table_schema IN (?, 'public')",
+            [fresh_schema],
+        ).fetchall()
+    assert tables == [(fresh_schema,)]
+    assert query(store, "SELECT count(*) FROM orders") == [(3,)]
+
+
+@pytest.mark.postgres
+def test_a_store_further_down_search_path_is_not_taken_for_this_one(
+    fresh_schema: str,
+) -> None:
+    """``tg_x, tg_y`` where tg_y holds a store and tg_x does not exist yet: the run makes
+    its own store in tg_x and leaves tg_y's as it was."""
+    import psycopg
+
+    other = f"{fresh_schema}_y"
+    decoy = PostgresStore(f"{PG_DATABASE_URL}?options=-csearch_path%3D{other}")
+    try:
+        tidegate.Pipeline(source=ROWS[:5], contract=make_contract(), store=decoy).run()
+        url = f"{PG_DATABASE_URL}?options=-csearch_path%3D{fresh_schema}%2C{other}"
+        store = PostgresStore(url)
+        result = tidegate.Pipeline(source=ROWS[:3], contract=make_contract(), store=store).run()
+        assert [o.event for o in result.outcomes] == ["batch_committed"]
+        assert query(store, f'SELECT count(*) FROM "{fresh_schema}".orders') == [(3,)]
+        assert query(decoy, f'SELECT count(*) FROM "{other}".orders') == [(5,)]
+        assert query(decoy, f'SELECT count(*) FROM "{other}".audit') == query(
+            store, f'SELECT count(*) FROM "{fresh_schema}".audit'
+        )
+    finally:
+        with psycopg.connect(PG_DATABASE_URL, autocommit=True) as con:
+            con.execute(f'DROP SCHEMA IF EXISTS "{other}" CASCADE')

@@ -1,5 +1,5 @@
-"""The PostgreSQL store's reader role, ``<schema>_reader``: what `tidegate audit sql`
-runs as.
+"""The PostgreSQL store's reader role, ``<database>_<schema>_reader``: what `tidegate
+audit sql` runs as.
 
 ``store init`` makes it (NOLOGIN, SELECT on the store's tables and nothing else: no
 file access, no signalling other sessions, no writes) and lets the writer roles
@@ -20,27 +20,40 @@ from tidegate.store._tables import quote_ident
 READER_SUFFIX = "_reader"
 
 
-def reader_role_name(schema: str) -> str:
-    """``<schema>_reader``, cut (with a hash of the schema) to PostgreSQL's 63 bytes."""
-    name = f"{schema}{READER_SUFFIX}"
+def reader_role_name(schema: str, database: str) -> str:
+    """``<database>_<schema>_reader`` (a role belongs to the whole cluster: two databases
+    with a schema ``public`` each get their own), cut with a hash to PostgreSQL's 63
+    bytes."""
+    name = f"{database}_{schema}{READER_SUFFIX}"
     if len(name.encode()) <= 63:
         return name
-    tag = hashlib.sha256(schema.encode()).hexdigest()[:8]
-    return f"{schema.encode()[:40].decode(errors='ignore')}_{tag}{READER_SUFFIX}"
+    tag = hashlib.sha256(f"{database}\0{schema}".encode()).hexdigest()[:12]
+    return f"{name.encode()[:40].decode(errors='ignore')}_{tag}{READER_SUFFIX}"
+
+
+def _reader_of(con: Any) -> str:
+    """The reader role's name for the store ``con`` is connected to."""
+    from tidegate.store._pg_schema import store_schema
+
+    (database,) = con.execute("SELECT current_database()").fetchall()[0]
+    return reader_role_name(store_schema(con), str(database))
 
 
 def ensure_reader_role(con: Any, schema: str, writer_roles: list[str]) -> list[str]:
     """Make the reader role unless it exists, give it SELECT on every table of the store
     (and on the owner's later ones), and let ``writer_roles`` take it; the statements."""
-    reader = reader_role_name(schema)
+    reader = _reader_of(con)
     r, s = quote_ident(reader), quote_ident(schema)
     exists, may_create = con.execute(
         "SELECT (SELECT count(*) FROM pg_roles WHERE rolname = ?), "
         "(SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user)",
         [reader],
     ).fetchall()[0]
-    if not exists and not may_create:
-        return []  # doctor says `audit sql` runs as the connecting role
+    if not exists and not may_create:  # doctor says `audit sql` runs as the connecting role
+        return [
+            f"-- no reader role {reader}: this role may not CREATE ROLE, so `tidegate audit "
+            "sql` runs as the role that connects; run `tidegate store init` as a role that may"
+        ]
     statements = [] if exists else [f"CREATE ROLE {r} NOLOGIN"]
     statements += [
         f"GRANT USAGE ON SCHEMA {s} TO {r}",
@@ -63,8 +76,7 @@ def ensure_reader_role(con: Any, schema: str, writer_roles: list[str]) -> list[s
 
 def grant_reader_on(con: Any, tables: list[str]) -> None:
     """SELECT on ``tables`` (made by a copy or a writer) for the reader role, if any."""
-    schema = con.execute("SELECT current_schema()").fetchall()[0][0]
-    reader = reader_role_name(str(schema))
+    reader = _reader_of(con)
     if con.execute("SELECT count(*) FROM pg_roles WHERE rolname = ?", [reader]).fetchall()[0][0]:
         for t in tables:
             con.execute(f"GRANT SELECT ON {quote_ident(t)} TO {quote_ident(reader)}")
@@ -83,8 +95,7 @@ QUERY_ROLE_SQL = (
 
 def query_role(con: Any) -> tuple[str, bool]:
     """(role `audit sql` runs as on ``con``, whether it is a superuser)."""
-    schema = con.execute("SELECT current_schema()").fetchall()[0][0]
-    reader = reader_role_name(str(schema or ""))
+    reader = _reader_of(con)
     role, superuser = con.execute(QUERY_ROLE_SQL, [reader, reader]).fetchall()[0]
     return str(role), bool(superuser)
 

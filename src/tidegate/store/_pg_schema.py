@@ -4,9 +4,10 @@ advisory lock keys made from it.
 Two runs may spell the same ``search_path`` differently (``tg``, ``"tg", public``,
 ``TG``): a lock key made from the setting's text would differ between them and the runs
 would not take turns (on a fresh store, both create the tables: ``relation ... already
-exists``). The key is made from the schema name instead: ``current_schema()`` once the
-schema exists, before that the first entry of ``search_path`` as PostgreSQL reads it
-(unquoted: lower case; quoted: as written), the schema the first write creates.
+exists``). The key is made from the schema name instead: the first entry of
+``search_path`` as PostgreSQL reads it (unquoted: lower case; quoted: as written), the
+schema the first write creates when it does not exist yet (``current_schema()`` for
+PostgreSQL's default ``"$user", public``).
 """
 
 from __future__ import annotations
@@ -41,12 +42,18 @@ def first_path_entry(search_path: str) -> str:
 
 
 def store_schema(con: Any) -> str:
-    """The store's schema on connection ``con``: ``current_schema()``, or, before the
-    schema exists, the first entry of ``search_path`` (``''`` when there is none)."""
+    """The store's schema on connection ``con``: the first entry of ``search_path``
+    whether or not it exists yet (``tg_x, public`` on a fresh store is ``tg_x``, where
+    the first write creates the tables, not ``public``, which ``current_schema()`` would
+    say until then); for ``"$user", ...`` (PostgreSQL's default) ``current_schema()``;
+    ``''`` when there is none."""
     current, path = con.execute(
         "SELECT current_schema(), current_setting('search_path')"
     ).fetchall()[0]
-    return str(current) if current is not None else first_path_entry(str(path or ""))
+    first = first_path_entry(str(path or ""))
+    if first and first != "$user":
+        return first
+    return str(current) if current is not None else ""
 
 
 def take_writer_lock(con: Any) -> None:

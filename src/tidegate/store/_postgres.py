@@ -289,11 +289,15 @@ def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
     from tidegate.store._tables import LATER_CHECKPOINT_COLUMNS, quote_ident
 
     later = ", ".join(f"'{c}'" for c in LATER_CHECKPOINT_COLUMNS)
+    first = store_schema(con)  # as PostgreSQL reads search_path: TG -> tg
+    # the store's own tables, not a schema further down search_path that holds a store
     ready = con.execute(
         "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_chain_link' "
-        "AND tgrelid = to_regclass('audit')), "
-        "(SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('checkpoints') "
-        f"AND attname IN ({later}) AND NOT attisdropped)"
+        "AND tgrelid = to_regclass(format('%I.audit', ?::text))), "
+        "(SELECT count(*) FROM pg_attribute WHERE attrelid = "
+        "to_regclass(format('%I.checkpoints', ?::text)) "
+        f"AND attname IN ({later}) AND NOT attisdropped)",
+        [first, first],
     ).fetchall()
     if ready and ready[0][0]:
         if ready[0][1] < len(LATER_CHECKPOINT_COLUMNS):  # a store made by an older tidegate
@@ -301,10 +305,10 @@ def ensure_pg_store(con: PgConnection, store_ddl: str) -> None:
         ensure_audit_guard(con, required=False)
         return
     row = con.execute("SELECT current_schema()").fetchall()
-    if not row or row[0][0] is None:
-        first = store_schema(con)  # as PostgreSQL reads search_path: TG -> tg
-        if not first or first == "$user":
-            raise StoreError(f"PostgreSQL store {con.store}: no schema to create tables in")
+    current = row[0][0] if row else None
+    if not first:
+        raise StoreError(f"PostgreSQL store {con.store}: no schema to create tables in")
+    if first != current:  # `tg_x, public` on a fresh store: the tables go in tg_x
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(first)}")
     con.execute(store_ddl)
     con.execute(INDEX_DDL)
