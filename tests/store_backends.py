@@ -61,6 +61,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
             drop_pg_store(made)
 
 
+@pytest.fixture
+def pg_store(tmp_path: Path) -> Iterator[PostgresStore]:
+    """An empty PostgreSQL store (a fresh schema), dropped afterwards."""
+    store = make_store("postgres", tmp_path)
+    assert isinstance(store, PostgresStore)
+    try:
+        yield store
+    finally:
+        drop_pg_store(store)
+
+
 def store_arg(store: Store) -> str:
     """The ``--store`` argument: the file, or the full URL (``str()`` hides a password)."""
     return store.url if isinstance(store, PostgresStore) else str(store)

@@ -6,7 +6,6 @@ it: SELECT on the store's tables only); doctor fails when it would run as a supe
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -15,7 +14,7 @@ from typer.testing import CliRunner
 
 import tidegate
 from helpers import make_contract
-from store_backends import PG_DATABASE_URL, drop_pg_store, make_store, store_arg
+from store_backends import PG_DATABASE_URL, drop_pg_store, store_arg
 from tidegate.audit._sql import read_only_statement, run_read_query
 from tidegate.cli import app
 from tidegate.doctor import run_doctor
@@ -74,16 +73,6 @@ def test_the_cli_refuses_with_a_message_on_each_store(store: Store) -> None:
     assert result.exit_code != 0
     assert "refused: the query calls pg_sleep()" in " ".join(result.output.split())
     assert "Traceback" not in result.output
-
-
-@pytest.fixture
-def pg_store(tmp_path: Path) -> Iterator[PostgresStore]:
-    store = make_store("postgres", tmp_path)
-    assert isinstance(store, PostgresStore)
-    try:
-        yield store
-    finally:
-        drop_pg_store(store)
 
 
 def _one(store: PostgresStore, sql: str) -> object:

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from helpers import make_contract, make_raw, process, query, scalar
-from store_backends import drop_pg_store, make_store, writer_role
+from store_backends import writer_role
 from tidegate.audit import verify_chain
 from tidegate.cli import app
 from tidegate.errors import StoreError, StoreUnavailableError
@@ -30,16 +28,6 @@ from tidegate.store import (
 
 pytestmark = pytest.mark.postgres
 runner = CliRunner()
-
-
-@pytest.fixture
-def pg_store(tmp_path: Path) -> Iterator[PostgresStore]:
-    store = make_store("postgres", tmp_path)
-    assert isinstance(store, PostgresStore)
-    try:
-        yield store
-    finally:
-        drop_pg_store(store)
 
 
 def _append(store: PostgresStore, n: int) -> None:

@@ -18,16 +18,14 @@ from typing import TYPE_CHECKING, Any
 from tidegate.contracts import Contract
 from tidegate.monitor._alert import Alert
 from tidegate.monitor._config import MonitorConfig
-from tidegate.monitor._monitor import DEFAULT_RECENT, check_and_save
-from tidegate.monitor._profile_stream import assemble_profile
+from tidegate.monitor._monitor import DEFAULT_RECENT, check_and_save, stored_profile
 from tidegate.store import BatchOutcome, read_if_made
-from tidegate.store._profiles import loaded_column_stats, unprofiled_batches
+from tidegate.store._profiles import unprofiled_batches
 
 if TYPE_CHECKING:
     from tidegate.store import Store
 
 log = logging.getLogger("tidegate.monitor")
-NO_INPUT: dict[str, Any] = {"headers": [], "null_rates": {}, "unknown": {}}
 
 
 def catch_up(
@@ -43,7 +41,6 @@ def catch_up(
     limit = config.recent_batches if config else DEFAULT_RECENT
     with read_if_made(store) as con:
         batches = [] if con is None else unprofiled_batches(con, contract.source, limit)
-    pii = {c.name for c in contract.columns if c.pii}
     alerts: list[Alert] = []
     for batch in batches:
         (logger or log).warning(
@@ -62,16 +59,7 @@ def catch_up(
         )
 
         def profile(con: Any, outcome: BatchOutcome = outcome) -> dict[str, Any]:
-            stats = loaded_column_stats(con, contract, outcome.batch_id, pii)
-            made = assemble_profile(
-                NO_INPUT,
-                stats,
-                rows_in=outcome.rows_in,
-                loaded=outcome.loaded,
-                quarantined=outcome.quarantined,
-                held=outcome.event == "batch_held",
-            )
-            return {**made, "columns": stats, "caught_up": True}  # no null rates
+            return stored_profile(con, contract, None, outcome)  # marked caught_up
 
         alerts += check_and_save(store, config, outcome, profile, actor, logger)
     return alerts

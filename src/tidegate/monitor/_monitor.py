@@ -102,22 +102,33 @@ def monitor_staged(
     complete profile (``profile_batch`` of a file that was committed in one piece)."""
     if outcome.event not in MONITORED_EVENTS:
         return []
-    pii = {c.name for c in contract.columns if c.pii}
 
     def profile(con: Any) -> dict[str, Any]:
         if "columns" in parts:  # a complete profile (a file committed in one piece)
             return parts
-        stats = loaded_column_stats(con, contract, outcome.batch_id, pii)
-        return assemble_profile(
-            parts,
-            stats,
-            rows_in=outcome.rows_in,
-            loaded=outcome.loaded,
-            quarantined=outcome.quarantined,
-            held=outcome.event == "batch_held",
-        )
+        return stored_profile(con, contract, parts, outcome)
 
     return check_and_save(store, config, outcome, profile, actor, logger)
+
+
+def stored_profile(
+    con: Any, contract: Contract, parts: dict[str, Any] | None, outcome: BatchOutcome
+) -> dict[str, Any]:
+    """A committed batch's profile from the chunk-wise ``parts`` and the statistics the
+    store computes over its loaded rows (``pii`` columns: counts only). Without
+    ``parts`` (a batch whose run was killed before its monitor step) the profile has
+    only the loaded rows' statistics and is marked ``caught_up``."""
+    pii = {c.name for c in contract.columns if c.pii}
+    stats = loaded_column_stats(con, contract, outcome.batch_id, pii)
+    profile = assemble_profile(
+        parts or {"headers": [], "null_rates": {}, "unknown": {}},
+        stats,
+        rows_in=outcome.rows_in,
+        loaded=outcome.loaded,
+        quarantined=outcome.quarantined,
+        held=outcome.event == "batch_held",
+    )
+    return profile if parts else {**profile, "columns": stats, "caught_up": True}
 
 
 def check_and_save(
