@@ -159,7 +159,12 @@ def test_tidegate_run_reads_a_file_in_chunks_through_the_prefect_flow(
     (project / "pipelines").mkdir()
     (project / "schemas" / "orders.yaml").write_text(yaml.safe_dump(CONTRACT, sort_keys=False))
     source = {"kind": "file", "path": str(orders_csv), "chunk_size": 2}
-    pipeline = {"name": "orders", "source": source, "contract": "schemas/orders.yaml"}
+    pipeline = {
+        "name": "orders",
+        "source": source,
+        "contract": "schemas/orders.yaml",
+        "allowed_paths": [str(orders_csv.parent)],  # the file lies outside the project
+    }
     (project / "pipelines" / "orders.yaml").write_text(yaml.safe_dump(pipeline))
     result = CliRunner().invoke(
         app, ["run", "orders", "--project", str(project), "--store", str(store)]

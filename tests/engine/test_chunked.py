@@ -339,14 +339,14 @@ def test_a_file_that_fits_is_held_not_staged(
     assert snapshot(store) == reference([(raw, {})], contract())
 
 
+@pytest.mark.parametrize("write_mode", ["held"], indirect=True)  # it mixes the two itself
 @pytest.mark.parametrize("policy", [{}, {"max_quarantine_ratio": 0.05}])
 def test_staged_chunks_and_held_chunks_publish_as_one_batch(
     store: Store, write_mode: str, reference: Any, monkeypatch: pytest.MonkeyPatch, policy: Any
 ) -> None:
     """The first chunks staged (``WRITE_CHUNKS`` at a time), the last one held: one batch,
     the same as in one piece (a repeat across the two, a held batch's second read)."""
-    if write_mode == "staged":
-        pytest.skip("mixes the two modes itself")
+    assert write_mode == "held"
     monkeypatch.setattr(_chunked, "WRITE_CHUNKS", 5)  # 16 chunks: 3 writes, 1 held
     seen = _spy_writes(monkeypatch)
     raw = raw_batch(records())
