@@ -53,9 +53,12 @@ def make_store(kind: str, folder: Path) -> Store:
 @pytest.fixture(params=STORE_BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty store on each backend: ``tmp_path/tidegate.duckdb`` or a PostgreSQL schema."""
+    from helpers import counts_in_step
+
     made = make_store(request.param, tmp_path)
     try:
         yield made
+        counts_in_step(made)  # whatever the test wrote, the counts kept in step
     finally:
         if isinstance(made, PostgresStore):
             drop_pg_store(made)
@@ -109,12 +112,17 @@ def pg_demo_template(project_root: Path, prefect_api: str) -> Iterator[str]:
 def demo_copy(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A private copy of the demo's store on each backend, to change freely."""
     if request.param == "duckdb":
-        from helpers import copy_store
+        from helpers import copy_store, counts_in_step
 
-        yield copy_store(request.getfixturevalue("demo_template"), tmp_path / "demo")
+        made = copy_store(request.getfixturevalue("demo_template"), tmp_path / "demo")
+        yield made
+        counts_in_step(made)  # whatever the test wrote, the counts kept in step
         return
+    from helpers import counts_in_step
+
     with pg_database_copy(request.getfixturevalue("pg_demo_template")) as copy:
         yield copy
+        counts_in_step(copy)
 
 
 @contextmanager

@@ -59,8 +59,8 @@ def writer_grants(role: str, schema: str, target_tables: list[str]) -> list[str]
         # the contract texts batches committed under: recorded once, never changed
         f"GRANT SELECT, INSERT ON contract_versions TO {r}",
         f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON contract_versions FROM {r}",
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON quarantine, quarantine_rules, checkpoints, "
-        f"profiles, duplicates TO {r}",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON quarantine, quarantine_rules, "
+        f"quarantine_counts, checkpoints, profiles, duplicates TO {r}",
         f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE quarantine_id_seq TO {r}",
         # the PII key: made on the first PII value, erased by `tidegate store erase-pii-key`
         f"GRANT SELECT, INSERT, UPDATE ON pii_keys TO {r}",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tidegate.store._connect import connect, fetch_one
+from tidegate.store._quarantine_counts import COUNTS_TABLE, has_counts
 from tidegate.store._quarantine_pages import count_matches, page_ids
 from tidegate.store._quarantine_rules import RULES_TABLE
 from tidegate.store._tables import column_names, dialect_of
@@ -261,17 +262,27 @@ def count_by_rule_and_status(
     store: Store, flt: QuarantineFilter
 ) -> list[tuple[str, str, str, int]]:
     """(source, rule, status, records) for the queue page's summary: counted by the whole
-    rules text first (a few distinct values), then split into rules, so the table is
-    read once over its short columns and no rule list is made per record."""
+    rules text first (a few distinct values), then split into rules, so no rule list is
+    made per record. A filter of source, status and rule alone reads the counts table
+    (:mod:`tidegate.store._quarantine_counts`: a few rows, whatever the queue's size);
+    any other filter counts the matching records (the quarantine's short columns)."""
     with connect(store, read_only=True) as con:
         if not _has_quarantine(con):
             return []
         where, params = flt.where(
             dialect_of(con), indexed=bool(column_names(con, RULES_TABLE)), scan_rules=True
         )
-        by_rules = (
-            f"SELECT source, status, rules, count(*) AS n FROM quarantine {where} GROUP BY 1, 2, 3"
-        )
+        if _counted(flt) and has_counts(con):
+            kept = f"{where} AND n > 0" if where else "WHERE n > 0"
+            by_rules = (
+                f"SELECT source, status, rules, sum(n) AS n FROM {COUNTS_TABLE} {kept} "
+                "GROUP BY 1, 2, 3"
+            )
+        else:
+            by_rules = (
+                "SELECT source, status, rules, count(*) AS n FROM quarantine "
+                f"{where} GROUP BY 1, 2, 3"
+            )
         return [
             (s, r, st, int(n))
             for s, r, st, n in con.execute(
@@ -281,6 +292,11 @@ def count_by_rule_and_status(
                 params,
             ).fetchall()
         ]
+
+
+def _counted(flt: QuarantineFilter) -> bool:
+    """Whether the counts table answers the filter (source, status and rule only)."""
+    return replace(flt, source=None, status=None, rule=None) == QuarantineFilter()
 
 
 def matching_ids(store: Store, flt: QuarantineFilter) -> list[int]:

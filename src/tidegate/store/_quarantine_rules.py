@@ -82,6 +82,9 @@ def reindex_records(con: Any, ids_sql: str, params: list[Any] | None = None) -> 
 
 def delete_pending_of_batch(con: Any, batch_id: str) -> None:
     """Delete a batch's pending quarantine rows and their side rows (a reprocess)."""
+    from tidegate.store._quarantine_counts import uncount
+
     pending = "SELECT id FROM quarantine WHERE batch_id = ? AND status = 'pending'"
+    uncount(con, "q.batch_id = ? AND q.status = 'pending'", [batch_id])
     con.execute(f"DELETE FROM {RULES_TABLE} WHERE quarantine_id IN ({pending})", [batch_id])
     con.execute("DELETE FROM quarantine WHERE batch_id = ? AND status = 'pending'", [batch_id])

@@ -6,6 +6,7 @@ from typing import Any
 
 from tidegate.errors import ReviewConflictError
 from tidegate.store._connect import fetch_one
+from tidegate.store._quarantine_counts import count, uncount
 from tidegate.store._quarantine_rules import reindex_records
 from tidegate.store._tables import dialect_of
 
@@ -55,6 +56,10 @@ def claim_versions(con: Any, claims: list[Claim], actor: str) -> None:
         )
         if stale is not None and stale[0] is not None:
             raise _conflict(con, int(stale[0]), _expected(claims, int(stale[0])))
+        counted = bool({"status", "rules"} & set(keys))  # the counts table's key changes
+        claimed = "q.id IN (SELECT id FROM _tg_claims)"
+        if counted:
+            uncount(con, claimed)
         cur = con.execute(
             f"UPDATE quarantine SET {assignments}, version = quarantine.version + 1, "
             "updated_at = ?, updated_by = ? FROM _tg_claims c WHERE quarantine.id = c.id "
@@ -62,6 +67,8 @@ def claim_versions(con: Any, claims: list[Claim], actor: str) -> None:
             [utc_now(), actor],
         )
         updated = _row_count(con, cur)
+        if counted:
+            count(con, claimed)
         if "errors" in keys:  # a replay that still fails rewrites the record's errors
             reindex_records(con, "SELECT id FROM _tg_claims")
     finally:

@@ -19,6 +19,7 @@ from tidegate.contracts._model import Contract
 from tidegate.rules import EXISTING_KEY_RULE
 from tidegate.store._committed import CommittedBatch
 from tidegate.store._connect import fetch_one
+from tidegate.store._quarantine_counts import count_inserted, last_id
 from tidegate.store._quarantine_rules import delete_pending_of_batch, index_new_records
 from tidegate.store._tables import (
     LINEAGE_BATCH,
@@ -129,6 +130,7 @@ def _insert_quarantine(
     con.register("_tg_quarantine", frame.to_arrow())
     try:
         now = utc_now()
+        above = last_id(con)
         con.execute(
             "INSERT INTO quarantine (source, batch_id, location, record, raw, normalized, errors, "
             "rules, status, version, contract_version, created_at, updated_at, updated_by) "
@@ -137,6 +139,7 @@ def _insert_quarantine(
             [source, batch_id, location, contract_version, now, now, actor],
         )
         index_new_records(con)
+        count_inserted(con, batch_id, above)
     finally:
         con.unregister("_tg_quarantine")
 

@@ -47,6 +47,7 @@ from tidegate.store._committed import BatchOutcome, CommittedBatch, _audit_skip,
 from tidegate.store._connect import fetch_one, transaction
 from tidegate.store._duplicates import insert_duplicates
 from tidegate.store._held_chunks import Chunks, forget_held, forget_source, held_chunks
+from tidegate.store._quarantine_counts import count_inserted, last_id
 from tidegate.store._quarantine_rules import index_new_records
 from tidegate.store._row_writes import _replace_earlier, arrow_view, utc_now
 from tidegate.store._tables import (
@@ -650,6 +651,7 @@ class Publication:
                 ensure_pg_target_indexes(con, contract)
         quarantined = self.quarantined()
         now = utc_now()
+        above = last_id(con)
         con.execute(
             "INSERT INTO quarantine (source, batch_id, location, record, raw, normalized, errors, "
             "rules, status, version, contract_version, created_at, updated_at, updated_by) "
@@ -658,6 +660,7 @@ class Publication:
             [batch_id, location, contract_version, now, now, actor, self.stage_id],
         )
         index_new_records(con)
+        count_inserted(con, batch_id, above)
         self._write_duplicates(batch_id, location)
         _delete_staged(con, contract, self.stage_id)
         return loaded, quarantined

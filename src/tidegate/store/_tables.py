@@ -19,6 +19,7 @@ OWN_TABLES = (
     "checkpoints",
     "quarantine",
     "quarantine_rules",
+    "quarantine_counts",
     "profiles",
     "duplicates",
     "pii_keys",
@@ -154,6 +155,7 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
     from tidegate.store._audit_keys import ensure_audit_keys
     from tidegate.store._contract_versions import ensure_contract_versions_table
     from tidegate.store._duplicates import ensure_duplicates_table
+    from tidegate.store._quarantine_counts import ensure_quarantine_counts
     from tidegate.store._quarantine_rules import ensure_quarantine_rules
 
     if is_postgres_connection(con):
@@ -164,6 +166,7 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
         ensure_contract_versions_table(con)
         ensure_audit_keys(con)
         ensure_quarantine_rules(con)
+        ensure_quarantine_counts(con)
         return
     ensure_duplicates_table(con)
     ensure_contract_versions_table(con)
@@ -175,6 +178,7 @@ def ensure_store_tables(con: duckdb.DuckDBPyConnection) -> None:
     add_later_checkpoint_columns(con)
     ensure_audit_keys(con)
     ensure_quarantine_rules(con)
+    ensure_quarantine_counts(con)
 
 
 def column_names(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
