@@ -49,11 +49,14 @@ elif mode == "tidegate":
     from tidegate.engine import ingest_batch  # the file read in chunks, staged, published
     contract = load_contract(work / "schemas" / "orders.yaml")
     # Libraries are imported before the clock starts, as the baseline's polars and
-    # DuckDB are: pandera (with pandas, numpy, hypothesis) is imported by the first
-    # validation otherwise. Its cost is reported on a line of its own.
+    # DuckDB are: tidegate imports DuckDB, pandera (with pandas, numpy, hypothesis) and
+    # its own later stages on first use, so a one-row warm-up file is ingested first,
+    # into a store of its own, as a long-running worker would have done already. Its
+    # cost (mostly imports) is reported on a line of its own.
     cpu_i = time.process_time()
-    import tidegate.contracts._pandera
-    extra["import_validation_cpu_s"] = round(time.process_time() - cpu_i, 2)
+    (warm,) = list(FileSource("warmup", str(work / "warmup.csv")).read())
+    ingest_batch(open_store(work / "warmup-engine.duckdb"), warm, contract)
+    extra["warmup_cpu_s"] = round(time.process_time() - cpu_i, 2)
     t, cpu0 = time.perf_counter(), time.process_time()
     (item,) = list(FileSource("orders", str(csv_path)).read())
     outcome = ingest_batch(open_store(work / "tidegate.duckdb"), item, contract)
@@ -164,11 +167,11 @@ def report(args: argparse.Namespace, results: dict[str, dict]) -> None:
             f"{r['peak_rss_mb']:>13.0f}"
             f"{ratio:>12.2f}{cpu_ratio:>8.2f}{rss_ratio:>8.2f}   {r['counts']}"
         )
-    if "tidegate" in results and "import_validation_cpu_s" in results["tidegate"]:
+    if "tidegate" in results and "warmup_cpu_s" in results["tidegate"]:
         print(
-            "(tidegate: importing the validation engine's pandera, before the timed run as "
-            "the baseline's polars and DuckDB are, took "
-            f"{results['tidegate']['import_validation_cpu_s']} CPU s)"
+            "(tidegate: a one-row warm-up ingest before the timed run, which imports DuckDB, "
+            "pandera and tidegate's later stages as the baseline's imports are done before its "
+            f"clock, took {results['tidegate']['warmup_cpu_s']} CPU s)"
         )
     if "tidegate-flow" in results:
         print(

@@ -81,17 +81,12 @@ def catch_up_monitor(
     run lock. Monitoring never stops a run: a failure here is logged and the run goes on."""
     import logging
 
-    from tidegate.errors import TransientError
-    from tidegate.monitor import catch_up
+    from tidegate.monitor import catch_up, never_stops_run
 
-    try:
+    logger = logging.getLogger("tidegate.monitor")
+    what = "catching up the monitoring of %s's earlier batches failed"
+    with never_stops_run(logger, what, contract.source):
         catch_up(store, monitor, contract, actor=actor)
-    except TransientError:
-        raise
-    except Exception:
-        logging.getLogger("tidegate.monitor").exception(
-            "catching up the monitoring of %s's earlier batches failed", contract.source
-        )
 
 
 def _run_items(

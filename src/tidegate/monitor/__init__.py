@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tidegate.monitor._alert import Alert
     from tidegate.monitor._catch_up import catch_up
     from tidegate.monitor._monitor import monitor_batch, monitor_staged
+    from tidegate.monitor._never_stops import never_stops_run
     from tidegate.monitor._profile import profile_batch
     from tidegate.monitor._profile_stream import ProfileParts
     from tidegate.monitor._task import monitor_task
@@ -37,6 +38,7 @@ _LAZY = {
     "catch_up": "tidegate.monitor._catch_up",
     "monitor_batch": "tidegate.monitor._monitor",
     "monitor_staged": "tidegate.monitor._monitor",
+    "never_stops_run": "tidegate.monitor._never_stops",
     "ProfileParts": "tidegate.monitor._profile_stream",
     "profile_batch": "tidegate.monitor._profile",
     "monitor_task": "tidegate.monitor._task",
@@ -63,6 +65,7 @@ __all__ = [
     "monitor_batch",
     "monitor_staged",
     "monitor_task",
+    "never_stops_run",
     "parse_monitor",
     "profile_batch",
     "wait_for_deliveries",

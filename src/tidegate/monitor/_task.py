@@ -9,10 +9,11 @@ from prefect.cache_policies import NO_CACHE
 
 from tidegate.batches import RoutedBatch
 from tidegate.contracts import Contract
-from tidegate.errors import TransientError, transient_only
+from tidegate.errors import transient_only
 from tidegate.monitor._alert import Alert
 from tidegate.monitor._config import MonitorConfig
 from tidegate.monitor._monitor import monitor_batch, monitor_staged
+from tidegate.monitor._never_stops import never_stops_run
 from tidegate.store import BatchOutcome
 
 if TYPE_CHECKING:
@@ -37,16 +38,16 @@ def monitor_task(
     """Monitor one committed batch. The batch is already in the store, so a bug here is
     logged and the flow goes on; a locked store is retried like the other tasks."""
     logger = get_run_logger()
-    try:
+    alerts: list[Alert] = []
+    what = "monitoring %s failed; the batch itself is committed"
+    with never_stops_run(logger, what, outcome.batch_id):
         if isinstance(routed, dict):  # a file read in chunks: its profile parts
             assert contract is not None
-            return monitor_staged(
+            alerts = monitor_staged(
                 store, config, routed, outcome, contract, actor=actor, logger=logger
             )
-        alerts = monitor_batch(store, config, routed, outcome, contract, actor=actor, logger=logger)
-    except TransientError:
-        raise
-    except Exception:
-        logger.exception("monitoring %s failed; the batch itself is committed", outcome.batch_id)
-        return []
+        else:
+            alerts = monitor_batch(
+                store, config, routed, outcome, contract, actor=actor, logger=logger
+            )
     return alerts
