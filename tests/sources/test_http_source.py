@@ -18,7 +18,7 @@ import pytest
 
 from tidegate.errors import SourceConfigError, SourceUnavailableError
 from tidegate.sources import HttpGaveUpError, HttpSource, RawBatch, source_from_config
-from tidegate.sources._breaker import reset_breakers
+from tidegate.sources._breaker import breaker_for, reset_breakers
 from tidegate.sources._retry import RetryPolicy, parse_retry_after
 
 TOKEN = "tok-s3cr3t-VALUE-123"
@@ -242,18 +242,21 @@ def test_breaker_opens_after_n_failures_and_fails_fast(api: Api) -> None:
         api.url + "/b",
         retry=RetryPolicy(max_attempts=10, backoff_seconds=0.01),
         breaker_failures=3,
-        breaker_cooldown_seconds=0.5,
+        breaker_cooldown_seconds=600,  # longer than any stall of a busy machine
     )
     with pytest.raises(SourceUnavailableError, match=r"circuit open for host 127\.0\.0\.1"):
         list(source.read())
     assert api.hits["/b"] == 3  # stopped at the breaker, not at max_attempts
-    started = time.monotonic()
     with pytest.raises(SourceUnavailableError, match=r"3 consecutive failures.*cool-down"):
         list(source.read())
-    assert time.monotonic() - started < 0.2 and api.hits["/b"] == 3  # no request sent
-    time.sleep(0.55)
+    assert api.hits["/b"] == 3  # failed fast: no request sent
+    breaker = breaker_for(source.host, 3, 600)
+    assert breaker.state == "open" and breaker.opened_at is not None
+    breaker.opened_at -= 601  # the cool-down is over (no sleeping on the wall clock)
+    assert breaker.state == "half-open"
     healthy["on"] = True
     assert batch_of(source).frame["a"].to_list() == ["1"]  # half-open trial closes it
+    assert api.hits["/b"] == 4 and breaker.state == "closed"
 
 
 # ---------------------------------------------------------------- configuration
