@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class _ArrowArray:
@@ -21,6 +23,8 @@ class _ArrowArray:
 
 def byte_view(data: bytes) -> pl.Series:
     """``data`` as a polars UInt8 Series, without a copy (it keeps ``data`` alive)."""
+    import pyarrow as pa  # when a file is read, not at import
+
     array = pa.Array.from_buffers(pa.uint8(), len(data), [None, pa.py_buffer(data)])
     return pl.Series(_ArrowArray(array))
 
