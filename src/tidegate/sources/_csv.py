@@ -219,8 +219,13 @@ def _line_table(utf8: bytes, options: CsvOptions) -> pl.DataFrame | None:
     return table
 
 
-def read_fields(utf8: bytes, options: CsvOptions, *, skip_lines: int) -> pl.DataFrame:
-    """polars' CSV reader on text the fast path deems safe: every field as a string."""
+def read_fields(
+    utf8: bytes, options: CsvOptions, *, skip_lines: int, ragged: bool = True
+) -> pl.DataFrame:
+    """polars' CSV reader on text the fast path deems safe: every field as a string.
+
+    ``ragged`` False: a line of more fields than the first raises a polars ComputeError
+    (with True it is cut to the first line's width)."""
     return pl.read_csv(
         utf8,
         has_header=False,
@@ -229,7 +234,7 @@ def read_fields(utf8: bytes, options: CsvOptions, *, skip_lines: int) -> pl.Data
         quote_char=options.quote,
         infer_schema=False,
         empty_string_is_null=False,
-        truncate_ragged_lines=True,
+        truncate_ragged_lines=ragged,
         raise_if_empty=False,
     )
 

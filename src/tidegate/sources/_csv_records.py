@@ -56,7 +56,7 @@ def doubles_quotes(options: CsvOptions) -> bool:
 
 
 @functools.lru_cache(maxsize=32)
-def _patterns(delimiter: str, quote: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def well_formed_patterns(delimiter: str, quote: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """A record of well-formed fields (fullmatch), and one quoted field from its start.
 
     As the csv module reads it: inside quotes a doubled quote is one quote char, and the
@@ -82,7 +82,7 @@ def quote_problem(text: str, options: CsvOptions) -> str | None:
     quote, delimiter = options.quote, options.delimiter
     if quote is None or quote not in text:
         return None
-    whole, quoted = _patterns(delimiter, quote)
+    whole, quoted = well_formed_patterns(delimiter, quote)
     if whole.fullmatch(text):
         return None
     at, index = 0, 1
@@ -128,7 +128,9 @@ class RecordBook:
         self.quotes = doubles_quotes(options)
         self.quote = options.quote or ""  # "": no quote char (and no quote checks)
         self._well_formed = (
-            _patterns(options.delimiter, self.quote)[0].fullmatch if self.quotes else None
+            well_formed_patterns(options.delimiter, self.quote)[0].fullmatch
+            if self.quotes
+            else None
         )
         self.records = 0
         self.record_lines = 0

@@ -34,6 +34,7 @@ from tidegate.sources._chunking import Piece, concat_frames
 from tidegate.sources._csv import _FIELD_SIZE_LIMIT, CsvOptions, _line_table, read_fields
 from tidegate.sources._csv_dialect import LineSkipper, csv_reader, fast_path_applies
 from tidegate.sources._csv_header import CsvHeader
+from tidegate.sources._csv_plain import plain_lines
 from tidegate.sources._csv_records import Outcome, RecordBook
 
 
@@ -149,6 +150,8 @@ class CsvStream:
             return False  # records are held until the header is decided: the exact path
         options = self.options
         utf8 = block.encode("utf-8")
+        if self.names is not None and self._plain_block(block, utf8):
+            return True
         table = _line_table(utf8, options)
         if table is None:
             return False
@@ -178,10 +181,7 @@ class CsvStream:
                 first_data = 1
             self._columns = [[] for _ in range(self.expected)]
         else:
-            # a first line of the header's width, so that polars reads every line so
-            # (its width comes from the first line); dropped after the read
-            width = (options.delimiter.join(self._filler * self.expected) + "\n").encode()
-            frame = _read(width + utf8, options, skip_lines=0).slice(1)
+            frame = _read(self._width_line() + utf8, options, skip_lines=0).slice(1)
             lines = table.with_row_index("offset")
             if frame.height != lines.height or frame.width != self.expected:
                 return False
@@ -208,6 +208,43 @@ class CsvStream:
         self.line += table.height
         self._chars += len(block)
         return True
+
+    def _plain_block(self, block: str, utf8: bytes) -> bool:
+        """Parse ``utf8`` with polars if each line is one record of the header's width
+        (:func:`~tidegate.sources._csv_plain.plain_lines`): no line table; False if
+        that is not known (the line table decides)."""
+        if self.line < self.options.skip_rows:
+            return False  # preamble lines
+        lines = plain_lines(block, utf8, self.options, self.expected)
+        if lines is None:
+            return False
+        try:
+            frame = _read(self._width_line() + utf8, self.options, skip_lines=0, ragged=False)
+        except pl.exceptions.PolarsError:
+            return False  # a line of more fields (or polars refused the text otherwise)
+        if frame.height != lines + 1 or frame.width != self.expected:
+            return False
+        assert self.names is not None
+        first = self.line + 1
+        numbers = pl.int_range(first, first + lines, dtype=pl.Int64, eager=True)
+        out = (
+            frame.slice(1)
+            .select(
+                pl.col(old).alias(new) for old, new in zip(frame.columns, self.names, strict=True)
+            )
+            .with_columns(numbers.alias(RECORD_COLUMN))
+        )
+        self.book.count(lines, lines)
+        self._flush_exact()
+        self._frames.append(out)
+        self.line += lines
+        self._chars += len(block)
+        return True
+
+    def _width_line(self) -> bytes:
+        """A first line of the header's width, so that polars reads every line so (its
+        width comes from the first line); dropped after the read."""
+        return (self.options.delimiter.join(self._filler * self.expected) + "\n").encode()
 
     def _fast_header_ok(self) -> bool:
         """Whether the fast path may read the header: one row (or none), names from it."""
@@ -296,5 +333,7 @@ class CsvStream:
         return piece
 
 
-def _read(utf8: bytes, options: CsvOptions, *, skip_lines: int) -> pl.DataFrame:
-    return read_fields(utf8, options, skip_lines=skip_lines)
+def _read(
+    utf8: bytes, options: CsvOptions, *, skip_lines: int, ragged: bool = True
+) -> pl.DataFrame:
+    return read_fields(utf8, options, skip_lines=skip_lines, ragged=ragged)

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import NoReturn
 
+from tidegate.sources._bytes import count_byte
 from tidegate.sources._file_pass import KEPT_HEAD, FilePass
 from tidegate.sources._text import undecodable
 
@@ -95,7 +96,7 @@ class TextPass:
                     f"offset {where}); if the file uses another encoding, declare it in "
                     "the pipeline file"
                 )
-            newlines += block.count(b"\n")
+            newlines += count_byte(block, 10)  # b"\n"
             kept = (kept + block[-_KEPT:])[-_KEPT:]
             if not text or nul_at is not None:
                 continue  # after a NUL: decode on, only to find a decoding error
