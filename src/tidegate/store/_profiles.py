@@ -166,8 +166,14 @@ def loaded_column_stats(
     """The statistics of a batch's loaded rows, by contract column, as a profile holds
     them (``kind`` numeric: count, mean, std, min, max, only the count if ``pii``; string:
     count, n_distinct and the top values unless ``pii``; other: count), computed in the
-    database."""
+    database (or at the publication, from the frames in memory, for a batch whose every
+    chunk was held: :mod:`tidegate.store._held_stats`)."""
+    from tidegate.store._held_stats import take_loaded_stats
     from tidegate.store._tables import LINEAGE_BATCH, quote_ident
+
+    kept = take_loaded_stats(batch_id, pii_columns)
+    if kept is not None:
+        return kept
 
     table = quote_ident(contract.target_table)
     where = f"WHERE {LINEAGE_BATCH} = ?"

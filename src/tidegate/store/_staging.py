@@ -47,6 +47,8 @@ from tidegate.store._committed import BatchOutcome, CommittedBatch, _audit_skip,
 from tidegate.store._connect import fetch_one, transaction
 from tidegate.store._duplicates import insert_duplicates
 from tidegate.store._held_chunks import Chunks, forget_held, forget_source, held_chunks
+from tidegate.store._held_rules import HeldRules, held_batch_rules, newly_failing
+from tidegate.store._held_stats import held_loaded_stats, remember_loaded_stats
 from tidegate.store._quarantine_counts import count_inserted, last_id
 from tidegate.store._quarantine_rules import index_new_records
 from tidegate.store._row_writes import _replace_earlier, arrow_view, utc_now
@@ -282,6 +284,9 @@ class Publication:
         if not is_postgres_connection(con):  # this connection only: a copy of 100M rows
             con.execute("SET preserve_insertion_order = false")  # spills instead of failing
         typed, quarantine = held
+        # every row held, none staged: the whole-batch rules run over the frames (polars)
+        self.held = typed if typed and not self._any_staged(table) else []
+        self.loaded_stats: tuple[str, dict[str, Any]] | None = None  # (batch id, stats)
         if quarantine is not None:
             _insert(con, QUARANTINE_STAGING, quarantine)
         if typed and is_postgres_connection(con):  # staged in the publishing transaction
@@ -292,9 +297,17 @@ class Publication:
             con.register(_HELD_VIEW, _held_arrow(typed))
             picks = ", ".join(
                 [quote_ident(c) for c in contract.column_names]
-                + [f"CAST('{stage_id}' AS VARCHAR)", RECORD_COLUMN, CHUNK_COLUMN, PASSED_COLUMN]
+                + [
+                    f"CAST('{stage_id}' AS VARCHAR) AS {LINEAGE_BATCH}",
+                    RECORD_COLUMN,
+                    CHUNK_COLUMN,
+                    PASSED_COLUMN,
+                ]
             )
-            self.staged = f"(SELECT * FROM {table} UNION ALL SELECT {picks} FROM {_HELD_VIEW})"
+            held_rows = f"SELECT {picks} FROM {_HELD_VIEW}"
+            self.staged = (
+                f"({held_rows})" if self.held else f"(SELECT * FROM {table} UNION ALL {held_rows})"
+            )
         self.target = quote_ident(contract.target_table)
         con.execute(f"DROP TABLE IF EXISTS {_FINDINGS}")
         con.execute(f"DROP TABLE IF EXISTS {_EXACT}")
@@ -312,6 +325,16 @@ class Publication:
         con.execute(
             f"CREATE TEMPORARY TABLE {_EXACT} "
             "(record BIGINT NOT NULL, first_record BIGINT NOT NULL)"
+        )
+
+    def _any_staged(self, table: str) -> bool:
+        """Has this stage id rows in the staging table (before held rows are added)?"""
+        return bool(
+            fetch_one(
+                self.con,
+                f"SELECT 1 FROM {table} WHERE {LINEAGE_BATCH} = ? LIMIT 1",
+                [self.stage_id],
+            )
         )
 
     def _count(self, sql: str, params: list[Any]) -> int:
@@ -353,6 +376,11 @@ class Publication:
         """``unique`` values repeated across chunks, then primary keys repeated anywhere
         in the batch (an exact repeat is a duplicate, a repeat with other values a
         finding against the first occurrence)."""
+        if self.held:  # every row in memory: the same rules in polars (None: in SQL)
+            self.rows = sum(f.height for f in self.held)
+            found = held_batch_rules(self.held, self.contract)
+            if found is not None:
+                return self._write_held_rules(found)
         con, staged, stage = self.con, self.staged, [self.stage_id]
         key = self.contract.primary_key
         self.rows = self._count(f"SELECT count(*) FROM {staged} WHERE {LINEAGE_BATCH} = ?", stage)
@@ -371,6 +399,15 @@ class Publication:
             stage,
         )
         return BatchRules(exact, tuple(int(r[0]) for r in first), newly)
+
+    def _write_held_rules(self, found: HeldRules) -> BatchRules:
+        """The rules found over the held rows, into the tables the SQL fills."""
+        exact = found.exact
+        _insert(self.con, _FINDINGS, found.findings)
+        _insert(self.con, _EXACT, exact.select("record", "first_record"))
+        _insert(self.con, _EXACT_ROWS, exact)
+        first = exact.get_column("record").sort().head(100).to_list()
+        return BatchRules(exact.height, tuple(first), newly_failing(self.held, found.findings))
 
     def _repeats_across_chunks(self, rule: str, columns: tuple[str, ...]) -> None:
         """The findings of a uniqueness rule (a column's ``unique: true``, a GX uniqueness
@@ -649,6 +686,9 @@ class Publication:
             )
             if loaded and is_postgres_connection(con):
                 ensure_pg_target_indexes(con, contract)
+            if self.held:  # the monitor's statistics of these rows, from the frames
+                stats = held_loaded_stats(self.held, self._unloaded(), contract, loaded)
+                self.loaded_stats = (batch_id, stats) if stats is not None else None
         quarantined = self.quarantined()
         now = utc_now()
         above = last_id(con)
@@ -664,6 +704,15 @@ class Publication:
         self._write_duplicates(batch_id, location)
         _delete_staged(con, contract, self.stage_id)
         return loaded, quarantined
+
+    def _unloaded(self) -> pl.Series:
+        """The records a finding or an exact repeat keeps out of the target."""
+        sql = f"SELECT record FROM {_FINDINGS} UNION SELECT record FROM {_EXACT}"
+        if is_postgres_connection(self.con):
+            rows = self.con.execute(sql).fetchall()
+            return pl.Series("record", [int(r[0]) for r in rows], dtype=pl.Int64)
+        table = self.con.sql(sql).to_arrow_table()
+        return pl.Series("record", table.column(0), dtype=pl.Int64)
 
     def _write_duplicates(self, batch_id: str, location: str) -> None:
         """Every exact repeat found over the staged rows, into ``duplicates`` (in pages,
@@ -712,4 +761,6 @@ def publishing(
                 con.execute(f"DROP TABLE IF EXISTS {_EXACT_ROWS}")
                 if held[0] and not is_postgres_connection(con):
                     con.unregister(_HELD_VIEW)
+    if publication.loaded_stats is not None:  # committed: the monitor may read them
+        remember_loaded_stats(publication.loaded_stats[0], contract, publication.loaded_stats[1])
     forget_held(stage_id)
