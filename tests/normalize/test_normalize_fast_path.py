@@ -175,7 +175,7 @@ def test_a_canonical_value_a_rule_changes_is_not_skipped(
     assert normalize(frame, spec).rule_counts  # the rule did change something
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_fast_path_matches_every_step_on_every_row(case: tuple[Contract, pl.DataFrame]) -> None:
     spec, frame = case
