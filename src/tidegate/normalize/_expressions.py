@@ -51,6 +51,17 @@ def changed(before: pl.Expr, after: pl.Expr) -> pl.Expr:
     return before.ne_missing(after)
 
 
+def shortened(before: pl.Expr, after: pl.Expr) -> pl.Expr:
+    """``changed`` for a step that only ever removes characters (trim, strip): its value
+    changed exactly where it got shorter, a length comparison instead of a text one."""
+    return before.str.len_bytes() != after.str.len_bytes()
+
+
+def nulled(before: pl.Expr, after: pl.Expr) -> pl.Expr:
+    """``changed`` for a step that only ever turns values into null (null tokens)."""
+    return before.is_not_null() & after.is_null()
+
+
 def trim(expr: pl.Expr) -> pl.Expr:
     """Strip surrounding whitespace, NBSP and tabs included."""
     return expr.str.strip_chars(WHITESPACE)
