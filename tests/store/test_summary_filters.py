@@ -179,3 +179,21 @@ def test_column_rules_tells_a_column_only_by_rules_that_name_it_alone(
         assert column_rules(con, "amount") == ["amount.range"]
         assert column_rules(con, "start") is None  # dates.order names end too
         assert column_rules(con, "nowhere") == []
+
+
+def test_a_counts_table_made_before_the_batch_and_time_columns_is_made_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches = _build(store, monkeypatch, random.Random(4))
+    flt = QuarantineFilter(batch=batches[0], column="email")
+    want = count_by_rule_and_status(store, flt)
+    with transaction(store) as con:
+        con.execute("DROP TABLE quarantine_counts")
+        con.execute(
+            "CREATE TABLE quarantine_counts (source VARCHAR NOT NULL, status VARCHAR NOT NULL, "
+            "rules VARCHAR NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (source, status, rules))"
+        )
+    assert count_by_rule_and_status(store, flt) == want  # counted over the records
+    with transaction(store) as con:
+        ensure_store_tables(con)  # made again and counted; the fixture checks it after
+    assert count_by_rule_and_status(store, flt) == want
