@@ -323,35 +323,38 @@ def _from_counts(
         )
         key_params = [*key_params, *(f",{r}," for r in rules)]
     kept = " AND ".join(clauses)
-    table = (
-        f"SELECT source, status, rules, sum(n) AS n FROM {COUNTS_TABLE} WHERE {kept} "
-        "GROUP BY 1, 2, 3"
-    )
+
+    def table_sql(condition: str) -> str:
+        return (
+            f"SELECT source, status, rules, sum(n) AS n FROM {COUNTS_TABLE} WHERE {condition} "
+            "GROUP BY 1, 2, 3"
+        )
+
     if flt.since is None and flt.until is None:
-        return table, key_params
+        return table_sql(kept), key_params
     inside = [("min(first_at) >= ?", flt.since), ("max(last_at) < ?", flt.until)]
     meets = [("max(last_at) >= ?", flt.since), ("min(first_at) < ?", flt.until)]
     inside = [(c, v) for c, v in inside if v is not None]
     meets = [(c, v) for c, v in meets if v is not None]
 
-    def batches(having: str, values: list[Any]) -> tuple[str, list[Any]]:
-        return (
-            f"batch_id IN (SELECT batch_id FROM {COUNTS_TABLE} WHERE n > 0 "
-            f"GROUP BY batch_id HAVING {having})",
-            values,
+    spans = f"SELECT batch_id FROM {COUNTS_TABLE} WHERE n > 0 GROUP BY batch_id HAVING "
+    held = " AND ".join(c for c, _ in inside)
+    straddling = [
+        r[0]
+        for r in con.execute(
+            spans + " AND ".join(c for c, _ in meets) + f" AND NOT ({held})",
+            [*(v for _, v in meets), *(v for _, v in inside)],
+        ).fetchall()
+    ]
+    sql = table_sql(f"{kept} AND batch_id IN ({spans}{held})")
+    out = [*key_params, *(v for _, v in inside)]
+    if straddling:  # (known first: a quarantine scan for no batch still reads its side rows)
+        sql += (
+            " UNION ALL SELECT source, status, rules, count(*) AS n FROM quarantine "
+            f"{where} AND batch_id IN ({', '.join('?' for _ in straddling)}) GROUP BY 1, 2, 3"
         )
-
-    held, held_params = batches(" AND ".join(c for c, _ in inside), [v for _, v in inside])
-    straddling, straddling_params = batches(
-        " AND ".join(c for c, _ in meets) + " AND NOT (" + " AND ".join(c for c, _ in inside) + ")",
-        [v for _, v in meets] + [v for _, v in inside],
-    )
-    return (
-        f"SELECT source, status, rules, sum(n) AS n FROM {COUNTS_TABLE} WHERE {kept} "
-        f"AND {held} GROUP BY 1, 2, 3 UNION ALL SELECT source, status, rules, count(*) AS n "
-        f"FROM quarantine {where} AND {straddling} GROUP BY 1, 2, 3",
-        [*key_params, *held_params, *params, *straddling_params],
-    )
+        out += [*params, *straddling]
+    return sql, out
 
 
 def matching_ids(store: Store, flt: QuarantineFilter) -> list[int]:
