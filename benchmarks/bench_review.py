@@ -104,6 +104,7 @@ def _cases(pending: int) -> list[tuple[str, Any, str, int, int | None]]:
         ("by rule, page 1", QuarantineFilter(rule="email.regex"), rule_sql, 0, None),
         ("rule+column+source+status", combined, combo_sql, 0, None),
         ("combined, middle (after)", combined, combo_sql, 0, pending // 2),
+        ("combined, middle (offset)", combined, combo_sql, pending // 2, None),
     ]
 
 
@@ -310,8 +311,30 @@ SUMMARIES = [  # the web page's summary drops the status filter (it shows each s
     ("source", {"source": "orders"}),
     ("rule", {"rule": "email.regex"}),
     ("source + rule", {"source": "orders", "rule": "email.regex"}),
-    ("column (not from the counts table)", {"column": "email"}),
+    ("column", {"column": "email"}),
+    ("rule + column", {"rule": "email.regex", "column": "email"}),
 ]
+
+
+def _summaries(store: Any) -> list[tuple[str, dict[str, Any]]]:
+    """SUMMARIES, and the batch and time-window filters on the store's own batch."""
+    from datetime import timedelta
+
+    from tidegate.store._connect import connect
+
+    with connect(store, read_only=True) as con:
+        batch, at = con.execute("SELECT batch_id, created_at FROM quarantine LIMIT 1").fetchone()
+    window = {"since": at - timedelta(hours=1), "until": at + timedelta(hours=1)}
+    return [
+        *SUMMARIES,
+        ("batch", {"batch": batch}),
+        ("time window (holding the batch)", window),
+        ("time window (before the batch)", {"until": at - timedelta(hours=1)}),
+        (
+            "source + rule + column + batch + time window",
+            {"source": "orders", "rule": "email.regex", "column": "email", "batch": batch} | window,
+        ),
+    ]
 
 
 def _summary_over_records(store: Any, flt: Any) -> Any:
@@ -342,8 +365,9 @@ def report(store: Any, raw: Path, pending: int, title: str) -> None:
     if web is not None:
         for q, (wall, cpu) in zip(queries, web, strict=True):
             print(f"web queue page /?{q}: {wall:.1f} ms ({cpu:.1f} CPU ms)")
-    for name, picks in SUMMARIES:
+    for name, picks in _summaries(store):
         flt = QuarantineFilter(**picks)
+        assert count_by_rule_and_status(store, flt) == _summary_over_records(store, flt), name
         counted = _timed(lambda flt=flt: count_by_rule_and_status(store, flt))
         scanned = _timed(lambda flt=flt: _summary_over_records(store, flt))
         print(

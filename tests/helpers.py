@@ -261,8 +261,10 @@ def tg_ok(store: Store, project_root: Path, *args: str) -> str:
 
 def counts_in_step(store: Store) -> None:
     """The quarantine's counts table holds what a fresh GROUP BY over the quarantine
-    says (keys counted down to 0 are left in it and mean nothing); a store with a
-    quarantine must have it. No store or no quarantine yet: nothing to check."""
+    says (keys counted down to 0 are left in it and mean nothing), each key's
+    first_at..last_at holding its records' created_at; the rule/column pairs hold every
+    pair of the rules side table; a store with a quarantine must have both. No store or
+    no quarantine yet: nothing to check."""
     if isinstance(store, Path | DuckDBStore) and not Path(str(store)).exists():
         return
     tables = {
@@ -276,8 +278,21 @@ def counts_in_step(store: Store) -> None:
     if "quarantine" not in tables:
         return
     assert "quarantine_counts" in tables, "a store with a quarantine has no quarantine_counts"
-    fresh = query(store, "SELECT source, status, rules, count(*) FROM quarantine GROUP BY 1, 2, 3")
-    held = query(store, "SELECT source, status, rules, n FROM quarantine_counts WHERE n <> 0")
-    assert {(s, st, r): int(n) for s, st, r, n in held} == {
-        (s, st, r): int(n) for s, st, r, n in fresh
-    }
+    fresh = query(
+        store,
+        "SELECT source, batch_id, status, rules, count(*), min(created_at), max(created_at) "
+        "FROM quarantine GROUP BY 1, 2, 3, 4",
+    )
+    held = query(
+        store,
+        "SELECT source, batch_id, status, rules, n, first_at, last_at FROM quarantine_counts "
+        "WHERE n <> 0",
+    )
+    assert {k[:4]: int(k[4]) for k in held} == {k[:4]: int(k[4]) for k in fresh}
+    bounds = {k[:4]: (k[5], k[6]) for k in held}
+    for *key, _, first, last in fresh:
+        assert bounds[tuple(key)][0] <= first and last <= bounds[tuple(key)][1], key
+    assert "quarantine_rule_columns" in tables, "a quarantine without its rule/column pairs"
+    pairs = set(query(store, 'SELECT rule, "column" FROM quarantine_rule_columns'))
+    side = query(store, "SELECT DISTINCT rule, coalesce(\"column\", '') FROM quarantine_rules")
+    assert set(side) <= pairs, set(side) - pairs

@@ -22,7 +22,7 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
         assert result.exit_code == 0, result.output
         ready = (
             "ready: audit, audit_keys, checkpoints, contract_versions, duplicates, pii_keys, "
-            "profiles, quarantine, quarantine_counts, quarantine_rules"
+            "profiles, quarantine, quarantine_counts, quarantine_rule_columns, quarantine_rules"
         )
         assert ready in " ".join(result.output.split())
     tables = {
@@ -44,6 +44,7 @@ def test_init_creates_the_tables_and_is_repeatable(store: Store, tmp_path: Path)
         "quarantine",
         "quarantine_rules",  # the queue's rule and column filters look here
         "quarantine_counts",  # the queue's summary reads here
+        "quarantine_rule_columns",  # ... and tells a column filter by its rules here
     }
     if isinstance(store, PostgresStore):
         triggers = {

@@ -26,7 +26,7 @@ from tidegate.store._pg_store import PostgresStore
 from tidegate.store._pii_keys import ensure_pii_keys_table
 from tidegate.store._profiles import ensure_profiles_table
 from tidegate.store._quarantine_counts import COUNTS_TABLE, recount
-from tidegate.store._quarantine_rules import index_new_records
+from tidegate.store._quarantine_rules import PAIRS_TABLE, index_new_records, note_pairs
 from tidegate.store._tables import OWN_TABLES, ensure_store_tables, quote_ident, store_tables
 
 if TYPE_CHECKING:
@@ -95,11 +95,13 @@ def copy_store(
             ).fetchall()
             ddl = ", ".join(f"{quote_ident(c)} {_pg_column_type(t)}" for c, t in columns)
             dst.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({ddl})")
-        for table in [t for t in OWN_TABLES if t in tables and t != COUNTS_TABLE] + targets:
+        counted = (COUNTS_TABLE, PAIRS_TABLE)  # made again from the copied rows, below
+        for table in [t for t in OWN_TABLES if t in tables and t not in counted] + targets:
             report.rows[table] = _copy_table(src, dst, table, progress)
         recount(dst)  # one GROUP BY over the copied records (an older source has no counts)
         if "quarantine_rules" not in tables:  # a store made before the side table
             index_new_records(dst)
+        note_pairs(dst, "true")  # the pairs the copied side rows hold
         if report.rows.get("quarantine"):
             dst.execute("SELECT setval('quarantine_id_seq', (SELECT max(id) FROM quarantine))")
         for table in ("quarantine", "quarantine_rules"):  # a planner without statistics

@@ -60,7 +60,7 @@ def writer_grants(role: str, schema: str, target_tables: list[str]) -> list[str]
         f"GRANT SELECT, INSERT ON contract_versions TO {r}",
         f"REVOKE UPDATE, DELETE, TRUNCATE, TRIGGER, REFERENCES ON contract_versions FROM {r}",
         "GRANT SELECT, INSERT, UPDATE, DELETE ON quarantine, quarantine_rules, "
-        f"quarantine_counts, checkpoints, profiles, duplicates TO {r}",
+        f"quarantine_rule_columns, quarantine_counts, checkpoints, profiles, duplicates TO {r}",
         f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE quarantine_id_seq TO {r}",
         # the PII key: made on the first PII value, erased by `tidegate store erase-pii-key`
         f"GRANT SELECT, INSERT, UPDATE ON pii_keys TO {r}",

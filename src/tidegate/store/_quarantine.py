@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tidegate.store._connect import connect, fetch_one
 from tidegate.store._quarantine_counts import COUNTS_TABLE, has_counts
 from tidegate.store._quarantine_pages import count_matches, page_ids
-from tidegate.store._quarantine_rules import RULES_TABLE
+from tidegate.store._quarantine_rules import RULES_TABLE, column_rules
 from tidegate.store._tables import column_names, dialect_of
 
 if TYPE_CHECKING:
@@ -263,21 +263,20 @@ def count_by_rule_and_status(
 ) -> list[tuple[str, str, str, int]]:
     """(source, rule, status, records) for the queue page's summary: counted by the whole
     rules text first (a few distinct values), then split into rules, so no rule list is
-    made per record. A filter of source, status and rule alone reads the counts table
-    (:mod:`tidegate.store._quarantine_counts`: a few rows, whatever the queue's size);
-    any other filter counts the matching records (the quarantine's short columns)."""
+    made per record. Any filter but ``ids`` reads the counts table
+    (:mod:`tidegate.store._quarantine_counts`: a few rows, whatever the queue's size; see
+    :func:`_from_counts`); a store without it counts the matching records (the
+    quarantine's short columns)."""
     with connect(store, read_only=True) as con:
         if not _has_quarantine(con):
             return []
+        dialect = dialect_of(con)
         where, params = flt.where(
-            dialect_of(con), indexed=bool(column_names(con, RULES_TABLE)), scan_rules=True
+            dialect, indexed=bool(column_names(con, RULES_TABLE)), scan_rules=True
         )
-        if _counted(flt) and has_counts(con):
-            kept = f"{where} AND n > 0" if where else "WHERE n > 0"
-            by_rules = (
-                f"SELECT source, status, rules, sum(n) AS n FROM {COUNTS_TABLE} {kept} "
-                "GROUP BY 1, 2, 3"
-            )
+        counted = _from_counts(con, flt, dialect, where, params) if has_counts(con) else None
+        if counted is not None:
+            by_rules, params = counted
         else:
             by_rules = (
                 "SELECT source, status, rules, count(*) AS n FROM quarantine "
@@ -294,9 +293,68 @@ def count_by_rule_and_status(
         ]
 
 
-def _counted(flt: QuarantineFilter) -> bool:
-    """Whether the counts table answers the filter (source, status and rule only)."""
-    return replace(flt, source=None, status=None, rule=None) == QuarantineFilter()
+def _from_counts(
+    con: Any, flt: QuarantineFilter, dialect: str, where: str, params: list[Any]
+) -> tuple[str, list[Any]] | None:
+    """The summary's (source, status, rules, n) rows from the counts table, as a SELECT
+    and its parameters; None when the table cannot answer ``flt`` exactly (ids, or a
+    column that a rule names beside another column).
+
+    Source, batch, status and rule are in the key. A column filter is the rules whose side
+    rows all name that column (:func:`~tidegate.store._quarantine_rules.column_rules`): a
+    record fails on the column exactly when its rules hold one of them. A time window
+    takes the batches whose keys' ``first_at``..``last_at`` lie inside it from the table,
+    skips those outside it, and counts the records of a batch that straddles a bound from
+    the quarantine (``where``, ``params``: the whole filter on the quarantine)."""
+    if flt.ids:
+        return None
+    keys, key_params = replace(flt, column=None, since=None, until=None).where(
+        dialect, scan_rules=True
+    )
+    clauses = [keys.removeprefix("WHERE "), "n > 0"] if keys else ["n > 0"]
+    if flt.column:
+        rules = column_rules(con, flt.column)
+        if rules is None:
+            return None
+        clauses.append(
+            "(" + " OR ".join("strpos(',' || rules || ',', ?) > 0" for _ in rules) + ")"
+            if rules
+            else "false"  # no record fails on the column
+        )
+        key_params = [*key_params, *(f",{r}," for r in rules)]
+    kept = " AND ".join(clauses)
+
+    def table_sql(condition: str) -> str:
+        return (
+            f"SELECT source, status, rules, sum(n) AS n FROM {COUNTS_TABLE} WHERE {condition} "
+            "GROUP BY 1, 2, 3"
+        )
+
+    if flt.since is None and flt.until is None:
+        return table_sql(kept), key_params
+    inside = [("min(first_at) >= ?", flt.since), ("max(last_at) < ?", flt.until)]
+    meets = [("max(last_at) >= ?", flt.since), ("min(first_at) < ?", flt.until)]
+    inside = [(c, v) for c, v in inside if v is not None]
+    meets = [(c, v) for c, v in meets if v is not None]
+
+    spans = f"SELECT batch_id FROM {COUNTS_TABLE} WHERE n > 0 GROUP BY batch_id HAVING "
+    held = " AND ".join(c for c, _ in inside)
+    straddling = [
+        r[0]
+        for r in con.execute(
+            spans + " AND ".join(c for c, _ in meets) + f" AND NOT ({held})",
+            [*(v for _, v in meets), *(v for _, v in inside)],
+        ).fetchall()
+    ]
+    sql = table_sql(f"{kept} AND batch_id IN ({spans}{held})")
+    out = [*key_params, *(v for _, v in inside)]
+    if straddling:  # (known first: a quarantine scan for no batch still reads its side rows)
+        sql += (
+            " UNION ALL SELECT source, status, rules, count(*) AS n FROM quarantine "
+            f"{where} AND batch_id IN ({', '.join('?' for _ in straddling)}) GROUP BY 1, 2, 3"
+        )
+        out += [*params, *straddling]
+    return sql, out
 
 
 def matching_ids(store: Store, flt: QuarantineFilter) -> list[int]:

@@ -1,20 +1,28 @@
-"""The quarantine's counts table: records per (source, status, rules text), so the review
-queue's summary reads a few rows instead of counting the whole queue on every page.
+"""The quarantine's counts table: records per (source, batch, status, rules text), so the
+review queue's summary reads a few rows instead of counting the whole queue on every page.
 
-``quarantine_counts(source, status, rules, n)`` is kept in step in the transaction of
-every write that adds, deletes or changes the status or rules of quarantine rows: the
-commit of quarantined rows (:func:`count_inserted`, after the insert), a review claim
-that changes status or rules (:func:`uncount` before the UPDATE, :func:`count` after),
-a reprocess deleting a batch's pending rows (:func:`uncount` before the DELETE), and a
-store copy (:func:`recount`, once the rows are in). Keyed by the whole rules text (a few
-distinct values), it answers the summary under a rule filter too: the rules that occur
-together with the filtered one are in the same key. A key whose records are all gone
-keeps ``n = 0`` (readers skip it), so no write deletes and re-inserts a key.
+``quarantine_counts(source, batch_id, status, rules, n, first_at, last_at)`` is kept in
+step in the transaction of every write that adds, deletes or changes the status or rules
+of quarantine rows: the commit of quarantined rows (:func:`count_inserted`, after the
+insert), a review claim that changes status or rules (:func:`uncount` before the UPDATE,
+:func:`count` after), a reprocess deleting a batch's pending rows (:func:`uncount` before
+the DELETE), and a store copy (:func:`recount`, once the rows are in). Keyed by the whole
+rules text (a few distinct values), it answers the summary under a rule filter too: the
+rules that occur together with the filtered one are in the same key; and under a column
+filter, when the rules name the column (:func:`tidegate.store._quarantine_rules.column_rules`).
+A key whose records are all gone keeps ``n = 0`` (readers skip it), so no write deletes
+and re-inserts a key.
 
-A store made before the table gets it, filled by one GROUP BY over the quarantine, the
-next time its tables are ensured (:func:`ensure_quarantine_counts`: `tidegate store
-init`, any flow run or review action); a read of a store without it (opened read-only)
-counts the quarantine itself.
+``first_at``/``last_at`` bound the ``created_at`` of the key's records (a write only
+widens them; ``created_at`` never changes), so a time window holds all of a batch whose
+keys lie inside it and none of one whose keys lie outside it; only the records of a batch
+that straddles a bound are counted from the quarantine (a batch written in one insert
+has one ``created_at``, so it never straddles).
+
+A store made before the table (or before its batch and time columns) gets it, filled by
+one GROUP BY over the quarantine, the next time its tables are ensured
+(:func:`ensure_quarantine_counts`: `tidegate store init`, any flow run or review action);
+a read of a store without it (opened read-only) counts the quarantine itself.
 """
 
 from __future__ import annotations
@@ -26,32 +34,40 @@ from tidegate.store._tables import column_names
 COUNTS_TABLE = "quarantine_counts"
 COUNTS_DDL = (
     f"CREATE TABLE IF NOT EXISTS {COUNTS_TABLE} (source VARCHAR NOT NULL, "
-    "status VARCHAR NOT NULL, rules VARCHAR NOT NULL, n BIGINT NOT NULL, "
-    "PRIMARY KEY (source, status, rules))"
+    "batch_id VARCHAR NOT NULL, status VARCHAR NOT NULL, rules VARCHAR NOT NULL, "
+    "n BIGINT NOT NULL, first_at TIMESTAMP NOT NULL, last_at TIMESTAMP NOT NULL, "
+    "PRIMARY KEY (source, batch_id, status, rules))"
 )
-GROUPED = "SELECT source, status, rules, count(*) AS n FROM quarantine q"
+KEY = "source, batch_id, status, rules"
+GROUPED = f"SELECT {KEY}, count(*) AS n, min(created_at), max(created_at) FROM quarantine q"
 
 
 def _merge(con: Any, where: str, params: list[Any], sign: int) -> None:
     """Add (``sign`` 1) or take away (-1) the records ``where`` picks (a condition on
     ``q``) to or from their keys."""
+    t = COUNTS_TABLE
     con.execute(
-        f"INSERT INTO {COUNTS_TABLE} (source, status, rules, n) "
-        f"SELECT source, status, rules, {sign} * count(*) FROM quarantine q WHERE {where} "
-        "GROUP BY 1, 2, 3 ON CONFLICT (source, status, rules) "
-        f"DO UPDATE SET n = {COUNTS_TABLE}.n + excluded.n",
+        f"INSERT INTO {t} ({KEY}, n, first_at, last_at) "
+        f"SELECT {KEY}, {sign} * count(*), min(created_at), max(created_at) FROM quarantine q "
+        f"WHERE {where} GROUP BY 1, 2, 3, 4 ON CONFLICT ({KEY}) DO UPDATE SET "
+        f"n = {t}.n + excluded.n, first_at = least({t}.first_at, excluded.first_at), "
+        f"last_at = greatest({t}.last_at, excluded.last_at)",
         params,
     )
 
 
 def has_counts(con: Any) -> bool:
-    return bool(column_names(con, COUNTS_TABLE))
+    """Whether the store has the table as this module keeps it (with the batch and time
+    columns: a store made before them has only the source, status and rules)."""
+    return "first_at" in column_names(con, COUNTS_TABLE)
 
 
 def ensure_quarantine_counts(con: Any) -> None:
-    """Make the table unless it is there, counting the records a store already holds."""
+    """Make the table unless it is there, counting the records a store already holds (a
+    table made before the batch and time columns is made again)."""
     if has_counts(con):
         return
+    con.execute(f"DROP TABLE IF EXISTS {COUNTS_TABLE}")
     con.execute(COUNTS_DDL)
     recount(con)
 
@@ -59,7 +75,9 @@ def ensure_quarantine_counts(con: Any) -> None:
 def recount(con: Any) -> None:
     """Count every key again from the quarantine (one GROUP BY)."""
     con.execute(f"DELETE FROM {COUNTS_TABLE}")
-    con.execute(f"INSERT INTO {COUNTS_TABLE} (source, status, rules, n) {GROUPED} GROUP BY 1, 2, 3")
+    con.execute(
+        f"INSERT INTO {COUNTS_TABLE} ({KEY}, n, first_at, last_at) {GROUPED} GROUP BY 1, 2, 3, 4"
+    )
 
 
 def last_id(con: Any) -> int:

@@ -1,13 +1,17 @@
 """The quarantine's rules side table: one row per (record, failed rule, column), so the
 queue's rule and column filters look rows up by value instead of searching inside every
-record's ``errors`` JSON.
+record's ``errors`` JSON; and beside it ``quarantine_rule_columns(rule, "column")``, the
+(rule, column) pairs it has held (``''`` for no column), a few rows, so the summary can
+tell a column filter by the rules that name the column (:func:`column_rules`).
 
 ``quarantine_rules(quarantine_id, rule, "column")`` is written in the transaction that
 writes or changes the quarantine rows it describes: after each insert of quarantine rows
 (:func:`index_new_records`), when a review action rewrites a record's errors
 (:func:`reindex_records`), and before pending rows of a batch are deleted by a reprocess
-(:func:`delete_pending_of_batch`). Status is not copied into it: it stays in
-``quarantine`` alone, so a replay or reject has nothing to keep in step here.
+(:func:`delete_pending_of_batch`); each write of side rows adds their new pairs (a pair is
+never taken away, so the pairs are all the side table holds and perhaps more). Status is
+not copied into it: it stays in ``quarantine`` alone, so a replay or reject has nothing to
+keep in step here.
 
 A store made before the side table existed gets it (filled from the errors it holds) the
 next time its tables are ensured (:func:`ensure_quarantine_rules`: `tidegate store init`,
@@ -26,6 +30,11 @@ RULES_TABLE = "quarantine_rules"
 RULES_DDL = (
     f"CREATE TABLE IF NOT EXISTS {RULES_TABLE} (quarantine_id BIGINT NOT NULL, "
     'rule VARCHAR NOT NULL, "column" VARCHAR)'
+)
+PAIRS_TABLE = "quarantine_rule_columns"
+PAIRS_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {PAIRS_TABLE} (rule VARCHAR NOT NULL, "
+    '"column" VARCHAR NOT NULL, PRIMARY KEY (rule, "column"))'
 )
 # The queue's filters and keyset pages on PostgreSQL (DuckDB scans; see the docstring).
 PG_INDEX_DDL = f"""
@@ -53,23 +62,48 @@ def _error_rows(con: Any, where: str) -> str:
 
 
 def ensure_quarantine_rules(con: Any) -> None:
-    """Make the side table (and on PostgreSQL the queue's indexes) unless they are there;
-    a store made before them gets its existing records indexed."""
-    if column_names(con, RULES_TABLE):
-        return
-    con.execute(RULES_DDL)
-    con.execute(f"INSERT INTO {RULES_TABLE} {_error_rows(con, 'true')}")
-    if is_postgres_connection(con):
-        con.execute(PG_INDEX_DDL)
+    """Make the side table (and on PostgreSQL the queue's indexes) and the pairs unless
+    they are there; a store made before them gets its existing records indexed."""
+    if not column_names(con, RULES_TABLE):
+        con.execute(RULES_DDL)
+        con.execute(f"INSERT INTO {RULES_TABLE} {_error_rows(con, 'true')}")
+        if is_postgres_connection(con):
+            con.execute(PG_INDEX_DDL)
+    if not column_names(con, PAIRS_TABLE):
+        con.execute(PAIRS_DDL)
+        note_pairs(con, "true")
+
+
+def note_pairs(con: Any, where: str, params: list[Any] | None = None) -> None:
+    """Add the (rule, column) pairs of the side rows ``where`` picks (a condition on
+    ``quarantine_id`` and the side columns) that are not noted yet."""
+    con.execute(
+        f'INSERT INTO {PAIRS_TABLE} (rule, "column") SELECT DISTINCT rule, '
+        f"coalesce(\"column\", '') FROM {RULES_TABLE} WHERE {where} ON CONFLICT DO NOTHING",
+        params or [],
+    )
+
+
+def column_rules(con: Any, column: str) -> list[str] | None:
+    """The rules whose every side row names ``column``, if a record fails on ``column``
+    exactly when it fails one of them (no rule that names it also names another column
+    or none); None when some rule names it and something else (or no pairs table)."""
+    if not column_names(con, PAIRS_TABLE):
+        return None
+    pairs = con.execute(f'SELECT rule, "column" FROM {PAIRS_TABLE}').fetchall()
+    rules = {r for r, c in pairs if c == column}
+    if any(c != column for r, c in pairs if r in rules):
+        return None
+    return sorted(rules)
 
 
 def index_new_records(con: Any) -> None:
     """Index the quarantine rows inserted since the side table was last written (ids are
     handed out in order, so they are the ones above its highest id)."""
-    con.execute(
-        f"INSERT INTO {RULES_TABLE} "
-        + _error_rows(con, f"q.id > (SELECT coalesce(max(quarantine_id), 0) FROM {RULES_TABLE})")
-    )
+    row = con.execute(f"SELECT coalesce(max(quarantine_id), 0) FROM {RULES_TABLE}").fetchone()
+    above = int(row[0]) if row else 0
+    con.execute(f"INSERT INTO {RULES_TABLE} " + _error_rows(con, "q.id > ?"), [above])
+    note_pairs(con, "quarantine_id > ?", [above])
 
 
 def reindex_records(con: Any, ids_sql: str, params: list[Any] | None = None) -> None:
@@ -78,6 +112,7 @@ def reindex_records(con: Any, ids_sql: str, params: list[Any] | None = None) -> 
     params = params or []
     con.execute(f"DELETE FROM {RULES_TABLE} WHERE quarantine_id IN ({ids_sql})", params)
     con.execute(f"INSERT INTO {RULES_TABLE} {_error_rows(con, f'q.id IN ({ids_sql})')}", params)
+    note_pairs(con, f"quarantine_id IN ({ids_sql})", params)
 
 
 def delete_pending_of_batch(con: Any, batch_id: str) -> None:

@@ -19,6 +19,7 @@ OWN_TABLES = (
     "checkpoints",
     "quarantine",
     "quarantine_rules",
+    "quarantine_rule_columns",
     "quarantine_counts",
     "profiles",
     "duplicates",
