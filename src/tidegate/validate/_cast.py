@@ -70,9 +70,7 @@ def _may_have_extra_places(frame: pl.DataFrame, columns: list[ColumnSpec]) -> se
     if not decimals or frame.is_empty():
         return set()
     found = frame.select(
-        (
-            pl.col(name).str.len_bytes() - pl.col(name).str.find(".", literal=True) > scale + 1
-        ).any()
+        (pl.col(name).str.len_bytes() - pl.col(name).str.find(".", literal=True) > scale + 1).any()
         for name, scale in decimals.items()
     )
     return {name for name, hit in zip(decimals, found.row(0), strict=True) if hit}

@@ -93,6 +93,9 @@ def pandera_failures(
     judged = [(own, screened), *((schema, None) for schema in others)]
     for schema, subset in judged:
         cases = _failure_cases(schema, data if subset is None else subset[0])
+        if subset is not None and cases is not None and _beyond(cases, subset[0].height):
+            # pandera placed a failure on no row of the subset: judge the whole frame
+            subset, cases = None, _failure_cases(schema, data)
         if cases is None:
             continue
         unplaced = cases.filter(pl.col("index").is_null())
@@ -107,6 +110,12 @@ def pandera_failures(
             cases = cases.with_columns(index=subset[1].gather(cases["index"]))
         frames.append(_to_long_form(cases, _messages(contract)))
     return concat_failures(frames)
+
+
+def _beyond(cases: pl.DataFrame, height: int) -> bool:
+    """Whether a failure case is placed at a row index the frame does not have."""
+    top = cases.get_column("index").max()
+    return top is not None and int(top) >= height  # type: ignore[arg-type]
 
 
 def _failure_cases(schema: Any, frame: pl.DataFrame) -> pl.DataFrame | None:

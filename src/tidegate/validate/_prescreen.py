@@ -60,13 +60,20 @@ def _in_declared_types(data: pl.DataFrame, contract: Contract) -> bool:
 def _verdicts(data: pl.DataFrame, checks: dict[str, RowCheck]) -> pl.DataFrame | None:
     """One boolean column per check (named by its key), true where a row passes (a null
     passes, as pandera lets it); None when a check raises or does not give one boolean
-    per row (pandera reports it, judging the whole frame)."""
-    if not checks:
+    per row (pandera reports it, judging the whole frame). The row-local checks are
+    evaluated in one select, each other check in a select of its own (in one with
+    others, a single value would be broadcast to every row)."""
+    local = {name: check for name, check in checks.items() if check.row_local}
+    groups = [local, *({name: check} for name, check in checks.items() if not check.row_local)]
+    frames = []
+    for group in (g for g in groups if g):
+        try:
+            verdicts = data.select(check.passes.alias(name) for name, check in group.items())
+        except Exception:  # a check that raises: pandera's to report
+            return None
+        if verdicts.height != data.height or any(t != pl.Boolean for t in verdicts.dtypes):
+            return None
+        frames.append(verdicts)
+    if not frames:
         return pl.DataFrame({"pass": pl.Series([True] * data.height, dtype=pl.Boolean)})
-    try:
-        verdicts = data.select(check.passes.alias(name) for name, check in checks.items())
-    except Exception:  # a check that raises: pandera's to report
-        return None
-    if verdicts.height != data.height or any(t != pl.Boolean for t in verdicts.dtypes):
-        return None
-    return verdicts.fill_null(True)
+    return pl.concat(frames, how="horizontal").fill_null(True)

@@ -71,10 +71,6 @@ def _holding_nul(frame: pl.DataFrame, columns: list[str]) -> list[str]:
     joinable = [c for c, size in zip(columns, sizes, strict=True) if size < _JOIN_LIMIT]
     held = frame.select(
         *(pl.col(c).str.join("").str.contains(NUL, literal=True) for c in joinable),
-        *(
-            pl.col(c).str.contains(NUL, literal=True).any()
-            for c in columns
-            if c not in joinable
-        ),
+        *(pl.col(c).str.contains(NUL, literal=True).any() for c in columns if c not in joinable),
     ).row(0, named=True)
     return [c for c in columns if held[c]]
