@@ -25,13 +25,13 @@ expression is null passes.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 import pandera.polars as pa
 import polars as pl
 
+from tidegate.contracts._check_exprs import is_nullable, passes, unique_passes
 from tidegate.contracts._load import import_model
 from tidegate.contracts._model import CheckSpec, ColumnSpec, Contract
 from tidegate.contracts._types import polars_dtype
@@ -110,72 +110,21 @@ def _column(column: ColumnSpec, contract: Contract) -> pa.Column:
     checks = [_check(spec, dtype) for spec in column.checks]
     if column.unique:
         checks.insert(0, _unique_check(column.name))
-    nullable = column.nullable and column.name not in contract.primary_key
+    nullable = is_nullable(column, contract)
     return pa.Column(dtype, nullable=nullable, unique=False, checks=checks, required=True)
 
 
 def _unique_check(name: str) -> pa.Check:
     def unique(data: Any) -> pl.LazyFrame:
-        col = pl.col(data.key)
-        return data.lazyframe.select(col.is_null() | col.is_duplicated().not_())
+        return data.lazyframe.select(unique_passes(data.key))
 
     return pa.Check(unique, name=f"{name}.unique", element_wise=False)
 
 
 def _check(spec: CheckSpec, dtype: pl.DataType) -> pa.Check:
-    passes = _passes(spec, dtype)
+    on_column = passes(spec, dtype)  # built here: a bad check fails the compile, not a batch
 
     def check(data: Any) -> pl.LazyFrame:
-        return data.lazyframe.select(passes(pl.col(data.key)).fill_null(True))
+        return data.lazyframe.select(on_column(pl.col(data.key)).fill_null(True))
 
     return pa.Check(check, name=spec.rule_id, element_wise=False)
-
-
-def _passes(spec: CheckSpec, dtype: pl.DataType) -> Any:
-    """A function column-expression -> boolean expression, true where the value passes."""
-    kind, args = spec.kind, spec.args
-    if kind in ("ge", "gt", "le", "lt"):
-        bound = _literal(args, dtype)
-        return lambda col: getattr(col, kind)(bound)
-    if kind == "between":
-        lo, hi = _literal(args[0], dtype), _literal(args[1], dtype)
-        return lambda col: col.is_between(lo, hi, closed="both")
-    if kind in ("isin", "notin"):
-        members = pl.Series(
-            [_python_value(v, dtype) for v in args], dtype=_member_dtype(dtype), strict=False
-        ).cast(dtype)
-        if kind == "isin":
-            return lambda col: col.is_in(members.implode())
-        return lambda col: col.is_in(members.implode()).not_()
-    if kind == "regex":
-        return lambda col: col.str.contains(args)
-    if kind == "str_length":
-        lo, hi = args.get("min"), args.get("max")
-        return lambda col: col.str.len_chars().is_between(
-            lo if lo is not None else 0, hi if hi is not None else 2**62, closed="both"
-        )
-    if kind == "expr":
-        expr = pl.sql_expr(args)
-        return lambda col: expr
-    raise ValueError(f"unknown check kind {kind!r} in {spec.rule_id}")
-
-
-def _member_dtype(dtype: pl.DataType) -> pl.DataType | None:
-    if isinstance(dtype, pl.Decimal):
-        return pl.Float64()
-    return dtype
-
-
-def _python_value(value: Any, dtype: pl.DataType) -> Any:
-    if dtype == pl.Date and isinstance(value, str):
-        return dt.date.fromisoformat(value)
-    if dtype == pl.Datetime and isinstance(value, str):
-        return dt.datetime.fromisoformat(value)
-    if dtype == pl.Datetime and type(value) is dt.date:
-        return dt.datetime.combine(value, dt.time())
-    return value
-
-
-def _literal(value: Any, dtype: pl.DataType) -> pl.Expr:
-    value = _python_value(value, dtype)
-    return pl.lit(value, dtype=dtype) if dtype in (pl.Date, pl.Datetime) else pl.lit(value)

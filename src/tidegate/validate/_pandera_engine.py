@@ -5,6 +5,8 @@ pandera is imported on first use (about half a second), not with this module.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 from tidegate.batches import concat_failures
@@ -71,20 +73,31 @@ class PanderaEngine:
         return pandera_failures(typed, contract)
 
 
-def pandera_failures(typed: pl.DataFrame, contract: Contract) -> pl.DataFrame:
-    import pandera.errors
-    import pandera.polars
+def pandera_failures(
+    typed: pl.DataFrame, contract: Contract, *, prescreen: bool = True
+) -> pl.DataFrame:
+    """Every failure pandera finds in ``typed``, in tidegate's long form.
 
+    The contract's own schema validates only the rows that fail one of its row checks
+    (:mod:`tidegate.validate._prescreen`), with pandera's ``index`` mapped back to
+    positions in ``typed``; ``prescreen=False`` validates the whole frame, as does a
+    frame that cannot be pre-screened. A ``model:``'s schema validates the whole frame:
+    its checks are the model's own."""
     from tidegate.contracts._pandera import to_pandera_schemas
+    from tidegate.validate._prescreen import prescreened
 
     frames: list[pl.DataFrame] = []
     data = typed.drop("_tidegate_record")
-    for schema in to_pandera_schemas(contract):
-        try:
-            schema.validate(data, lazy=True)
+    own, *others = to_pandera_schemas(contract)
+    screened = prescreened(data, contract) if prescreen else None
+    judged = [(own, screened), *((schema, None) for schema in others)]
+    for schema, subset in judged:
+        cases = _failure_cases(schema, data if subset is None else subset[0])
+        if subset is not None and cases is not None and _beyond(cases, subset[0].height):
+            # pandera placed a failure on no row of the subset: judge the whole frame
+            subset, cases = None, _failure_cases(schema, data)
+        if cases is None:
             continue
-        except pandera.errors.SchemaErrors as exc:
-            cases: pl.DataFrame = exc.failure_cases
         unplaced = cases.filter(pl.col("index").is_null())
         if unplaced.height:
             first = unplaced.row(0, named=True)
@@ -93,5 +106,25 @@ def pandera_failures(typed: pl.DataFrame, contract: Contract) -> pl.DataFrame:
                 f"{first['column']!r} failed for the batch as a whole "
                 f"({first['failure_case']}); fix the contract or its model"
             )
+        if subset is not None:
+            cases = cases.with_columns(index=subset[1].gather(cases["index"]))
         frames.append(_to_long_form(cases, _messages(contract)))
     return concat_failures(frames)
+
+
+def _beyond(cases: pl.DataFrame, height: int) -> bool:
+    """Whether a failure case is placed at a row index the frame does not have."""
+    top = cases.get_column("index").max()
+    return top is not None and int(top) >= height  # type: ignore[arg-type]
+
+
+def _failure_cases(schema: Any, frame: pl.DataFrame) -> pl.DataFrame | None:
+    """pandera's ``failure_cases`` for ``frame`` (lazy validation), None when it passes."""
+    import pandera.errors
+
+    try:
+        schema.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases: pl.DataFrame = exc.failure_cases
+        return cases
+    return None

@@ -18,6 +18,7 @@ from tidegate.contracts._model import Contract
 
 NUL = "\x00"
 UNSTORABLE_SUFFIX = ".unstorable"
+_JOIN_LIMIT = 2**31  # bytes: a column's values are joined to be searched below it
 UNSTORABLE_MESSAGE = (
     "contains a NUL character (\\x00), which PostgreSQL cannot store: "
     "remove it from the record (quarantine edit) and replay it, or fix the source"
@@ -37,10 +38,10 @@ def without_unstorable(
     ]
     if not columns or frame.is_empty():
         return frame, concat_failures([])
-    found = frame.select(pl.col(columns).str.contains(NUL, literal=True).fill_null(False))
-    hit = [c for c, n in zip(columns, found.sum().row(0), strict=True) if n]
+    hit = _holding_nul(frame, columns)
     if not hit:
         return frame, concat_failures([])
+    found = frame.select(pl.col(hit).str.contains(NUL, literal=True).fill_null(False))
     failures = (
         frame.select(
             pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
@@ -59,3 +60,17 @@ def without_unstorable(
     )
     cleaned = frame.with_columns(pl.when(~found[c]).then(pl.col(c)).alias(c) for c in hit)
     return cleaned, concat_failures([failures])
+
+
+def _holding_nul(frame: pl.DataFrame, columns: list[str]) -> list[str]:
+    """The ``columns`` with a NUL in some value. A column's values joined hold a NUL
+    when one of them does: one search in one string per column (copying the values is
+    cheaper than searching each of them). A column too long to join into one string
+    (a polars string holds less than 4 GiB) is searched value by value."""
+    sizes = frame.select(pl.col(columns).str.len_bytes().sum()).row(0)
+    joinable = [c for c, size in zip(columns, sizes, strict=True) if size < _JOIN_LIMIT]
+    held = frame.select(
+        *(pl.col(c).str.join("").str.contains(NUL, literal=True) for c in joinable),
+        *(pl.col(c).str.contains(NUL, literal=True).any() for c in columns if c not in joinable),
+    ).row(0, named=True)
+    return [c for c in columns if held[c]]

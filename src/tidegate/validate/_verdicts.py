@@ -6,7 +6,7 @@ column, the offending value and a message. Not a sample: every failing row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -51,7 +51,8 @@ def validate(normalized: pl.DataFrame, contract: Contract) -> ValidatedBatch:
     storable, unstorable = without_unstorable(normalized, contract)
     typed, type_failures = cast_frame(storable, contract)
     type_failures = concat_failures([unstorable, type_failures])
-    checks = concat_failures([e.row_failures(typed, contract) for e in engines_for(contract)])
+    judged = _without_key_uniqueness(contract)
+    checks = concat_failures([e.row_failures(typed, judged) for e in engines_for(contract)])
     if len(contract.primary_key) == 1:
         # In-batch repeats of the key are routed as duplicates, not as uniqueness failures.
         checks = checks.filter(pl.col("rule") != f"{contract.primary_key[0]}.unique")
@@ -67,3 +68,14 @@ def validate(normalized: pl.DataFrame, contract: Contract) -> ValidatedBatch:
         )
     failures = concat_failures([type_failures, checks]).sort(["_row", "column", "rule"])
     return ValidatedBatch(typed=typed, failures=failures)
+
+
+def _without_key_uniqueness(contract: Contract) -> Contract:
+    """The contract the engines judge rows by: a single-column key's ``unique`` is not
+    checked, since its in-batch repeats are routed as duplicates and a uniqueness
+    failure of it would be dropped (as one an engine reports anyway is)."""
+    if len(contract.primary_key) != 1:
+        return contract
+    (key,) = contract.primary_key
+    columns = tuple(replace(c, unique=False) if c.name == key else c for c in contract.columns)
+    return replace(contract, columns=columns) if columns != contract.columns else contract
