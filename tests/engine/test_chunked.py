@@ -133,12 +133,22 @@ def snapshot(store: Store) -> dict[str, Any]:
             }
         entries.append((entry.event, json.dumps(detail, sort_keys=True)))
     assert not any(left), "staged rows left behind"
+    assert not staged_files(store), "staged files left behind"
     return {
         "target": [tuple(str(v) for v in r) for r in target],
         "quarantine": [tuple(str(v) for v in r) for r in quarantine],
         "checkpoints": checkpoints,
         "audit": entries,
     }
+
+
+def staged_files(store: Store) -> list[Path]:
+    """The Parquet files a DuckDB store's stages left beside it (none on PostgreSQL)."""
+    from tidegate.store import DuckDBStore
+
+    if not isinstance(store, DuckDBStore):
+        return []
+    return sorted(Path(f"{store.path}.staged").glob("**/*.parquet*"))
 
 
 def ingest_whole(store: Store, raw: RawBatch, c: Any, **kw: Any) -> Any:
@@ -365,3 +375,27 @@ def test_a_publication_missing_its_held_rows_is_refused(store: Store, write_mode
     refused = pytest.raises(RuntimeError, match="in the process that staged it")
     with refused, publishing(store, contract(), new_stage_id(), held_rows=5):
         pass
+
+
+@pytest.mark.parametrize("write_mode", ["staged"], indirect=True)
+def test_what_a_run_staged_and_never_published_is_deleted_by_the_next_run(
+    store: Store, write_mode: str, reference: Any
+) -> None:
+    """Chunks staged and never published (a run killed before its publication) are
+    invisible, and the source's next run deletes them (the staged rows and, on DuckDB,
+    the staged files) before it publishes its own batch, the same as in one piece."""
+    from tidegate.store import DuckDBStore
+    from tidegate.store._staging import clear_staging
+
+    c = contract()
+    raw = raw_batch(records())
+    staged = _chunked.stage(store, sliced(raw, 7), c)
+    assert isinstance(staged, _chunked.StagedBatch) and staged.held_rows == 0
+    assert bool(staged_files(store)) == isinstance(store, DuckDBStore)
+    with transaction(store) as con:
+        assert count_rows(con, "orders") == 0 and count_rows(con, "checkpoints") == 0
+    clear_staging(store, c)
+    assert not staged_files(store)
+    outcome = ingest_batch(store, sliced(raw, 7), c)
+    assert outcome.event == "batch_committed" and outcome.duplicates == 3
+    assert snapshot(store) == reference([(raw, {})], c)
