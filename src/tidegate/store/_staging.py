@@ -48,6 +48,7 @@ import polars as pl
 
 from tidegate.batches import RECORD_COLUMN, duplicate_rows
 from tidegate.contracts._model import Contract
+from tidegate.errors import StoreError
 from tidegate.rules import DUPLICATE_KEY_RULE, EXISTING_KEY_RULE
 from tidegate.store._committed import BatchOutcome, CommittedBatch, _audit_skip, find_committed
 from tidegate.store._connect import fetch_one, transaction
@@ -145,7 +146,18 @@ def _write_staged_file(
     where.mkdir(parents=True, exist_ok=True)
     path = where / f"chunk-{number:09d}.parquet"
     partial = path.with_suffix(".partial")
-    rows.write_parquet(partial, compression="uncompressed", statistics=False)
+    try:
+        rows.write_parquet(partial, compression="uncompressed", statistics=False)
+    except (OSError, pl.exceptions.ComputeError) as exc:  # polars: a full disk, as well
+        partial.unlink(missing_ok=True)
+        reason = " ".join(str(exc).split()).removeprefix("parquet: File out of specification: ")
+        raise StoreError(
+            f"cannot stage the rows of source {contract.source!r} in {where} ({reason}); "
+            "a file read in chunks is staged beside the store until it is published, "
+            "uncompressed (about the size of the file): free some space there, or point "
+            "--store (TIDEGATE_STORE) at a disk with room; nothing of the file was "
+            "published, and the next run reads it again"
+        ) from None
     os.replace(partial, path)
 
 
