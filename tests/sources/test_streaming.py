@@ -697,6 +697,7 @@ _MEMORY_CHILD = textwrap.dedent(
     import resource, sys
     from pathlib import Path
     import polars as pl
+    import pyarrow  # a library, imported on the first read: counted with the imports
     from tidegate.sources import LocalFileBatch
 
     def peak():
@@ -743,5 +744,8 @@ def test_a_large_csv_is_read_in_bounded_memory(tmp_path: Path) -> None:
     # measured with VmHWM (this process's own peak; ru_maxrss had counted the forked
     # pytest parent's): 90 to 108 MB above the RSS after imports for 150 MB (0.6 to 0.7
     # of the file, polars' reader buffers included); the old whole-file read took about
-    # 6.5 times the file's size
-    assert peak - imported < 1.0 * size, (imported, warm, peak, size)
+    # 6.5 times the file's size. pyarrow is imported by the first read, so the child
+    # imports it with the other libraries: its own pages are not the reader's memory.
+    # The bound is taken from after a first small read (polars' thread pool and readers
+    # set up, about 25 MB here and up to 100 MB on a busy CI machine): 70 MB above it.
+    assert peak - warm < 1.0 * size, (imported, warm, peak, size)
